@@ -1,0 +1,42 @@
+// Engine.IO v4 packet and polling-payload codec (pure; no I/O).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engineio/packet.hpp"
+
+namespace daheim::engineio {
+
+// A decoded incoming packet. `data` is borrowed from the input (or, for
+// binary over polling, from the DecodedPayload that produced it).
+struct InPacket {
+  PacketType type = PacketType::Message;
+  bool binary = false;
+  std::string_view data;
+};
+
+// Decodes one text packet (`<type><data>`). nullopt: empty or unknown type.
+std::optional<InPacket> decode_packet(std::string_view text);
+
+inline constexpr char kRecordSeparator = '\x1e';
+
+struct DecodedPayload {
+  std::vector<InPacket> packets;
+  // True when decoding stopped at an invalid packet; `packets` holds the
+  // valid ones before it, as the reference delivers them.
+  bool error = false;
+  std::deque<std::string> binary_storage;
+};
+
+// Splits a polling body on \x1e; `b<base64>` items are binary messages.
+DecodedPayload decode_payload(std::string_view body);
+
+// Appends frames as one polling payload: text frames verbatim, binary frames
+// as `b` + base64, separated by \x1e.
+void append_payload_item(std::string& out, const Frame& frame);
+
+}  // namespace daheim::engineio

@@ -1,0 +1,326 @@
+#include "engineio/session.hpp"
+
+#include <utility>
+
+#include "engineio/codec.hpp"
+
+namespace daheim::engineio {
+namespace {
+
+const FramePtr& ping_frame() {
+  static const FramePtr f = make_text_frame(PacketType::Ping, {});
+  return f;
+}
+
+const FramePtr& close_frame() {
+  static const FramePtr f = make_text_frame(PacketType::Close, {});
+  return f;
+}
+
+const FramePtr& probe_reply_frame() {
+  static const FramePtr f = make_text_frame(PacketType::Pong, "probe");
+  return f;
+}
+
+std::string open_json(const std::string& sid, bool offer_websocket, const Options& o) {
+  std::string s = "{\"sid\":\"" + sid + "\",\"upgrades\":";
+  s += offer_websocket ? "[\"websocket\"]" : "[]";
+  s += ",\"pingInterval\":" + std::to_string(o.ping_interval.count());
+  s += ",\"pingTimeout\":" + std::to_string(o.ping_timeout.count());
+  s += ",\"maxPayload\":" + std::to_string(o.max_payload) + "}";
+  return s;
+}
+
+bool is_graceful(CloseReason reason) {
+  return reason == CloseReason::ForcedClose || reason == CloseReason::ServerShuttingDown;
+}
+
+}  // namespace
+
+std::string_view to_string(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::TransportClose: return "transport close";
+    case CloseReason::TransportError: return "transport error";
+    case CloseReason::PingTimeout: return "ping timeout";
+    case CloseReason::ParseError: return "parse error";
+    case CloseReason::ForcedClose: return "forced close";
+    case CloseReason::ServerShuttingDown: return "server shutting down";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(TransportKind kind) {
+  return kind == TransportKind::Polling ? "polling" : "websocket";
+}
+
+const std::string* Handshake::query_param(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+const std::string* Handshake::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return &v;
+  return nullptr;
+}
+
+Session::Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
+                 TimerQueue& timers, SessionObserver& observer)
+    : sid_(std::move(sid)),
+      kind_(kind),
+      handshake_(std::move(handshake)),
+      options_(options),
+      timers_(timers),
+      observer_(observer),
+      heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }),
+      upgrade_timer_(timers, [this] {
+        on_probe_lost();
+        notify();
+      }),
+      close_timer_(timers, [this] {
+        state_ = State::Closed;
+        outbox_.clear();
+        buffered_bytes_ = 0;
+        notify();
+      }) {}
+
+Session::~Session() = default;
+
+void Session::start(std::unique_ptr<Handler> handler) {
+  handler_ = std::move(handler);
+  bool offer_ws = kind_ == TransportKind::Polling && options_.allow_websocket;
+  queue(make_text_frame(PacketType::Open, open_json(sid_, offer_ws, options_)));
+  schedule_ping();
+}
+
+void Session::queue(FramePtr frame) {
+  buffered_bytes_ += frame->size();
+  outbox_.push_back(std::move(frame));
+}
+
+bool Session::send(FramePtr frame) {
+  if (state_ != State::Open) return false;
+  queue(std::move(frame));
+  if (buffered_bytes_ > options_.max_buffered_bytes) {
+    close_now(CloseReason::TransportError, PacketType::Close);
+    return false;
+  }
+  notify();
+  return true;
+}
+
+bool Session::can_send_now() const {
+  if (state_ != State::Open || !outbox_.empty()) return false;
+  return kind_ == TransportKind::WebSocket || poll_held_;
+}
+
+void Session::close(CloseReason reason) {
+  if (state_ != State::Open) return;
+  if (!is_graceful(reason)) {
+    close_now(reason, PacketType::Close);
+    return;
+  }
+  state_ = State::Closing;
+  heartbeat_timer_.disarm();
+  on_probe_lost();
+  if (kind_ == TransportKind::Polling) {
+    queue(close_frame());
+    close_timer_.arm(options_.ping_interval + options_.ping_timeout);
+  }
+  notify_handler_closed(reason);
+  notify();
+}
+
+void Session::close_now(CloseReason reason, PacketType poll_answer) {
+  if (state_ == State::Closed) return;
+  bool was_open = state_ == State::Open;
+  state_ = State::Closed;
+  heartbeat_timer_.disarm();
+  close_timer_.disarm();
+  on_probe_lost();
+  outbox_.clear();
+  buffered_bytes_ = 0;
+  poll_close_answer_ = poll_answer;
+  if (was_open) notify_handler_closed(reason);
+  notify();
+}
+
+void Session::notify_handler_closed(CloseReason reason) {
+  if (handler_) handler_->on_close(reason);
+}
+
+void Session::schedule_ping() {
+  awaiting_pong_ = false;
+  heartbeat_timer_.arm(options_.ping_interval);
+}
+
+void Session::on_heartbeat_timer() {
+  if (state_ != State::Open) return;
+  if (awaiting_pong_) {
+    close_now(CloseReason::PingTimeout, PacketType::Close);
+    return;
+  }
+  queue(ping_frame());
+  awaiting_pong_ = true;
+  heartbeat_timer_.arm(options_.ping_timeout);
+  notify();
+}
+
+void Session::on_packet(PacketType type, bool binary, std::string_view data) {
+  switch (type) {
+    case PacketType::Message:
+      if (!handler_) return;
+      if (binary)
+        handler_->on_binary(data);
+      else
+        handler_->on_message(data);
+      return;
+    case PacketType::Pong:
+      if (awaiting_pong_) schedule_ping();
+      return;
+    case PacketType::Ping:  // v4: only the server pings
+      close_now(CloseReason::TransportError, PacketType::Close);
+      return;
+    case PacketType::Close:
+      close_now(CloseReason::TransportClose, PacketType::Noop);
+      return;
+    case PacketType::Open:
+    case PacketType::Upgrade:
+    case PacketType::Noop:
+      return;
+  }
+}
+
+void Session::on_ws_text(std::string_view text) {
+  if (state_ != State::Open) return;
+  auto packet = decode_packet(text);
+  if (!packet) {
+    close_now(CloseReason::ParseError, PacketType::Close);
+    return;
+  }
+  on_packet(packet->type, false, packet->data);
+}
+
+void Session::on_ws_binary(std::string_view data) {
+  if (state_ != State::Open) return;
+  on_packet(PacketType::Message, true, data);
+}
+
+FramePtr Session::pop_frame() {
+  if (outbox_.empty()) return nullptr;
+  FramePtr f = std::move(outbox_.front());
+  outbox_.pop_front();
+  buffered_bytes_ -= f->size();
+  return f;
+}
+
+void Session::on_transport_lost(bool error) {
+  if (state_ == State::Closing) {
+    state_ = State::Closed;
+    close_timer_.disarm();
+    outbox_.clear();
+    buffered_bytes_ = 0;
+    notify();
+    return;
+  }
+  close_now(error ? CloseReason::TransportError : CloseReason::TransportClose, PacketType::Close);
+}
+
+Session::PollStart Session::begin_poll() {
+  if (poll_held_) {
+    close_now(CloseReason::TransportError, PacketType::Close);
+    return PollStart::Overlap;
+  }
+  poll_held_ = true;
+  return poll_ready() ? PollStart::Answer : PollStart::Hold;
+}
+
+bool Session::poll_ready() const {
+  if (!poll_held_) return false;
+  return !outbox_.empty() || state_ == State::Closed || upgrade_ == Upgrade::Probing ||
+         upgrade_ == Upgrade::Done;
+}
+
+std::string Session::end_poll() {
+  poll_held_ = false;
+  if (!outbox_.empty()) {
+    std::string body;
+    for (const auto& f : outbox_) append_payload_item(body, *f);
+    outbox_.clear();
+    buffered_bytes_ = 0;
+    if (state_ == State::Closing) {
+      state_ = State::Closed;
+      close_timer_.disarm();
+    }
+    return body;
+  }
+  if (state_ == State::Closed) return std::string(1, static_cast<char>(poll_close_answer_));
+  return std::string(1, static_cast<char>(PacketType::Noop));
+}
+
+void Session::poll_aborted() {
+  poll_held_ = false;
+  if (state_ == State::Open) close_now(CloseReason::TransportError, PacketType::Close);
+}
+
+bool Session::begin_post() {
+  if (post_active_) {
+    close_now(CloseReason::TransportError, PacketType::Close);
+    return false;
+  }
+  post_active_ = true;
+  return true;
+}
+
+bool Session::on_post_body(std::string_view body) {
+  DecodedPayload payload = decode_payload(body);
+  for (const InPacket& p : payload.packets) {
+    if (state_ != State::Open) return true;
+    on_packet(p.type, p.binary, p.data);
+  }
+  if (payload.error && state_ == State::Open) {
+    close_now(CloseReason::ParseError, PacketType::Close);
+    return false;
+  }
+  return !payload.error;
+}
+
+bool Session::begin_upgrade() {
+  if (state_ != State::Open || kind_ != TransportKind::Polling || upgrade_ != Upgrade::None ||
+      !options_.allow_websocket)
+    return false;
+  upgrade_ = Upgrade::Attached;
+  upgrade_timer_.arm(options_.upgrade_timeout);
+  return true;
+}
+
+Session::ProbeResult Session::on_probe_text(std::string_view text) {
+  if (state_ != State::Open || !probe_active()) return ProbeResult::Refused;
+  if (text == "2probe") {
+    probe_reply_ = probe_reply_frame();
+    upgrade_ = Upgrade::Probing;
+    notify();
+    return ProbeResult::Continue;
+  }
+  if (text == "5") {
+    upgrade_ = Upgrade::Done;
+    kind_ = TransportKind::WebSocket;
+    upgrade_timer_.disarm();
+    notify();
+    return ProbeResult::Upgraded;
+  }
+  on_probe_lost();
+  return ProbeResult::Refused;
+}
+
+FramePtr Session::take_probe_frame() { return std::exchange(probe_reply_, nullptr); }
+
+void Session::on_probe_lost() {
+  if (!probe_active()) return;
+  upgrade_ = Upgrade::None;
+  probe_reply_ = nullptr;
+  upgrade_timer_.disarm();
+}
+
+}  // namespace daheim::engineio

@@ -1,0 +1,138 @@
+// The Engine.IO v4 session state machine (pure): handshake, heartbeat,
+// polling, upgrade to WebSocket and close. The transport feeds it requests
+// and frames and asks it what to write; it never does I/O itself.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engineio/handler.hpp"
+#include "engineio/timer.hpp"
+
+namespace daheim::engineio {
+
+struct Options {
+  Millis ping_interval{25000};
+  Millis ping_timeout{20000};
+  Millis upgrade_timeout{10000};
+  std::size_t max_payload = 1000000;
+  // Bytes queued for one client before it counts as a slow consumer.
+  std::size_t max_buffered_bytes = 16u << 20;
+  bool allow_polling = true;
+  bool allow_websocket = true;
+};
+
+class Session;
+
+// The transport side, told when the session needs service.
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  // Frames are queued, a held poll should be answered, a probe reply is
+  // pending, or the session closed: look at the session and act.
+  virtual void on_session_activity(Session& session) = 0;
+};
+
+class Session final : public Connection {
+ public:
+  Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
+          TimerQueue& timers, SessionObserver& observer);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Queues the open packet and starts the heartbeat. Call once, after
+  // attaching the handler.
+  void start(std::unique_ptr<Handler> handler);
+
+  // Connection
+  const std::string& id() const override { return sid_; }
+  const Handshake& handshake() const override { return handshake_; }
+  TransportKind transport() const override { return kind_; }
+  bool send(FramePtr frame) override;
+  bool can_send_now() const override;
+  void close(CloseReason reason) override;
+  TimerQueue& timers() override { return timers_; }
+
+  bool open() const { return state_ == State::Open; }
+  bool closed() const { return state_ == State::Closed; }
+  // A probe WebSocket is attached and the upgrade has not completed yet.
+  bool probe_active() const { return upgrade_ == Upgrade::Attached || upgrade_ == Upgrade::Probing; }
+  // Closed and nothing left to deliver: the transport may drop the session.
+  bool finished() const { return state_ == State::Closed && !poll_held_; }
+  std::size_t buffered_bytes() const { return buffered_bytes_; }
+  const Options& options() const { return options_; }
+
+  // WebSocket (primary transport).
+  void on_ws_text(std::string_view text);
+  void on_ws_binary(std::string_view data);
+  // Next frame for the primary WebSocket, or null when none is queued.
+  FramePtr pop_frame();
+  bool has_frames() const { return !outbox_.empty(); }
+  // The primary transport's connection went away (WebSocket closed).
+  void on_transport_lost(bool error);
+
+  // Long-polling.
+  enum class PollStart { Hold, Answer, Overlap };
+  // A GET arrived. Overlap: answer 400; the session is closed.
+  PollStart begin_poll();
+  // A held GET should be answered now (data queued, upgrade or close).
+  bool poll_ready() const;
+  // The body for the GET; ends the poll.
+  std::string end_poll();
+  // The held GET's connection died before it was answered.
+  void poll_aborted();
+  // A POST arrived. false: overlap (answer 400; the session is closed).
+  bool begin_post();
+  // The POST body, complete. false: undecodable (answer 400; closed).
+  bool on_post_body(std::string_view body);
+  void end_post() { post_active_ = false; }
+
+  // Upgrade: a WebSocket with this sid while the session polls.
+  bool begin_upgrade();
+  enum class ProbeResult { Continue, Upgraded, Refused };
+  ProbeResult on_probe_text(std::string_view text);
+  // The reply for the probe WebSocket ("3probe"), or null.
+  FramePtr take_probe_frame();
+  // The probe WebSocket closed (or was refused) before the upgrade.
+  void on_probe_lost();
+
+ private:
+  enum class State { Open, Closing, Closed };
+  enum class Upgrade { None, Attached, Probing, Done };
+
+  void queue(FramePtr frame);
+  void on_packet(PacketType type, bool binary, std::string_view data);
+  void schedule_ping();
+  void on_heartbeat_timer();
+  void close_now(CloseReason reason, PacketType poll_answer);
+  void notify_handler_closed(CloseReason reason);
+  void notify() { observer_.on_session_activity(*this); }
+
+  std::string sid_;
+  TransportKind kind_;
+  Handshake handshake_;
+  const Options& options_;
+  TimerQueue& timers_;
+  SessionObserver& observer_;
+  std::unique_ptr<Handler> handler_;
+
+  std::deque<FramePtr> outbox_;
+  std::size_t buffered_bytes_ = 0;
+  State state_ = State::Open;
+  Upgrade upgrade_ = Upgrade::None;
+  bool awaiting_pong_ = false;
+  bool poll_held_ = false;
+  bool post_active_ = false;
+  // What a held GET gets when the session closes with nothing else queued.
+  PacketType poll_close_answer_ = PacketType::Close;
+  FramePtr probe_reply_;
+  Timer heartbeat_timer_;
+  Timer upgrade_timer_;
+  Timer close_timer_;
+};
+
+}  // namespace daheim::engineio
