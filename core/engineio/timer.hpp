@@ -34,8 +34,8 @@ class Timer {
     armed_ = false;
     fire_();
   }
-  // Storage owned by the TimerQueue implementation (an lws_sul, 40 bytes).
-  alignas(8) unsigned char queue_slot[48]{};
+  // Storage owned by the TimerQueue implementation (an lws_sul, 48 bytes, and a pointer).
+  alignas(8) unsigned char queue_slot[64]{};
 
  private:
   TimerQueue& queue_;

@@ -1,0 +1,234 @@
+#include "app/config.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace daheim::app {
+namespace {
+
+struct Failure {
+  std::string key;
+  std::string message;
+};
+
+// Reads the members of one JSON object, remembering which were consumed so
+// that the rest can be reported as unknown.
+class ObjectReader {
+ public:
+  ObjectReader(const cJSON* object, std::string prefix)
+      : object_(object), prefix_(std::move(prefix)) {}
+
+  std::string key(const char* name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+
+  const cJSON* take(const char* name) {
+    seen_.insert(name);
+    return cJSON_GetObjectItemCaseSensitive(object_, name);
+  }
+
+  void integer(const char* name, int64_t min, int64_t max, int64_t& out) {
+    const cJSON* v = take(name);
+    if (!v) return;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1e300;
+    if (!cJSON_IsNumber(v) || d != static_cast<double>(static_cast<int64_t>(d)) || d < min ||
+        d > max)
+      throw Failure{key(name), "expected an integer from " + std::to_string(min) + " to " +
+                                   std::to_string(max)};
+    out = static_cast<int64_t>(d);
+  }
+
+  template <typename T>
+  void integer_as(const char* name, int64_t min, int64_t max, T& out) {
+    int64_t v = static_cast<int64_t>(out);
+    integer(name, min, max, v);
+    out = static_cast<T>(v);
+  }
+
+  void millis(const char* name, int64_t min, std::chrono::milliseconds& out) {
+    int64_t v = out.count();
+    integer(name, min, std::numeric_limits<int32_t>::max(), v);
+    out = std::chrono::milliseconds(v);
+  }
+
+  void string(const char* name, std::string& out) {
+    const cJSON* v = take(name);
+    if (!v) return;
+    if (!cJSON_IsString(v)) throw Failure{key(name), "expected a string"};
+    out = v->valuestring;
+  }
+
+  void boolean(const char* name, bool& out) {
+    const cJSON* v = take(name);
+    if (!v) return;
+    if (!cJSON_IsBool(v)) throw Failure{key(name), "expected true or false"};
+    out = cJSON_IsTrue(v);
+  }
+
+  const cJSON* object(const char* name) {
+    const cJSON* v = take(name);
+    if (v && !cJSON_IsObject(v)) throw Failure{key(name), "expected an object"};
+    return v;
+  }
+
+  void finish() const {
+    for (const cJSON* c = object_->child; c; c = c->next)
+      if (!seen_.count(c->string)) throw Failure{key(c->string), "unknown key"};
+  }
+
+ private:
+  const cJSON* object_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+};
+
+void read_transports(ObjectReader& r, engineio::Options& eio) {
+  const cJSON* v = r.take("transports");
+  if (!v) return;
+  std::string k = r.key("transports");
+  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+    throw Failure{k, "expected a non-empty list of \"polling\" and \"websocket\""};
+  eio.allow_polling = eio.allow_websocket = false;
+  const cJSON* t;
+  cJSON_ArrayForEach(t, v) {
+    std::string name = cJSON_IsString(t) ? t->valuestring : "";
+    if (name == "polling")
+      eio.allow_polling = true;
+    else if (name == "websocket")
+      eio.allow_websocket = true;
+    else
+      throw Failure{k, "unknown transport (expected \"polling\" or \"websocket\")"};
+  }
+}
+
+void read_cors(ObjectReader& parent, transport::CorsOptions& cors) {
+  const cJSON* obj = parent.object("cors");
+  if (!obj) return;
+  ObjectReader r(obj, parent.key("cors"));
+  cors.enabled = true;
+  const cJSON* origin = r.take("origin");
+  if (cJSON_IsString(origin) && std::string(origin->valuestring) == "*") {
+    cors.any_origin = true;
+  } else if (cJSON_IsString(origin)) {
+    cors.origins = {origin->valuestring};
+  } else if (cJSON_IsArray(origin)) {
+    const cJSON* o;
+    cJSON_ArrayForEach(o, origin) {
+      if (!cJSON_IsString(o)) throw Failure{r.key("origin"), "expected a list of origins"};
+      cors.origins.emplace_back(o->valuestring);
+    }
+  } else if (origin) {
+    throw Failure{r.key("origin"), "expected \"*\", an origin or a list of origins"};
+  } else {
+    cors.any_origin = true;
+  }
+  r.boolean("credentials", cors.credentials);
+  r.finish();
+}
+
+void read_engineio(ObjectReader& root, Config& c) {
+  const cJSON* obj = root.object("engineio");
+  if (!obj) return;
+  ObjectReader r(obj, "engineio");
+  auto& eio = c.endpoint.eio;
+  r.string("path", c.endpoint.path);
+  if (c.endpoint.path.empty() || c.endpoint.path.front() != '/')
+    throw Failure{"engineio.path", "expected a path starting with /"};
+  if (c.endpoint.path.back() != '/') c.endpoint.path += '/';
+  read_transports(r, eio);
+  r.millis("pingInterval", 1, eio.ping_interval);
+  r.millis("pingTimeout", 1, eio.ping_timeout);
+  r.millis("upgradeTimeout", 1, eio.upgrade_timeout);
+  r.integer_as("maxPayload", 1, 1 << 30, eio.max_payload);
+  r.integer_as("maxBufferedBytes", 1024, int64_t(1) << 40, eio.max_buffered_bytes);
+  r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
+  c.endpoint.max_header = c.server.max_header;
+  r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
+  r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
+  read_cors(r, c.endpoint.cors);
+  r.finish();
+}
+
+void read_root(const cJSON* root, Config& c) {
+  if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
+  ObjectReader r(root, "");
+  std::string listen;
+  r.string("listen", listen);
+  if (!listen.empty() && !parse_listen(listen, c.server.host, c.server.port))
+    throw Failure{"listen", "expected HOST:PORT"};
+  r.millis("drainTime", 0, c.server.drain_time);
+  if (const cJSON* log = r.object("log")) {
+    ObjectReader lr(log, "log");
+    std::string level;
+    lr.string("level", level);
+    if (!level.empty() && !log::parse_level(level, c.log_level))
+      throw Failure{"log.level", "expected error, warning, notice, info or debug"};
+    lr.finish();
+  }
+  read_engineio(r, c);
+  r.string("testHandler", c.test_handler);
+  if (!c.test_handler.empty() && c.test_handler != "engineio-echo")
+    throw Failure{"testHandler", "expected \"engineio-echo\""};
+  r.finish();
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  std::string s = "config error: " + file;
+  if (!key.empty()) s += ": key " + key;
+  return s + ": " + message;
+}
+
+Config default_config() { return Config{}; }
+
+bool parse_listen(const std::string& text, std::string& host, int& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = 0;
+  for (char ch : text.substr(colon + 1)) {
+    if (ch < '0' || ch > '9') return false;
+    p = p * 10 + (ch - '0');
+    if (p > 65535) return false;
+  }
+  if (h.empty()) return false;
+  host = h;
+  port = p;
+  return true;
+}
+
+bool load_config(const std::string& path, Config& config, ConfigError& error) {
+  error.file = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error.message = "cannot read the file";
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  cJSON_Minify(text.data());
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(
+      cJSON_ParseWithLength(text.c_str(), std::strlen(text.c_str())), cJSON_Delete);
+  if (!root) {
+    error.message = "not valid JSON";
+    return false;
+  }
+  try {
+    config.source = path;
+    read_root(root.get(), config);
+  } catch (const Failure& f) {
+    error.key = f.key;
+    error.message = f.message;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace daheim::app

@@ -1,0 +1,35 @@
+// The server's configuration: one JSON file (comments allowed), read strictly:
+// an unknown or mistyped key is an error naming the file and the key.
+#pragma once
+
+#include <string>
+
+#include "log/log.hpp"
+#include "transport/engineio_endpoint.hpp"
+#include "transport/server.hpp"
+
+namespace daheim::app {
+
+struct Config {
+  std::string source = "<embedded default>";
+  log::Level log_level = log::Level::Info;
+  transport::ServerOptions server;
+  transport::EndpointOptions endpoint;
+  std::string test_handler;  // "", "engineio-echo"
+};
+
+struct ConfigError {
+  std::string file;
+  std::string key;  // dotted path, empty for the whole file
+  std::string message;
+  std::string to_string() const;
+};
+
+// The embedded default: 127.0.0.1:3000, /socket.io/, reference limits.
+Config default_config();
+// Reads `path` over the defaults. Returns false and fills `error` on failure.
+bool load_config(const std::string& path, Config& config, ConfigError& error);
+// Parses "HOST:PORT" ("[::1]:3000" for IPv6).
+bool parse_listen(const std::string& text, std::string& host, int& port);
+
+}  // namespace daheim::app

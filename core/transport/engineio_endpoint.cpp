@@ -1,0 +1,461 @@
+#include "transport/engineio_endpoint.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engineio/sid.hpp"
+#include "log/log.hpp"
+
+namespace daheim::transport {
+
+using engineio::CloseReason;
+using engineio::ErrorCode;
+using engineio::Session;
+using engineio::TransportKind;
+
+static_assert(LWS_PRE <= engineio::kFrameHeadroom, "frames need LWS_PRE bytes of headroom");
+
+namespace {
+
+constexpr lws_usec_t kPeekInterval = 500 * LWS_US_PER_MS;
+const std::string_view kPollingType = "text/plain; charset=UTF-8";
+
+void doom(lws* wsi) {
+  auto* pss = static_cast<Pss*>(lws_wsi_user(wsi));
+  if (pss) {
+    pss->entry = nullptr;
+    pss->role = Role::WsDoomed;
+  }
+  lws_callback_on_writable(wsi);
+}
+
+// A held GET whose client went away: lws does not read the socket while the
+// request is parked, so look for EOF ourselves.
+void on_peek(lws_sorted_usec_list_t* sul) {
+  auto* entry = reinterpret_cast<OwnedSul<SessionEntry>*>(sul)->owner;
+  if (!entry->poll_wsi) return;
+  char c;
+  ssize_t n = recv(lws_get_socket_fd(entry->poll_wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    lws_set_timeout(entry->poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  entry->schedule_peek();
+}
+
+engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
+  engineio::RequestInfo info;
+  info.method = req.method;
+  info.eio = req.query_param("EIO");
+  info.transport = req.query_param("transport");
+  info.sid = req.query_param("sid");
+  info.origin = req.origin ? &*req.origin : nullptr;
+  info.websocket_upgrade = upgrade;
+  return info;
+}
+
+std::optional<std::size_t> content_length(lws* wsi) {
+  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  if (!v) return std::nullopt;
+  std::size_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (n > (std::size_t(1) << 40)) return n;
+  }
+  return n;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- entry
+
+SessionEntry::~SessionEntry() {
+  lws_sul_cancel(&peek_sul.sul);
+  if (poll_wsi) {
+    auto* pss = static_cast<Pss*>(lws_wsi_user(poll_wsi));
+    if (pss) pss->entry = nullptr;
+    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  }
+  if (ws_wsi) doom(ws_wsi);
+  if (probe_wsi) doom(probe_wsi);
+}
+
+void SessionEntry::on_session_activity(Session& s) {
+  if (poll_wsi && s.poll_ready()) wake_poll();
+  if (probe_wsi) {
+    if (s.probe_active()) {
+      lws_callback_on_writable(probe_wsi);
+    } else {
+      doom(probe_wsi);
+      probe_wsi = nullptr;
+    }
+  }
+  if (ws_wsi && (s.has_frames() || !s.open())) lws_callback_on_writable(ws_wsi);
+  if (s.finished()) endpoint.schedule_reap(*this);
+}
+
+void SessionEntry::wake_poll() {
+  if (poll_woken) return;
+  poll_woken = true;
+  lws_rx_flow_control(poll_wsi, 1);
+  lws_callback_on_writable(poll_wsi);
+}
+
+void SessionEntry::schedule_peek() {
+  peek_sul.owner = this;
+  lws_sul_schedule(endpoint.context(), 0, &peek_sul.sul, on_peek, kPeekInterval);
+}
+
+// ---------------------------------------------------------------- endpoint
+
+EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory factory,
+                                   LwsTimerQueue& timers)
+    : options_(std::move(options)), factory_(std::move(factory)), timers_(timers) {}
+
+EngineIoEndpoint::~EngineIoEndpoint() {
+  lws_sul_cancel(&reap_sul_.sul);
+  sessions_.clear();
+}
+
+bool EngineIoEndpoint::matches(std::string_view path) const {
+  return path.substr(0, options_.path.size()) == options_.path;
+}
+
+SessionEntry* EngineIoEndpoint::find(const std::string* sid) {
+  if (!sid) return nullptr;
+  auto it = sessions_.find(*sid);
+  if (it == sessions_.end() || it->second->session->closed()) return nullptr;
+  return it->second.get();
+}
+
+engineio::SessionLookup EngineIoEndpoint::lookup(const std::string* sid) {
+  SessionEntry* e = find(sid);
+  if (!e) return {};
+  return {true, e->session->transport() == TransportKind::WebSocket};
+}
+
+std::vector<engineio::Header> EngineIoEndpoint::response_headers(const HttpRequest& req) const {
+  std::vector<engineio::Header> h;
+  add_cors_headers(options_.cors, req.origin ? &*req.origin : nullptr, h);
+  return h;
+}
+
+int EngineIoEndpoint::refuse(lws* wsi, const HttpRequest& req, ErrorCode code) {
+  return send_response(wsi, static_cast<unsigned>(engineio::error_status(code)), "application/json",
+                       engineio::error_body(code), response_headers(req));
+}
+
+SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
+                                               const HttpRequest& req) {
+  engineio::Handshake hs;
+  hs.address = peer_address(wsi);
+  hs.url = request_url(req);
+  hs.headers = read_headers(wsi);
+  hs.query = req.query;
+  hs.issued = timers_.now();
+  hs.issued_unix_ms = lws_now_usecs() / 1000;
+  std::string sid = engineio::generate_id();
+  auto entry = std::make_unique<SessionEntry>(*this);
+  entry->session = std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
+  SessionEntry& ref = *entry;
+  sessions_.emplace(std::move(sid), std::move(entry));
+  ref.session->start(factory_(*ref.session));
+  log::debug("engine.io session {} opened over {}", ref.session->id(),
+             engineio::to_string(kind));
+  return ref;
+}
+
+int EngineIoEndpoint::on_http(lws* wsi, Pss* pss, const HttpRequest& req) {
+  if (req.method == engineio::Method::Options && options_.cors.enabled) {
+    std::vector<engineio::Header> h;
+    auto acrh = read_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    add_preflight_headers(options_.cors, req.origin ? &*req.origin : nullptr,
+                          acrh ? &*acrh : nullptr, h);
+    return send_response(wsi, 204, {}, {}, h);
+  }
+  const std::string* sid = req.query_param("sid");
+  auto verdict = engineio::verify_request(request_info(req, false),
+                                          {options_.eio.allow_polling, options_.eio.allow_websocket},
+                                          lookup(sid));
+  if (req.method == engineio::Method::Post) {
+    SessionEntry* entry = verdict ? nullptr : find(sid);
+    if (!entry) {
+      pss->role = Role::PostRejected;
+      pss->pending_error = static_cast<int16_t>(verdict ? *verdict : ErrorCode::BadRequest);
+    }
+    return start_post(wsi, pss, entry, req);
+  }
+  if (verdict) return refuse(wsi, req, *verdict);
+  if (!sid) return handshake_polling(wsi, req);
+  if (req.method != engineio::Method::Get) return refuse(wsi, req, ErrorCode::BadRequest);
+  return poll(wsi, pss, *find(sid), req);
+}
+
+int EngineIoEndpoint::handshake_polling(lws* wsi, const HttpRequest& req) {
+  SessionEntry& entry = create_session(TransportKind::Polling, wsi, req);
+  entry.session->begin_poll();
+  return answer_poll(wsi, entry);
+}
+
+int EngineIoEndpoint::poll(lws* wsi, Pss* pss, SessionEntry& entry, const HttpRequest& req) {
+  switch (entry.session->begin_poll()) {
+    case Session::PollStart::Overlap:
+      return send_response(wsi, 400, {}, {}, response_headers(req));
+    case Session::PollStart::Answer:
+      return answer_poll(wsi, entry);
+    case Session::PollStart::Hold:
+      break;
+  }
+  pss->role = Role::PollHeld;
+  pss->entry = &entry;
+  entry.poll_wsi = wsi;
+  entry.poll_woken = false;
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  lws_rx_flow_control(wsi, 0);
+  entry.schedule_peek();
+  return 0;
+}
+
+int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
+  std::string body = entry.session->end_poll();
+  auto req = read_request(wsi, options_.max_header);
+  auto headers = response_headers(req);
+  headers.emplace_back("cache-control", "no-store");
+  int rc = send_response(wsi, 200, kPollingType, body, headers);
+  if (entry.session->finished()) schedule_reap(entry);
+  return rc;
+}
+
+int EngineIoEndpoint::on_http_writeable(lws* wsi, Pss* pss) {
+  if (pss->role != Role::PollHeld) return 0;
+  SessionEntry* entry = pss->entry;
+  pss->role = Role::None;
+  pss->entry = nullptr;
+  if (!entry) return -1;
+  entry->poll_wsi = nullptr;
+  entry->poll_woken = false;
+  lws_sul_cancel(&entry->peek_sul.sul);
+  return answer_poll(wsi, *entry);
+}
+
+void EngineIoEndpoint::on_http_closed(Pss* pss) {
+  if (pss->role == Role::PollHeld && pss->entry) {
+    SessionEntry* entry = pss->entry;
+    entry->poll_wsi = nullptr;
+    entry->poll_woken = false;
+    lws_sul_cancel(&entry->peek_sul.sul);
+    pss->entry = nullptr;
+    entry->session->poll_aborted();
+    if (entry->session->finished()) schedule_reap(*entry);
+  }
+  release(pss);
+}
+
+void EngineIoEndpoint::release(Pss* pss) {
+  delete pss->buffer;
+  pss->buffer = nullptr;
+}
+
+int EngineIoEndpoint::start_post(lws* wsi, Pss* pss, SessionEntry* entry, const HttpRequest& req) {
+  auto len = content_length(wsi);
+  if (len && *len > options_.eio.max_payload)
+    return send_response(wsi, 413, {}, {}, response_headers(req), true);
+  if (entry) {
+    if (!entry->session->begin_post()) {
+      pss->role = Role::PostRejected;
+      pss->pending_error = -1;
+    } else {
+      pss->role = Role::Post;
+      pss->buffer = new std::string();
+      std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
+    }
+  }
+  if (len && *len == 0) return finish_post(wsi, pss, req);
+  return 0;
+}
+
+int EngineIoEndpoint::on_http_body(lws*, Pss* pss, const void* in, std::size_t len) {
+  if (pss->role != Role::Post || !pss->buffer) return 0;
+  if (pss->buffer->size() + len > options_.eio.max_payload) return -1;
+  pss->buffer->append(static_cast<const char*>(in), len);
+  return 0;
+}
+
+int EngineIoEndpoint::on_http_body_completion(lws* wsi, Pss* pss) {
+  return finish_post(wsi, pss, read_request(wsi, options_.max_header));
+}
+
+int EngineIoEndpoint::finish_post(lws* wsi, Pss* pss, const HttpRequest& req) {
+  Role role = pss->role;
+  pss->role = Role::None;
+  if (role == Role::PostRejected) {
+    if (pss->pending_error < 0) return send_response(wsi, 400, {}, {}, response_headers(req));
+    return refuse(wsi, req, static_cast<ErrorCode>(pss->pending_error));
+  }
+  std::string sid(pss->sid);
+  SessionEntry* entry = find(&sid);
+  std::string body = pss->buffer ? std::move(*pss->buffer) : std::string();
+  release(pss);
+  if (!entry) return refuse(wsi, req, ErrorCode::UnknownSid);
+  bool ok = entry->session->on_post_body(body);
+  entry->session->end_post();
+  if (entry->session->finished()) schedule_reap(*entry);
+  if (!ok) return refuse(wsi, req, ErrorCode::BadRequest);
+  return send_response(wsi, 200, "text/html", "ok", response_headers(req));
+}
+
+// ---------------------------------------------------------------- websocket
+
+int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
+  HttpRequest req = read_request(wsi, options_.max_header);
+  const std::string* sid = req.query_param("sid");
+  auto verdict = engineio::verify_request(request_info(req, true),
+                                          {options_.eio.allow_polling, options_.eio.allow_websocket},
+                                          lookup(sid));
+  if (!verdict) return 0;
+  std::string message(engineio::error_message(*verdict));
+  send_response(wsi, 400, "text/html", message, {}, true);
+  return 1;
+}
+
+int EngineIoEndpoint::on_ws_established(lws* wsi, Pss* pss) {
+  HttpRequest req = read_request(wsi, options_.max_header);
+  const std::string* sid = req.query_param("sid");
+  if (!sid) {
+    SessionEntry& entry = create_session(TransportKind::WebSocket, wsi, req);
+    pss->role = Role::WsPrimary;
+    pss->entry = &entry;
+    entry.ws_wsi = wsi;
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  SessionEntry* entry = find(sid);
+  if (!entry || entry->probe_wsi || !entry->session->begin_upgrade()) return -1;
+  pss->role = Role::WsProbe;
+  pss->entry = entry;
+  entry->probe_wsi = wsi;
+  return 0;
+}
+
+int EngineIoEndpoint::on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len) {
+  if (!pss->entry) return 0;
+  std::string_view chunk(static_cast<const char*>(in), len);
+  bool final = lws_is_final_fragment(wsi);
+  if (!pss->buffer && final) return dispatch_ws(wsi, pss, chunk, lws_frame_is_binary(wsi));
+  if (!pss->buffer) {
+    pss->buffer = new std::string();
+    pss->rx_binary = lws_frame_is_binary(wsi);
+  }
+  if (pss->buffer->size() + len + lws_remaining_packet_payload(wsi) > options_.eio.max_payload) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+    return -1;
+  }
+  pss->buffer->append(chunk);
+  if (!final) return 0;
+  std::string message = std::move(*pss->buffer);
+  release(pss);
+  return dispatch_ws(wsi, pss, message, pss->rx_binary);
+}
+
+int EngineIoEndpoint::dispatch_ws(lws* wsi, Pss* pss, std::string_view data, bool binary) {
+  if (data.size() > options_.eio.max_payload) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+    return -1;
+  }
+  SessionEntry* entry = pss->entry;
+  Session& s = *entry->session;
+  if (pss->role == Role::WsPrimary) {
+    if (binary)
+      s.on_ws_binary(data);
+    else
+      s.on_ws_text(data);
+    return 0;
+  }
+  if (pss->role != Role::WsProbe) return 0;
+  auto result = binary ? Session::ProbeResult::Refused : s.on_probe_text(data);
+  if (result == Session::ProbeResult::Refused) {
+    s.on_probe_lost();
+    entry->probe_wsi = nullptr;
+    pss->entry = nullptr;
+    return -1;
+  }
+  if (result == Session::ProbeResult::Upgraded) {
+    // The session's activity callback saw the probe end; it becomes primary.
+    entry->probe_wsi = nullptr;
+    entry->ws_wsi = wsi;
+    pss->role = Role::WsPrimary;
+    pss->entry = entry;
+    entry->on_session_activity(s);
+  }
+  return 0;
+}
+
+int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
+  if (!pss->entry || pss->role == Role::WsDoomed) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    return -1;
+  }
+  Session& s = *pss->entry->session;
+  engineio::FramePtr frame = pss->role == Role::WsProbe ? s.take_probe_frame() : s.pop_frame();
+  if (!frame) {
+    if (pss->role == Role::WsPrimary && !s.open()) {
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+      return -1;
+    }
+    return 0;
+  }
+  // The headroom in front of the body is scratch space for lws's frame header.
+  auto* body = reinterpret_cast<unsigned char*>(const_cast<char*>(frame->bytes.data())) +
+               engineio::kFrameHeadroom;
+  auto type = frame->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+  if (lws_write(wsi, body, frame->size(), type) < static_cast<int>(frame->size())) return -1;
+  if (pss->role == Role::WsPrimary && (s.has_frames() || !s.open())) lws_callback_on_writable(wsi);
+  return 0;
+}
+
+void EngineIoEndpoint::on_ws_closed(Pss* pss) {
+  SessionEntry* entry = pss->entry;
+  pss->entry = nullptr;
+  release(pss);
+  if (!entry) return;
+  if (pss->role == Role::WsPrimary && entry->ws_wsi) {
+    entry->ws_wsi = nullptr;
+    entry->session->on_transport_lost(false);
+  } else if (pss->role == Role::WsProbe && entry->probe_wsi) {
+    entry->probe_wsi = nullptr;
+    entry->session->on_probe_lost();
+  }
+  if (entry->session->finished()) schedule_reap(*entry);
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void EngineIoEndpoint::close_all(CloseReason reason) {
+  for (auto& [sid, entry] : sessions_) entry->session->close(reason);
+}
+
+void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
+  reap_list_.push_back(entry.session->id());
+  reap_sul_.owner = this;
+  lws_sul_schedule(context_, 0, &reap_sul_.sul,
+                   [](lws_sorted_usec_list_t* sul) {
+                     reinterpret_cast<OwnedSul<EngineIoEndpoint>*>(sul)->owner->reap();
+                   },
+                   1);
+}
+
+void EngineIoEndpoint::reap() {
+  std::vector<std::string> list;
+  list.swap(reap_list_);
+  for (const auto& sid : list) {
+    auto it = sessions_.find(sid);
+    if (it == sessions_.end() || !it->second->session->finished()) continue;
+    log::debug("engine.io session {} closed", sid);
+    sessions_.erase(it);
+  }
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,115 @@
+// The Engine.IO endpoint on libwebsockets: long-polling requests, WebSocket
+// connections and upgrades, routed to the pure engineio::Session objects it
+// owns (one table keyed by sid).
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engineio/handler.hpp"
+#include "engineio/session.hpp"
+#include "transport/cors.hpp"
+#include "transport/http_util.hpp"
+#include "transport/lws_timer_queue.hpp"
+#include "transport/pss.hpp"
+
+namespace daheim::transport {
+
+struct EndpointOptions {
+  std::string path = "/socket.io/";
+  engineio::Options eio;
+  CorsOptions cors;
+  std::size_t max_header = 8192;
+};
+
+using HandlerFactory =
+    std::function<std::unique_ptr<engineio::Handler>(engineio::Connection& connection)>;
+
+class EngineIoEndpoint;
+
+// An lws_sul with a pointer back to its owner (lws_container_of needs
+// standard-layout owners; ours are not).
+template <typename Owner>
+struct OwnedSul {
+  lws_sorted_usec_list_t sul{};
+  Owner* owner = nullptr;
+};
+
+// A session and the libwebsockets connections currently serving it.
+struct SessionEntry final : engineio::SessionObserver {
+  explicit SessionEntry(EngineIoEndpoint& owner) : endpoint(owner) {}
+  ~SessionEntry() override;
+  void on_session_activity(engineio::Session& session) override;
+  void wake_poll();
+  void schedule_peek();
+
+  EngineIoEndpoint& endpoint;
+  std::unique_ptr<engineio::Session> session;
+  lws* poll_wsi = nullptr;
+  lws* ws_wsi = nullptr;
+  lws* probe_wsi = nullptr;
+  bool poll_woken = false;
+  OwnedSul<SessionEntry> peek_sul;
+};
+
+class EngineIoEndpoint {
+ public:
+  EngineIoEndpoint(EndpointOptions options, HandlerFactory factory, LwsTimerQueue& timers);
+  ~EngineIoEndpoint();
+
+  void attach(lws_context* context) { context_ = context; }
+  // The reference matches the path as a prefix, trailing slash included.
+  bool matches(std::string_view path) const;
+  const EndpointOptions& options() const { return options_; }
+
+  int on_http(lws* wsi, Pss* pss, const HttpRequest& req);
+  int on_http_body(lws* wsi, Pss* pss, const void* in, std::size_t len);
+  int on_http_body_completion(lws* wsi, Pss* pss);
+  int on_http_writeable(lws* wsi, Pss* pss);
+  void on_http_closed(Pss* pss);
+  void release(Pss* pss);
+
+  // 0: let the upgrade proceed; nonzero: refused (a 400 was written).
+  int on_confirm_upgrade(lws* wsi);
+  int on_ws_established(lws* wsi, Pss* pss);
+  int on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len);
+  int on_ws_writeable(lws* wsi, Pss* pss);
+  void on_ws_closed(Pss* pss);
+
+  // Graceful close of every session (shutdown).
+  void close_all(engineio::CloseReason reason);
+  std::size_t session_count() const { return sessions_.size(); }
+
+  // Internal, for SessionEntry.
+  void schedule_reap(SessionEntry& entry);
+  lws_context* context() const { return context_; }
+
+ private:
+  SessionEntry* find(const std::string* sid);
+  engineio::SessionLookup lookup(const std::string* sid);
+  std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
+  int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
+  SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req);
+  int handshake_polling(lws* wsi, const HttpRequest& req);
+  int poll(lws* wsi, Pss* pss, SessionEntry& entry, const HttpRequest& req);
+  int answer_poll(lws* wsi, SessionEntry& entry);
+  int start_post(lws* wsi, Pss* pss, SessionEntry* entry, const HttpRequest& req);
+  int finish_post(lws* wsi, Pss* pss, const HttpRequest& req);
+  int dispatch_ws(lws* wsi, Pss* pss, std::string_view data, bool binary);
+  void reap();
+
+  EndpointOptions options_;
+  HandlerFactory factory_;
+  LwsTimerQueue& timers_;
+  lws_context* context_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
+  std::vector<std::string> reap_list_;
+  OwnedSul<EngineIoEndpoint> reap_sul_;
+};
+
+}  // namespace daheim::transport

@@ -1,0 +1,152 @@
+#include "transport/http_util.hpp"
+
+#include <libwebsockets.h>
+
+#include <cctype>
+#include <cstring>
+
+namespace daheim::transport {
+namespace {
+
+engineio::Method method_of(lws* wsi) {
+  char* uri = nullptr;
+  int len = 0;
+  switch (lws_http_get_uri_and_method(wsi, &uri, &len)) {
+    case LWSHUMETH_GET: return engineio::Method::Get;
+    case LWSHUMETH_POST: return engineio::Method::Post;
+    case LWSHUMETH_OPTIONS: return engineio::Method::Options;
+    default: return engineio::Method::Other;
+  }
+}
+
+std::string path_of(lws* wsi) {
+  char* uri = nullptr;
+  int len = 0;
+  if (lws_http_get_uri_and_method(wsi, &uri, &len) < 0 || !uri) return {};
+  return std::string(uri, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+const std::string* HttpRequest::query_param(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+HttpRequest read_request(lws* wsi, std::size_t max_arg) {
+  HttpRequest req;
+  req.method = method_of(wsi);
+  req.path = path_of(wsi);
+  std::string buf(max_arg + 1, '\0');
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
+                                  WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    std::string_view arg(buf.data(), static_cast<std::size_t>(n));
+    auto eq = arg.find('=');
+    if (eq == std::string_view::npos)
+      req.query.emplace_back(std::string(arg), std::string());
+    else
+      req.query.emplace_back(std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1)));
+  }
+  req.origin = read_header(wsi, WSI_TOKEN_ORIGIN);
+  return req;
+}
+
+std::optional<std::string> read_header(lws* wsi, int token) {
+  auto t = static_cast<lws_token_indexes>(token);
+  int len = lws_hdr_total_length(wsi, t);
+  if (len <= 0) return std::nullopt;
+  std::string value(static_cast<std::size_t>(len) + 1, '\0');
+  int n = lws_hdr_copy(wsi, value.data(), len + 1, t);
+  if (n < 0) return std::nullopt;
+  value.resize(static_cast<std::size_t>(n));
+  return value;
+}
+
+std::vector<engineio::Header> read_headers(lws* wsi) {
+  std::vector<engineio::Header> out;
+  for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
+    const char* name = reinterpret_cast<const char*>(
+        lws_token_to_string(static_cast<lws_token_indexes>(t)));
+    if (!name) continue;
+    std::size_t n = std::strlen(name);
+    if (n < 2 || name[n - 1] != ':' || name[0] == ':') continue;
+    auto value = read_header(wsi, t);
+    if (!value) continue;
+    std::string lower(name, n - 1);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace_back(std::move(lower), std::move(*value));
+  }
+  return out;
+}
+
+std::string peer_address(lws* wsi) {
+  char buf[64] = {0};
+  const char* p = lws_get_peer_simple(wsi, buf, sizeof buf);
+  return p ? std::string(p) : std::string();
+}
+
+std::string request_url(const HttpRequest& req) {
+  std::string url = req.path;
+  char sep = '?';
+  for (const auto& [k, v] : req.query) {
+    url += sep;
+    url += k;
+    url += '=';
+    url += v;
+    sep = '&';
+  }
+  return url;
+}
+
+namespace {
+
+// lws closes the connection after the response when the request asked for it;
+// say so, or keep-alive clients reuse a socket that is about to close.
+bool request_wants_close(lws* wsi) {
+  auto v = read_header(wsi, WSI_TOKEN_CONNECTION);
+  if (!v) return false;
+  for (char& c : *v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v->find("close") != std::string::npos;
+}
+
+}  // namespace
+
+int send_response(lws* wsi, unsigned status, std::string_view content_type, std::string_view body,
+                  const std::vector<engineio::Header>& extra, bool close_after) {
+  bool say_close = close_after || request_wants_close(wsi);
+  std::size_t header_space = 512;
+  for (const auto& [k, v] : extra) header_space += k.size() + v.size() + 4;
+  std::vector<unsigned char> buf(LWS_PRE + header_space + body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf.data() + buf.size();
+  std::string ctype(content_type);
+  if (lws_add_http_common_headers(wsi, status, content_type.empty() ? nullptr : ctype.c_str(),
+                                  body.size(), &p, end))
+    return -1;
+  for (const auto& [k, v] : extra) {
+    std::string name = k + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(v.data()),
+                                    static_cast<int>(v.size()), &p, end))
+      return -1;
+  }
+  if (say_close) {
+    static const char kClose[] = "close";
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                     reinterpret_cast<const unsigned char*>(kClose), 5, &p, end))
+      return -1;
+  }
+  if (lws_finalize_http_header(wsi, &p, end)) return -1;
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
+  if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_FINAL) < 0)
+    return -1;
+  if (close_after) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,39 @@
+// Small libwebsockets HTTP helpers: reading the request line, query and
+// headers, and writing a complete response in one go.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engineio/handler.hpp"
+#include "engineio/request.hpp"
+
+struct lws;
+
+namespace daheim::transport {
+
+struct HttpRequest {
+  engineio::Method method = engineio::Method::Other;
+  std::string path;
+  std::vector<engineio::Header> query;
+  std::optional<std::string> origin;
+
+  const std::string* query_param(std::string_view name) const;
+};
+
+// `max_arg` bounds one query argument (the header space).
+HttpRequest read_request(lws* wsi, std::size_t max_arg);
+// Every known request header, lower-case names without the colon.
+std::vector<engineio::Header> read_headers(lws* wsi);
+std::optional<std::string> read_header(lws* wsi, int token);
+std::string peer_address(lws* wsi);
+std::string request_url(const HttpRequest& req);
+
+// Writes status, headers and body with LWS_WRITE_HTTP_FINAL. Returns the
+// value the lws callback must return (0 keep-alive, -1 close).
+int send_response(lws* wsi, unsigned status, std::string_view content_type, std::string_view body,
+                  const std::vector<engineio::Header>& extra, bool close_after = false);
+
+}  // namespace daheim::transport

@@ -1,0 +1,157 @@
+#include "transport/server.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "log/log.hpp"
+
+namespace daheim::transport {
+namespace {
+
+constexpr int kReservedFds = 64;
+
+int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+  auto* server = static_cast<Server*>(lws_context_user(lws_get_context(wsi)));
+  if (!server) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  return server->handle(wsi, reason, user, in, len);
+}
+
+void lws_log(int level, const char* line) {
+  std::string_view s(line);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  if (level & LLL_ERR)
+    log::error("libwebsockets: {}", s);
+  else
+    log::warning("libwebsockets: {}", s);
+}
+
+lws_protocols g_protocols[] = {
+    {"engine.io", callback, sizeof(Pss), 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+int process_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 24));
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue& timers)
+    : options_(std::move(options)), endpoint_(endpoint), timers_(timers) {}
+
+Server::~Server() {
+  if (context_) lws_context_destroy(context_);
+}
+
+std::string Server::start() {
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+  int limit = process_fd_limit();
+  fd_cap_ = static_cast<int>(
+      std::min<std::size_t>(options_.max_connections + kReservedFds,
+                            static_cast<std::size_t>(std::max(limit - kReservedFds, 16))));
+  g_protocols[0].rx_buffer_size = options_.rx_buffer_size;
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  info.port = options_.port;
+  info.iface = options_.host.empty() ? nullptr : options_.host.c_str();
+  info.protocols = g_protocols;
+  info.vhost_name = "daheim-live";
+  info.user = this;
+  info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+  if (options_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  info.max_http_header_data = static_cast<unsigned short>(std::min<std::size_t>(options_.max_header, 65535));
+  info.timeout_secs = 30;
+  info.keepalive_timeout = 60;
+  context_ = lws_create_context(&info);
+  if (!context_) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+  lws_vhost* vh = lws_get_vhost_by_name(context_, "daheim-live");
+  port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
+  if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+  timers_.attach(context_);
+  endpoint_.attach(context_);
+  return {};
+}
+
+void Server::request_stop() {
+  stop_.store(true);
+  if (context_) lws_cancel_service(context_);
+}
+
+void Server::run() {
+  while (!stop_.load()) lws_service(context_, 0);
+  log::notice("stopping: closing {} sessions", endpoint_.session_count());
+  endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
+  wake_sul_.owner = this;
+  lws_sul_schedule(context_, 0, &wake_sul_.sul,
+                   [](lws_sorted_usec_list_t* sul) {
+                     Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
+                     self->wake_.store(true);
+                     lws_cancel_service(self->context_);
+                   },
+                   static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
+  while (endpoint_.session_count() > 0 && !wake_.load()) lws_service(context_, 0);
+  lws_sul_cancel(&wake_sul_.sul);
+}
+
+bool Server::accept_fd(int fd) {
+  // fds are handed out lowest first, so a new fd's number bounds how many are open.
+  if (fd < fd_cap_) return true;
+  log::warning("connection refused: {} file descriptors in use (limit {})", fd, fd_cap_);
+  return false;
+}
+
+int Server::handle_http(lws* wsi, Pss* pss) {
+  HttpRequest req = read_request(wsi, options_.max_header);
+  if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
+  return send_response(wsi, 404, "text/plain", "Not Found", {});
+}
+
+int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
+  auto reason = static_cast<lws_callback_reasons>(r);
+  auto* pss = static_cast<Pss*>(user);
+  switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return accept_fd(static_cast<int>(reinterpret_cast<lws_intptr_t>(in))) ? 0 : 1;
+    case LWS_CALLBACK_HTTP:
+      return handle_http(wsi, pss);
+    case LWS_CALLBACK_HTTP_BODY:
+      return endpoint_.on_http_body(wsi, pss, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return endpoint_.on_http_body_completion(wsi, pss);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return endpoint_.on_http_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED_HTTP:
+      if (pss) endpoint_.on_http_closed(pss);
+      return 0;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (pss) endpoint_.release(pss);
+      return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+      HttpRequest req = read_request(wsi, options_.max_header);
+      if (!endpoint_.matches(req.path)) {
+        send_response(wsi, 404, "text/plain", "Not Found", {}, true);
+        return 1;
+      }
+      return endpoint_.on_confirm_upgrade(wsi);
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+      return endpoint_.on_ws_established(wsi, pss);
+    case LWS_CALLBACK_RECEIVE:
+      return endpoint_.on_ws_receive(wsi, pss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return endpoint_.on_ws_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED:
+      if (pss) endpoint_.on_ws_closed(pss);
+      return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,58 @@
+// The libwebsockets context: one listener, one protocol handling HTTP and
+// WebSocket for the Engine.IO endpoint, the service loop and graceful stop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "transport/engineio_endpoint.hpp"
+#include "transport/lws_timer_queue.hpp"
+
+namespace daheim::transport {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 3000;  // 0: any free port
+  // Accepted connections are refused once this many file descriptors are in
+  // use, which keeps the process below its fd limit (lws spins at EMFILE).
+  std::size_t max_connections = 15000;
+  std::size_t max_header = 8192;
+  std::size_t rx_buffer_size = 1024;
+  std::chrono::milliseconds drain_time{5000};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue& timers);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Creates the context and binds. Returns an error message, empty on success.
+  std::string start();
+  int port() const { return port_; }
+  // Services until request_stop(), then closes every session gracefully and
+  // drains for at most drain_time.
+  void run();
+  // Async-signal-safe.
+  void request_stop();
+
+  int handle(lws* wsi, int reason, void* user, void* in, std::size_t len);
+
+ private:
+  int handle_http(lws* wsi, Pss* pss);
+  bool accept_fd(int fd);
+
+  ServerOptions options_;
+  EngineIoEndpoint& endpoint_;
+  LwsTimerQueue& timers_;
+  lws_context* context_ = nullptr;
+  int port_ = 0;
+  int fd_cap_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> wake_{false};
+  OwnedSul<Server> wake_sul_;
+};
+
+}  // namespace daheim::transport
