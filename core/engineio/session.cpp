@@ -124,10 +124,9 @@ void Session::close(CloseReason reason) {
   state_ = State::Closing;
   heartbeat_timer_.disarm();
   on_probe_lost();
-  if (kind_ == TransportKind::Polling) {
-    queue(close_frame());
-    close_timer_.arm(options_.ping_interval + options_.ping_timeout);
-  }
+  if (kind_ == TransportKind::Polling) queue(close_frame());
+  // A client that stops reading cannot hold the session open.
+  close_timer_.arm(options_.ping_interval + options_.ping_timeout);
   notify_handler_closed(reason);
   notify();
 }
@@ -244,6 +243,8 @@ bool Session::poll_ready() const {
 
 std::string Session::end_poll() {
   poll_held_ = false;
+  // After the upgrade, queued frames belong to the WebSocket.
+  if (upgrade_ == Upgrade::Done) return std::string(1, static_cast<char>(PacketType::Noop));
   if (!outbox_.empty()) {
     std::string body;
     for (const auto& f : outbox_) append_payload_item(body, *f);
@@ -276,7 +277,7 @@ bool Session::begin_post() {
 bool Session::on_post_body(std::string_view body) {
   DecodedPayload payload = decode_payload(body);
   for (const InPacket& p : payload.packets) {
-    if (state_ != State::Open) return true;
+    if (state_ != State::Open) break;
     on_packet(p.type, p.binary, p.data);
   }
   if (payload.error && state_ == State::Open) {

@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "app/cli.hpp"
+#include "app/config.hpp"
+
+namespace daheim::app {
+namespace {
+
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& text) {
+    char name[] = "/tmp/daheim-config-XXXXXX";
+    int fd = mkstemp(name);
+    close(fd);
+    path_ = name;
+    std::ofstream(path_) << text;
+  }
+  ~ConfigFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+ConfigError load_error(const std::string& text) {
+  ConfigFile f(text);
+  Config c = default_config();
+  ConfigError e;
+  EXPECT_FALSE(load_config(f.path(), c, e));
+  EXPECT_EQ(e.file, f.path());
+  return e;
+}
+
+TEST(Config, DefaultsAreTheReferenceLimits) {
+  Config c = default_config();
+  EXPECT_EQ(c.server.host, "127.0.0.1");
+  EXPECT_EQ(c.server.port, 3000);
+  EXPECT_EQ(c.endpoint.path, "/socket.io/");
+  EXPECT_EQ(c.endpoint.eio.ping_interval.count(), 25000);
+  EXPECT_EQ(c.endpoint.eio.ping_timeout.count(), 20000);
+  EXPECT_EQ(c.endpoint.eio.upgrade_timeout.count(), 10000);
+  EXPECT_EQ(c.endpoint.eio.max_payload, 1000000u);
+  EXPECT_GE(c.server.max_header, 8192u);
+  EXPECT_FALSE(c.endpoint.cors.enabled);
+}
+
+TEST(Config, ReadsKeysAndAllowsComments) {
+  ConfigFile f(R"(// test
+    { "listen": "[::1]:0", /* inline */ "log": {"level": "debug"},
+      "engineio": { "path": "/engine.io", "pingInterval": 300, "pingTimeout": 200,
+                    "transports": ["websocket"],
+                    "cors": {"origin": ["https://a.example"], "credentials": true} },
+      "testHandler": "engineio-echo" })");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.server.host, "::1");
+  EXPECT_EQ(c.server.port, 0);
+  EXPECT_EQ(c.log_level, log::Level::Debug);
+  EXPECT_EQ(c.endpoint.path, "/engine.io/");
+  EXPECT_EQ(c.endpoint.eio.ping_interval.count(), 300);
+  EXPECT_FALSE(c.endpoint.eio.allow_polling);
+  EXPECT_TRUE(c.endpoint.eio.allow_websocket);
+  EXPECT_TRUE(c.endpoint.cors.enabled);
+  EXPECT_FALSE(c.endpoint.cors.any_origin);
+  ASSERT_EQ(c.endpoint.cors.origins.size(), 1u);
+  EXPECT_TRUE(c.endpoint.cors.credentials);
+  EXPECT_EQ(c.test_handler, "engineio-echo");
+}
+
+TEST(Config, UnknownKeyIsNamedWithItsPath) {
+  ConfigError e = load_error(R"({"engineio": {"pingIntervall": 3}})");
+  EXPECT_EQ(e.key, "engineio.pingIntervall");
+  EXPECT_EQ(e.message, "unknown key");
+  EXPECT_EQ(e.to_string(), "config error: " + e.file + ": key engineio.pingIntervall: unknown key");
+}
+
+TEST(Config, MistypedValuesAreNamed) {
+  EXPECT_EQ(load_error(R"({"engineio": {"pingInterval": "300"}})").key, "engineio.pingInterval");
+  EXPECT_EQ(load_error(R"({"engineio": {"maxPayload": 0}})").key, "engineio.maxPayload");
+  EXPECT_EQ(load_error(R"({"engineio": {"pingTimeout": 1.5}})").key, "engineio.pingTimeout");
+  EXPECT_EQ(load_error(R"({"engineio": {"transports": ["carrier-pigeon"]}})").key,
+            "engineio.transports");
+  EXPECT_EQ(load_error(R"({"engineio": {"cors": {"origin": 5}}})").key, "engineio.cors.origin");
+  EXPECT_EQ(load_error(R"({"listen": "nowhere"})").key, "listen");
+  EXPECT_EQ(load_error(R"({"log": {"level": "loud"}})").key, "log.level");
+  EXPECT_EQ(load_error(R"({"testHandler": "magic"})").key, "testHandler");
+  EXPECT_EQ(load_error(R"({"engineio": []})").key, "engineio");
+}
+
+TEST(Config, UnreadableOrInvalidFileNamesTheFile) {
+  EXPECT_EQ(load_error("{ not json").message, "not valid JSON");
+  EXPECT_EQ(load_error("[1, 2]").message, "expected a JSON object");
+  Config c = default_config();
+  ConfigError e;
+  EXPECT_FALSE(load_config("/nonexistent/daheim.json", c, e));
+  EXPECT_EQ(e.to_string(), "config error: /nonexistent/daheim.json: cannot read the file");
+}
+
+TEST(Config, ParsesListenAddresses) {
+  std::string host;
+  int port = -1;
+  EXPECT_TRUE(parse_listen("0.0.0.0:8080", host, port));
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 8080);
+  EXPECT_TRUE(parse_listen("[::]:443", host, port));
+  EXPECT_EQ(host, "::");
+  EXPECT_FALSE(parse_listen("127.0.0.1", host, port));
+  EXPECT_FALSE(parse_listen("127.0.0.1:", host, port));
+  EXPECT_FALSE(parse_listen(":80", host, port));
+  EXPECT_FALSE(parse_listen("h:70000", host, port));
+  EXPECT_FALSE(parse_listen("h:8x", host, port));
+}
+
+TEST(Cli, ParsesCommandsAndRefusesBadArguments) {
+  std::string err;
+  auto a = parse_arguments({"--config", "x.json", "--listen", "127.0.0.1:0"}, err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->command, Arguments::Command::Serve);
+  EXPECT_EQ(*a->config_path, "x.json");
+  EXPECT_EQ(*a->listen, "127.0.0.1:0");
+  EXPECT_EQ(parse_arguments({"--check-config", "y"}, err)->command,
+            Arguments::Command::CheckConfig);
+  EXPECT_EQ(parse_arguments({"--version"}, err)->command, Arguments::Command::Version);
+  EXPECT_FALSE(parse_arguments({"--config"}, err));
+  EXPECT_EQ(err, "--config needs a value");
+  EXPECT_FALSE(parse_arguments({"--frobnicate"}, err));
+  EXPECT_EQ(err, "unknown argument: --frobnicate");
+  EXPECT_FALSE(parse_arguments({"--config", "a", "--config", "b"}, err));
+}
+
+}  // namespace
+}  // namespace daheim::app

@@ -1,0 +1,382 @@
+// Session: handshake, message dispatch, long-polling and the send queue.
+#include "engineio/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engineio_fakes.hpp"
+
+namespace daheim::engineio {
+namespace {
+
+using namespace std::string_literals;
+using Strings = std::vector<std::string>;
+
+const std::string kPollingOpen =
+    R"(0{"sid":"abcdefghijklmnopqrst","upgrades":["websocket"],"pingInterval":300,)"
+    R"("pingTimeout":200,"maxPayload":1000000})";
+const std::string kWebSocketOpen =
+    R"(0{"sid":"abcdefghijklmnopqrst","upgrades":[],"pingInterval":300,)"
+    R"("pingTimeout":200,"maxPayload":1000000})";
+
+// --- to_string / Handshake --------------------------------------------------
+
+TEST(CloseReasonNames, MatchTheReference) {
+  EXPECT_EQ(to_string(CloseReason::TransportClose), "transport close");
+  EXPECT_EQ(to_string(CloseReason::TransportError), "transport error");
+  EXPECT_EQ(to_string(CloseReason::PingTimeout), "ping timeout");
+  EXPECT_EQ(to_string(CloseReason::ParseError), "parse error");
+  EXPECT_EQ(to_string(CloseReason::ForcedClose), "forced close");
+  EXPECT_EQ(to_string(CloseReason::ServerShuttingDown), "server shutting down");
+  EXPECT_EQ(to_string(TransportKind::Polling), "polling");
+  EXPECT_EQ(to_string(TransportKind::WebSocket), "websocket");
+}
+
+TEST(HandshakeLookup, FindsFirstQueryParamAndHeader) {
+  Handshake h;
+  h.query = {{"EIO", "4"}, {"transport", "polling"}, {"t", "x"}, {"t", "y"}};
+  h.headers = {{"origin", "http://a"}, {"user-agent", "ua"}};
+  ASSERT_NE(h.query_param("transport"), nullptr);
+  EXPECT_EQ(*h.query_param("transport"), "polling");
+  ASSERT_NE(h.query_param("t"), nullptr);
+  EXPECT_EQ(*h.query_param("t"), "x");
+  EXPECT_EQ(h.query_param("sid"), nullptr);
+  EXPECT_EQ(h.query_param("eio"), nullptr);  // names are case-sensitive
+  ASSERT_NE(h.header("user-agent"), nullptr);
+  EXPECT_EQ(*h.header("user-agent"), "ua");
+  EXPECT_EQ(h.header("cookie"), nullptr);
+}
+
+// --- Handshake / open packet ------------------------------------------------
+
+TEST_F(SessionTest, PollingOpenPacketIsExact) {
+  start(TransportKind::Polling);
+  EXPECT_TRUE(session->open());
+  EXPECT_FALSE(session->closed());
+  EXPECT_FALSE(session->finished());
+  EXPECT_EQ(session->transport(), TransportKind::Polling);
+  EXPECT_EQ(session->buffered_bytes(), kPollingOpen.size());
+  EXPECT_EQ(poll(), kPollingOpen);
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+}
+
+TEST_F(SessionTest, WebSocketOpenPacketIsExact) {
+  start(TransportKind::WebSocket);
+  EXPECT_EQ(session->transport(), TransportKind::WebSocket);
+  ASSERT_TRUE(session->has_frames());
+  FramePtr f = session->pop_frame();
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->binary);
+  EXPECT_EQ(f->body(), kWebSocketOpen);
+  EXPECT_EQ(session->pop_frame(), nullptr);
+  EXPECT_FALSE(session->has_frames());
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+}
+
+TEST_F(SessionTest, PollingOpenOffersNoUpgradeWhenWebSocketIsDisabled) {
+  opts.allow_websocket = false;
+  start(TransportKind::Polling);
+  EXPECT_EQ(poll(), R"(0{"sid":"abcdefghijklmnopqrst","upgrades":[],"pingInterval":300,)"
+                    R"("pingTimeout":200,"maxPayload":1000000})");
+}
+
+TEST_F(SessionTest, OpenPacketCarriesTheConfiguredValues) {
+  opts = Options{};
+  start(TransportKind::WebSocket);
+  EXPECT_EQ(describe(session->pop_frame()),
+            R"(0{"sid":"abcdefghijklmnopqrst","upgrades":[],"pingInterval":25000,)"
+            R"("pingTimeout":20000,"maxPayload":1000000})");
+}
+
+TEST_F(SessionTest, OpenPacketMaxPayload) {
+  opts.max_payload = 12345;
+  opts.ping_interval = Millis(1);
+  opts.ping_timeout = Millis(2);
+  start(TransportKind::Polling);
+  EXPECT_EQ(poll(), R"(0{"sid":"abcdefghijklmnopqrst","upgrades":["websocket"],"pingInterval":1,)"
+                    R"("pingTimeout":2,"maxPayload":12345})");
+}
+
+TEST_F(SessionTest, OpenPacketUsesTheGivenSid) {
+  session = std::make_unique<Session>("WJC-JnPHnbx1J6bZAAF6", TransportKind::Polling, Handshake{},
+                                      opts, clock, observer);
+  session->start(std::make_unique<RecordingHandler>(log));
+  EXPECT_EQ(session->id(), "WJC-JnPHnbx1J6bZAAF6");
+  EXPECT_EQ(poll(), R"(0{"sid":"WJC-JnPHnbx1J6bZAAF6","upgrades":["websocket"],"pingInterval":300,)"
+                    R"("pingTimeout":200,"maxPayload":1000000})");
+}
+
+TEST_F(SessionTest, ExposesConnectionProperties) {
+  Handshake h;
+  h.address = "127.0.0.1";
+  h.url = "/engine.io/?EIO=4&transport=polling";
+  h.query = {{"EIO", "4"}, {"transport", "polling"}};
+  start(TransportKind::Polling, h);
+  Connection& c = *session;
+  EXPECT_EQ(c.id(), kTestSid);
+  EXPECT_EQ(c.transport(), TransportKind::Polling);
+  EXPECT_EQ(c.handshake().address, "127.0.0.1");
+  EXPECT_EQ(c.handshake().url, "/engine.io/?EIO=4&transport=polling");
+  ASSERT_NE(c.handshake().query_param("EIO"), nullptr);
+  EXPECT_EQ(*c.handshake().query_param("EIO"), "4");
+  EXPECT_EQ(&c.timers(), &clock);
+  EXPECT_EQ(&session->options(), &opts);
+}
+
+TEST_F(SessionTest, StartDoesNotCallTheHandler) {
+  start(TransportKind::Polling);
+  EXPECT_TRUE(log.events.empty());
+}
+
+// --- Incoming messages ------------------------------------------------------
+
+TEST_F(SessionTest, PostBodyPacketsAreDispatchedInOrder) {
+  start_polling();
+  EXPECT_TRUE(
+      post("4hello\x1e"
+           "bAQIDBA==\x1e"
+           "4world\x1e"
+           "4"));
+  EXPECT_EQ(log.events, (Strings{"text:hello", "binary:01020304", "text:world", "text:"}));
+  EXPECT_TRUE(session->open());
+}
+
+TEST_F(SessionTest, WebSocketTextAndBinaryMessages) {
+  start_websocket();
+  session->on_ws_text("4hello");
+  session->on_ws_binary(std::string("\x01\x02\x00\x04", 4));
+  session->on_ws_text("4");
+  session->on_ws_text("4caf\xc3\xa9");
+  session->on_ws_binary("");
+  EXPECT_EQ(log.events,
+            (Strings{"text:hello", "binary:01020004", "text:", "text:caf\xc3\xa9", "binary:"}));
+  EXPECT_TRUE(session->open());
+}
+
+TEST_F(SessionTest, OpenUpgradeAndNoopFromTheClientAreIgnored) {
+  start_polling();
+  EXPECT_TRUE(
+      post("6\x1e"
+           "0\x1e"
+           "5\x1e"
+           "4x"));
+  session->on_ws_text("6");
+  EXPECT_EQ(log.events, (Strings{"text:x"}));
+  EXPECT_TRUE(session->open());
+}
+
+TEST_F(SessionTest, SequentialPostsAreFine) {
+  start_polling();
+  EXPECT_TRUE(post("4a"));
+  EXPECT_TRUE(post("4b"));
+  EXPECT_EQ(log.events, (Strings{"text:a", "text:b"}));
+  EXPECT_TRUE(session->open());
+}
+
+TEST_F(SessionTest, HandlerMaySendFromOnMessage) {
+  // The conformance echo: the reply goes out in the next GET.
+  start_polling();
+  log.on_message = [this](std::string_view text) {
+    session->send(make_text_frame(PacketType::Message, text));
+  };
+  log.on_binary = [this](std::string_view data) { session->send(make_binary_frame(data)); };
+  hold_poll();
+  EXPECT_TRUE(
+      post("4hello\x1e"
+           "bAQIDBA=="));
+  EXPECT_TRUE(session->poll_ready());
+  EXPECT_EQ(session->end_poll(),
+            "4hello\x1e"
+            "bAQIDBA==");
+}
+
+// --- Long-polling -----------------------------------------------------------
+
+TEST_F(SessionTest, GetIsHeldUntilDataIsSent) {
+  start_polling();
+  EXPECT_FALSE(session->poll_ready());  // no GET yet
+  hold_poll();
+  EXPECT_FALSE(session->poll_ready());
+  int before = observer.calls;
+  EXPECT_TRUE(send_text("hi"));
+  EXPECT_GT(observer.calls, before);
+  EXPECT_EQ(observer.last, session.get());
+  EXPECT_TRUE(session->poll_ready());
+  EXPECT_EQ(session->end_poll(), "4hi");
+  EXPECT_FALSE(session->poll_ready());
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+  // The next GET is held again.
+  hold_poll();
+  EXPECT_FALSE(session->poll_ready());
+}
+
+TEST_F(SessionTest, GetIsAnsweredAtOnceWhenDataIsQueued) {
+  start(TransportKind::Polling);
+  EXPECT_EQ(session->begin_poll(), Session::PollStart::Answer);
+  EXPECT_TRUE(session->poll_ready());
+  EXPECT_EQ(session->end_poll(), kPollingOpen);
+}
+
+TEST_F(SessionTest, AllBufferedPacketsGoInOneGetBody) {
+  start_polling();
+  EXPECT_TRUE(send_text("test1"));
+  EXPECT_TRUE(send_text("test2"));
+  EXPECT_TRUE(session->send(make_binary_frame(std::string("\x01\x02\x03\x04", 4))));
+  EXPECT_TRUE(send_text("test3"));
+  EXPECT_EQ(session->buffered_bytes(), 6u + 6u + 4u + 6u);
+  EXPECT_EQ(poll(),
+            "4test1\x1e"
+            "4test2\x1e"
+            "bAQIDBA==\x1e"
+            "4test3");
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+  hold_poll();
+}
+
+TEST_F(SessionTest, OpenPacketAndFirstMessagesShareTheFirstGet) {
+  start(TransportKind::Polling);
+  EXPECT_TRUE(send_text("40"));
+  EXPECT_EQ(poll(), kPollingOpen +
+                        "\x1e"
+                        "440");
+}
+
+TEST_F(SessionTest, SharedFrameGoesToSeveralSessions) {
+  start_websocket();
+  Session other("tsrqponmlkjihgfedcba", TransportKind::WebSocket, Handshake{}, opts, clock,
+                observer);
+  HandlerLog other_log;
+  other.start(std::make_unique<RecordingHandler>(other_log));
+  other.pop_frame();
+  FramePtr f = make_text_frame(PacketType::Message, "broadcast");
+  EXPECT_TRUE(session->send(f));
+  EXPECT_TRUE(other.send(f));
+  EXPECT_EQ(session->pop_frame(), f);
+  EXPECT_EQ(other.pop_frame(), f);
+}
+
+// --- WebSocket send queue ---------------------------------------------------
+
+TEST_F(SessionTest, WebSocketFramesComeOutInOrderWithByteAccounting) {
+  start_websocket();
+  int before = observer.calls;
+  EXPECT_TRUE(send_text("a"));
+  EXPECT_TRUE(session->send(make_binary_frame("xyz")));
+  EXPECT_TRUE(send_text("bcd"));
+  EXPECT_EQ(observer.calls, before + 3);
+  EXPECT_EQ(session->buffered_bytes(), 2u + 3u + 4u);
+  EXPECT_EQ(describe(session->pop_frame()), "4a");
+  EXPECT_EQ(session->buffered_bytes(), 3u + 4u);
+  EXPECT_EQ(describe(session->pop_frame()), "bin:78797a");
+  EXPECT_EQ(session->buffered_bytes(), 4u);
+  EXPECT_EQ(describe(session->pop_frame()), "4bcd");
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+  EXPECT_EQ(session->pop_frame(), nullptr);
+}
+
+// --- can_send_now -----------------------------------------------------------
+
+TEST_F(SessionTest, CanSendNowOnPolling) {
+  start(TransportKind::Polling);
+  EXPECT_FALSE(session->can_send_now());  // open packet queued, no GET
+  EXPECT_EQ(session->begin_poll(), Session::PollStart::Answer);
+  EXPECT_FALSE(session->can_send_now());  // GET held but queue not empty
+  session->end_poll();
+  EXPECT_FALSE(session->can_send_now());  // queue empty but no GET
+  hold_poll();
+  EXPECT_TRUE(session->can_send_now());  // a held GET takes it at once
+  send_text("x");
+  EXPECT_FALSE(session->can_send_now());
+  EXPECT_EQ(session->end_poll(), "4x");
+  EXPECT_FALSE(session->can_send_now());
+}
+
+TEST_F(SessionTest, CanSendNowOnWebSocket) {
+  start(TransportKind::WebSocket);
+  EXPECT_FALSE(session->can_send_now());  // open frame queued
+  session->pop_frame();
+  EXPECT_TRUE(session->can_send_now());
+  send_text("x");
+  EXPECT_FALSE(session->can_send_now());
+  session->pop_frame();
+  EXPECT_TRUE(session->can_send_now());
+  session->close(CloseReason::ForcedClose);
+  EXPECT_FALSE(session->can_send_now());
+}
+
+TEST_F(SessionTest, CannotSendNowOnceClosed) {
+  start_polling();
+  hold_poll();
+  EXPECT_TRUE(session->can_send_now());
+  session->close(CloseReason::TransportError);
+  EXPECT_FALSE(session->can_send_now());
+}
+
+// --- Slow consumers ---------------------------------------------------------
+
+TEST_F(SessionTest, ExceedingMaxBufferedBytesClosesWithTransportError) {
+  opts.max_buffered_bytes = 10;
+  start_websocket();
+  EXPECT_TRUE(send_text("abcd"));  // 5 bytes
+  EXPECT_TRUE(send_text("efgh"));  // 10 bytes: at the limit is fine
+  EXPECT_EQ(session->buffered_bytes(), 10u);
+  EXPECT_TRUE(session->open());
+  EXPECT_TRUE(log.closes.empty());
+  int before = observer.calls;
+  EXPECT_FALSE(send_text(""));  // 11 bytes
+  EXPECT_TRUE(session->closed());
+  EXPECT_EQ(log.closes, std::vector<CloseReason>{CloseReason::TransportError});
+  EXPECT_GT(observer.calls, before);
+  EXPECT_FALSE(session->has_frames());
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+  EXPECT_FALSE(send_text("more"));
+  EXPECT_EQ(log.closes.size(), 1u);
+}
+
+TEST_F(SessionTest, DrainingKeepsTheSessionUnderTheLimit) {
+  opts.max_buffered_bytes = 10;
+  start_websocket();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(send_text("abcdefgh")) << i;  // 9 bytes each
+    ASSERT_EQ(describe(session->pop_frame()), "4abcdefgh");
+  }
+  EXPECT_TRUE(session->open());
+}
+
+TEST_F(SessionTest, ExceedingMaxBufferedBytesOnPollingAnswersTheHeldGetWithClose) {
+  opts.max_buffered_bytes = 10;
+  start_polling();
+  hold_poll();
+  EXPECT_TRUE(send_text("123456"));  // 7 bytes; the transport has not answered yet
+  EXPECT_FALSE(send_text("7890"));   // 12 bytes
+  EXPECT_TRUE(session->closed());
+  EXPECT_EQ(log.closes, std::vector<CloseReason>{CloseReason::TransportError});
+  EXPECT_TRUE(session->poll_ready());
+  EXPECT_FALSE(session->finished());
+  EXPECT_EQ(session->end_poll(), "1");
+  EXPECT_TRUE(session->finished());
+}
+
+// --- Teardown ---------------------------------------------------------------
+
+TEST_F(SessionTest, DestroyingTheSessionCancelsItsTimers) {
+  start_polling();
+  ASSERT_TRUE(session->begin_upgrade());
+  EXPECT_GT(clock.pending(), 0u);
+  session.reset();
+  EXPECT_EQ(clock.pending(), 0u);
+  advance(60000);  // nothing fires into freed memory
+}
+
+TEST_F(SessionTest, DestroyingAClosingSessionCancelsTheCloseTimer) {
+  start_polling();
+  session->close(CloseReason::ForcedClose);
+  EXPECT_EQ(clock.pending(), 1u);
+  session.reset();
+  EXPECT_EQ(clock.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace daheim::engineio
