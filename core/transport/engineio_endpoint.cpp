@@ -190,7 +190,9 @@ int EngineIoEndpoint::on_http(lws* wsi, Pss* pss, const HttpRequest& req) {
   }
   if (verdict) return refuse(wsi, req, *verdict);
   if (!sid) return handshake_polling(wsi, req);
-  if (req.method != engineio::Method::Get) return refuse(wsi, req, ErrorCode::BadRequest);
+  // The reference answers other methods on a session with a bare 500.
+  if (req.method != engineio::Method::Get)
+    return send_response(wsi, 500, {}, {}, response_headers(req));
   return poll(wsi, pss, *find(sid), req);
 }
 
@@ -263,6 +265,9 @@ int EngineIoEndpoint::start_post(lws* wsi, Pss* pss, SessionEntry* entry, const 
   auto len = content_length(wsi);
   if (len && *len > options_.eio.max_payload)
     return send_response(wsi, 413, {}, {}, response_headers(req), true);
+  if (!len && read_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
+    return send_response(wsi, 411, {}, {}, response_headers(req), true);
+  if (!len) len = 0;  // HTTP/1.1: no length and no chunking means no body
   if (entry) {
     if (!entry->session->begin_post()) {
       pss->role = Role::PostRejected;

@@ -50,9 +50,7 @@ Server::~Server() {
 std::string Server::start() {
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
   int limit = process_fd_limit();
-  fd_cap_ = static_cast<int>(
-      std::min<std::size_t>(options_.max_connections + kReservedFds,
-                            static_cast<std::size_t>(std::max(limit - kReservedFds, 16))));
+  fd_cap_ = std::max(limit - kReservedFds, 16);
   g_protocols[0].rx_buffer_size = options_.rx_buffer_size;
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
@@ -93,14 +91,37 @@ void Server::run() {
                      lws_cancel_service(self->context_);
                    },
                    static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
+  drain_check_.owner = this;
+  schedule_drain_check();
   while (endpoint_.session_count() > 0 && !wake_.load()) lws_service(context_, 0);
   lws_sul_cancel(&wake_sul_.sul);
+  lws_sul_cancel(&drain_check_.sul);
+}
+
+// While draining, look every few ms whether the last session has gone:
+// lws_service() only returns on an event.
+void Server::schedule_drain_check() {
+  lws_sul_schedule(context_, 0, &drain_check_.sul,
+                   [](lws_sorted_usec_list_t* sul) {
+                     Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
+                     if (self->endpoint_.session_count() == 0)
+                       lws_cancel_service(self->context_);
+                     else
+                       self->schedule_drain_check();
+                   },
+                   10 * LWS_US_PER_MS);
 }
 
 bool Server::accept_fd(int fd) {
-  // fds are handed out lowest first, so a new fd's number bounds how many are open.
-  if (fd < fd_cap_) return true;
-  log::warning("connection refused: {} file descriptors in use (limit {})", fd, fd_cap_);
+  // fds are handed out lowest first, so a new fd's number bounds how many are
+  // open: refusing high fds keeps the process clear of EMFILE.
+  if (connections_ < options_.max_connections && fd < fd_cap_) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+    last_refusal_log_ = now;
+    log::warning("connection refused: {} connections open (maxConnections {}), fd {} (limit {})",
+                 connections_, options_.max_connections, fd, fd_cap_);
+  }
   return false;
 }
 
@@ -148,6 +169,12 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_ws_closed(pss);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      return 0;
+    case LWS_CALLBACK_WSI_CREATE:
+      ++connections_;
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      if (connections_ > 0) --connections_;
       return 0;
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -14,8 +14,8 @@ namespace daheim::transport {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 3000;  // 0: any free port
-  // Accepted connections are refused once this many file descriptors are in
-  // use, which keeps the process below its fd limit (lws spins at EMFILE).
+  // Connections beyond this many are refused at accept; so are any that would
+  // bring the process near its fd limit (lws spins at EMFILE).
   std::size_t max_connections = 15000;
   std::size_t max_header = 8192;
   std::size_t rx_buffer_size = 1024;
@@ -43,6 +43,7 @@ class Server {
  private:
   int handle_http(lws* wsi, Pss* pss);
   bool accept_fd(int fd);
+  void schedule_drain_check();
 
   ServerOptions options_;
   EngineIoEndpoint& endpoint_;
@@ -53,6 +54,9 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   OwnedSul<Server> wake_sul_;
+  OwnedSul<Server> drain_check_;
+  std::size_t connections_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 
 }  // namespace daheim::transport

@@ -1,0 +1,524 @@
+// End-to-end: raw HTTP and WebSocket requests against the real daheim-live
+// binary (Engine.IO echo mode): the exact open packet, every Engine.IO error
+// code, bad methods and bodies, size limits, CORS, and clients that misbehave.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { cpuSeconds, startServer } from './lib/server.mjs';
+import { eioUrl, poll, pollingHandshake, post, rawWs, request, withTimeout } from './lib/util.mjs';
+
+const PATH = '/socket.io/';
+
+// There is no signal that the server has parked a request (a held GET, a POST
+// whose body is still coming); give its event loop a moment before the next
+// step of a test that depends on that order.
+const settle = () => delay(150);
+
+function assertEioError(res, code, message, status = code === 4 ? 403 : 400) {
+  assert.equal(res.status, status, `status for code ${code}; body ${res.body}`);
+  assert.match(String(res.headers['content-type']), /^application\/json/i);
+  assert.deepEqual(JSON.parse(res.body), { code, message });
+}
+
+// Sends raw bytes on a new TCP connection; resolves with the socket and a
+// promise of everything the server sends until it closes.
+function rawConnect(srv, bytes) {
+  const sock = net.connect(srv.port, srv.host);
+  sock.on('error', () => {});
+  const chunks = [];
+  sock.on('data', (c) => chunks.push(c));
+  const ended = new Promise((resolve) => sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  const connected = new Promise((resolve) => sock.once('connect', resolve));
+  return connected.then(() => {
+    if (bytes) sock.write(bytes);
+    return { sock, ended, received: () => Buffer.concat(chunks).toString('latin1') };
+  });
+}
+
+describe('Engine.IO over raw HTTP', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 100000 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+  const url = (q) => eioUrl(srv.url, q, PATH);
+
+  describe('open packet', () => {
+    it('polling handshake: 200, text/plain, exactly the five keys', async () => {
+      const res = await request(url('EIO=4&transport=polling&t=abc&unknown=1'));
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /^text\/plain; ?charset=utf-8$/i);
+      assert.ok(res.body.startsWith('0{'), res.body);
+      const open = JSON.parse(res.body.slice(1));
+      assert.deepEqual(Object.keys(open).sort(), ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades']);
+      assert.match(open.sid, /^[A-Za-z0-9_-]{20}$/);
+      assert.deepEqual(open.upgrades, ['websocket']);
+      assert.equal(open.pingInterval, srv.config.engineio.pingInterval);
+      assert.equal(open.pingTimeout, srv.config.engineio.pingTimeout);
+      assert.equal(open.maxPayload, srv.config.engineio.maxPayload);
+    });
+
+    it('websocket handshake: first frame is the open packet with no upgrades', async () => {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      assert.equal(ws.unexpected, undefined);
+      const f = await ws.next();
+      assert.equal(f.isBinary, false);
+      assert.ok(f.data.startsWith('0{'), f.data);
+      const open = JSON.parse(f.data.slice(1));
+      assert.deepEqual(Object.keys(open).sort(), ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades']);
+      assert.deepEqual(open.upgrades, []);
+      assert.match(open.sid, /^[A-Za-z0-9_-]{20}$/);
+      ws.ws.close();
+    });
+
+    it('every session gets a different sid', async () => {
+      const sids = new Set();
+      for (let i = 0; i < 20; i++) sids.add((await pollingHandshake(srv.url)).sid);
+      assert.equal(sids.size, 20);
+    });
+  });
+
+  describe('error codes (JSON body, status 400/403)', () => {
+    it('0 Transport unknown: transport missing or unknown', async () => {
+      assertEioError(await request(url('EIO=4')), 0, 'Transport unknown');
+      assertEioError(await request(url('EIO=4&transport=abc')), 0, 'Transport unknown');
+      assertEioError(await request(url('EIO=4&transport=flashsocket')), 0, 'Transport unknown');
+    });
+
+    it('1 Session ID unknown: GET, POST with an unknown sid', async () => {
+      assertEioError(await poll(srv.url, 'AAAAAAAAAAAAAAAAAAAA'), 1, 'Session ID unknown');
+      assertEioError(await post(srv.url, 'nope', '4hello'), 1, 'Session ID unknown');
+    });
+
+    it('2 Bad handshake method: POST, PUT, DELETE without sid', async () => {
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        const res = await request(url('EIO=4&transport=polling'), { method, body: method === 'DELETE' ? undefined : '4x' });
+        assertEioError(res, 2, 'Bad handshake method');
+      }
+    });
+
+    it('3 Bad request: websocket transport on a plain GET', async () => {
+      assertEioError(await request(url('EIO=4&transport=websocket')), 3, 'Bad request');
+    });
+
+    it('3 Bad request: polling request for a session that upgraded to websocket', async () => {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      const open = JSON.parse((await ws.next()).data.slice(1));
+      assertEioError(await poll(srv.url, open.sid), 3, 'Bad request');
+      // The websocket session is untouched by that.
+      ws.ws.send('4still');
+      assert.deepEqual(await ws.next(), { data: '4still', isBinary: false });
+      ws.ws.close();
+    });
+
+    it('5 Unsupported protocol version: EIO missing, abc, 3, 5', async () => {
+      for (const q of ['transport=polling', 'EIO=abc&transport=polling', 'EIO=3&transport=polling', 'EIO=5&transport=polling']) {
+        assertEioError(await request(url(q)), 5, 'Unsupported protocol version');
+      }
+    });
+
+    it('transport is checked before the protocol version', async () => {
+      assertEioError(await request(url('EIO=3&transport=abc')), 0, 'Transport unknown');
+    });
+  });
+
+  describe('methods and paths', () => {
+    it('PUT with a valid sid answers 500', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const res = await request(url(`EIO=4&transport=polling&sid=${sid}`), { method: 'PUT', body: '4x' });
+      assert.equal(res.status, 500);
+    });
+
+    it('a path outside the Engine.IO endpoint answers 404', async () => {
+      const res = await request(`${srv.url}/nope`);
+      assert.equal(res.status, 404);
+    });
+  });
+
+  describe('polling', () => {
+    it('POST answers "ok" as text/html; the next GET carries the echo', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const res = await post(srv.url, sid, '4hello');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok');
+      assert.match(String(res.headers['content-type']), /^text\/html/i);
+      const got = await poll(srv.url, sid);
+      assert.equal(got.status, 200);
+      assert.match(String(got.headers['content-type']), /^text\/plain; ?charset=utf-8$/i);
+      assert.equal(got.body, '4hello');
+    });
+
+    it('a chunked POST body is handled (echoed, or refused) without hanging', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const res = await post(srv.url, sid, '4chunky', { chunked: true, timeout: 3000 });
+      if (res.status === 200) {
+        assert.equal(res.body, 'ok');
+        assert.equal((await poll(srv.url, sid)).body, '4chunky');
+      } else {
+        assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
+      }
+    });
+
+    it('all buffered packets come back in one GET response', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      assert.equal((await post(srv.url, sid, '4test1\x1e4test2\x1e4ünï€😀')).body, 'ok');
+      assert.equal((await poll(srv.url, sid)).body, '4test1\x1e4test2\x1e4ünï€😀');
+    });
+
+    it('binary over polling is base64 with a "b" prefix both ways', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      assert.equal((await post(srv.url, sid, '4hello\x1ebAQIDBA==')).body, 'ok');
+      assert.equal((await poll(srv.url, sid)).body, '4hello\x1ebAQIDBA==');
+    });
+
+    it('POST "abc" answers 400 and closes the session', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const res = await post(srv.url, sid, 'abc');
+      assert.equal(res.status, 400);
+      assertEioError(await poll(srv.url, sid), 1, 'Session ID unknown');
+    });
+
+    it('POST as application/octet-stream answers 400 and closes the session', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const res = await post(srv.url, sid, Buffer.from([1, 2, 3]), {
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      assert.equal(res.status, 400);
+      assertEioError(await poll(srv.url, sid), 1, 'Session ID unknown');
+    });
+
+    it('POST larger than maxPayload answers 413', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const body = '4' + 'x'.repeat(srv.config.engineio.maxPayload + 1000);
+      let res;
+      try {
+        res = await post(srv.url, sid, body);
+      } catch (err) {
+        assert.fail(`no 413 response, connection error instead: ${err.message}`);
+      }
+      assert.equal(res.status, 413);
+      // The server stays usable.
+      const again = await pollingHandshake(srv.url);
+      assert.equal(typeof again.sid, 'string');
+    });
+
+    it('a POST of exactly maxPayload bytes is accepted', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const data = 'y'.repeat(srv.config.engineio.maxPayload - 1);
+      const res = await post(srv.url, sid, '4' + data);
+      assert.equal(res.status, 200);
+      assert.equal((await poll(srv.url, sid)).body, '4' + data);
+    });
+
+    it('overlapping GET: 400 for the second, the held one gets "1", the session is gone', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const held = poll(srv.url, sid);
+      await settle();
+      const second = await poll(srv.url, sid);
+      assert.equal(second.status, 400);
+      const first = await withTimeout(held, 3000, 'held GET answered');
+      assert.equal(first.status, 200);
+      assert.equal(first.body, '1');
+      assertEioError(await poll(srv.url, sid), 1, 'Session ID unknown');
+    });
+
+    it('overlapping POST: 400 for the second and the session is closed', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const first = await rawConnect(
+        srv,
+        `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          'Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 10\r\n\r\n4ab',
+      );
+      try {
+        await settle();
+        const second = await post(srv.url, sid, '4hello');
+        assert.equal(second.status, 400);
+        assertEioError(await poll(srv.url, sid), 1, 'Session ID unknown');
+      } finally {
+        first.sock.destroy();
+      }
+    });
+
+    it('client close over polling: the held GET gets "6", later requests 400', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const held = poll(srv.url, sid);
+      await settle();
+      assert.equal((await post(srv.url, sid, '1')).body, 'ok');
+      const res = await withTimeout(held, 3000, 'held GET answered on close');
+      assert.equal(res.body, '6');
+      assertEioError(await poll(srv.url, sid), 1, 'Session ID unknown');
+    });
+  });
+
+  describe('websocket', () => {
+    it('text and binary frames are echoed as such', async () => {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      await ws.next(); // open packet
+      ws.ws.send('4hello');
+      assert.deepEqual(await ws.next(), { data: '4hello', isBinary: false });
+      ws.ws.send(Buffer.from([1, 2, 3, 4]));
+      const f = await ws.next();
+      assert.equal(f.isBinary, true);
+      assert.deepEqual([...f.data], [1, 2, 3, 4]);
+      ws.ws.close();
+    });
+
+    it('a fragmented text message is reassembled', async () => {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      await ws.next();
+      ws.ws.send('4frag', { fin: false });
+      ws.ws.send('ment-', { fin: false });
+      ws.ws.send('ed', { fin: true });
+      assert.deepEqual(await ws.next(), { data: '4fragment-ed', isBinary: false });
+      ws.ws.close();
+    });
+
+    for (const [what, frame] of [
+      ['garbage text "abc"', 'abc'],
+      ['an empty text frame', ''],
+      ['a client ping "2" (wrong heartbeat direction)', '2'],
+      ['a close packet "1"', '1'],
+    ]) {
+      it(`${what} closes the websocket`, async () => {
+        const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+        const open = JSON.parse((await ws.next()).data.slice(1));
+        ws.ws.send(frame);
+        await withTimeout(ws.closed, 2000, 'server closes the websocket');
+        assertEioError(await poll(srv.url, open.sid), 1, 'Session ID unknown');
+      });
+    }
+
+    it('a websocket with an unknown sid gets no open packet and is closed', async () => {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA');
+      if (ws.unexpected !== undefined) {
+        assert.equal(ws.unexpected, 400);
+        return;
+      }
+      await withTimeout(ws.closed, 2000, 'server closes the websocket');
+      assert.ok(!ws.frames.some((f) => typeof f.data === 'string' && f.data.startsWith('0')), 'no open packet');
+    });
+
+    it('upgrade: 2probe/3probe, held GET gets "6", 5 switches, polling then refused', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const held = poll(srv.url, sid);
+      await settle();
+      const ws = await rawWs(srv.url, `EIO=4&transport=websocket&sid=${sid}`);
+      assert.equal(ws.unexpected, undefined);
+      ws.ws.send('2probe');
+      assert.deepEqual(await ws.next(), { data: '3probe', isBinary: false });
+      const heldRes = await withTimeout(held, 3000, 'held GET answered with noop during the probe');
+      assert.equal(heldRes.body, '6');
+      ws.ws.send('5');
+      ws.ws.send('4hello');
+      assert.deepEqual(await ws.next(), { data: '4hello', isBinary: false });
+      assertEioError(await poll(srv.url, sid), 3, 'Bad request');
+      // A second websocket for the same session is refused.
+      const ws2 = await rawWs(srv.url, `EIO=4&transport=websocket&sid=${sid}`);
+      if (ws2.unexpected === undefined) await withTimeout(ws2.closed, 2000, 'second websocket closed');
+      // The upgraded one still works.
+      ws.ws.send('4again');
+      assert.deepEqual(await ws.next(), { data: '4again', isBinary: false });
+      ws.ws.close();
+    });
+
+    it('upgrade: packets echoed while probing are delivered after the switch', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const ws = await rawWs(srv.url, `EIO=4&transport=websocket&sid=${sid}`);
+      ws.ws.send('2probe');
+      assert.deepEqual(await ws.next(), { data: '3probe', isBinary: false });
+      assert.equal((await post(srv.url, sid, '4during')).body, 'ok');
+      ws.ws.send('5');
+      ws.ws.send('4after');
+      // "during" was queued on polling; it must not be lost (it may come first
+      // over the websocket, or in a GET answered before the switch).
+      const first = await ws.next();
+      if (first.data === '4during') {
+        assert.deepEqual(await ws.next(), { data: '4after', isBinary: false });
+      } else {
+        assert.fail(`expected 4during first on the websocket, got ${JSON.stringify(first)}`);
+      }
+      ws.ws.close();
+    });
+  });
+
+  describe('header size', () => {
+    it('a 6000-byte header is accepted', async () => {
+      const res = await request(url('EIO=4&transport=polling'), { headers: { 'x-filler': 'a'.repeat(6000) } });
+      assert.equal(res.status, 200);
+    });
+
+    it('a header over maxHttpHeaderSize is refused and the server stays up', async () => {
+      const big = 'b'.repeat(srv.config.engineio.maxHttpHeaderSize * 2);
+      let status = 'connection closed';
+      try {
+        status = (await request(url('EIO=4&transport=polling'), { headers: { 'x-filler': big } })).status;
+      } catch {
+        // dropped without a response: acceptable
+      }
+      assert.ok(status === 'connection closed' || [400, 413, 431].includes(status), `got ${status}`);
+      const again = await pollingHandshake(srv.url);
+      assert.equal(typeof again.sid, 'string');
+    });
+  });
+
+  describe('CORS (origin "*")', () => {
+    const origin = { origin: 'https://example.test' };
+    it('handshake, POST, GET and error responses carry Access-Control-Allow-Origin', async () => {
+      const hs = await pollingHandshake(srv.url, PATH, origin);
+      assert.equal(hs.res.headers['access-control-allow-origin'], '*');
+      const p = await post(srv.url, hs.sid, '4x', { headers: origin });
+      assert.equal(p.headers['access-control-allow-origin'], '*');
+      const g = await poll(srv.url, hs.sid, { headers: origin });
+      assert.equal(g.headers['access-control-allow-origin'], '*');
+      const e = await request(url('EIO=4&transport=abc'), { headers: origin });
+      assert.equal(e.status, 400);
+      assert.equal(e.headers['access-control-allow-origin'], '*');
+    });
+
+    it('OPTIONS preflight answers 204 with the allowed methods', async () => {
+      const res = await request(url('EIO=4&transport=polling'), {
+        method: 'OPTIONS',
+        headers: { ...origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      assert.equal(res.status, 204);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+      const methods = String(res.headers['access-control-allow-methods'] ?? '').toUpperCase();
+      for (const m of ['GET', 'POST']) assert.ok(methods.includes(m), `allow-methods: ${methods}`);
+      assert.equal(res.body, '');
+    });
+  });
+
+  describe('clients that vanish', () => {
+    for (const how of ['FIN', 'RST']) {
+      it(`a held long-poll whose client goes away (${how}) costs no CPU and the server stays responsive`, async () => {
+        // A bystander session that must keep working.
+        const bystander = await rawWs(srv.url, 'EIO=4&transport=websocket');
+        await bystander.next();
+
+        const { sid } = await pollingHandshake(srv.url);
+        const conn = await rawConnect(
+          srv,
+          `GET ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+        );
+        await settle();
+        assert.equal(conn.received(), '', 'the GET is held');
+        if (how === 'RST') conn.sock.resetAndDestroy();
+        else conn.sock.end();
+        await conn.ended;
+
+        const cpu0 = cpuSeconds(srv.pid);
+        const t0 = Date.now();
+        await delay(1000);
+        const used = cpuSeconds(srv.pid) - cpu0;
+        const wall = (Date.now() - t0) / 1000;
+        assert.ok(used < 0.2 * wall, `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
+
+        const t1 = Date.now();
+        const hs = await pollingHandshake(srv.url);
+        assert.equal(typeof hs.sid, 'string');
+        assert.ok(Date.now() - t1 < 1000, 'handshake answered promptly');
+        bystander.ws.send('4alive');
+        assert.deepEqual(await bystander.next(), { data: '4alive', isBinary: false });
+        bystander.ws.close();
+      });
+    }
+
+    it('a POST whose body never completes does not block other sessions', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const conn = await rawConnect(
+        srv,
+        `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          'Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4partial',
+      );
+      try {
+        const other = await pollingHandshake(srv.url);
+        assert.equal((await post(srv.url, other.sid, '4fine')).body, 'ok');
+        assert.equal((await poll(srv.url, other.sid)).body, '4fine');
+      } finally {
+        conn.sock.destroy();
+      }
+    });
+  });
+});
+
+describe('configuration limits', () => {
+  it('only the polling transport enabled: no upgrades offered, websocket refused', async () => {
+    const srv = await startServer({ engineio: { transports: ['polling'] } });
+    try {
+      const hs = await pollingHandshake(srv.url);
+      assert.deepEqual(hs.upgrades, []);
+      const res = await request(eioUrl(srv.url, 'EIO=4&transport=websocket'));
+      assertEioError(res, 0, 'Transport unknown');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('only the websocket transport enabled: polling handshake refused with code 0', async () => {
+    const srv = await startServer({ engineio: { transports: ['websocket'] } });
+    try {
+      assertEioError(await request(eioUrl(srv.url, 'EIO=4&transport=polling')), 0, 'Transport unknown');
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      assert.ok((await ws.next()).data.startsWith('0{'));
+      ws.ws.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('beyond maxConnections a new client is refused (ideally 403 code 4), and let in once one leaves', async () => {
+    const max = 3;
+    const srv = await startServer({ engineio: { maxConnections: max } });
+    const held = [];
+    try {
+      // Websocket sessions hold both a session and a connection, whichever
+      // of the two the server counts.
+      for (let i = 0; i < max; i++) {
+        const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+        assert.ok((await ws.next()).data.startsWith('0{'), `session ${i + 1} of ${max} opens`);
+        held.push(ws);
+      }
+      const cpu0 = cpuSeconds(srv.pid);
+      const t0 = Date.now();
+      let outcome;
+      try {
+        const res = await request(eioUrl(srv.url, 'EIO=4&transport=polling'), { timeout: 2000 });
+        outcome = res.status;
+        if (res.status !== 200) assertEioError(res, 4, 'Forbidden');
+      } catch (err) {
+        outcome = err.message; // dropped or left in the backlog: also a refusal
+      }
+      assert.notEqual(outcome, 200, 'handshake over the limit must be refused');
+      const used = cpuSeconds(srv.pid) - cpu0;
+      const wall = (Date.now() - t0) / 1000;
+      assert.ok(used < 0.5 * wall + 0.05, `server used ${used.toFixed(2)} s CPU in ${wall.toFixed(2)} s while full`);
+
+      // One client leaves: a new one gets in.
+      held.shift().ws.close();
+      const c = await withTimeout(
+        (async () => {
+          for (;;) {
+            try {
+              const r = await request(eioUrl(srv.url, 'EIO=4&transport=polling'), { timeout: 1000 });
+              if (r.status === 200) return r;
+            } catch {
+              // still full
+            }
+            await delay(20);
+          }
+        })(),
+        5000,
+        'handshake accepted after a client left',
+      );
+      assert.ok(c.body.startsWith('0{'));
+    } finally {
+      for (const ws of held) ws.ws.terminate();
+      await srv.stop();
+    }
+  });
+});

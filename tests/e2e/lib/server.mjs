@@ -1,0 +1,172 @@
+// Starts the real daheim-live binary for end-to-end tests.
+//
+// The binary comes from $DAHEIM_LIVE_BIN (meson passes it), else
+// build/core/app/daheim-live under the repository root. Each server gets its
+// own config file in a temp directory and listens on 127.0.0.1:0; we wait for
+// the "listening on http://HOST:PORT" line on stderr instead of sleeping.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const binaryPath =
+  process.env.DAHEIM_LIVE_BIN || path.join(repoRoot, 'build/core/app/daheim-live');
+
+const READY_TIMEOUT_MS = 15000;
+// The server bounds its own shutdown; give it that long before SIGKILL.
+const STOP_TIMEOUT_MS = 10000;
+
+// Config used by the tests unless they override a key.
+export function defaultConfig() {
+  return {
+    listen: '127.0.0.1:0',
+    log: { level: 'info' },
+    engineio: {
+      path: '/socket.io/',
+      transports: ['polling', 'websocket'],
+      pingInterval: 25000,
+      pingTimeout: 20000,
+      upgradeTimeout: 10000,
+      maxPayload: 1000000,
+      maxBufferedBytes: 16777216,
+      maxHttpHeaderSize: 8192,
+      maxConnections: 15000,
+      cors: { origin: '*', credentials: false },
+    },
+    testHandler: 'engineio-echo',
+  };
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function merge(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    out[k] = isPlainObject(v) && isPlainObject(base[k]) ? merge(base[k], v) : v;
+  }
+  return out;
+}
+
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+// Starts a server. `overrides` is merged into defaultConfig() (a key set to
+// undefined is dropped). Resolves to
+//   { url, port, pid, child, config, logs(), stop(signal), exited }
+// where url is e.g. "http://127.0.0.1:40123" and exited resolves to
+// { code, signal } when the process ends.
+export async function startServer(overrides = {}) {
+  const config = JSON.parse(JSON.stringify(merge(defaultConfig(), overrides)));
+  const dir = mkdtempSync(path.join(tmpdir(), 'daheim-e2e-'));
+  const configFile = path.join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+
+  const child = spawn(binaryPath, ['--config', configFile, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+
+  let stderr = '';
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (stdout.length > 1 << 20) stdout = stdout.slice(-(1 << 19));
+  });
+
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, signal });
+    });
+  });
+
+  const logs = () => `--- stderr ---\n${stderr}\n--- stdout ---\n${stdout}`;
+
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`daheim-live not ready after ${READY_TIMEOUT_MS} ms\n${logs()}`));
+    }, READY_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${binaryPath}: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`daheim-live exited before ready (code ${code}, signal ${signal})\n${logs()}`));
+    });
+    child.stderr.setEncoding('utf8');
+    let seen = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.length > 1 << 20) stderr = stderr.slice(-(1 << 19));
+      if (seen) return;
+      const m = /listening on http:\/\/(\S+):(\d+)/.exec(stderr);
+      if (m) {
+        seen = true;
+        clearTimeout(timer);
+        resolve({ host: m[1], port: Number(m[2]) });
+      }
+    });
+  });
+
+  let addr;
+  try {
+    addr = await ready;
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
+
+  const stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const r = await exited;
+    clearTimeout(t);
+    return r;
+  };
+
+  const host = addr.host.replace(/^\[(.*)\]$/, '$1');
+  return {
+    url: `http://${addr.host}:${addr.port}`,
+    host,
+    port: addr.port,
+    pid: child.pid,
+    child,
+    config,
+    logs,
+    stop,
+    exited,
+  };
+}
+
+// CPU time (user + system) used so far by a process, in seconds.
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after ") ".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 (1-based) of the whole line, i.e.
+  // 12 and 13 (1-based) after the name: indexes 11 and 12 here.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / clockTicksPerSecond;
+}
+
+// sysconf(_SC_CLK_TCK) is 100 on every Linux we run on.
+const clockTicksPerSecond = 100;
