@@ -153,6 +153,33 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.finish();
 }
 
+void read_namespaces(ObjectReader& r, std::vector<std::string>& out) {
+  const cJSON* v = r.take("namespaces");
+  if (!v) return;
+  std::string k = r.key("namespaces");
+  if (!cJSON_IsArray(v)) throw Failure{k, "expected a list of namespace names"};
+  out.clear();
+  const cJSON* n;
+  cJSON_ArrayForEach(n, v) {
+    if (!cJSON_IsString(n) || n->valuestring[0] != '/' || std::strchr(n->valuestring, ',') ||
+        std::strchr(n->valuestring, '?'))
+      throw Failure{k, "expected names starting with / and without , or ?"};
+    out.emplace_back(n->valuestring);
+  }
+}
+
+void read_socketio(ObjectReader& root, Config& c) {
+  const cJSON* obj = root.object("socketio");
+  if (!obj) return;
+  ObjectReader r(obj, "socketio");
+  read_namespaces(r, c.namespaces);
+  r.millis("connectTimeout", 1, c.socketio.connect_timeout);
+  r.integer_as("maxAttachments", 0, 1000, c.socketio.max_attachments);
+  r.integer_as("maxPendingAcks", 1, 1 << 20, c.socketio.max_pending_acks);
+  r.integer_as("maxPendingBroadcastAcks", 1, 1 << 20, c.socketio.max_pending_broadcast_acks);
+  r.finish();
+}
+
 void read_root(const cJSON* root, Config& c) {
   if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
   ObjectReader r(root, "");
@@ -170,9 +197,11 @@ void read_root(const cJSON* root, Config& c) {
     lr.finish();
   }
   read_engineio(r, c);
+  read_socketio(r, c);
   r.string("testHandler", c.test_handler);
-  if (!c.test_handler.empty() && c.test_handler != "engineio-echo")
-    throw Failure{"testHandler", "expected \"engineio-echo\""};
+  if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
+      c.test_handler != "socketio-conformance")
+    throw Failure{"testHandler", "expected \"engineio-echo\" or \"socketio-conformance\""};
   r.finish();
 }
 

@@ -4,7 +4,10 @@
 
 #include <string>
 
+#include <vector>
+
 #include "log/log.hpp"
+#include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
 #include "transport/server.hpp"
 
@@ -15,7 +18,11 @@ struct Config {
   log::Level log_level = log::Level::Info;
   transport::ServerOptions server;
   transport::EndpointOptions endpoint;
-  std::string test_handler;  // "", "engineio-echo"
+  socketio::Options socketio;
+  std::vector<std::string> namespaces{"/"};
+  // Built-in fixtures for the official suites: "engineio-echo" (bare
+  // Engine.IO echo) or "socketio-conformance".
+  std::string test_handler;
 };
 
 struct ConfigError {

@@ -6,9 +6,11 @@
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/conformance_handlers.hpp"
 #include "app/echo_handler.hpp"
 #include "daheim_version.h"
 #include "log/log.hpp"
+#include "socketio/server.hpp"
 #include "transport/server.hpp"
 
 namespace daheim::app {
@@ -20,25 +22,24 @@ void on_stop_signal(int) {
   if (g_server) g_server->request_stop();
 }
 
-// Until the Socket.IO layer is attached, sessions without a test handler
-// accept messages and ignore them.
-class IgnoreHandler final : public engineio::Handler {
- public:
-  void on_message(std::string_view) override {}
-  void on_binary(std::string_view) override {}
-  void on_close(engineio::CloseReason) override {}
-};
-
-transport::HandlerFactory make_factory(const Config& config) {
+transport::HandlerFactory make_factory(const Config& config, socketio::Server& io) {
   if (config.test_handler == "engineio-echo")
     return [](engineio::Connection& c) { return std::make_unique<EchoHandler>(c); };
-  return [](engineio::Connection&) { return std::make_unique<IgnoreHandler>(); };
+  return [&io](engineio::Connection& c) { return io.make_client(c); };
+}
+
+void declare_namespaces(const Config& config, socketio::Server& io) {
+  for (const auto& name : config.namespaces) io.of(name);
+  if (config.test_handler == "socketio-conformance") install_conformance_handlers(io);
 }
 
 int serve(Config config) {
   log::set_level(config.log_level);
   transport::LwsTimerQueue timers;
-  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config), timers);
+  // Declared before the endpoint: Socket.IO clients live in its sessions.
+  socketio::Server io(timers, config.socketio);
+  declare_namespaces(config, io);
+  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
   transport::Server server(config.server, endpoint, timers);
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);

@@ -1,0 +1,60 @@
+// Room bookkeeping and delivery for one namespace, in socket.io-adapter's
+// shape: rooms -> sockets and sockets -> rooms. The in-memory adapter serves
+// one process; a cluster adapter (Redis) extends it to other nodes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socketio/broadcast_options.hpp"
+#include "socketio/encoder.hpp"
+
+namespace daheim::socketio {
+
+class BroadcastAck;
+class Socket;
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+
+  // Room membership of local sockets. The socket must be registered in the
+  // namespace (Namespace::find_socket); unknown ids are ignored.
+  virtual void add_all(std::string_view socket_id, std::span<const std::string_view> rooms) = 0;
+  virtual void del(std::string_view socket_id, std::string_view room) = 0;
+  virtual void del_all(std::string_view socket_id) = 0;
+
+  // Sends the encoded packet (the same frames) to every connected socket
+  // the options select.
+  virtual void broadcast(const EncodedPacket& packet, const BroadcastOptions& opts) = 0;
+  // Same, for a packet carrying ack id `ack_id`: registers `ack` with every
+  // reached socket and reports the number reached with
+  // ack->add_client_count() (once per server).
+  virtual void broadcast_with_ack(const EncodedPacket& packet, uint64_t ack_id,
+                                  const BroadcastOptions& opts,
+                                  const std::shared_ptr<BroadcastAck>& ack) = 0;
+  // Servers that report client counts for broadcast_with_ack.
+  virtual std::size_t server_count() const { return 1; }
+
+  // Ids of the connected sockets in any of `rooms` (all when empty).
+  virtual std::vector<std::string> sockets(std::span<const std::string> rooms) = 0;
+  // Rooms of one socket (its own id included).
+  virtual std::vector<std::string> socket_rooms(std::string_view socket_id) = 0;
+
+  // The local connected sockets the options select. The pointers are valid
+  // until control returns to the event loop.
+  virtual std::vector<Socket*> fetch_sockets(const BroadcastOptions& opts) = 0;
+  // Make the selected sockets join / leave rooms, or disconnect them.
+  virtual void add_sockets(const BroadcastOptions& opts,
+                           std::span<const std::string_view> rooms) = 0;
+  virtual void del_sockets(const BroadcastOptions& opts,
+                           std::span<const std::string_view> rooms) = 0;
+  virtual void disconnect_sockets(const BroadcastOptions& opts, bool close_transport) = 0;
+};
+
+}  // namespace daheim::socketio

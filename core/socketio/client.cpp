@@ -1,0 +1,150 @@
+#include "socketio/client.hpp"
+
+#include <algorithm>
+
+#include "engineio/sid.hpp"
+#include "socketio/namespace.hpp"
+#include "socketio/server.hpp"
+#include "socketio/socket.hpp"
+
+namespace daheim::socketio {
+
+Client::Client(Server& server, engineio::Connection& connection)
+    : server_(server),
+      connection_(connection),
+      decoder_(server.options().max_attachments),
+      connect_timer_(connection.timers(), [this] {
+        if (sockets_.empty()) close(engineio::CloseReason::ForcedClose);
+      }) {
+  connect_timer_.arm(server.options().connect_timeout);
+  server_.link(*this);
+}
+
+Client::~Client() {
+  // The session is being destroyed: no more sends, only the bookkeeping.
+  on_close(engineio::CloseReason::TransportClose);
+  server_.unlink(*this);
+}
+
+void Client::on_message(std::string_view text) {
+  if (closed_) return;
+  retired_.clear();
+  Packet packet;
+  switch (decoder_.add_text(text, packet)) {
+    case DecodeStatus::Failed:
+      close(engineio::CloseReason::ParseError);
+      return;
+    case DecodeStatus::Pending:
+      return;
+    case DecodeStatus::Complete:
+      dispatch(packet);
+      return;
+  }
+}
+
+void Client::on_binary(std::string_view data) {
+  if (closed_) return;
+  retired_.clear();
+  Packet packet;
+  switch (decoder_.add_binary(data, packet)) {
+    case DecodeStatus::Failed:
+      close(engineio::CloseReason::ParseError);
+      return;
+    case DecodeStatus::Pending:
+      return;
+    case DecodeStatus::Complete:
+      dispatch(packet);
+      decoder_.reset();
+      return;
+  }
+}
+
+void Client::on_close(engineio::CloseReason reason) {
+  if (closed_) return;
+  closed_ = true;
+  connect_timer_.disarm();
+  // The decoder keeps its buffer: a packet being dispatched may view it.
+  std::vector<std::unique_ptr<Socket>> sockets = std::move(sockets_);
+  sockets_.clear();
+  DisconnectReason why = from_close_reason(reason);
+  for (auto& socket : sockets) socket->teardown(why);
+  for (auto& socket : sockets) retired_.push_back(std::move(socket));
+}
+
+Socket* Client::socket(std::string_view nsp) const {
+  for (const auto& s : sockets_)
+    if (s->nsp().name() == nsp) return s.get();
+  return nullptr;
+}
+
+bool Client::send(const EncodedPacket& packet) {
+  if (closed_ || !connection_.send(packet.text)) return false;
+  for (const engineio::FramePtr& frame : packet.attachments)
+    if (!connection_.send(frame)) return false;
+  return true;
+}
+
+void Client::close(engineio::CloseReason reason) {
+  if (closed_) return;
+  connection_.close(reason);
+  on_close(reason);  // a no-op when the connection already reported it
+}
+
+void Client::disconnect_all() {
+  std::vector<Socket*> sockets;
+  for (const auto& s : sockets_) sockets.push_back(s.get());
+  for (Socket* s : sockets) s->disconnect(false);
+  close(engineio::CloseReason::ForcedClose);
+}
+
+void Client::detach(Socket& socket) {
+  auto it = std::find_if(sockets_.begin(), sockets_.end(),
+                         [&](const auto& s) { return s.get() == &socket; });
+  if (it == sockets_.end()) return;
+  retired_.push_back(std::move(*it));
+  sockets_.erase(it);
+}
+
+// A packet for a namespace not joined, a second CONNECT, or a CONNECT_ERROR
+// from the client closes the connection (socket.io's Client.ondecoded).
+void Client::dispatch(Packet& packet) {
+  Socket* socket = this->socket(packet.nsp);
+  if (packet.type == PacketType::Connect) {
+    if (socket != nullptr) return close(engineio::CloseReason::ForcedClose);
+    return connect(packet);
+  }
+  if (socket == nullptr || packet.type == PacketType::ConnectError)
+    return close(engineio::CloseReason::ForcedClose);
+  if (packet.is_event()) return on_event(*socket, packet);
+  if (packet.is_ack()) return socket->on_ack_packet(packet);
+  socket->teardown(DisconnectReason::ClientNamespaceDisconnect);  // DISCONNECT
+}
+
+void Client::on_event(Socket& socket, Packet& packet) {
+  std::string args = server_.take_scratch();
+  args.assign(1, '[');
+  args.append(packet.args_tail);
+  socket.on_event_packet(packet, args);
+  server_.return_scratch(std::move(args));
+}
+
+void Client::connect(const Packet& packet) {
+  Namespace* nsp = server_.find(packet.nsp);
+  if (nsp == nullptr) {
+    send(encode_connect_error(packet.nsp, "Invalid namespace"));
+    return;
+  }
+  std::string auth = packet.data.empty() ? std::string("{}") : std::string(packet.data);
+  auto owned = std::make_unique<Socket>(*nsp, *this, engineio::generate_id(), std::move(auth));
+  Socket& socket = *owned;
+  if (!nsp->admit(socket)) {
+    socket.teardown(DisconnectReason::ForcedClose);
+    retired_.push_back(std::move(owned));
+    return;
+  }
+  sockets_.push_back(std::move(owned));
+  connect_timer_.disarm();
+  nsp->connect(socket);
+}
+
+}  // namespace daheim::socketio

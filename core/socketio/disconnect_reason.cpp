@@ -1,0 +1,45 @@
+#include "socketio/disconnect_reason.hpp"
+
+namespace daheim::socketio {
+
+std::string_view to_string(DisconnectReason reason) {
+  switch (reason) {
+    case DisconnectReason::TransportClose:
+      return "transport close";
+    case DisconnectReason::TransportError:
+      return "transport error";
+    case DisconnectReason::PingTimeout:
+      return "ping timeout";
+    case DisconnectReason::ParseError:
+      return "parse error";
+    case DisconnectReason::ForcedClose:
+      return "forced close";
+    case DisconnectReason::ServerShuttingDown:
+      return "server shutting down";
+    case DisconnectReason::ServerNamespaceDisconnect:
+      return "server namespace disconnect";
+    case DisconnectReason::ClientNamespaceDisconnect:
+      return "client namespace disconnect";
+  }
+  return "unknown";
+}
+
+DisconnectReason from_close_reason(engineio::CloseReason reason) {
+  switch (reason) {
+    case engineio::CloseReason::TransportClose:
+      return DisconnectReason::TransportClose;
+    case engineio::CloseReason::TransportError:
+      return DisconnectReason::TransportError;
+    case engineio::CloseReason::PingTimeout:
+      return DisconnectReason::PingTimeout;
+    case engineio::CloseReason::ParseError:
+      return DisconnectReason::ParseError;
+    case engineio::CloseReason::ForcedClose:
+      return DisconnectReason::ForcedClose;
+    case engineio::CloseReason::ServerShuttingDown:
+      return DisconnectReason::ServerShuttingDown;
+  }
+  return DisconnectReason::TransportClose;
+}
+
+}  // namespace daheim::socketio

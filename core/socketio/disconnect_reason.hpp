@@ -1,0 +1,27 @@
+// Why a socket left its namespace, with the reference's reason strings.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "engineio/handler.hpp"
+
+namespace daheim::socketio {
+
+enum class DisconnectReason : uint8_t {
+  TransportClose,             // "transport close"
+  TransportError,             // "transport error"
+  PingTimeout,                // "ping timeout"
+  ParseError,                 // "parse error"
+  ForcedClose,                // "forced close"
+  ServerShuttingDown,         // "server shutting down"
+  ServerNamespaceDisconnect,  // "server namespace disconnect": Socket::disconnect()
+  ClientNamespaceDisconnect,  // "client namespace disconnect": the client sent DISCONNECT
+};
+
+std::string_view to_string(DisconnectReason reason);
+
+// The reason sockets see when their Engine.IO connection closed.
+DisconnectReason from_close_reason(engineio::CloseReason reason);
+
+}  // namespace daheim::socketio

@@ -1,0 +1,138 @@
+#include "socketio/namespace.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "socketio/broadcast_ack.hpp"
+#include "socketio/client.hpp"
+#include "socketio/encoder.hpp"
+#include "socketio/in_memory_adapter.hpp"
+#include "socketio/packet.hpp"
+#include "socketio/server.hpp"
+#include "socketio/socket.hpp"
+
+namespace daheim::socketio {
+
+Namespace::Namespace(Server& server, std::string name)
+    : server_(server),
+      name_(std::move(name)),
+      adapter_(server.make_adapter(*this)),
+      ack_timer_(server.timers(), [this] { on_ack_timer(); }) {}
+
+Namespace::~Namespace() = default;
+
+bool Namespace::emit(std::string_view event, std::string_view args,
+                     std::span<const std::string> attachments) {
+  return emit_to(BroadcastOptions{}, event, args, attachments);
+}
+
+bool Namespace::emit_to(const BroadcastOptions& opts, std::string_view event, std::string_view args,
+                        std::span<const std::string> attachments) {
+  if (is_reserved_event(event)) return false;
+  adapter_->broadcast(encode_event(name_, event, args, attachments), opts);
+  return true;
+}
+
+bool Namespace::emit_with_ack(const BroadcastOptions& opts, std::string_view event,
+                              std::string_view args, std::span<const std::string> attachments,
+                              engineio::Millis timeout, BroadcastAckCallback callback) {
+  if (is_reserved_event(event)) return false;
+  std::erase_if(broadcast_acks_, [](const auto& a) { return a->done(); });
+  if (broadcast_acks_.size() >= server_.options().max_pending_broadcast_acks) return false;
+  uint64_t ack_id = next_ack_id();
+  EncodedPacket packet = encode_event(name_, event, args, attachments, ack_id);
+  engineio::TimePoint deadline = server_.timers().now() + timeout;
+  auto ack = std::make_shared<BroadcastAck>(std::move(callback), deadline);
+  broadcast_acks_.push_back(ack);
+  arm_ack_timer();
+  adapter_->broadcast_with_ack(packet, ack_id, opts, ack);
+  ack->set_server_count(adapter_->server_count());
+  return true;
+}
+
+void Namespace::arm_ack_timer() {
+  engineio::TimePoint earliest = engineio::TimePoint::max();
+  for (const auto& a : broadcast_acks_)
+    if (!a->done()) earliest = std::min(earliest, a->deadline());
+  if (earliest == engineio::TimePoint::max()) {
+    ack_timer_.disarm();
+    return;
+  }
+  engineio::TimePoint now = server_.timers().now();
+  ack_timer_.arm(earliest <= now ? engineio::Millis(0)
+                                 : std::chrono::ceil<engineio::Millis>(earliest - now));
+}
+
+void Namespace::on_ack_timer() {
+  engineio::TimePoint now = server_.timers().now();
+  std::vector<std::shared_ptr<BroadcastAck>> expired;
+  for (const auto& a : broadcast_acks_)
+    if (!a->done() && a->deadline() <= now) expired.push_back(a);
+  std::erase_if(broadcast_acks_, [&](const auto& a) { return a->done() || a->deadline() <= now; });
+  arm_ack_timer();
+  for (const auto& a : expired) a->expire();
+}
+
+Socket* Namespace::socket(std::string_view id) const {
+  Socket* s = find_socket(id);
+  return s != nullptr && s->connected() ? s : nullptr;
+}
+
+Socket* Namespace::find_socket(std::string_view id) const {
+  auto it = sockets_.find(id);
+  return it == sockets_.end() ? nullptr : it->second;
+}
+
+std::vector<Socket*> Namespace::fetch_sockets(const BroadcastOptions& opts) const {
+  return adapter_->fetch_sockets(opts);
+}
+
+void Namespace::sockets_join(const BroadcastOptions& opts,
+                             std::span<const std::string_view> rooms) {
+  adapter_->add_sockets(opts, rooms);
+}
+
+void Namespace::sockets_leave(const BroadcastOptions& opts,
+                              std::span<const std::string_view> rooms) {
+  adapter_->del_sockets(opts, rooms);
+}
+
+void Namespace::disconnect_sockets(const BroadcastOptions& opts, bool close_transport) {
+  adapter_->disconnect_sockets(opts, close_transport);
+}
+
+bool Namespace::admit(Socket& socket) {
+  sockets_.emplace(socket.id(), &socket);
+  for (std::size_t i = 0; i < middleware_.size(); ++i) {
+    std::optional<ConnectError> error = middleware_[i](socket);
+    if (socket.client().closed()) return false;
+    if (error) {
+      socket.client().send(encode_connect_error(name_, error->message, error->data));
+      return false;
+    }
+  }
+  return true;
+}
+
+void Namespace::connect(Socket& socket) {
+  ++connected_;
+  socket.on_connected();
+  for (std::size_t i = 0; i < on_connection_.size() && socket.connected(); ++i)
+    on_connection_[i](socket);
+}
+
+void Namespace::dispatch_event(Socket& socket, Event& event) {
+  if (on_event_) on_event_(socket, event);
+}
+
+void Namespace::remove(Socket& socket) {
+  if (socket.connected()) --connected_;
+  adapter_->del_all(socket.id());
+  sockets_.erase(socket.id());
+}
+
+void Namespace::notify_disconnect(Socket& socket, DisconnectReason reason) {
+  for (std::size_t i = 0; i < on_disconnect_.size(); ++i) on_disconnect_[i](socket, reason);
+}
+
+}  // namespace daheim::socketio

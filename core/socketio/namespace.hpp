@@ -1,0 +1,112 @@
+// A namespace (socket.io's Namespace): its connect middleware, handlers,
+// sockets and adapter. Owned by the Server; lives as long as it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engineio/timer.hpp"
+#include "socketio/ack.hpp"
+#include "socketio/adapter.hpp"
+#include "socketio/broadcast_options.hpp"
+#include "socketio/connect_error.hpp"
+#include "socketio/disconnect_reason.hpp"
+#include "socketio/event.hpp"
+
+namespace daheim::socketio {
+
+class BroadcastAck;
+class Server;
+class Socket;
+
+class Namespace {
+ public:
+  // Runs before a socket joins; nullopt admits it, a ConnectError refuses it.
+  // Synchronous. The socket may join rooms but is not connected yet.
+  using Middleware = std::function<std::optional<ConnectError>(Socket&)>;
+  using ConnectionHandler = std::function<void(Socket&)>;
+  using EventHandler = std::function<void(Socket&, Event&)>;
+  using DisconnectHandler = std::function<void(Socket&, DisconnectReason)>;
+
+  Namespace(Server& server, std::string name);
+  ~Namespace();
+  Namespace(const Namespace&) = delete;
+  Namespace& operator=(const Namespace&) = delete;
+
+  const std::string& name() const { return name_; }
+  Server& server() const { return server_; }
+  Adapter& adapter() const { return *adapter_; }
+  // Replaces the adapter; only before the first socket connects.
+  void set_adapter(std::unique_ptr<Adapter> adapter) { adapter_ = std::move(adapter); }
+
+  // Handlers are meant to be set up before the server serves connections.
+  void use(Middleware middleware) { middleware_.push_back(std::move(middleware)); }
+  void on_connection(ConnectionHandler handler) { on_connection_.push_back(std::move(handler)); }
+  // The catch-all event handler (one; setting it again replaces it).
+  void on_event(EventHandler handler) { on_event_ = std::move(handler); }
+  void on_disconnect(DisconnectHandler handler) { on_disconnect_.push_back(std::move(handler)); }
+
+  // Broadcasts, encoded once (`args` as for Socket::emit). false: a
+  // reserved event name.
+  bool emit(std::string_view event, std::string_view args = {},
+            std::span<const std::string> attachments = {});
+  bool emit_to(const BroadcastOptions& opts, std::string_view event, std::string_view args = {},
+               std::span<const std::string> attachments = {});
+  // Collects every reached client's answer. false: not sent, the callback
+  // will not run (a reserved event name, or Options::max_pending_broadcast_acks
+  // outstanding). With no client reached, the callback runs before this
+  // returns. Clients that disconnect meanwhile are waited for until the
+  // timeout, as in the reference.
+  bool emit_with_ack(const BroadcastOptions& opts, std::string_view event, std::string_view args,
+                     std::span<const std::string> attachments, engineio::Millis timeout,
+                     BroadcastAckCallback callback);
+
+  // A connected socket of this namespace, or null.
+  Socket* socket(std::string_view id) const;
+  // Connected sockets.
+  std::size_t size() const { return connected_; }
+  std::vector<Socket*> fetch_sockets(const BroadcastOptions& opts = {}) const;
+  void sockets_join(const BroadcastOptions& opts, std::span<const std::string_view> rooms);
+  void sockets_leave(const BroadcastOptions& opts, std::span<const std::string_view> rooms);
+  void disconnect_sockets(const BroadcastOptions& opts, bool close_transport = false);
+
+  // For Client, Socket and adapters.
+  // Any registered socket, also one still in connect middleware.
+  Socket* find_socket(std::string_view id) const;
+  uint64_t next_ack_id() { return next_ack_id_++; }
+  // Registers the socket and runs the middleware. false: refused (the
+  // CONNECT_ERROR is sent) or the connection closed meanwhile.
+  bool admit(Socket& socket);
+  // Sends the CONNECT reply and runs the connection handlers.
+  void connect(Socket& socket);
+  void dispatch_event(Socket& socket, Event& event);
+  // Unregisters the socket (rooms included).
+  void remove(Socket& socket);
+  void notify_disconnect(Socket& socket, DisconnectReason reason);
+
+ private:
+  void arm_ack_timer();
+  void on_ack_timer();
+
+  Server& server_;
+  std::string name_;
+  std::unique_ptr<Adapter> adapter_;
+  std::vector<Middleware> middleware_;
+  std::vector<ConnectionHandler> on_connection_;
+  EventHandler on_event_;
+  std::vector<DisconnectHandler> on_disconnect_;
+  std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
+  std::size_t connected_ = 0;
+  uint64_t next_ack_id_ = 0;
+  std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;
+  engineio::Timer ack_timer_;
+};
+
+}  // namespace daheim::socketio

@@ -1,0 +1,225 @@
+#include "socketio/socket.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "socketio/adapter.hpp"
+#include "socketio/broadcast_ack.hpp"
+#include "socketio/client.hpp"
+#include "socketio/event.hpp"
+#include "socketio/namespace.hpp"
+#include "socketio/packet.hpp"
+#include "socketio/server.hpp"
+
+namespace daheim::socketio {
+
+Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string auth)
+    : nsp_(nsp), client_(client), auth_(std::move(auth)) {
+  std::copy_n(id.data(), std::min(id.size(), id_.size()), id_.begin());
+}
+
+Socket::~Socket() = default;
+
+engineio::Connection& Socket::connection() const {
+  return client_.connection();
+}
+
+const engineio::Handshake& Socket::handshake() const {
+  return connection().handshake();
+}
+
+void Socket::join(std::string_view room) {
+  join(std::span<const std::string_view>(&room, 1));
+}
+
+void Socket::join(std::span<const std::string_view> rooms) {
+  if (state_ != State::Disconnected) nsp_.adapter().add_all(id(), rooms);
+}
+
+void Socket::leave(std::string_view room) {
+  if (state_ != State::Disconnected) nsp_.adapter().del(id(), room);
+}
+
+std::vector<std::string> Socket::rooms() const {
+  return nsp_.adapter().socket_rooms(id());
+}
+
+bool Socket::emit(std::string_view event, std::string_view args,
+                  std::span<const std::string> attachments) {
+  if (!connected() || is_reserved_event(event)) return false;
+  return write(encode_event(nsp_.name(), event, args, attachments), false);
+}
+
+bool Socket::emit_volatile(std::string_view event, std::string_view args,
+                           std::span<const std::string> attachments) {
+  if (!connected() || is_reserved_event(event) || !connection().can_send_now()) return false;
+  return write(encode_event(nsp_.name(), event, args, attachments), true);
+}
+
+bool Socket::emit_with_ack(std::string_view event, std::string_view args,
+                           std::span<const std::string> attachments, engineio::Millis timeout,
+                           AckCallback callback) {
+  if (!connected() || is_reserved_event(event) || !has_ack_room()) return false;
+  uint64_t ack_id = nsp_.next_ack_id();
+  if (!write(encode_event(nsp_.name(), event, args, attachments, ack_id), false)) return false;
+  engineio::TimePoint deadline = connection().timers().now() + timeout;
+  acks_.push_back({ack_id, deadline, std::move(callback), nullptr});
+  arm_ack_timer();
+  return true;
+}
+
+bool Socket::ack(uint64_t ack_id, std::string_view args, std::span<const std::string> attachments) {
+  if (!connected()) return false;
+  return write(encode_ack(nsp_.name(), ack_id, args, attachments), false);
+}
+
+bool Socket::broadcast(BroadcastOptions opts, std::string_view event, std::string_view args,
+                       std::span<const std::string> attachments) {
+  opts.except.emplace_back(id());
+  return nsp_.emit_to(opts, event, args, attachments);
+}
+
+void Socket::disconnect(bool close_transport) {
+  if (!connected()) return;
+  if (close_transport) {
+    client_.disconnect_all();
+    return;
+  }
+  write(encode_disconnect(nsp_.name()), false);
+  teardown(DisconnectReason::ServerNamespaceDisconnect);
+}
+
+void Socket::on_disconnect(DisconnectCallback callback) {
+  on_disconnect_.push_back(std::move(callback));
+}
+
+void* Socket::slot(uint32_t key) const {
+  for (const auto& [k, v] : slots_)
+    if (k == key) return v;
+  return nullptr;
+}
+
+void Socket::set_slot(uint32_t key, void* value) {
+  auto it =
+      std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s.first == key; });
+  if (value == nullptr) {
+    if (it != slots_.end()) slots_.erase(it);
+  } else if (it != slots_.end()) {
+    it->second = value;
+  } else {
+    slots_.emplace_back(key, value);
+  }
+}
+
+bool Socket::write(const EncodedPacket& packet, bool volatile_) {
+  if (!connected()) return false;
+  engineio::Connection& c = connection();
+  if (volatile_ && !c.can_send_now()) return false;
+  if (!c.send(packet.text)) return false;
+  for (const engineio::FramePtr& frame : packet.attachments)
+    if (!c.send(frame)) return false;
+  return true;
+}
+
+bool Socket::write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
+                            const std::shared_ptr<BroadcastAck>& ack) {
+  if (!connected() || !has_ack_room() || !write(packet, volatile_)) return false;
+  acks_.push_back({ack_id, engineio::TimePoint::max(), nullptr, ack});
+  return true;
+}
+
+bool Socket::has_ack_room() {
+  std::size_t max = nsp_.server().options().max_pending_acks;
+  if (acks_.size() < max) return true;
+  std::erase_if(acks_, [](const PendingAck& a) { return a.broadcast && a.broadcast->done(); });
+  return acks_.size() < max;
+}
+
+void Socket::on_connected() {
+  state_ = State::Connected;
+  std::string_view own = id();
+  nsp_.adapter().add_all(own, std::span<const std::string_view>(&own, 1));
+  write(encode_connect(nsp_.name(), own), false);
+}
+
+void Socket::on_event_packet(Packet& packet, std::string_view args) {
+  Event event{packet.name, args, std::move(packet.attachments), packet.id};
+  nsp_.dispatch_event(*this, event);
+}
+
+void Socket::on_ack_packet(Packet& packet) {
+  if (!packet.id) return;
+  auto it = std::find_if(acks_.begin(), acks_.end(),
+                         [&](const PendingAck& a) { return a.id == *packet.id; });
+  if (it == acks_.end()) return;
+  PendingAck ack = std::move(*it);
+  acks_.erase(it);
+  if (ack.broadcast) {
+    ack.broadcast->on_response(packet.data, std::move(packet.attachments));
+    return;
+  }
+  arm_ack_timer();
+  if (ack.callback) ack.callback(false, packet.data, packet.attachments);
+}
+
+void Socket::arm_ack_timer() {
+  engineio::TimePoint earliest = engineio::TimePoint::max();
+  for (const PendingAck& a : acks_)
+    if (!a.broadcast) earliest = std::min(earliest, a.deadline);
+  if (earliest == engineio::TimePoint::max()) {
+    if (ack_timer_) ack_timer_->disarm();
+    return;
+  }
+  engineio::TimerQueue& timers = connection().timers();
+  if (!ack_timer_)
+    ack_timer_ = std::make_unique<engineio::Timer>(timers, [this] { on_ack_timer(); });
+  engineio::TimePoint now = timers.now();
+  ack_timer_->arm(earliest <= now ? engineio::Millis(0)
+                                  : std::chrono::ceil<engineio::Millis>(earliest - now));
+}
+
+void Socket::on_ack_timer() {
+  engineio::TimePoint now = connection().timers().now();
+  std::vector<AckCallback> expired;
+  for (std::size_t i = 0; i < acks_.size();) {
+    if (acks_[i].broadcast || acks_[i].deadline > now) {
+      ++i;
+      continue;
+    }
+    expired.push_back(std::move(acks_[i].callback));
+    acks_[i] = std::move(acks_.back());
+    acks_.pop_back();
+  }
+  arm_ack_timer();
+  std::vector<std::string> none;
+  for (AckCallback& callback : expired)
+    if (callback) callback(true, {}, none);
+}
+
+void Socket::fail_pending_acks() {
+  std::vector<PendingAck> acks = std::move(acks_);
+  acks_.clear();
+  if (ack_timer_) ack_timer_->disarm();
+  std::vector<std::string> none;
+  for (PendingAck& a : acks) {
+    if (a.broadcast || !a.callback) continue;
+    none.clear();
+    a.callback(true, {}, none);
+  }
+}
+
+void Socket::teardown(DisconnectReason reason) {
+  if (state_ == State::Disconnected) return;
+  nsp_.remove(*this);
+  bool was_connected = connected();
+  state_ = State::Disconnected;
+  client_.detach(*this);
+  if (was_connected) {
+    nsp_.notify_disconnect(*this, reason);
+    std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
+    for (DisconnectCallback& callback : callbacks) callback(*this, reason);
+  }
+  fail_pending_acks();
+}
+
+}  // namespace daheim::socketio

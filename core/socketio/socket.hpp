@@ -1,0 +1,136 @@
+// One client's presence in one namespace (socket.io's server-side Socket).
+// Owned by its Client. A Socket& stays valid until control returns to the
+// event loop, even after a disconnect; to reach a socket later, keep its id
+// and look it up with Namespace::socket().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engineio/handler.hpp"
+#include "engineio/sid.hpp"
+#include "engineio/timer.hpp"
+#include "socketio/ack.hpp"
+#include "socketio/broadcast_options.hpp"
+#include "socketio/disconnect_reason.hpp"
+#include "socketio/encoder.hpp"
+#include "socketio/packet.hpp"
+
+namespace daheim::socketio {
+
+class BroadcastAck;
+class Client;
+class Namespace;
+
+class Socket {
+ public:
+  using DisconnectCallback = std::function<void(Socket&, DisconnectReason)>;
+
+  Socket(Namespace& nsp, Client& client, std::string_view id, std::string auth);
+  ~Socket();
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // 20 characters, distinct from the Engine.IO session id.
+  std::string_view id() const { return {id_.data(), id_.size()}; }
+  Namespace& nsp() const { return nsp_; }
+  Client& client() const { return client_; }
+  engineio::Connection& connection() const;
+  const engineio::Handshake& handshake() const;
+  // The CONNECT payload (JSON object text), "{}" when the client sent none.
+  std::string_view auth() const { return auth_; }
+  // False while connect middleware runs and after the disconnect.
+  bool connected() const { return state_ == State::Connected; }
+
+  void join(std::string_view room);
+  void join(std::span<const std::string_view> rooms);
+  void leave(std::string_view room);
+  std::vector<std::string> rooms() const;
+
+  // `args`: JSON array text of the arguments (empty = none), placeholders
+  // for `attachments` included; it is sent as it is, unchecked. false: not
+  // sent (not connected, a reserved event name, or the connection refused
+  // the frames).
+  bool emit(std::string_view event, std::string_view args = {},
+            std::span<const std::string> attachments = {});
+  // Dropped unless the connection can send right now.
+  bool emit_volatile(std::string_view event, std::string_view args = {},
+                     std::span<const std::string> attachments = {});
+  // false: not sent and `callback` will not run (as for emit, or
+  // Options::max_pending_acks outstanding). true: `callback` runs exactly
+  // once: with the answer, or timed_out = true at the timeout or when the
+  // socket disconnects first.
+  bool emit_with_ack(std::string_view event, std::string_view args,
+                     std::span<const std::string> attachments, engineio::Millis timeout,
+                     AckCallback callback);
+  // Answers the client's event that carried `id` (Event::ack_id).
+  bool ack(uint64_t id, std::string_view args = {}, std::span<const std::string> attachments = {});
+  // Broadcasts to what `opts` selects, except this socket (socket.to(...).emit).
+  bool broadcast(BroadcastOptions opts, std::string_view event, std::string_view args = {},
+                 std::span<const std::string> attachments = {});
+
+  // Sends DISCONNECT and leaves the namespace ("server namespace disconnect").
+  // close_transport: every socket of the client does so, then the Engine.IO
+  // connection closes.
+  void disconnect(bool close_transport = false);
+  // Runs once when the socket leaves the namespace, after it left its rooms.
+  void on_disconnect(DisconnectCallback callback);
+
+  // Application data as JSON text (socket.data); empty means unset.
+  std::string& data() { return data_; }
+  const std::string& data() const { return data_; }
+  // Opaque per-socket pointers keyed by an integer (plugins). The owner frees
+  // what it stored, typically from a disconnect callback. nullptr erases.
+  void* slot(uint32_t key) const;
+  void set_slot(uint32_t key, void* value);
+
+  // For adapters: write pre-encoded frames (shared, never copied).
+  bool write(const EncodedPacket& packet, bool volatile_);
+  // Same for a packet with ack id `ack_id` whose answer goes to `ack`. false:
+  // not written (also when the socket has max_pending_acks outstanding).
+  bool write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
+                      const std::shared_ptr<BroadcastAck>& ack);
+  std::size_t pending_acks() const { return acks_.size(); }
+
+  // For Client and Namespace.
+  void on_connected();
+  void on_event_packet(Packet& packet, std::string_view args);
+  void on_ack_packet(Packet& packet);
+  // Leaves the namespace (idempotent): rooms, index, callbacks, acks.
+  void teardown(DisconnectReason reason);
+
+ private:
+  enum class State : uint8_t { Connecting, Connected, Disconnected };
+  struct PendingAck {
+    uint64_t id;
+    engineio::TimePoint deadline;
+    AckCallback callback;                     // emit_with_ack, or
+    std::shared_ptr<BroadcastAck> broadcast;  // a broadcast's collector
+  };
+
+  bool has_ack_room();
+  void on_ack_timer();
+  void arm_ack_timer();
+  void fail_pending_acks();
+
+  std::array<char, engineio::kIdLength> id_{};
+  State state_ = State::Connecting;
+  Namespace& nsp_;
+  Client& client_;
+  std::string auth_;
+  std::string data_;
+  std::vector<std::pair<uint32_t, void*>> slots_;
+  std::vector<DisconnectCallback> on_disconnect_;
+  std::vector<PendingAck> acks_;
+  std::unique_ptr<engineio::Timer> ack_timer_;  // created on first use
+};
+
+}  // namespace daheim::socketio
