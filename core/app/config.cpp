@@ -200,8 +200,9 @@ void read_root(const cJSON* root, Config& c) {
   read_socketio(r, c);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
-      c.test_handler != "socketio-conformance")
-    throw Failure{"testHandler", "expected \"engineio-echo\" or \"socketio-conformance\""};
+      c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")
+    throw Failure{"testHandler",
+                  "expected \"engineio-echo\", \"socketio-conformance\" or \"socketio-e2e\""};
   r.finish();
 }
 

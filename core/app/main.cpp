@@ -7,6 +7,7 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/conformance_handlers.hpp"
+#include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
 #include "daheim_version.h"
 #include "log/log.hpp"
@@ -31,6 +32,7 @@ transport::HandlerFactory make_factory(const Config& config, socketio::Server& i
 void declare_namespaces(const Config& config, socketio::Server& io) {
   for (const auto& name : config.namespaces) io.of(name);
   if (config.test_handler == "socketio-conformance") install_conformance_handlers(io);
+  if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
 }
 
 int serve(Config config) {
