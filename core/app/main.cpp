@@ -1,65 +1,16 @@
 // daheim-live: the realtime server. Reads the configuration, wires the
 // Engine.IO endpoint to its upper layer and runs the libwebsockets loop.
-#include <csignal>
 #include <cstdio>
-#include <memory>
+#include <string>
+#include <vector>
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
-#include "app/conformance_handlers.hpp"
-#include "app/e2e_handlers.hpp"
-#include "app/echo_handler.hpp"
+#include "app/daemon.hpp"
 #include "daheim_version.h"
-#include "log/log.hpp"
-#include "socketio/server.hpp"
-#include "transport/server.hpp"
 
 namespace daheim::app {
 namespace {
-
-transport::Server* g_server = nullptr;
-
-void on_stop_signal(int) {
-  if (g_server) g_server->request_stop();
-}
-
-transport::HandlerFactory make_factory(const Config& config, socketio::Server& io) {
-  if (config.test_handler == "engineio-echo")
-    return [](engineio::Connection& c) { return std::make_unique<EchoHandler>(c); };
-  return [&io](engineio::Connection& c) { return io.make_client(c); };
-}
-
-void declare_namespaces(const Config& config, socketio::Server& io) {
-  for (const auto& name : config.namespaces) io.of(name);
-  if (config.test_handler == "socketio-conformance") install_conformance_handlers(io);
-  if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
-}
-
-int serve(Config config) {
-  log::set_level(config.log_level);
-  transport::LwsTimerQueue timers;
-  // Declared before the endpoint: Socket.IO clients live in its sessions.
-  socketio::Server io(timers, config.socketio);
-  declare_namespaces(config, io);
-  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
-  transport::Server server(config.server, endpoint, timers);
-  if (std::string err = server.start(); !err.empty()) {
-    log::error("{}", err);
-    return 1;
-  }
-  g_server = &server;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-  log::notice("daheim-live {} ({}) listening on http://{}:{}{}", DAHEIM_VERSION, config.source,
-              config.server.host.find(':') == std::string::npos ? config.server.host
-                                                                : "[" + config.server.host + "]",
-              server.port(), config.endpoint.path);
-  server.run();
-  g_server = nullptr;
-  log::notice("stopped");
-  return 0;
-}
 
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -93,7 +44,7 @@ int main_impl(int argc, char** argv) {
                  parsed->listen->c_str(), usage());
     return kExitUsage;
   }
-  return serve(std::move(config));
+  return run_daemon(std::move(config));
 }
 
 }  // namespace

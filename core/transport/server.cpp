@@ -79,8 +79,13 @@ void Server::request_stop() {
   if (context_) lws_cancel_service(context_);
 }
 
+void Server::wake() {
+  if (context_) lws_cancel_service(context_);
+}
+
 void Server::run() {
   while (!stop_.load()) lws_service(context_, 0);
+  if (on_stopping_) on_stopping_();
   log::notice("stopping: closing {} sessions", endpoint_.session_count());
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
   wake_sul_.owner = this;
@@ -169,6 +174,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_ws_closed(pss);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      for (auto& hook : wake_hooks_) hook();
       return 0;
     case LWS_CALLBACK_WSI_CREATE:
       ++connections_;

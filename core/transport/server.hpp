@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "transport/engineio_endpoint.hpp"
 #include "transport/lws_timer_queue.hpp"
@@ -37,6 +39,13 @@ class Server {
   void run();
   // Async-signal-safe.
   void request_stop();
+  // Async-signal-safe and thread-safe: runs the wake hooks on the loop soon.
+  void wake();
+  // Runs on the loop after every wake() (and spuriously): keep it cheap.
+  void add_wake_hook(std::function<void()> hook) { wake_hooks_.push_back(std::move(hook)); }
+  // Runs on the loop when the drain begins.
+  void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
+  lws_context* context() const { return context_; }
 
   int handle(lws* wsi, int reason, void* user, void* in, std::size_t len);
 
@@ -53,6 +62,8 @@ class Server {
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
+  std::vector<std::function<void()>> wake_hooks_;
+  std::function<void()> on_stopping_;
   OwnedSul<Server> wake_sul_;
   OwnedSul<Server> drain_check_;
   std::size_t connections_ = 0;

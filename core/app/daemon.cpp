@@ -1,0 +1,107 @@
+#include "app/daemon.hpp"
+
+#include <csignal>
+#include <memory>
+
+#include "app/conformance_handlers.hpp"
+#include "app/e2e_handlers.hpp"
+#include "app/echo_handler.hpp"
+#include "app/systemd_notifier.hpp"
+#include "daheim_version.h"
+#include "log/log.hpp"
+#include "socketio/server.hpp"
+#include "transport/server.hpp"
+
+namespace daheim::app {
+namespace {
+
+transport::Server* g_server = nullptr;
+std::atomic<bool> g_reload{false};
+
+void on_stop_signal(int) {
+  if (g_server) g_server->request_stop();
+}
+
+void on_reload_signal(int) {
+  g_reload.store(true);
+  if (g_server) g_server->wake();
+}
+
+transport::HandlerFactory make_factory(const Config& config, socketio::Server& io) {
+  if (config.test_handler == "engineio-echo")
+    return [](engineio::Connection& c) { return std::make_unique<EchoHandler>(c); };
+  return [&io](engineio::Connection& c) { return io.make_client(c); };
+}
+
+void declare_namespaces(const Config& config, socketio::Server& io) {
+  for (const auto& name : config.namespaces) io.of(name);
+  if (config.test_handler == "socketio-conformance") install_conformance_handlers(io);
+  if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
+}
+
+std::string listen_url(const Config& config, int port) {
+  const std::string& h = config.server.host;
+  std::string host = h.find(':') == std::string::npos ? h : "[" + h + "]";
+  return "http://" + host + ":" + std::to_string(port);
+}
+
+// SIGHUP: re-read the file and apply what can change live.
+void reload(const Config& running) {
+  if (running.source == "<embedded default>") {
+    log::notice("reload: running on the embedded default, nothing to re-read");
+    return;
+  }
+  Config fresh = default_config();
+  ConfigError error;
+  if (!load_config(running.source, fresh, error)) {
+    log::error("reload refused, keeping the running configuration: {}", error.to_string());
+    return;
+  }
+  log::set_level(fresh.log_level);
+  log::notice("reloaded {}: log level applied; listener, engineio and socketio keys apply at "
+              "the next restart",
+              running.source);
+}
+
+void install_signals(transport::Server& server) {
+  g_server = &server;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGHUP, on_reload_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
+int run_daemon(Config config) {
+  log::set_level(config.log_level);
+  transport::LwsTimerQueue timers;
+  // Declared before the endpoint: Socket.IO clients live in its sessions.
+  socketio::Server io(timers, config.socketio);
+  declare_namespaces(config, io);
+  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
+  transport::Server server(config.server, endpoint, timers);
+  if (std::string err = server.start(); !err.empty()) {
+    log::error("{}", err);
+    return 1;
+  }
+  SystemdNotifier notifier(timers);
+  install_signals(server);
+  server.add_wake_hook([&config] {
+    if (g_reload.exchange(false)) reload(config);
+  });
+  server.on_stopping([&] {
+    notifier.stopping();
+    log::notice("stopping: closing {} sessions", endpoint.session_count());
+  });
+  std::string url = listen_url(config, server.port());
+  log::notice("daheim-live {} ({}) listening on {}{}", DAHEIM_VERSION, config.source, url,
+              config.endpoint.path);
+  notifier.ready("listening on " + url);
+  server.run();
+  g_server = nullptr;
+  log::notice("stopped");
+  return 0;
+}
+
+}  // namespace daheim::app

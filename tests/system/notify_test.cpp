@@ -1,0 +1,94 @@
+// sd_notify against a real NOTIFY_SOCKET listener: the binary started as
+// systemd would start a Type=notify service with a watchdog.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* binary() {
+  const char* b = std::getenv("DAHEIM_LIVE_BIN");
+  return b ? b : "build/core/app/daheim-live";
+}
+
+class NotifySocket {
+ public:
+  NotifySocket() {
+    path_ = "/tmp/daheim-notify-" + std::to_string(getpid());
+    unlink(path_.c_str());
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  // Next datagram, or "" after 5 s.
+  std::string next() {
+    char buf[4096];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+pid_t start(const NotifySocket& sock) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+    setenv("WATCHDOG_USEC", "200000", 1);
+    setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+    execl(binary(), binary(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(SystemdNotify, ReadyWatchdogAndStopping) {
+  NotifySocket sock;
+  pid_t pid = start(sock);
+  ASSERT_GT(pid, 0);
+  std::string first = sock.next();
+  EXPECT_EQ(first.rfind("READY=1\nSTATUS=listening on http://127.0.0.1:", 0), 0u) << first;
+
+  // WATCHDOG_USEC=200 ms: pings every 100 ms from the loop.
+  auto t0 = std::chrono::steady_clock::now();
+  int pings = 0;
+  while (pings < 3) {
+    std::string m = sock.next();
+    ASSERT_FALSE(m.empty()) << "no watchdog ping";
+    if (m == "WATCHDOG=1") ++pings;
+  }
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  std::string m;
+  do {
+    m = sock.next();
+  } while (m == "WATCHDOG=1");
+  EXPECT_EQ(m.rfind("STOPPING=1", 0), 0u) << m;
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
