@@ -6,6 +6,7 @@
 #include "app/conformance_handlers.hpp"
 #include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
+#include "app/monitoring.hpp"
 #include "app/systemd_notifier.hpp"
 #include "daheim_version.h"
 #include "log/log.hpp"
@@ -85,6 +86,8 @@ int run_daemon(Config config) {
     log::error("{}", err);
     return 1;
   }
+  Monitoring monitoring(server, endpoint, io);
+  monitoring.install(server);
   SystemdNotifier notifier(timers);
   install_signals(server);
   server.add_wake_hook([&config] {

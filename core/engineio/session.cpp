@@ -103,6 +103,7 @@ bool Session::send(FramePtr frame) {
   if (state_ != State::Open) return false;
   queue(std::move(frame));
   if (buffered_bytes_ > options_.max_buffered_bytes) {
+    slow_consumer_ = true;
     close_now(CloseReason::TransportError, PacketType::Close);
     return false;
   }

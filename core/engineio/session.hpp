@@ -64,6 +64,8 @@ class Session final : public Connection {
   // Closed and nothing left to deliver: the transport may drop the session.
   bool finished() const { return state_ == State::Closed && !poll_held_; }
   std::size_t buffered_bytes() const { return buffered_bytes_; }
+  // Closed because it queued more than max_buffered_bytes.
+  bool slow_consumer() const { return slow_consumer_; }
   const Options& options() const { return options_; }
 
   // WebSocket (primary transport).
@@ -127,6 +129,7 @@ class Session final : public Connection {
   bool awaiting_pong_ = false;
   bool poll_held_ = false;
   bool post_active_ = false;
+  bool slow_consumer_ = false;
   // What a held GET gets when the session closes with nothing else queued.
   PacketType poll_close_answer_ = PacketType::Close;
   FramePtr probe_reply_;

@@ -52,6 +52,18 @@ class Server {
   void close_all(engineio::CloseReason reason = engineio::CloseReason::ServerShuttingDown);
 
   const Options& options() const { return options_; }
+
+  // Counters for monitoring, updated on the loop.
+  struct Stats {
+    uint64_t volatile_dropped = 0;
+  };
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+  // Visits every namespace (monitoring).
+  template <typename F>
+  void for_each_namespace(F&& f) const {
+    for (const auto& [name, nsp] : namespaces_) f(*nsp);
+  }
   engineio::TimerQueue& timers() const { return timers_; }
   std::size_t client_count() const { return client_count_; }
 
@@ -68,6 +80,7 @@ class Server {
  private:
   engineio::TimerQueue& timers_;
   Options options_;
+  Stats stats_;
   AdapterFactory adapter_factory_;
   std::map<std::string, std::unique_ptr<Namespace>, std::less<>> namespaces_;
   Client* clients_ = nullptr;

@@ -114,7 +114,10 @@ void Socket::set_slot(uint32_t key, void* value) {
 bool Socket::write(const EncodedPacket& packet, bool volatile_) {
   if (!connected()) return false;
   engineio::Connection& c = connection();
-  if (volatile_ && !c.can_send_now()) return false;
+  if (volatile_ && !c.can_send_now()) {
+    ++nsp_.server().stats().volatile_dropped;
+    return false;
+  }
   if (!c.send(packet.text)) return false;
   for (const engineio::FramePtr& frame : packet.attachments)
     if (!c.send(frame)) return false;

@@ -162,6 +162,7 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
   entry->session = std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
   SessionEntry& ref = *entry;
   sessions_.emplace(std::move(sid), std::move(entry));
+  ++stats_.sessions_opened;
   ref.session->start(factory_(*ref.session));
   log::debug("engine.io session {} opened over {}", ref.session->id(),
              engineio::to_string(kind));
@@ -226,6 +227,8 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   auto req = read_request(wsi, options_.max_header);
   auto headers = response_headers(req);
   headers.emplace_back("cache-control", "no-store");
+  ++stats_.messages_out;
+  stats_.bytes_out += body.size();
   int rc = send_response(wsi, 200, kPollingType, body, headers);
   if (entry.session->finished()) schedule_reap(entry);
   return rc;
@@ -305,6 +308,8 @@ int EngineIoEndpoint::finish_post(lws* wsi, Pss* pss, const HttpRequest& req) {
   std::string body = pss->buffer ? std::move(*pss->buffer) : std::string();
   release(pss);
   if (!entry) return refuse(wsi, req, ErrorCode::UnknownSid);
+  ++stats_.messages_in;
+  stats_.bytes_in += body.size();
   bool ok = entry->session->on_post_body(body);
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
@@ -372,6 +377,8 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, Pss* pss, std::string_view data, boo
   }
   SessionEntry* entry = pss->entry;
   Session& s = *entry->session;
+  ++stats_.messages_in;
+  stats_.bytes_in += data.size();
   if (pss->role == Role::WsPrimary) {
     if (binary)
       s.on_ws_binary(data);
@@ -417,6 +424,8 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
                engineio::kFrameHeadroom;
   auto type = frame->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
   if (lws_write(wsi, body, frame->size(), type) < static_cast<int>(frame->size())) return -1;
+  ++stats_.messages_out;
+  stats_.bytes_out += frame->size();
   if (pss->role == Role::WsPrimary && (s.has_frames() || !s.open())) lws_callback_on_writable(wsi);
   return 0;
 }
@@ -438,6 +447,18 @@ void EngineIoEndpoint::on_ws_closed(Pss* pss) {
 
 // ---------------------------------------------------------------- lifecycle
 
+std::pair<std::size_t, std::size_t> EngineIoEndpoint::sessions_by_transport() const {
+  std::size_t polling = 0, websocket = 0;
+  for (const auto& [sid, entry] : sessions_) {
+    if (entry->session->closed()) continue;
+    if (entry->session->transport() == TransportKind::Polling)
+      ++polling;
+    else
+      ++websocket;
+  }
+  return {polling, websocket};
+}
+
 void EngineIoEndpoint::close_all(CloseReason reason) {
   for (auto& [sid, entry] : sessions_) entry->session->close(reason);
 }
@@ -458,6 +479,7 @@ void EngineIoEndpoint::reap() {
   for (const auto& sid : list) {
     auto it = sessions_.find(sid);
     if (it == sessions_.end() || !it->second->session->finished()) continue;
+    if (it->second->session->slow_consumer()) ++stats_.slow_consumer_closes;
     log::debug("engine.io session {} closed", sid);
     sessions_.erase(it);
   }

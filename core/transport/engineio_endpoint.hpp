@@ -57,6 +57,16 @@ struct SessionEntry final : engineio::SessionObserver {
   OwnedSul<SessionEntry> peek_sul;
 };
 
+// Counters for monitoring, updated on the loop.
+struct EndpointStats {
+  uint64_t sessions_opened = 0;
+  uint64_t slow_consumer_closes = 0;
+  uint64_t messages_in = 0;   // WebSocket messages and polling POST bodies
+  uint64_t messages_out = 0;  // WebSocket frames and polling responses
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
 class EngineIoEndpoint {
  public:
   EngineIoEndpoint(EndpointOptions options, HandlerFactory factory, LwsTimerQueue& timers);
@@ -84,6 +94,9 @@ class EngineIoEndpoint {
   // Graceful close of every session (shutdown).
   void close_all(engineio::CloseReason reason);
   std::size_t session_count() const { return sessions_.size(); }
+  // Open sessions by current transport: {polling, websocket}.
+  std::pair<std::size_t, std::size_t> sessions_by_transport() const;
+  const EndpointStats& stats() const { return stats_; }
 
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
@@ -109,6 +122,7 @@ class EngineIoEndpoint {
   lws_context* context_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
+  EndpointStats stats_;
   OwnedSul<EngineIoEndpoint> reap_sul_;
 };
 

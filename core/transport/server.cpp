@@ -133,6 +133,14 @@ bool Server::accept_fd(int fd) {
 int Server::handle_http(lws* wsi, Pss* pss) {
   HttpRequest req = read_request(wsi, options_.max_header);
   if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
+  for (const auto& [path, route] : routes_) {
+    if (path != req.path) continue;
+    if (req.method != engineio::Method::Get)
+      return send_response(wsi, 405, "text/plain", "Method Not Allowed", {{"allow", "GET"}});
+    HttpReply reply = route(req);
+    return send_response(wsi, reply.status, reply.content_type, reply.body,
+                         {{"cache-control", "no-store"}});
+  }
   return send_response(wsi, 404, "text/plain", "Not Found", {});
 }
 

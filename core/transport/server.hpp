@@ -24,6 +24,14 @@ struct ServerOptions {
   std::chrono::milliseconds drain_time{5000};
 };
 
+// A plain HTTP route served beside the Engine.IO endpoint (health, metrics).
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+using Route = std::function<HttpReply(const HttpRequest& request)>;
+
 class Server {
  public:
   Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue& timers);
@@ -46,6 +54,11 @@ class Server {
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
   lws_context* context() const { return context_; }
+  // Serves GET `path` (exact match) with `route`. Set up before run().
+  void add_route(std::string path, Route route) {
+    routes_.emplace_back(std::move(path), std::move(route));
+  }
+  std::size_t connection_count() const { return connections_; }
 
   int handle(lws* wsi, int reason, void* user, void* in, std::size_t len);
 
@@ -63,6 +76,7 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   std::vector<std::function<void()>> wake_hooks_;
+  std::vector<std::pair<std::string, Route>> routes_;
   std::function<void()> on_stopping_;
   OwnedSul<Server> wake_sul_;
   OwnedSul<Server> drain_check_;
