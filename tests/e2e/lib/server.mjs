@@ -69,13 +69,13 @@ process.on('exit', () => {
 //   { url, port, pid, child, config, logs(), stop(signal), exited }
 // where url is e.g. "http://127.0.0.1:40123" and exited resolves to
 // { code, signal } when the process ends.
-export async function startServer(overrides = {}) {
+export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {}) {
   const config = JSON.parse(JSON.stringify(merge(defaultConfig(), overrides)));
   const dir = mkdtempSync(path.join(tmpdir(), 'daheim-e2e-'));
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-  const child = spawn(binaryPath, ['--config', configFile, '--listen', '127.0.0.1:0'], {
+  const child = spawn(binaryPath, ['--config', configFile, '--listen', listen], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -151,6 +151,7 @@ export async function startServer(overrides = {}) {
     pid: child.pid,
     child,
     config,
+    configFile,
     logs,
     stop,
     exited,
