@@ -14,7 +14,7 @@ Client::Client(Server& server, engineio::Connection& connection)
       connection_(connection),
       decoder_(server.options().max_attachments),
       connect_timer_(connection.timers(), [this] {
-        if (sockets_.empty()) close(engineio::CloseReason::ForcedClose);
+        if (sockets_.empty()) close_forced_server();
       }) {
   connect_timer_.arm(server.options().connect_timeout);
   server_.link(*this);
@@ -31,8 +31,8 @@ void Client::on_message(std::string_view text) {
   retired_.clear();
   Packet packet;
   switch (decoder_.add_text(text, packet)) {
-    case DecodeStatus::Failed:
-      close(engineio::CloseReason::ParseError);
+    case DecodeStatus::Failed:  // the reference closes the connection: "forced close"
+      close(engineio::CloseReason::ForcedClose);
       return;
     case DecodeStatus::Pending:
       return;
@@ -47,8 +47,8 @@ void Client::on_binary(std::string_view data) {
   retired_.clear();
   Packet packet;
   switch (decoder_.add_binary(data, packet)) {
-    case DecodeStatus::Failed:
-      close(engineio::CloseReason::ParseError);
+    case DecodeStatus::Failed:  // the reference closes the connection: "forced close"
+      close(engineio::CloseReason::ForcedClose);
       return;
     case DecodeStatus::Pending:
       return;
@@ -60,13 +60,16 @@ void Client::on_binary(std::string_view data) {
 }
 
 void Client::on_close(engineio::CloseReason reason) {
+  teardown_sockets(from_close_reason(reason));
+}
+
+void Client::teardown_sockets(DisconnectReason why) {
   if (closed_) return;
   closed_ = true;
   connect_timer_.disarm();
   // The decoder keeps its buffer: a packet being dispatched may view it.
   std::vector<std::unique_ptr<Socket>> sockets = std::move(sockets_);
   sockets_.clear();
-  DisconnectReason why = from_close_reason(reason);
   for (auto& socket : sockets) socket->teardown(why);
   for (auto& socket : sockets) retired_.push_back(std::move(socket));
 }
@@ -90,6 +93,14 @@ void Client::close(engineio::CloseReason reason) {
   on_close(reason);  // a no-op when the connection already reported it
 }
 
+// The reference's Client.close(): sockets learn "forced server close", then
+// the connection closes.
+void Client::close_forced_server() {
+  if (closed_) return;
+  teardown_sockets(DisconnectReason::ForcedServerClose);
+  connection_.close(engineio::CloseReason::ForcedClose);
+}
+
 void Client::disconnect_all() {
   std::vector<Socket*> sockets;
   for (const auto& s : sockets_) sockets.push_back(s.get());
@@ -110,11 +121,10 @@ void Client::detach(Socket& socket) {
 void Client::dispatch(Packet& packet) {
   Socket* socket = this->socket(packet.nsp);
   if (packet.type == PacketType::Connect) {
-    if (socket != nullptr) return close(engineio::CloseReason::ForcedClose);
+    if (socket != nullptr) return close_forced_server();
     return connect(packet);
   }
-  if (socket == nullptr || packet.type == PacketType::ConnectError)
-    return close(engineio::CloseReason::ForcedClose);
+  if (socket == nullptr || packet.type == PacketType::ConnectError) return close_forced_server();
   if (packet.is_event()) return on_event(*socket, packet);
   if (packet.is_ack()) return socket->on_ack_packet(packet);
   socket->teardown(DisconnectReason::ClientNamespaceDisconnect);  // DISCONNECT

@@ -10,6 +10,7 @@
 #include "engineio/handler.hpp"
 #include "engineio/timer.hpp"
 #include "socketio/decoder.hpp"
+#include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
 
 namespace daheim::socketio {
@@ -40,6 +41,9 @@ class Client final : public engineio::Handler {
   bool send(const EncodedPacket& packet);
   // Closes the Engine.IO connection; sockets see the matching reason.
   void close(engineio::CloseReason reason);
+  // The client broke the protocol's state rules (or joined nothing in time):
+  // sockets see "forced server close", then the connection closes.
+  void close_forced_server();
   // Every socket sends DISCONNECT and leaves, then the connection closes.
   void disconnect_all();
   // For Socket::teardown: keep the socket until it is safe to free it.
@@ -48,6 +52,7 @@ class Client final : public engineio::Handler {
  private:
   friend class Server;
 
+  void teardown_sockets(DisconnectReason why);
   void dispatch(Packet& packet);
   void connect(const Packet& packet);
   void on_event(Socket& socket, Packet& packet);

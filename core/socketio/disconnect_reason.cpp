@@ -20,6 +20,10 @@ std::string_view to_string(DisconnectReason reason) {
       return "server namespace disconnect";
     case DisconnectReason::ClientNamespaceDisconnect:
       return "client namespace disconnect";
+    case DisconnectReason::ForcedServerClose:
+      return "forced server close";
+    case DisconnectReason::TokenExpired:
+      return "token expired";
   }
   return "unknown";
 }

@@ -17,6 +17,8 @@ enum class DisconnectReason : uint8_t {
   ServerShuttingDown,         // "server shutting down"
   ServerNamespaceDisconnect,  // "server namespace disconnect": Socket::disconnect()
   ClientNamespaceDisconnect,  // "client namespace disconnect": the client sent DISCONNECT
+  ForcedServerClose,          // "forced server close": the client broke the protocol's state rules
+  TokenExpired,               // "token expired": the user's token ran out (authentication)
 };
 
 std::string_view to_string(DisconnectReason reason);

@@ -75,7 +75,7 @@ TEST_F(ClientTest, RefusesAnUnknownNamespaceAndStaysOpen) {
 
 TEST_F(ClientTest, GarbageAsFirstPacketCloses) {
   peer->send("4abc");
-  EXPECT_EQ(peer->conn.closed, CloseReason::ParseError);
+  EXPECT_EQ(peer->conn.closed, CloseReason::ForcedClose);
   EXPECT_TRUE(peer->take().empty());
 }
 
@@ -163,9 +163,9 @@ TEST_F(ClientTest, MalformedPacketsAfterConnectClose) {
     reasons.clear();
     auto p = h.join();
     p->send(bad);
-    EXPECT_EQ(p->conn.closed, CloseReason::ParseError) << bad;
+    EXPECT_EQ(p->conn.closed, CloseReason::ForcedClose) << bad;
     EXPECT_TRUE(p->take().empty()) << bad;
-    EXPECT_EQ(reasons, Frames{"/ parse error"}) << bad;
+    EXPECT_EQ(reasons, Frames{"/ forced close"}) << bad;
   }
 }
 
@@ -173,27 +173,27 @@ TEST_F(ClientTest, TextWhileAttachmentsArePendingCloses) {
   peer->send("40");
   peer->send(R"(451-["message",)" + std::string(kPh0) + "]");
   peer->send(R"(42["message"])");
-  EXPECT_EQ(peer->conn.closed, CloseReason::ParseError);
+  EXPECT_EQ(peer->conn.closed, CloseReason::ForcedClose);
 }
 
 TEST_F(ClientTest, BinaryWithoutPendingPacketCloses) {
   peer->send("40");
   peer->send_binary("\x01");
-  EXPECT_EQ(peer->conn.closed, CloseReason::ParseError);
-  EXPECT_EQ(reasons, Frames{"/ parse error"});
+  EXPECT_EQ(peer->conn.closed, CloseReason::ForcedClose);
+  EXPECT_EQ(reasons, Frames{"/ forced close"});
 }
 
 TEST_F(ClientTest, TooManyAttachmentsClose) {
   peer->send("40");
   peer->send(R"(411-["message",)" + std::string(kPh0) + "]");
-  EXPECT_EQ(peer->conn.closed, CloseReason::ParseError);
+  EXPECT_EQ(peer->conn.closed, CloseReason::ForcedClose);
 }
 
 TEST_F(ClientTest, SecondConnectToTheSameNamespaceCloses) {
   peer->send("40");
   peer->send("40");
   EXPECT_EQ(peer->conn.closed, CloseReason::ForcedClose);
-  EXPECT_EQ(reasons, Frames{"/ forced close"});
+  EXPECT_EQ(reasons, Frames{"/ forced server close"});
 }
 
 TEST_F(ClientTest, PacketsForANamespaceNotJoinedClose) {
@@ -424,7 +424,7 @@ TEST_F(ClientTest, MaxAttachmentsIsAnOption) {
   Harness small(o);
   auto p = small.join();
   p->send(R"(452-["m",)" + std::string(kPh0) + "," + std::string(kPh1) + "]");
-  EXPECT_EQ(p->conn.closed, CloseReason::ParseError);
+  EXPECT_EQ(p->conn.closed, CloseReason::ForcedClose);
 }
 
 }  // namespace
