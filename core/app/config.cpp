@@ -180,6 +180,116 @@ void read_socketio(ObjectReader& root, Config& c) {
   r.finish();
 }
 
+std::vector<std::string> string_list(ObjectReader& r, const char* name,
+                                     std::vector<std::string> fallback) {
+  const cJSON* v = r.take(name);
+  if (!v) return fallback;
+  if (!cJSON_IsArray(v)) throw Failure{r.key(name), "expected a list of strings"};
+  std::vector<std::string> out;
+  const cJSON* e;
+  cJSON_ArrayForEach(e, v) {
+    if (!cJSON_IsString(e)) throw Failure{r.key(name), "expected a list of strings"};
+    out.emplace_back(e->valuestring);
+  }
+  return out;
+}
+
+template <typename Entry, typename Fill>
+std::vector<Entry> object_list(ObjectReader& r, const char* name, Fill fill) {
+  const cJSON* v = r.take(name);
+  std::vector<Entry> out;
+  if (!v) return out;
+  if (!cJSON_IsArray(v)) throw Failure{r.key(name), "expected a list of objects"};
+  int i = 0;
+  const cJSON* e;
+  cJSON_ArrayForEach(e, v) {
+    std::string key = r.key(name) + "[" + std::to_string(i++) + "]";
+    if (!cJSON_IsObject(e)) throw Failure{key, "expected an object"};
+    ObjectReader er(e, key);
+    out.push_back(fill(er));
+    er.finish();
+  }
+  return out;
+}
+
+void read_auth_keys(ObjectReader& r, AuthConfig& a) {
+  a.keys.hmac_secret_files = object_list<auth::KeyConfig::Secret>(r, "hmacSecretFiles", [](ObjectReader& er) {
+    auth::KeyConfig::Secret s;
+    er.string("path", s.path);
+    er.string("alg", s.alg);
+    er.string("kid", s.kid);
+    if (s.path.empty()) throw Failure{er.key("path"), "expected a file path"};
+    return s;
+  });
+  a.keys.pem_files = object_list<auth::KeyConfig::Pem>(r, "publicKeys", [](ObjectReader& er) {
+    auth::KeyConfig::Pem p;
+    er.string("path", p.path);
+    er.string("alg", p.alg);
+    er.string("kid", p.kid);
+    if (p.path.empty()) throw Failure{er.key("path"), "expected a file path"};
+    if (p.alg.empty()) throw Failure{er.key("alg"), "expected the algorithm the key is for"};
+    return p;
+  });
+  a.keys.jwks_files = string_list(r, "jwksFiles", {});
+}
+
+void read_auth_sources(ObjectReader& r, AuthConfig& a) {
+  auto sources = string_list(r, "tokenSources", {"query", "auth"});
+  a.from_query = a.from_auth_payload = false;
+  for (const auto& s : sources) {
+    if (s == "query")
+      a.from_query = true;
+    else if (s == "auth")
+      a.from_auth_payload = true;
+    else
+      throw Failure{r.key("tokenSources"), "expected \"query\" and/or \"auth\""};
+  }
+  if (!a.from_query && !a.from_auth_payload)
+    throw Failure{r.key("tokenSources"), "expected \"query\" and/or \"auth\""};
+}
+
+void read_auth(ObjectReader& root, Config& c) {
+  const cJSON* obj = root.object("auth");
+  if (!obj) return;
+  ObjectReader r(obj, "auth");
+  AuthConfig& a = c.auth;
+  a.enabled = true;
+  r.boolean("enabled", a.enabled);
+  read_auth_sources(r, a);
+  read_auth_keys(r, a);
+  r.string("devSecret", a.dev_secret);
+  a.verify.issuers = string_list(r, "issuers", {});
+  a.verify.audiences = string_list(r, "audiences", {});
+  r.integer("leeway", 0, 86400, a.verify.leeway_s);
+  int64_t max_age = 0;
+  r.integer("maxAge", 0, int64_t(1) << 40, max_age);
+  if (max_age > 0) a.verify.max_age_s = max_age;
+  a.verify.user_id_claims = string_list(r, "userIdClaims", {"sub", "id"});
+  r.string("roleClaim", a.verify.role_claim);
+  r.integer_as("maxTokenSize", 64, 65536, a.verify.max_token_size);
+  r.boolean("allowRefresh", a.allow_refresh);
+  r.integer("maxFailures", 1, 1 << 30, a.max_failures);
+  r.integer("failureWindow", 1, int64_t(1) << 40, a.failure_window_ms);
+  r.finish();
+  if (a.enabled && a.keys.hmac_secret_files.empty() && a.keys.pem_files.empty() &&
+      a.keys.jwks_files.empty() && a.dev_secret.empty())
+    throw Failure{"auth", "no keys: give hmacSecretFiles, publicKeys, jwksFiles or devSecret"};
+}
+
+void read_event_loop(ObjectReader& r, transport::ServerOptions::EventLoop& out) {
+  using Loop = transport::ServerOptions::EventLoop;
+  std::string name;
+  r.string("eventLoop", name);
+  if (name == "poll")
+    out = Loop::Poll;
+  else if (name == "libev")
+    out = Loop::Libev;
+  else if (name == "libuv")
+    out = Loop::Libuv;
+  else if (!name.empty())
+    throw Failure{"eventLoop", "expected \"poll\", \"libev\" or \"libuv\""};
+}
+
 void read_root(const cJSON* root, Config& c) {
   if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
   ObjectReader r(root, "");
@@ -188,6 +298,7 @@ void read_root(const cJSON* root, Config& c) {
   if (!listen.empty() && !parse_listen(listen, c.server.host, c.server.port))
     throw Failure{"listen", "expected HOST:PORT"};
   r.millis("drainTime", 0, c.server.drain_time);
+  read_event_loop(r, c.server.event_loop);
   if (const cJSON* log = r.object("log")) {
     ObjectReader lr(log, "log");
     std::string level;
@@ -198,6 +309,7 @@ void read_root(const cJSON* root, Config& c) {
   }
   read_engineio(r, c);
   read_socketio(r, c);
+  read_auth(r, c);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")
@@ -215,6 +327,12 @@ std::string ConfigError::to_string() const {
 }
 
 Config default_config() { return Config{}; }
+
+Config embedded_config() {
+  Config c;
+  c.auth = development_auth();
+  return c;
+}
 
 bool parse_listen(const std::string& text, std::string& host, int& port) {
   auto colon = text.rfind(':');

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "app/auth_config.hpp"
 #include "log/log.hpp"
 #include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -20,6 +21,7 @@ struct Config {
   transport::EndpointOptions endpoint;
   socketio::Options socketio;
   std::vector<std::string> namespaces{"/"};
+  AuthConfig auth;
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;
@@ -32,8 +34,12 @@ struct ConfigError {
   std::string to_string() const;
 };
 
-// The embedded default: 127.0.0.1:3000, /socket.io/, reference limits.
+// The base every config file is read over: 127.0.0.1:3000, /socket.io/,
+// the reference's limits, no authentication.
 Config default_config();
+// What runs without --config: the base plus development authentication
+// (a well-known HS256 secret).
+Config embedded_config();
 // Reads `path` over the defaults. Returns false and fills `error` on failure.
 bool load_config(const std::string& path, Config& config, ConfigError& error);
 // Parses "HOST:PORT" ("[::1]:3000" for IPv6).

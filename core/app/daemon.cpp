@@ -3,6 +3,8 @@
 #include <csignal>
 #include <memory>
 
+#include "app/authenticator.hpp"
+#include "app/cli.hpp"
 #include "app/conformance_handlers.hpp"
 #include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
@@ -47,7 +49,7 @@ std::string listen_url(const Config& config, int port) {
 }
 
 // SIGHUP: re-read the file and apply what can change live.
-void reload(const Config& running) {
+void reload(const Config& running, Authenticator* authenticator) {
   if (running.source == "<embedded default>") {
     log::notice("reload: running on the embedded default, nothing to re-read");
     return;
@@ -59,9 +61,14 @@ void reload(const Config& running) {
     return;
   }
   log::set_level(fresh.log_level);
-  log::notice("reloaded {}: log level applied; listener, engineio and socketio keys apply at "
-              "the next restart",
-              running.source);
+  std::string keys = "unchanged (auth off)";
+  if (authenticator) {
+    std::string key_error;
+    keys = authenticator->reload(fresh.auth, key_error) ? "reloaded" : "kept (" + key_error + ")";
+  }
+  log::notice("reloaded {}: log level applied, auth keys {}; other keys apply at the next "
+              "restart",
+              running.source, keys);
 }
 
 void install_signals(transport::Server& server) {
@@ -72,6 +79,23 @@ void install_signals(transport::Server& server) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+
+std::unique_ptr<Authenticator> make_authenticator(const Config& config,
+                                                 engineio::TimerQueue& timers,
+                                                 socketio::Server& io, bool& failed) {
+  failed = false;
+  if (!config.auth.enabled) return nullptr;
+  std::string error;
+  auto authenticator = Authenticator::create(config.auth, timers, error);
+  if (!authenticator) {
+    failed = true;
+    log::error("config error: {}: key auth: {}", config.source, error);
+    return nullptr;
+  }
+  io.for_each_namespace([&](socketio::Namespace& nsp) { authenticator->install(nsp); });
+  return authenticator;
+}
+
 }  // namespace
 
 int run_daemon(Config config) {
@@ -80,6 +104,9 @@ int run_daemon(Config config) {
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
   declare_namespaces(config, io);
+  bool auth_failed = false;
+  auto authenticator = make_authenticator(config, timers, io, auth_failed);
+  if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
   transport::Server server(config.server, endpoint, timers);
   if (std::string err = server.start(); !err.empty()) {
@@ -87,11 +114,13 @@ int run_daemon(Config config) {
     return 1;
   }
   Monitoring monitoring(server, endpoint, io);
+  if (authenticator)
+    monitoring.add_source([&](MetricsWriter& w) { authenticator->write_metrics(w); });
   monitoring.install(server);
   SystemdNotifier notifier(timers);
   install_signals(server);
-  server.add_wake_hook([&config] {
-    if (g_reload.exchange(false)) reload(config);
+  server.add_wake_hook([&config, &authenticator] {
+    if (g_reload.exchange(false)) reload(config, authenticator.get());
   });
   server.on_stopping([&] {
     notifier.stopping();

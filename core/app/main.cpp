@@ -7,6 +7,7 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
+#include "app/dev_token.hpp"
 #include "daheim_version.h"
 
 namespace daheim::app {
@@ -28,11 +29,21 @@ int main_impl(int argc, char** argv) {
     std::printf("daheim-live %s\n", DAHEIM_VERSION);
     return 0;
   }
-  Config config = default_config();
+  Config config = parsed->config_path ? default_config() : embedded_config();
   ConfigError cerr;
   if (parsed->config_path && !load_config(*parsed->config_path, config, cerr)) {
     std::fprintf(stderr, "daheim-live: %s\n", cerr.to_string().c_str());
     return kExitConfig;
+  }
+  if (parsed->command == Arguments::Command::Token) {
+    std::string token = make_dev_token(config, *parsed, error);
+    if (token.empty()) {
+      std::fprintf(stderr, "daheim-live: config error: %s: %s\n", config.source.c_str(),
+                   error.c_str());
+      return kExitConfig;
+    }
+    std::printf("%s\n", token.c_str());
+    return 0;
   }
   if (parsed->command == Arguments::Command::CheckConfig) {
     std::printf("%s: ok\n", parsed->config_path->c_str());

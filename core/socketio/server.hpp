@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -62,7 +63,11 @@ class Server {
   // Visits every namespace (monitoring).
   template <typename F>
   void for_each_namespace(F&& f) const {
-    for (const auto& [name, nsp] : namespaces_) f(*nsp);
+    for (const auto& [name, nsp] : namespaces_) f(std::as_const(*nsp));
+  }
+  template <typename F>
+  void for_each_namespace(F&& f) {
+    for (auto& [name, nsp] : namespaces_) f(*nsp);
   }
   engineio::TimerQueue& timers() const { return timers_; }
   std::size_t client_count() const { return client_count_; }

@@ -85,8 +85,13 @@ void Socket::disconnect(bool close_transport) {
     client_.disconnect_all();
     return;
   }
+  disconnect_because(DisconnectReason::ServerNamespaceDisconnect);
+}
+
+void Socket::disconnect_because(DisconnectReason reason) {
+  if (!connected()) return;
   write(encode_disconnect(nsp_.name()), false);
-  teardown(DisconnectReason::ServerNamespaceDisconnect);
+  teardown(reason);
 }
 
 void Socket::on_disconnect(DisconnectCallback callback) {

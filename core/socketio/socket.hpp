@@ -81,6 +81,9 @@ class Socket {
   // close_transport: every socket of the client does so, then the Engine.IO
   // connection closes.
   void disconnect(bool close_transport = false);
+  // Sends DISCONNECT and leaves the namespace; the server side sees `reason`
+  // (e.g. TokenExpired). The client sees "io server disconnect".
+  void disconnect_because(DisconnectReason reason);
   // Runs once when the socket leaves the namespace, after it left its rooms.
   void on_disconnect(DisconnectCallback callback);
 

@@ -2,6 +2,10 @@
 
 #include <sys/resource.h>
 
+#define EV_COMPAT3 0
+#include <ev.h>
+#include <uv.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -44,7 +48,18 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue&
     : options_(std::move(options)), endpoint_(endpoint), timers_(timers) {}
 
 Server::~Server() {
+  // info.pcontext: lws sets context_ to null once the context is freed.
   if (context_) lws_context_destroy(context_);
+  if (uv_loop_) {
+    // On libuv lws closes its handles asynchronously: let the loop finish
+    // that, then complete the destruction.
+    uv_run(uv_loop_, UV_RUN_DEFAULT);
+    if (context_) lws_context_destroy(context_);
+    uv_run(uv_loop_, UV_RUN_DEFAULT);
+    uv_loop_close(uv_loop_);
+    delete uv_loop_;
+  }
+  if (ev_loop_) ev_loop_destroy(ev_loop_);
 }
 
 std::string Server::start() {
@@ -64,8 +79,30 @@ std::string Server::start() {
   info.max_http_header_data = static_cast<unsigned short>(std::min<std::size_t>(options_.max_header, 65535));
   info.timeout_secs = 30;
   info.keepalive_timeout = 60;
+  info.pcontext = &context_;
+  // Our own loop, handed to lws as a "foreign" one: we run it turn by turn
+  // (service_once), and lws installs no signal handlers of its own.
+  void* foreign_loops[1] = {nullptr};
+  const char* loop_name = "poll";
+  if (options_.event_loop == ServerOptions::EventLoop::Libuv) {
+    uv_loop_ = new uv_loop_t;
+    uv_loop_init(uv_loop_);
+    foreign_loops[0] = uv_loop_;
+    info.options |= LWS_SERVER_OPTION_LIBUV;
+    loop_name = "libuv";
+  } else if (options_.event_loop == ServerOptions::EventLoop::Libev) {
+    ev_loop_ = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | EVFLAG_NOENV);
+    if (!ev_loop_) return "cannot create the libev event loop";
+    foreign_loops[0] = ev_loop_;
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    loop_name = "libev";
+  }
+  if (foreign_loops[0]) info.foreign_loops = foreign_loops;
   context_ = lws_create_context(&info);
-  if (!context_) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+  if (!context_)
+    return "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+           " with the " + loop_name + " event loop" +
+           (foreign_loops[0] ? " (is its libwebsockets-evlib package installed?)" : "");
   lws_vhost* vh = lws_get_vhost_by_name(context_, "daheim-live");
   port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
   if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
@@ -83,10 +120,18 @@ void Server::wake() {
   if (context_) lws_cancel_service(context_);
 }
 
+void Server::service_once() {
+  if (uv_loop_)
+    uv_run(uv_loop_, UV_RUN_ONCE);
+  else if (ev_loop_)
+    ev_run(ev_loop_, EVRUN_ONCE);
+  else
+    lws_service(context_, 0);
+}
+
 void Server::run() {
-  while (!stop_.load()) lws_service(context_, 0);
+  while (!stop_.load()) service_once();
   if (on_stopping_) on_stopping_();
-  log::notice("stopping: closing {} sessions", endpoint_.session_count());
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
   wake_sul_.owner = this;
   lws_sul_schedule(context_, 0, &wake_sul_.sul,
@@ -98,7 +143,7 @@ void Server::run() {
                    static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
   drain_check_.owner = this;
   schedule_drain_check();
-  while (endpoint_.session_count() > 0 && !wake_.load()) lws_service(context_, 0);
+  while (endpoint_.session_count() > 0 && !wake_.load()) service_once();
   lws_sul_cancel(&wake_sul_.sul);
   lws_sul_cancel(&drain_check_.sul);
 }

@@ -11,6 +11,9 @@
 #include "transport/engineio_endpoint.hpp"
 #include "transport/lws_timer_queue.hpp"
 
+struct uv_loop_s;
+struct ev_loop;
+
 namespace daheim::transport {
 
 struct ServerOptions {
@@ -22,6 +25,11 @@ struct ServerOptions {
   std::size_t max_header = 8192;
   std::size_t rx_buffer_size = 1024;
   std::chrono::milliseconds drain_time{5000};
+  // The loop lws runs on: its own poll() loop (cost grows with the number of
+  // connections), or libev / libuv on epoll through lws's evlib plugins
+  // (packages libwebsockets-evlib-ev / -uv), run by us as a foreign loop.
+  enum class EventLoop { Poll, Libev, Libuv };
+  EventLoop event_loop = EventLoop::Libuv;
 };
 
 // A plain HTTP route served beside the Engine.IO endpoint (health, metrics).
@@ -66,11 +74,15 @@ class Server {
   int handle_http(lws* wsi, Pss* pss);
   bool accept_fd(int fd);
   void schedule_drain_check();
+  // One turn of the event loop: blocks until something happens.
+  void service_once();
 
   ServerOptions options_;
   EngineIoEndpoint& endpoint_;
   LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
+  ::uv_loop_s* uv_loop_ = nullptr;       // EventLoop::Libuv
+  struct ::ev_loop* ev_loop_ = nullptr;  // EventLoop::Libev
   int port_ = 0;
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};

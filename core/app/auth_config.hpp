@@ -1,0 +1,35 @@
+// The `auth` section of the config file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "auth/key_config.hpp"
+#include "auth/verify_options.hpp"
+
+namespace daheim::app {
+
+struct AuthConfig {
+  bool enabled = false;
+  // Where tokens are read from: the `access_token` query parameter of the
+  // connection and/or the CONNECT auth payload `{"token": ...}`.
+  bool from_query = true;
+  bool from_auth_payload = true;
+  auth::KeyConfig keys;
+  // An HS256 secret given inline, for development (and `daheim-live token`).
+  std::string dev_secret;
+  auth::VerifyOptions verify;
+  // Accept `$auth.refresh {token}` to extend a live connection.
+  bool allow_refresh = true;
+  // Failed attempts allowed per client address within the window.
+  int64_t max_failures = 20;
+  int64_t failure_window_ms = 60000;
+};
+
+// The embedded development default: HS256 with this well-known secret,
+// audience "realtime", tokens up to an hour old.
+AuthConfig development_auth();
+inline constexpr const char* kDevelopmentSecret =
+    "daheim-live-development-secret-never-use-in-production";
+
+}  // namespace daheim::app

@@ -1,0 +1,72 @@
+// JWT authentication as Socket.IO connect middleware: verifies the token
+// before any plugin sees the socket, attaches the user, disconnects it when
+// the token expires (unless refreshed), rate-limits failures per address,
+// and reloads keys on SIGHUP.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/auth_config.hpp"
+#include "auth/auth_error.hpp"
+#include "auth/verifier.hpp"
+#include "engineio/timer.hpp"
+#include "socketio/namespace.hpp"
+#include "socketio/socket.hpp"
+
+namespace daheim::app {
+
+class MetricsWriter;
+struct SocketAuth;
+
+class Authenticator {
+ public:
+  // Loads the keys; returns nullptr and fills `error` on failure.
+  static std::unique_ptr<Authenticator> create(const AuthConfig& config,
+                                               engineio::TimerQueue& timers, std::string& error);
+
+  ~Authenticator();
+  void install(socketio::Namespace& nsp);
+  // The verified user of a socket, or null (not authenticated).
+  static const auth::User* user_of(const socketio::Socket& socket);
+  // `$auth.refresh`: same checks, same user id. nullopt on success.
+  std::optional<auth::AuthError> refresh(socketio::Socket& socket, std::string_view token);
+  // SIGHUP: re-reads the key files; keeps the old keys on error.
+  bool reload(const AuthConfig& config, std::string& error);
+  void write_metrics(MetricsWriter& w) const;
+  bool refresh_allowed() const { return config_.allow_refresh; }
+
+ private:
+  Authenticator(const AuthConfig& config, engineio::TimerQueue& timers,
+                std::shared_ptr<const auth::KeyStore> keys);
+  std::optional<socketio::ConnectError> check(socketio::Socket& socket);
+  std::string token_of(const socketio::Socket& socket) const;
+  bool rate_limited(const std::string& address);
+  void record_failure(const std::string& address);
+  socketio::ConnectError refuse(socketio::Socket& socket, auth::AuthError error);
+  void attach(socketio::Socket& socket, auth::User user);
+  void arm_expiry(socketio::Socket& socket);
+  int64_t now_unix() const;
+
+  struct Failures {
+    int64_t window_start_ms = 0;
+    int64_t count = 0;
+  };
+
+  AuthConfig config_;
+  engineio::TimerQueue& timers_;
+  auth::Verifier verifier_;
+  std::unordered_map<std::string, Failures> failures_;
+  std::array<uint64_t, 10> refusals_{};  // by AuthError, plus rate_limited last
+  uint64_t accepted_ = 0;
+  uint64_t expired_disconnects_ = 0;
+  std::vector<std::unique_ptr<SocketAuth>> retired_;
+  engineio::Timer reaper_;
+};
+
+}  // namespace daheim::app

@@ -1,0 +1,47 @@
+// Plugins in the server configuration and at start-up:
+//
+//   "pluginDir": "/usr/lib/x86_64-linux-gnu/daheim-live/plugins",  // default: the SDK's plugindir
+//   "plugins": [ { "path": "lessons.so", "config": { ... } }, ... ]
+//
+// A relative `path` is looked up in pluginDir; a relative pluginDir is
+// relative to the config file's directory. Plugins load in list order; the
+// first that fails stops the start-up (one line, exit status 78).
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/host.hpp"
+#include "plugin/loop_poster.hpp"
+#include "socketio/server.hpp"
+
+namespace daheim::app {
+
+struct PluginsConfig {
+  std::string dir;                          // pluginDir as written; empty: the default
+  std::vector<plugin::PluginSpec> plugins;  // paths as written
+};
+
+// For the config reader: the values of the root keys "pluginDir" and
+// "plugins" (either may be null when absent). false: `key` and `message` say
+// what is wrong.
+bool read_plugins_config(const cJSON* plugin_dir, const cJSON* plugins, PluginsConfig& out,
+                         std::string& key, std::string& message);
+
+// The directory relative plugin paths are looked up in.
+std::string plugin_directory(const PluginsConfig& config, const std::string& config_source);
+
+// Loads the configured plugins and, if there are any, dispatches the
+// namespaces' sockets and events to them. Null on failure (logged as one
+// line: exit with kExitConfig). Create it after the transport::Server and
+// before Server::start() (so that it is destroyed first), with the server's
+// inbox as `poster`.
+std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
+                                            const std::string& config_source,
+                                            const std::vector<std::string>& namespaces,
+                                            socketio::Server& io, plugin::LoopPoster& poster);
+
+}  // namespace daheim::app
