@@ -96,6 +96,10 @@ std::string Server::start() {
     foreign_loops[0] = ev_loop_;
     info.options |= LWS_SERVER_OPTION_LIBEV;
     loop_name = "libev";
+    // lws 4.1.6's libev glue re-arms its timer with ev_timer_set() on an
+    // active watcher, which libev ignores: a timer scheduled earlier than
+    // the armed one fires late unless I/O comes first (heartbeats slip).
+    log::warning("eventLoop libev: timers may fire late on libwebsockets 4.1 (use libuv)");
   }
   if (foreign_loops[0]) info.foreign_loops = foreign_loops;
   context_ = lws_create_context(&info);
@@ -178,15 +182,62 @@ bool Server::accept_fd(int fd) {
 int Server::handle_http(lws* wsi, Pss* pss) {
   HttpRequest req = read_request(wsi, options_.max_header);
   if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
-  for (const auto& [path, route] : routes_) {
-    if (path != req.path) continue;
-    if (req.method != engineio::Method::Get)
-      return send_response(wsi, 405, "text/plain", "Method Not Allowed", {{"allow", "GET"}});
-    HttpReply reply = route(req);
-    return send_response(wsi, reply.status, reply.content_type, reply.body,
-                         {{"cache-control", "no-store"}});
-  }
+  for (std::size_t i = 0; i < routes_.size(); ++i)
+    if (routes_[i].path == req.path) return serve_route(wsi, pss, req, i);
   return send_response(wsi, 404, "text/plain", "Not Found", {});
+}
+
+namespace {
+
+RouteRequest route_request(lws* wsi, const HttpRequest& req, std::string_view body) {
+  return {req, body, peer_address(wsi), [wsi](int token) { return read_header(wsi, token); }};
+}
+
+int reply(lws* wsi, HttpReply r) {
+  r.headers.emplace_back("cache-control", "no-store");
+  return send_response(wsi, r.status, r.content_type, r.body, r.headers);
+}
+
+std::optional<std::size_t> request_length(lws* wsi) {
+  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  if (!v || v->empty() || v->size() > 12) return std::nullopt;
+  std::size_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+int Server::serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t index) {
+  const RouteEntry& entry = routes_[index];
+  if (req.method != entry.options.method) {
+    const char* allow = entry.options.method == engineio::Method::Post ? "POST" : "GET";
+    return send_response(wsi, 405, "text/plain", "Method Not Allowed", {{"allow", allow}});
+  }
+  if (entry.options.method != engineio::Method::Post)
+    return reply(wsi, entry.route(route_request(wsi, req, {})));
+  auto len = request_length(wsi);
+  if (!len && read_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
+    return send_response(wsi, 411, {}, {}, {}, true);
+  if (len && *len > entry.options.max_body)
+    return send_response(wsi, 413, "application/json", R"({"error":"payload_too_large"})", {},
+                         true);
+  pss->role = Role::RoutePost;
+  pss->route = static_cast<uint16_t>(index);
+  pss->buffer = new std::string();
+  if (!len || *len == 0) return finish_route_post(wsi, pss);
+  return 0;
+}
+
+int Server::finish_route_post(lws* wsi, Pss* pss) {
+  pss->role = Role::None;
+  std::string body = pss->buffer ? std::move(*pss->buffer) : std::string();
+  endpoint_.release(pss);
+  HttpRequest req = read_request(wsi, options_.max_header);
+  return reply(wsi, routes_[pss->route].route(route_request(wsi, req, body)));
 }
 
 int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
@@ -198,8 +249,14 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_HTTP:
       return handle_http(wsi, pss);
     case LWS_CALLBACK_HTTP_BODY:
+      if (pss && pss->role == Role::RoutePost) {
+        if (pss->buffer->size() + len > routes_[pss->route].options.max_body) return -1;
+        pss->buffer->append(static_cast<const char*>(in), len);
+        return 0;
+      }
       return endpoint_.on_http_body(wsi, pss, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      if (pss && pss->role == Role::RoutePost) return finish_route_post(wsi, pss);
       return endpoint_.on_http_body_completion(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return endpoint_.on_http_writeable(wsi, pss);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,13 +33,26 @@ struct ServerOptions {
   EventLoop event_loop = EventLoop::Libuv;
 };
 
-// A plain HTTP route served beside the Engine.IO endpoint (health, metrics).
+// A plain HTTP route served beside the Engine.IO endpoint (health, metrics,
+// the demo page, push ingress).
+struct RouteRequest {
+  const HttpRequest& http;
+  std::string_view body;
+  std::string address;
+  // A request header by lws token (WSI_TOKEN_*), read on demand.
+  std::function<std::optional<std::string>(int token)> header;
+};
 struct HttpReply {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<engineio::Header> headers;
 };
-using Route = std::function<HttpReply(const HttpRequest& request)>;
+using Route = std::function<HttpReply(const RouteRequest& request)>;
+struct RouteOptions {
+  engineio::Method method = engineio::Method::Get;
+  std::size_t max_body = 0;  // POST bodies above this get 413
+};
 
 class Server {
  public:
@@ -62,9 +76,9 @@ class Server {
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
   lws_context* context() const { return context_; }
-  // Serves GET `path` (exact match) with `route`. Set up before run().
-  void add_route(std::string path, Route route) {
-    routes_.emplace_back(std::move(path), std::move(route));
+  // Serves `path` (exact match) with `route`. Set up before run().
+  void add_route(std::string path, Route route, RouteOptions options = {}) {
+    routes_.push_back({std::move(path), std::move(route), options});
   }
   std::size_t connection_count() const { return connections_; }
 
@@ -88,7 +102,14 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   std::vector<std::function<void()>> wake_hooks_;
-  std::vector<std::pair<std::string, Route>> routes_;
+  struct RouteEntry {
+    std::string path;
+    Route route;
+    RouteOptions options;
+  };
+  int serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t index);
+  int finish_route_post(lws* wsi, Pss* pss);
+  std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
   OwnedSul<Server> wake_sul_;
   OwnedSul<Server> drain_check_;
