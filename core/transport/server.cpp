@@ -181,9 +181,10 @@ bool Server::accept_fd(int fd) {
 
 int Server::handle_http(lws* wsi, Pss* pss) {
   HttpRequest req = read_request(wsi, options_.max_header);
-  if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
+  // Routes first: the client script lives under the Engine.IO path.
   for (std::size_t i = 0; i < routes_.size(); ++i)
     if (routes_[i].path == req.path) return serve_route(wsi, pss, req, i);
+  if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
   return send_response(wsi, 404, "text/plain", "Not Found", {});
 }
 
