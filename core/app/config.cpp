@@ -290,6 +290,15 @@ void read_event_loop(ObjectReader& r, transport::ServerOptions::EventLoop& out) 
     throw Failure{"eventLoop", "expected \"poll\", \"libev\" or \"libuv\""};
 }
 
+void read_demo(ObjectReader& root, Config& c) {
+  const cJSON* obj = root.object("demo");
+  if (!obj) return;
+  ObjectReader r(obj, "demo");
+  r.boolean("enabled", c.demo.enabled);
+  r.string("clientScript", c.demo.client_script);
+  r.finish();
+}
+
 void read_root(const cJSON* root, Config& c) {
   if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
   ObjectReader r(root, "");
@@ -310,6 +319,7 @@ void read_root(const cJSON* root, Config& c) {
   read_engineio(r, c);
   read_socketio(r, c);
   read_auth(r, c);
+  read_demo(r, c);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")
@@ -331,6 +341,8 @@ Config default_config() { return Config{}; }
 Config embedded_config() {
   Config c;
   c.auth = development_auth();
+  c.demo.enabled = true;
+  c.demo.client_script = "node_modules/socket.io-client/dist/socket.io.min.js";
   return c;
 }
 

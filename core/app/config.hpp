@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/auth_config.hpp"
+#include "app/demo_page.hpp"
 #include "log/log.hpp"
 #include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -22,6 +23,7 @@ struct Config {
   socketio::Options socketio;
   std::vector<std::string> namespaces{"/"};
   AuthConfig auth;
+  DemoConfig demo;
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

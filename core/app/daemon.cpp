@@ -6,6 +6,7 @@
 #include "app/authenticator.hpp"
 #include "app/cli.hpp"
 #include "app/conformance_handlers.hpp"
+#include "app/demo_page.hpp"
 #include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
 #include "app/monitoring.hpp"
@@ -112,6 +113,10 @@ int run_daemon(Config config) {
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);
     return 1;
+  }
+  if (std::string error; !install_demo(server, config.demo, config.endpoint.path, error)) {
+    log::error("config error: {}: key demo.clientScript: {}", config.source, error);
+    return kExitConfig;
   }
   Monitoring monitoring(server, endpoint, io);
   if (authenticator)
