@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, then runs daheim-live in the foreground on
-# its embedded default configuration (http://127.0.0.1:3000/socket.io/).
-# Extra arguments go to the server, e.g. ./scripts/run.sh --config etc/daheim-live.json
+# its embedded default configuration: http://127.0.0.1:3000/ serves the demo
+# page, /socket.io/ the realtime endpoint, with development authentication.
+# Prints a few development tokens to paste into the demo page.
+# Extra arguments go to the server, e.g. ./scripts/run.sh --listen 0.0.0.0:3000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-exec ./build/core/app/daheim-live "$@"
+bin=./build/core/app/daheim-live
+echo "Development tokens (valid for 8 hours):"
+for who in teacher:tina teacher:theo student:sam student:sara; do
+  role=${who%%:*} sub=${who#*:}
+  printf '  %-8s %-5s %s\n' "$role" "$sub" "$("$bin" token --sub "$sub" --role "$role" --ttl 8h)"
+done
+echo "Demo page: http://127.0.0.1:3000/"
+exec "$bin" "$@"
