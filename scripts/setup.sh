@@ -29,6 +29,7 @@ pkgs=(
   libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev
   libboost-dev libfmt-dev libsystemd-dev
   googletest libgtest-dev libgmock-dev
+  chromium
 )
 # Node.js is usually there already (node 20); take Debian's only if it is not.
 if ! command -v node >/dev/null 2>&1; then

@@ -157,14 +157,14 @@ void Authenticator::arm_expiry(socketio::Socket& socket) {
   state->expiry.arm(engineio::Millis(std::max<int64_t>(due_ms, 0)));
 }
 
-std::optional<auth::AuthError> Authenticator::refresh(socketio::Socket& socket,
-                                                      std::string_view token) {
+std::optional<std::string_view> Authenticator::refresh(socketio::Socket& socket,
+                                                       std::string_view token) {
   SocketAuth* state = state_of(socket);
-  if (!state) return auth::AuthError::missing_token;
+  if (!state) return auth::code(auth::AuthError::missing_token);
   auto result = verifier_.verify(token, now_unix());
-  if (auto* error = std::get_if<auth::AuthError>(&result)) return *error;
+  if (auto* error = std::get_if<auth::AuthError>(&result)) return auth::code(*error);
   auto& user = std::get<auth::User>(result);
-  if (user.id != state->user.id) return auth::AuthError::invalid_signature;
+  if (user.id != state->user.id) return "user_mismatch";
   state->user = std::move(user);
   arm_expiry(socket);
   return std::nullopt;

@@ -34,8 +34,9 @@ class Authenticator {
   void install(socketio::Namespace& nsp);
   // The verified user of a socket, or null (not authenticated).
   static const auth::User* user_of(const socketio::Socket& socket);
-  // `$auth.refresh`: same checks, same user id. nullopt on success.
-  std::optional<auth::AuthError> refresh(socketio::Socket& socket, std::string_view token);
+  // `$auth.refresh`: same checks, same user id. nullopt on success, else the
+  // error code (an AuthError's code, or "user_mismatch").
+  std::optional<std::string_view> refresh(socketio::Socket& socket, std::string_view token);
   // SIGHUP: re-reads the key files; keeps the old keys on error.
   bool reload(const AuthConfig& config, std::string& error);
   void write_metrics(MetricsWriter& w) const;

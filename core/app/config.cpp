@@ -320,6 +320,10 @@ void read_root(const cJSON* root, Config& c) {
   read_socketio(r, c);
   read_auth(r, c);
   read_demo(r, c);
+  std::string plugin_key, plugin_message;
+  if (!read_plugins_config(r.take("pluginDir"), r.take("plugins"), c.plugins, plugin_key,
+                           plugin_message))
+    throw Failure{plugin_key, plugin_message};
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

@@ -8,6 +8,7 @@
 
 #include "app/auth_config.hpp"
 #include "app/demo_page.hpp"
+#include "app/plugin_setup.hpp"
 #include "log/log.hpp"
 #include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -24,6 +25,7 @@ struct Config {
   std::vector<std::string> namespaces{"/"};
   AuthConfig auth;
   DemoConfig demo;
+  PluginsConfig plugins;
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

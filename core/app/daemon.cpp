@@ -1,5 +1,8 @@
 #include "app/daemon.hpp"
 
+#include <cjson/cJSON.h>
+#include <fmt/format.h>
+
 #include <csignal>
 #include <memory>
 
@@ -10,6 +13,7 @@
 #include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
 #include "app/monitoring.hpp"
+#include "app/plugin_setup.hpp"
 #include "app/systemd_notifier.hpp"
 #include "daheim_version.h"
 #include "log/log.hpp"
@@ -99,6 +103,50 @@ std::unique_ptr<Authenticator> make_authenticator(const Config& config,
 
 }  // namespace
 
+// $auth.refresh {token}: a fresh token for the same user extends the socket.
+void add_auth_refresh(plugin::Host& host, Authenticator& authenticator) {
+  host.add_method("auth.refresh", [&authenticator](socketio::Socket& socket,
+                                                   socketio::Event& event) {
+    std::unique_ptr<cJSON, decltype(&cJSON_Delete)> args(
+        cJSON_ParseWithLength(event.args.data(), event.args.size()), cJSON_Delete);
+    const cJSON* token = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(args.get(), 0), "token");
+    auto error = cJSON_IsString(token)
+                     ? authenticator.refresh(socket, token->valuestring)
+                     : std::optional<std::string_view>(auth::code(auth::AuthError::missing_token));
+    if (!event.ack_id) return;
+    socket.ack(*event.ack_id, error ? fmt::format(R"([{{"error":"{}"}}])", *error) : "[{}]");
+  });
+}
+
+void prepare_plugins(plugin::Host& host, const Config& config, transport::Server& server,
+                     Authenticator* authenticator) {
+  host.set_http_router([&server](std::string_view method, std::string_view path,
+                                 std::size_t max_body, plugin::HttpHandler handler) {
+    if (server.has_route(path)) return false;
+    transport::RouteOptions options;
+    options.method = method == "POST" ? engineio::Method::Post : engineio::Method::Get;
+    options.max_body = max_body;
+    server.add_route(std::string(path),
+                     [handler](const transport::RouteRequest& r) {
+                       std::string method_name = r.http.method == engineio::Method::Post ? "POST" : "GET";
+                       plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}};
+                       plugin::HttpAnswer a = handler(call);
+                       return transport::HttpReply{static_cast<unsigned>(a.status),
+                                                   std::move(a.content_type), std::move(a.body), {}};
+                     },
+                     options);
+    return true;
+  });
+  if (!authenticator) return;
+  host.set_user_lookup([](const socketio::Socket& socket) {
+    const auth::User* user = Authenticator::user_of(socket);
+    return user ? plugin::SocketUser{user->id, user->claims_json} : plugin::SocketUser{};
+  });
+  // Test fixtures answer events themselves unless plugins are configured.
+  bool fixture_only = !config.test_handler.empty() && config.plugins.plugins.empty();
+  if (authenticator->refresh_allowed() && !fixture_only) add_auth_refresh(host, *authenticator);
+}
+
 int run_daemon(Config config) {
   log::set_level(config.log_level);
   transport::LwsTimerQueue timers;
@@ -118,6 +166,11 @@ int run_daemon(Config config) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
   }
+  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io,
+                               server.inbox(), [&](plugin::Host& host) {
+                                 prepare_plugins(host, config, server, authenticator.get());
+                               });
+  if (!plugins) return kExitConfig;
   Monitoring monitoring(server, endpoint, io);
   if (authenticator)
     monitoring.add_source([&](MetricsWriter& w) { authenticator->write_metrics(w); });
@@ -136,6 +189,7 @@ int run_daemon(Config config) {
               config.endpoint.path);
   notifier.ready("listening on " + url);
   server.run();
+  plugins->shutdown();
   g_server = nullptr;
   log::notice("stopped");
   return 0;

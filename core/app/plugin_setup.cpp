@@ -22,12 +22,14 @@ std::string config_text(const cJSON* value) {
 
 bool read_entry(const cJSON* entry, const std::string& at, plugin::PluginSpec& out,
                 std::string& key, std::string& message) {
-  if (!cJSON_IsObject(entry)) return fail(key, message, at, "expected {\"path\": ..., \"config\": ...}");
+  if (!cJSON_IsObject(entry))
+    return fail(key, message, at, "expected {\"path\": ..., \"config\": ...}");
   for (const cJSON* c = entry->child; c; c = c->next) {
     std::string name = c->string ? c->string : "";
     if (name == "path" && (!cJSON_IsString(c) || c->valuestring[0] == '\0'))
       return fail(key, message, at + ".path", "expected the plugin's file name or path");
-    if (name != "path" && name != "config") return fail(key, message, at + "." + name, "unknown key");
+    if (name != "path" && name != "config")
+      return fail(key, message, at + "." + name, "unknown key");
   }
   const cJSON* path = cJSON_GetObjectItemCaseSensitive(entry, "path");
   if (path == nullptr) return fail(key, message, at + ".path", "missing (the plugin's file)");
@@ -46,7 +48,8 @@ bool read_plugins_config(const cJSON* plugin_dir, const cJSON* plugins, PluginsC
     out.dir = plugin_dir->valuestring;
   }
   if (plugins == nullptr) return true;
-  if (!cJSON_IsArray(plugins)) return fail(key, message, "plugins", "expected a list of {\"path\": ...}");
+  if (!cJSON_IsArray(plugins))
+    return fail(key, message, "plugins", "expected a list of {\"path\": ...}");
   out.plugins.clear();
   int i = 0;
   for (const cJSON* entry = plugins->child; entry; entry = entry->next, ++i) {
@@ -67,9 +70,10 @@ std::string plugin_directory(const PluginsConfig& config, const std::string& con
 std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
                                             const std::string& config_source,
                                             const std::vector<std::string>& namespaces,
-                                            socketio::Server& io, plugin::LoopPoster& poster) {
+                                            socketio::Server& io, plugin::LoopPoster& poster,
+                                            const std::function<void(plugin::Host&)>& prepare) {
   auto host = std::make_unique<plugin::Host>(io, poster);
-  if (config.plugins.empty()) return host;
+  if (prepare) prepare(*host);
   std::string dir = plugin_directory(config, config_source);
   std::vector<plugin::PluginSpec> specs = config.plugins;
   for (plugin::PluginSpec& spec : specs) spec.path = plugin::resolve_plugin_path(dir, spec.path);
@@ -77,6 +81,7 @@ std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
     log::error("{}", error);
     return nullptr;
   }
+  if (host->method_count() == 0 && host->plugin_count() == 0) return host;
   for (const std::string& name : namespaces) host->install(io.of(name));
   return host;
 }

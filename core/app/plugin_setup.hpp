@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,14 +35,18 @@ bool read_plugins_config(const cJSON* plugin_dir, const cJSON* plugins, PluginsC
 // The directory relative plugin paths are looked up in.
 std::string plugin_directory(const PluginsConfig& config, const std::string& config_source);
 
-// Loads the configured plugins and, if there are any, dispatches the
-// namespaces' sockets and events to them. Null on failure (logged as one
-// line: exit with kExitConfig). Create it after the transport::Server and
-// before Server::start() (so that it is destroyed first), with the server's
-// inbox as `poster`.
+// Loads the configured plugins and, if there is any method (a plugin's or
+// one `prepare` added), dispatches the namespaces' sockets and events to
+// the host (replacing their catch-all event handler). `prepare` runs before
+// the plugins load: add server methods and the user lookup there. Null on
+// failure (logged as one line: exit with kExitConfig).
+// Call it after transport::Server::start() (plugins may arm timers) and
+// keep the result in a variable declared after the server, so that the
+// plugins shut down before the transport goes.
 std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
                                             const std::string& config_source,
                                             const std::vector<std::string>& namespaces,
-                                            socketio::Server& io, plugin::LoopPoster& poster);
+                                            socketio::Server& io, plugin::LoopPoster& poster,
+                                            const std::function<void(plugin::Host&)>& prepare = {});
 
 }  // namespace daheim::app

@@ -65,6 +65,30 @@ std::optional<std::string> read_header(lws* wsi, int token) {
   return value;
 }
 
+std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name) {
+  for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
+    const char* name = reinterpret_cast<const char*>(
+        lws_token_to_string(static_cast<lws_token_indexes>(t)));
+    if (!name) continue;
+    std::string_view n(name);
+    if (n.size() != lower_name.size() + 1 || n.back() != ':') continue;
+    bool same = true;
+    for (std::size_t i = 0; i < lower_name.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(n[i])) == lower_name[i];
+    if (same) return read_header(wsi, t);
+  }
+  std::string custom(lower_name);
+  custom += ':';
+  int len = lws_hdr_custom_length(wsi, custom.c_str(), static_cast<int>(custom.size()));
+  if (len <= 0) return std::nullopt;
+  std::string value(static_cast<std::size_t>(len) + 1, '\0');
+  if (lws_hdr_custom_copy(wsi, value.data(), len + 1, custom.c_str(),
+                          static_cast<int>(custom.size())) < 0)
+    return std::nullopt;
+  value.resize(static_cast<std::size_t>(len));
+  return value;
+}
+
 std::vector<engineio::Header> read_headers(lws* wsi) {
   std::vector<engineio::Header> out;
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {

@@ -48,6 +48,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue&
     : options_(std::move(options)), endpoint_(endpoint), timers_(timers) {}
 
 Server::~Server() {
+  inbox_.close();
   // info.pcontext: lws sets context_ to null once the context is freed.
   if (context_) lws_context_destroy(context_);
   if (uv_loop_) {
@@ -112,6 +113,7 @@ std::string Server::start() {
   if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
   timers_.attach(context_);
   endpoint_.attach(context_);
+  inbox_.attach(context_);
   return {};
 }
 
@@ -191,7 +193,8 @@ int Server::handle_http(lws* wsi, Pss* pss) {
 namespace {
 
 RouteRequest route_request(lws* wsi, const HttpRequest& req, std::string_view body) {
-  return {req, body, peer_address(wsi), [wsi](int token) { return read_header(wsi, token); }};
+  return {req, body, peer_address(wsi),
+          [wsi](std::string_view name) { return read_header_named(wsi, name); }};
 }
 
 int reply(lws* wsi, HttpReply r) {
@@ -285,6 +288,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_ws_closed(pss);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      inbox_.drain();
       for (auto& hook : wake_hooks_) hook();
       return 0;
     case LWS_CALLBACK_WSI_CREATE:

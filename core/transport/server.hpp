@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "transport/engineio_endpoint.hpp"
+#include "transport/loop_inbox.hpp"
 #include "transport/lws_timer_queue.hpp"
 
 struct uv_loop_s;
@@ -39,8 +40,8 @@ struct RouteRequest {
   const HttpRequest& http;
   std::string_view body;
   std::string address;
-  // A request header by lws token (WSI_TOKEN_*), read on demand.
-  std::function<std::optional<std::string>(int token)> header;
+  // A request header by lower-case name, read on demand.
+  std::function<std::optional<std::string>(std::string_view lower_name)> header;
 };
 struct HttpReply {
   unsigned status = 200;
@@ -76,11 +77,18 @@ class Server {
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
   lws_context* context() const { return context_; }
+  // Work posted from any thread runs on the loop (plugins' async replies).
+  LoopInbox& inbox() { return inbox_; }
   // Serves `path` (exact match) with `route`. Set up before run().
   void add_route(std::string path, Route route, RouteOptions options = {}) {
     routes_.push_back({std::move(path), std::move(route), options});
   }
   std::size_t connection_count() const { return connections_; }
+  bool has_route(std::string_view path) const {
+    for (const auto& r : routes_)
+      if (r.path == path) return true;
+    return false;
+  }
 
   int handle(lws* wsi, int reason, void* user, void* in, std::size_t len);
 
@@ -101,6 +109,7 @@ class Server {
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
+  LoopInbox inbox_;
   std::vector<std::function<void()>> wake_hooks_;
   struct RouteEntry {
     std::string path;

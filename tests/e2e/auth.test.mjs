@@ -190,6 +190,27 @@ describe('key rotation, expiry and rate limiting', () => {
     }
   });
 
+  it('$auth.refresh extends a live socket; another user or a bad token is refused', async () => {
+    const srv = await startServer({ testHandler: '', auth: authConfig() });
+    try {
+      const r = await byAuth(srv.url, sign('HS256', { exp: now() + 2 }));
+      assert.equal(r.ok, true);
+      let disconnected = false;
+      r.socket.on('disconnect', () => { disconnected = true; });
+      const other = await r.socket.timeout(2000).emitWithAck('auth.refresh', { token: sign('HS256', { sub: 'mallory', exp: now() + 60 }) });
+      assert.equal(other.error, 'user_mismatch');
+      const bad = await r.socket.timeout(2000).emitWithAck('auth.refresh', { token: sign('HS256', { exp: now() - 5 }) });
+      assert.equal(bad.error, 'token_expired');
+      const ok = await r.socket.timeout(2000).emitWithAck('auth.refresh', { token: sign('HS256', { exp: now() + 60 }) });
+      assert.deepEqual(ok, {});
+      await new Promise((res) => setTimeout(res, 3000));
+      assert.equal(disconnected, false, 'still connected after the first token expired');
+      r.socket.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('rate-limits failed attempts per address', async () => {
     const srv = await startServer({ testHandler: 'socketio-e2e', auth: authConfig({ maxFailures: 3 }) });
     try {

@@ -1,0 +1,1170 @@
+// daheim-loadgen: a single-threaded Engine.IO 4 / Socket.IO 5 load generator
+// on raw epoll, for loading a server from one core of the same machine.
+//
+// It speaks just enough of the protocols for the benchmark scenarios:
+// WebSocket (client frames masked with a zero key, no extensions) and HTTP/1.1
+// long-polling (Content-Length bodies, keep-alive), the Engine.IO open, ping
+// and message packets, and the Socket.IO CONNECT, EVENT and ACK packets on one
+// namespace. Sockets are spread over the source addresses 127.0.0.2 and up
+// (IP_BIND_ADDRESS_NO_PORT, so each address has its own ephemeral ports).
+//
+// Each run prints one JSON object on stdout: the scenario's counts, rates and
+// latency percentiles, and the server's CPU (user and system, all threads) and
+// RSS read from /proc/PID when --server-pid is given.
+//
+// Scenarios (see --help): echo, idle, fanout, storm.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+// --- time, stats ---------------------------------------------------------------
+
+using Nanos = std::int64_t;
+
+Nanos now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Nanos(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double seconds(Nanos d) {
+  return static_cast<double>(d) / 1e9;
+}
+
+// Latency samples in nanoseconds.
+struct Samples {
+  std::vector<Nanos> v;
+  void add(Nanos d) { v.push_back(d); }
+  // Percentile in microseconds (nearest rank); 0 when empty.
+  double pct_us(double p) {
+    if (v.empty()) return 0;
+    if (!sorted_) std::sort(v.begin(), v.end()), sorted_ = true;
+    auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size()));
+    if (i >= v.size()) i = v.size() - 1;
+    return static_cast<double>(v[i]) / 1e3;
+  }
+  double max_us() { return pct_us(100); }
+
+ private:
+  bool sorted_ = false;
+};
+
+// CPU of a process, all threads: total from the tasks' schedstat (ns), the
+// user/system split from /proc/PID/stat (clock ticks).
+struct ProcCpu {
+  double total_s = 0;
+  double user_s = 0;
+  double sys_s = 0;
+  long rss_kb = 0;
+  bool ok = false;
+};
+
+ProcCpu read_proc(int pid) {
+  ProcCpu c;
+  if (pid <= 0) return c;
+  std::string base = "/proc/" + std::to_string(pid);
+  {
+    std::ifstream f(base + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto rp = s.rfind(')');
+    if (rp == std::string::npos) return c;
+    // Fields after the command: state(3) ... utime(14) stime(15).
+    const char* p = s.c_str() + rp + 2;
+    unsigned long long ut = 0, st = 0;
+    int field = 3;
+    while (*p && field < 14) {
+      if (*p++ == ' ') ++field;
+    }
+    if (std::sscanf(p, "%llu %llu", &ut, &st) != 2) return c;
+    double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    c.user_s = static_cast<double>(ut) / tick;
+    c.sys_s = static_cast<double>(st) / tick;
+  }
+  double sched = 0;
+  if (DIR* d = opendir((base + "/task").c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream f(base + "/task/" + e->d_name + "/schedstat");
+      unsigned long long ns = 0;
+      if (f >> ns) sched += static_cast<double>(ns) / 1e9;
+    }
+    closedir(d);
+  }
+  c.total_s = sched > 0 ? sched : c.user_s + c.sys_s;
+  std::ifstream st(base + "/status");
+  std::string line;
+  while (std::getline(st, line))
+    if (line.rfind("VmRSS:", 0) == 0) c.rss_kb = std::strtol(line.c_str() + 6, nullptr, 10);
+  c.ok = true;
+  return c;
+}
+
+struct SelfCpu {
+  double user_s = 0, sys_s = 0;
+};
+
+SelfCpu read_self() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return {tv(ru.ru_utime), tv(ru.ru_stime)};
+}
+
+// A measured interval: wall time, server CPU, our own CPU.
+struct Window {
+  int pid = 0;
+  Nanos t0 = 0, t1 = 0;
+  ProcCpu s0, s1;
+  SelfCpu c0, c1;
+  void start(int p) {
+    pid = p;
+    s0 = read_proc(pid);
+    c0 = read_self();
+    t0 = now_ns();
+  }
+  void stop() {
+    t1 = now_ns();
+    s1 = read_proc(pid);
+    c1 = read_self();
+  }
+  double wall() const { return seconds(t1 - t0); }
+  double server_cpu() const { return s1.total_s - s0.total_s; }
+  double server_sys_share() const {
+    double u = s1.user_s - s0.user_s, s = s1.sys_s - s0.sys_s;
+    return u + s > 0 ? s / (u + s) : 0;
+  }
+  double client_cpu() const { return (c1.user_s - c0.user_s) + (c1.sys_s - c0.sys_s); }
+};
+
+// --- JSON output ------------------------------------------------------------------
+
+// The --before / --after shell commands (e.g. callgrind_control -i on PID).
+void hook(const std::string& cmd) {
+  if (!cmd.empty() && std::system(cmd.c_str()) != 0)
+    std::fprintf(stderr, "loadgen: `%s` failed\n", cmd.c_str());
+}
+
+class Out {
+ public:
+  void num(const char* k, double v) {
+    sep();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    s_ += '"';
+    s_ += k;
+    s_ += "\":";
+    s_ += buf;
+  }
+  void str(const char* k, std::string_view v) {
+    sep();
+    s_ += '"';
+    s_ += k;
+    s_ += "\":\"";
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') s_ += '\\';
+      if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+      s_ += ch;
+    }
+    s_ += '"';
+  }
+  void window(const char* prefix, const Window& w, double ops) {
+    std::string p(prefix);
+    num((p + "wall_s").c_str(), w.wall());
+    num((p + "ops").c_str(), ops);
+    num((p + "ops_per_s").c_str(), w.wall() > 0 ? ops / w.wall() : 0);
+    num((p + "server_cpu_s").c_str(), w.server_cpu());
+    num((p + "server_sys_share").c_str(), w.server_sys_share());
+    num((p + "server_us_per_op").c_str(), ops > 0 ? w.server_cpu() * 1e6 / ops : 0);
+    num((p + "client_cpu_s").c_str(), w.client_cpu());
+    num((p + "client_us_per_op").c_str(), ops > 0 ? w.client_cpu() * 1e6 / ops : 0);
+  }
+  void latency(const char* prefix, Samples& s) {
+    std::string p(prefix);
+    num((p + "p50_us").c_str(), s.pct_us(50));
+    num((p + "p99_us").c_str(), s.pct_us(99));
+    num((p + "p999_us").c_str(), s.pct_us(99.9));
+    num((p + "max_us").c_str(), s.max_us());
+  }
+  std::string done() { return "{" + s_ + "}"; }
+
+ private:
+  void sep() {
+    if (!s_.empty()) s_ += ',';
+  }
+  std::string s_;
+};
+
+// --- options ------------------------------------------------------------------------
+
+struct Options {
+  std::string scenario;
+  std::string host = "127.0.0.1";
+  int port = 3000;
+  std::string path = "/socket.io/";
+  std::string transport = "websocket";  // or "polling"
+  int conns = 0;                        // idle / fan-out receivers / storm connections
+  int clients = 1;                      // echo clients
+  double duration = 5;                  // measured seconds (echo, fan-out paced)
+  double warmup = 1;                    // echo warm-up seconds
+  double rate = 0;                      // echo: acks/s offered (0: back-to-back); fan-out: emits/s
+  int burst = 0;                        // fan-out: emits sent at once
+  double hold = 0;                      // idle: seconds to hold the connections
+  int window = 256;                     // connections being set up at once
+  int sources = 16;                     // source addresses 127.0.0.2 ...
+  int payload = 16;                     // bytes of the echoed string
+  int server_pid = 0;
+  std::string before;   // shell command run right before the measured echo phase
+  std::string after;    // ... and right after it
+  double timeout = 60;  // give up a phase after this many seconds
+};
+
+[[noreturn]] void usage(int code) {
+  std::fputs(
+      "usage: daheim-loadgen SCENARIO --port N [options]\n"
+      "scenarios:\n"
+      "  echo    --clients C [--rate R] [--duration S] [--transport websocket|polling]\n"
+      "          C Socket.IO clients send message-with-ack; back-to-back (one outstanding\n"
+      "          each) or R acks/s in total, paced\n"
+      "  idle    --conns N --hold S [--clients C --duration S]\n"
+      "          N idle websocket clients held S seconds (server RSS), then optionally\n"
+      "          an echo run beside them\n"
+      "  fanout  --conns N [--burst B] [--rate R --duration S]\n"
+      "          N clients; one sends `broadcast` {event:tick}: B at once, then R/s paced\n"
+      "  storm   --conns N [--window W]   N clients connect, W at a time\n"
+      "common: --host H --path P --server-pid PID --sources K --window W --payload BYTES\n"
+      "        --warmup S --timeout S\n"
+      "        --before CMD --after CMD: shell commands run around the measured phase\n"
+      "        (echo; fan-out burst; storm connect; idle hold without --clients),\n"
+      "        e.g. callgrind_control -i on|off PID\n",
+      code ? stderr : stdout);
+  std::exit(code);
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  if (argc < 2) usage(64);
+  o.scenario = argv[1];
+  if (o.scenario == "--help" || o.scenario == "-h") usage(0);
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) usage(64);
+    std::string v = argv[++i];
+    auto d = [&] { return std::strtod(v.c_str(), nullptr); };
+    auto n = [&] { return static_cast<int>(std::strtol(v.c_str(), nullptr, 10)); };
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port")
+      o.port = n();
+    else if (a == "--path")
+      o.path = v;
+    else if (a == "--transport")
+      o.transport = v;
+    else if (a == "--conns")
+      o.conns = n();
+    else if (a == "--clients")
+      o.clients = n();
+    else if (a == "--duration")
+      o.duration = d();
+    else if (a == "--warmup")
+      o.warmup = d();
+    else if (a == "--rate")
+      o.rate = d();
+    else if (a == "--burst")
+      o.burst = n();
+    else if (a == "--hold")
+      o.hold = d();
+    else if (a == "--window")
+      o.window = n();
+    else if (a == "--sources")
+      o.sources = n();
+    else if (a == "--payload")
+      o.payload = n();
+    else if (a == "--server-pid")
+      o.server_pid = n();
+    else if (a == "--before")
+      o.before = v;
+    else if (a == "--after")
+      o.after = v;
+    else if (a == "--timeout")
+      o.timeout = d();
+    else
+      usage(64);
+  }
+  if (o.transport != "websocket" && o.transport != "polling") usage(64);
+  return o;
+}
+
+// --- connections -----------------------------------------------------------------------
+
+struct Client;
+
+enum class Role { Ws, PollGet, PollPost };
+enum class ConnState { Connecting, Handshake, Open, Closed };
+
+struct Conn {
+  int fd = -1;
+  Role role = Role::Ws;
+  ConnState state = ConnState::Connecting;
+  Client* client = nullptr;
+  std::string in;
+  std::size_t in_off = 0;
+  std::string out;  // not yet written
+  bool want_out = false;
+  bool busy = false;  // HTTP: a request is in flight
+};
+
+enum class Phase { New, Connecting, Connected, Failed, Closed };
+
+struct Client {
+  int id = 0;
+  Phase phase = Phase::New;
+  bool polling = false;
+  Conn ws, get, post;
+  std::string sid;
+  std::string post_queue;  // polling: packets waiting for the POST connection
+  std::uint64_t next_ack = 0;
+  std::deque<Nanos> sent;  // send (or scheduled) times of outstanding acks, in order
+  Nanos started = 0;
+  Nanos connected = 0;
+};
+
+class Scenario;
+
+class Engine {
+ public:
+  explicit Engine(const Options& o) : o_(o) {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    inet_pton(AF_INET, o.host.c_str(), &server_.sin_addr);
+    server_.sin_family = AF_INET;
+    server_.sin_port = htons(static_cast<std::uint16_t>(o.port));
+    host_header_ = o.host + ":" + std::to_string(o.port);
+  }
+
+  Scenario* scenario = nullptr;
+  int errors = 0;
+  std::string last_error;
+  // Failures of clients still setting up (seconds since they started) and of
+  // connected clients (seconds they had been connected).
+  Samples failed_setting_up, failed_connected;
+
+  // Starts a client's connection set-up.
+  void open(Client& c, bool polling) {
+    c.polling = polling;
+    c.phase = Phase::Connecting;
+    c.started = now_ns();
+    if (polling) {
+      start_conn(c, c.get, Role::PollGet);
+    } else {
+      start_conn(c, c.ws, Role::Ws);
+    }
+  }
+
+  void close_client(Client& c) {
+    for (Conn* k : {&c.ws, &c.get, &c.post}) close_conn(*k);
+    c.phase = Phase::Closed;
+  }
+
+  // Sends one Engine.IO message packet ("4" + text).
+  void send_message(Client& c, std::string_view sio) {
+    if (!c.polling) {
+      ws_send(c.ws, '4', sio);
+    } else {
+      if (!c.post_queue.empty()) c.post_queue += '\x1e';
+      c.post_queue += '4';
+      c.post_queue += sio;
+      flush_post(c);
+    }
+  }
+
+  // Runs the loop once, waiting at most timeout_ms.
+  void poll_once(int timeout_ms) { poll_for(Nanos(timeout_ms) * 1'000'000); }
+  // Runs the loop once, waiting at most `timeout` (ns, clamped at 0).
+  void poll_for(Nanos timeout);
+
+ private:
+  void start_conn(Client& c, Conn& k, Role role);
+  void close_conn(Conn& k) {
+    if (k.fd >= 0) {
+      ::close(k.fd);
+      k.fd = -1;
+    }
+    k.state = ConnState::Closed;
+    k.in.clear();
+    k.in_off = 0;
+    k.out.clear();
+  }
+  void fail(Client& c, const std::string& why);
+  void on_event(Conn& k, std::uint32_t ev);
+  void write_some(Conn& k);
+  void queue(Conn& k, std::string_view bytes) {
+    if (k.state == ConnState::Closed) return;
+    k.out.append(bytes);
+    if (k.state != ConnState::Connecting) write_some(k);
+  }
+  void set_out(Conn& k, bool on) {
+    if (k.want_out == on) return;
+    k.want_out = on;
+    epoll_event e{};
+    e.events = on ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+    e.data.ptr = &k;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, k.fd, &e);
+  }
+  void ws_send(Conn& k, char eio_type, std::string_view text);
+  void parse_ws(Conn& k);
+  void parse_http(Conn& k);
+  void on_http_body(Conn& k, std::string_view body);
+  void on_eio(Client& c, std::string_view packet);
+  void on_sio(Client& c, std::string_view packet);
+  void send_get(Client& c);
+  void flush_post(Client& c);
+
+  const Options& o_;
+  int ep_ = -1;
+  sockaddr_in server_{};
+  std::string host_header_;
+  unsigned next_source_ = 0;
+};
+
+class Scenario {
+ public:
+  virtual ~Scenario() = default;
+  virtual void on_connected(Client&) {}
+  virtual void on_failed(Client&) {}
+  virtual void on_ack(Client&, std::string_view /*args*/) {}
+  virtual void on_event(Client&, std::string_view /*array*/) {}
+};
+
+void Engine::start_conn(Client& c, Conn& k, Role role) {
+  k = Conn{};
+  k.role = role;
+  k.client = &c;
+  k.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (k.fd < 0) return fail(c, std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(k.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (o_.sources > 0) {
+    setsockopt(k.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f000002u + (next_source_++ % static_cast<unsigned>(o_.sources)));
+    if (::bind(k.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0)
+      return fail(c, std::string("bind: ") + std::strerror(errno));
+  }
+  int r = ::connect(k.fd, reinterpret_cast<sockaddr*>(&server_), sizeof server_);
+  if (r != 0 && errno != EINPROGRESS)
+    return fail(c, std::string("connect: ") + std::strerror(errno));
+  epoll_event e{};
+  e.events = EPOLLIN | EPOLLOUT;
+  e.data.ptr = &k;
+  k.want_out = true;
+  epoll_ctl(ep_, EPOLL_CTL_ADD, k.fd, &e);
+  k.state = ConnState::Connecting;
+  if (role == Role::Ws) {
+    k.out = "GET " + o_.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + host_header_ +
+            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  } else if (role == Role::PollGet) {
+    k.busy = true;
+    k.out = "GET " + o_.path + "?EIO=4&transport=polling HTTP/1.1\r\nHost: " + host_header_ +
+            "\r\n\r\n";
+  }
+}
+
+void Engine::fail(Client& c, const std::string& why) {
+  ++errors;
+  last_error = why;
+  bool was_connecting = c.phase == Phase::Connecting;
+  if (was_connecting)
+    failed_setting_up.add(now_ns() - c.started);
+  else if (c.phase == Phase::Connected)
+    failed_connected.add(now_ns() - c.connected);
+  close_client(c);
+  c.phase = Phase::Failed;
+  if (was_connecting && scenario) scenario->on_failed(c);
+}
+
+void Engine::write_some(Conn& k) {
+  while (!k.out.empty()) {
+    ssize_t n = ::send(k.fd, k.out.data(), k.out.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN) break;
+      return fail(*k.client, std::string("send: ") + std::strerror(errno));
+    }
+    k.out.erase(0, static_cast<std::size_t>(n));
+  }
+  if (k.fd >= 0) set_out(k, !k.out.empty());
+}
+
+void Engine::poll_for(Nanos timeout) {
+  epoll_event evs[256];
+  timeout = std::max<Nanos>(timeout, 0);
+  timespec ts{static_cast<time_t>(timeout / 1'000'000'000),
+              static_cast<long>(timeout % 1'000'000'000)};
+  int n = epoll_pwait2(ep_, evs, 256, &ts, nullptr);
+  for (int i = 0; i < n; ++i) on_event(*static_cast<Conn*>(evs[i].data.ptr), evs[i].events);
+}
+
+void Engine::on_event(Conn& k, std::uint32_t ev) {
+  Client& c = *k.client;
+  if (k.state == ConnState::Closed) return;
+  if (k.state == ConnState::Connecting) {
+    if (ev & (EPOLLERR | EPOLLHUP)) {
+      int err = 0;
+      socklen_t l = sizeof err;
+      getsockopt(k.fd, SOL_SOCKET, SO_ERROR, &err, &l);
+      return fail(c, std::string("connect: ") + std::strerror(err ? err : ECONNRESET));
+    }
+    if (!(ev & EPOLLOUT)) return;
+    k.state = ConnState::Handshake;
+    if (k.role == Role::PollPost) k.state = ConnState::Open;
+    write_some(k);
+    if (k.fd < 0) return;
+  } else if (ev & EPOLLOUT) {
+    write_some(k);
+    if (k.fd < 0) return;
+  }
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(k.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        k.in.append(buf, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof buf) break;
+        continue;
+      }
+      if (n == 0 && k.role == Role::PollPost && !k.busy) {
+        // An idle keep-alive connection timed out (Node closes them after 5 s).
+        ::close(k.fd);
+        k.fd = -1;
+        start_conn(c, c.post, Role::PollPost);
+        return;
+      }
+      if (n == 0) return fail(c, "closed by the server");
+      if (errno == EAGAIN) break;
+      return fail(c, std::string("recv: ") + std::strerror(errno));
+    }
+    if (k.role == Role::Ws && k.state == ConnState::Open) {
+      parse_ws(k);
+    } else {
+      parse_http(k);
+    }
+  }
+}
+
+void Engine::ws_send(Conn& k, char eio_type, std::string_view text) {
+  std::size_t len = text.size() + 1;
+  char hdr[14];
+  std::size_t h = 0;
+  hdr[h++] = static_cast<char>(0x81);
+  if (len < 126) {
+    hdr[h++] = static_cast<char>(0x80 | len);
+  } else if (len < 65536) {
+    hdr[h++] = static_cast<char>(0x80 | 126);
+    hdr[h++] = static_cast<char>(len >> 8);
+    hdr[h++] = static_cast<char>(len & 0xff);
+  } else {
+    hdr[h++] = static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) hdr[h++] = static_cast<char>((len >> (8 * i)) & 0xff);
+  }
+  for (int i = 0; i < 4; ++i) hdr[h++] = 0;  // zero mask: the payload goes as is
+  std::string frame;
+  frame.reserve(h + len);
+  frame.append(hdr, h);
+  frame += eio_type;
+  frame.append(text);
+  queue(k, frame);
+}
+
+void Engine::parse_ws(Conn& k) {
+  Client& c = *k.client;
+  for (;;) {
+    std::size_t avail = k.in.size() - k.in_off;
+    const auto* p = reinterpret_cast<const unsigned char*>(k.in.data() + k.in_off);
+    if (avail < 2) break;
+    int opcode = p[0] & 0x0f;
+    std::uint64_t len = p[1] & 0x7f;
+    std::size_t h = 2;
+    if (len == 126) {
+      if (avail < 4) break;
+      len = (std::uint64_t(p[2]) << 8) | p[3];
+      h = 4;
+    } else if (len == 127) {
+      if (avail < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
+      h = 10;
+    }
+    if (p[1] & 0x80) h += 4;  // servers do not mask; tolerate it anyway (unmasked read)
+    if (avail < h + len) break;
+    std::string_view payload(k.in.data() + k.in_off + h, static_cast<std::size_t>(len));
+    k.in_off += h + static_cast<std::size_t>(len);
+    if (opcode == 0x1) {
+      on_eio(c, payload);
+    } else if (opcode == 0x9) {  // ping -> pong
+      // Control frames carry at most 125 bytes: one length byte, zero mask.
+      std::string pong = "\x8a";
+      pong += static_cast<char>(0x80 | std::min<std::size_t>(payload.size(), 125));
+      pong.append(4, '\0');
+      pong.append(payload.substr(0, 125));
+      queue(k, pong);
+    } else if (opcode == 0x8) {
+      return fail(c, "close frame from the server");
+    }
+    if (k.fd < 0) return;
+  }
+  if (k.in_off == k.in.size()) {
+    k.in.clear();
+    k.in_off = 0;
+  } else if (k.in_off > 65536) {
+    k.in.erase(0, k.in_off);
+    k.in_off = 0;
+  }
+}
+
+std::size_t header_value(std::string_view head, std::string_view name, std::string_view& out) {
+  std::size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
+    pos += 2;
+    if (head.size() - pos < name.size() + 1) return 0;
+    bool match = true;
+    for (std::size_t i = 0; i < name.size() && match; ++i)
+      match = std::tolower(static_cast<unsigned char>(head[pos + i])) == name[i];
+    if (!match || head[pos + name.size()] != ':') continue;
+    std::size_t v = pos + name.size() + 1;
+    while (v < head.size() && head[v] == ' ') ++v;
+    std::size_t e = head.find("\r\n", v);
+    out = head.substr(v, e == std::string_view::npos ? head.size() - v : e - v);
+    return 1;
+  }
+  return 0;
+}
+
+void Engine::parse_http(Conn& k) {
+  Client& c = *k.client;
+  for (;;) {
+    std::string_view in(k.in.data() + k.in_off, k.in.size() - k.in_off);
+    std::size_t end = in.find("\r\n\r\n");
+    if (end == std::string_view::npos) return;
+    std::string_view head = in.substr(0, end);
+    int status = 0;
+    if (head.size() > 12) std::from_chars(head.data() + 9, head.data() + 12, status);
+    if (k.role == Role::Ws) {
+      if (status != 101)
+        return fail(c, "websocket upgrade refused: " + std::string(head.substr(0, 40)));
+      k.in_off += end + 4;
+      k.state = ConnState::Open;
+      parse_ws(k);
+      return;
+    }
+    std::string_view cl;
+    std::size_t length = 0;
+    if (header_value(head, "content-length", cl))
+      std::from_chars(cl.data(), cl.data() + cl.size(), length);
+    else if (std::string_view te; header_value(head, "transfer-encoding", te))
+      return fail(c, "chunked responses are not supported");
+    if (in.size() < end + 4 + length) return;
+    std::string body(in.substr(end + 4, length));
+    k.in_off += end + 4 + length;
+    if (k.in_off == k.in.size()) {
+      k.in.clear();
+      k.in_off = 0;
+    }
+    k.busy = false;
+    if (status != 200) return fail(c, "HTTP " + std::to_string(status) + ": " + body.substr(0, 80));
+    on_http_body(k, body);
+    if (k.fd < 0) return;
+  }
+}
+
+void Engine::on_http_body(Conn& k, std::string_view body) {
+  Client& c = *k.client;
+  if (k.role == Role::PollPost) {
+    flush_post(c);
+    return;
+  }
+  // A GET: packets separated by \x1e.
+  while (!body.empty()) {
+    std::size_t sep = body.find('\x1e');
+    std::string_view packet = body.substr(0, sep);
+    on_eio(c, packet);
+    if (c.phase == Phase::Failed || c.phase == Phase::Closed) return;
+    if (sep == std::string_view::npos) break;
+    body.remove_prefix(sep + 1);
+  }
+  send_get(c);
+}
+
+void Engine::send_get(Client& c) {
+  if (c.get.busy || c.sid.empty() || c.get.fd < 0) return;
+  c.get.busy = true;
+  queue(c.get, "GET " + o_.path + "?EIO=4&transport=polling&sid=" + c.sid +
+                   " HTTP/1.1\r\nHost: " + host_header_ + "\r\n\r\n");
+}
+
+void Engine::flush_post(Client& c) {
+  if (c.post.busy || c.post_queue.empty() || c.post.fd < 0) return;
+  c.post.busy = true;
+  std::string req = "POST " + o_.path + "?EIO=4&transport=polling&sid=" + c.sid +
+                    " HTTP/1.1\r\nHost: " + host_header_ +
+                    "\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: " +
+                    std::to_string(c.post_queue.size()) + "\r\n\r\n";
+  req += c.post_queue;
+  c.post_queue.clear();
+  queue(c.post, req);
+}
+
+void Engine::on_eio(Client& c, std::string_view packet) {
+  if (packet.empty()) return;
+  switch (packet[0]) {
+    case '0': {  // open
+      if (c.polling) {
+        auto p = packet.find("\"sid\":\"");
+        if (p == std::string_view::npos) return fail(c, "open packet without sid");
+        auto e = packet.find('"', p + 7);
+        c.sid = std::string(packet.substr(p + 7, e - p - 7));
+        start_conn(c, c.post, Role::PollPost);
+      }
+      send_message(c, "0");
+      return;
+    }
+    case '2':  // ping
+      if (c.polling) {
+        if (!c.post_queue.empty()) c.post_queue += '\x1e';
+        c.post_queue += '3';
+        flush_post(c);
+      } else {
+        ws_send(c.ws, '3', "");
+      }
+      return;
+    case '4':
+      on_sio(c, packet.substr(1));
+      return;
+    case '1':
+      return fail(c, "engine.io close");
+    default:
+      return;
+  }
+}
+
+void Engine::on_sio(Client& c, std::string_view p) {
+  if (p.empty()) return;
+  char type = p[0];
+  p.remove_prefix(1);
+  if (type == '0') {
+    if (c.phase == Phase::Connecting) {
+      c.phase = Phase::Connected;
+      c.connected = now_ns();
+      if (scenario) scenario->on_connected(c);
+    }
+  } else if (type == '3') {
+    std::size_t i = 0;
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9') ++i;
+    if (scenario) scenario->on_ack(c, p.substr(i));
+  } else if (type == '2') {
+    if (scenario) scenario->on_event(c, p);
+  } else if (type == '4') {
+    fail(c, "connect_error: " + std::string(p.substr(0, 80)));
+  }
+}
+
+// --- scenarios ---------------------------------------------------------------------------------
+
+// Opens clients W at a time and tracks how many made it.
+class Connector : public Scenario {
+ public:
+  Connector(Engine& e, const Options& o) : e_(e), o_(o) {}
+
+  // Opens clients [first, first+count) of `pool`, `window` in flight; returns
+  // when all are connected or failed, or the timeout passed.
+  bool connect_all(std::vector<std::unique_ptr<Client>>& pool, std::size_t first, std::size_t count,
+                   bool polling) {
+    std::size_t next = first, end = first + count;
+    in_flight_ = 0;
+    done_ = 0;
+    Nanos deadline = now_ns() + static_cast<Nanos>(o_.timeout * 1e9);
+    while (done_ < count && now_ns() < deadline) {
+      while (next < end && in_flight_ < o_.window) {
+        ++in_flight_;
+        e_.open(*pool[next++], polling);
+      }
+      e_.poll_once(10);
+    }
+    return done_ == count;
+  }
+  void on_connected(Client& c) override {
+    --in_flight_;
+    ++done_;
+    setup_.add(now_ns() - c.started);
+  }
+  void on_failed(Client&) override {
+    --in_flight_;
+    ++done_;
+  }
+  Samples setup_;
+
+ protected:
+  Engine& e_;
+  const Options& o_;
+  int in_flight_ = 0;
+  std::size_t done_ = 0;
+};
+
+std::string make_pool(std::vector<std::unique_ptr<Client>>& pool, std::size_t n) {
+  for (std::size_t i = pool.size(); i < n; ++i) {
+    pool.push_back(std::make_unique<Client>());
+    pool.back()->id = static_cast<int>(i);
+  }
+  return {};
+}
+
+std::size_t count_connected(const std::vector<std::unique_ptr<Client>>& pool) {
+  return static_cast<std::size_t>(std::count_if(
+      pool.begin(), pool.end(), [](const auto& c) { return c->phase == Phase::Connected; }));
+}
+
+// message-with-ack, back-to-back or paced.
+class Echo : public Connector {
+ public:
+  Echo(Engine& e, const Options& o) : Connector(e, o) {
+    std::string body(static_cast<std::size_t>(std::max(o.payload, 1)), 'x');
+    args_ = "[\"message-with-ack\",\"" + body + "\"]";
+  }
+
+  // Runs warm-up then the measured phase over clients [first, first+C).
+  void run(std::vector<std::unique_ptr<Client>>& pool, std::size_t first, Out& out,
+           const char* prefix) {
+    clients_.clear();
+    for (std::size_t i = first; i < pool.size(); ++i)
+      if (pool[i]->phase == Phase::Connected) clients_.push_back(pool[i].get());
+    out.num((std::string(prefix) + "clients").c_str(), static_cast<double>(clients_.size()));
+    if (clients_.empty()) return;
+    echoing_ = true;
+    phase(o_.warmup, nullptr);
+    hook(o_.before);
+    Window w;
+    acks_ = 0;
+    lat_ = Samples{};
+    w.start(o_.server_pid);
+    phase(o_.duration, &lat_);
+    w.stop();
+    hook(o_.after);
+    echoing_ = false;
+    // Let outstanding acks come back so the next phase starts clean.
+    Nanos drain = now_ns() + 2'000'000'000;
+    while (now_ns() < drain && outstanding() > 0) e_.poll_once(5);
+    out.window(prefix, w, static_cast<double>(acks_));
+    out.latency(prefix, lat_);
+    out.num((std::string(prefix) + "offered_per_s").c_str(), o_.rate);
+  }
+
+  void on_ack(Client& c, std::string_view) override {
+    if (c.sent.empty()) return;
+    Nanos t = now_ns();
+    if (measuring_) {
+      lat_.add(t - c.sent.front());
+      ++acks_;
+    }
+    c.sent.pop_front();
+    if (echoing_ && o_.rate <= 0) send(c, t);
+  }
+
+ private:
+  std::size_t outstanding() const {
+    std::size_t n = 0;
+    for (Client* c : clients_) n += c->sent.size();
+    return n;
+  }
+  void send(Client& c, Nanos when) {
+    c.sent.push_back(when);
+    std::string msg = "2" + std::to_string(c.next_ack++) + args_;
+    e_.send_message(c, msg);
+  }
+  // Runs for `secs`; samples go to `lat` when given.
+  void phase(double secs, Samples* lat) {
+    measuring_ = lat != nullptr;
+    Nanos t0 = now_ns(), end = t0 + static_cast<Nanos>(secs * 1e9);
+    if (o_.rate <= 0) {
+      for (Client* c : clients_)
+        if (c->sent.empty()) send(*c, t0);
+      while (now_ns() < end) e_.poll_once(5);
+    } else {
+      // Paced: message k of the phase is due at t0 + k/rate; latency counts
+      // from the due time (no coordinated omission).
+      double interval = 1e9 / o_.rate;
+      std::uint64_t k = 0;
+      std::size_t rr = 0;
+      for (;;) {
+        Nanos t = now_ns();
+        if (t >= end) break;
+        while (t0 + static_cast<Nanos>(static_cast<double>(k) * interval) <= t) {
+          Client* c = clients_[rr++ % clients_.size()];
+          if (c->phase == Phase::Connected)
+            send(*c, t0 + static_cast<Nanos>(static_cast<double>(k) * interval));
+          ++k;
+        }
+        Nanos due = t0 + static_cast<Nanos>(static_cast<double>(k) * interval);
+        e_.poll_for(due - now_ns());
+      }
+    }
+    measuring_ = false;
+  }
+
+  std::string args_;
+  std::vector<Client*> clients_;
+  bool echoing_ = false;
+  bool measuring_ = false;
+  std::uint64_t acks_ = 0;
+  Samples lat_;
+};
+
+// Broadcasts: one client sends `broadcast` {event: "tick"} "<seq>:<t_ns>", all receive `tick`.
+class Fanout : public Connector {
+ public:
+  using Connector::Connector;
+
+  void on_event(Client&, std::string_view a) override {
+    constexpr std::string_view kTick = "[\"tick\",\"";
+    if (a.substr(0, kTick.size()) != kTick) return;
+    a.remove_prefix(kTick.size());
+    std::uint64_t seq = 0;
+    Nanos sent = 0;
+    auto r = std::from_chars(a.data(), a.data() + a.size(), seq);
+    if (r.ec != std::errc() || *r.ptr != ':') return;
+    std::from_chars(r.ptr + 1, a.data() + a.size(), sent);
+    Nanos t = now_ns();
+    ++received_;
+    if (seq < last_.size()) {
+      last_[seq] = std::max(last_[seq], t);
+      ++count_[seq];
+    }
+    if (measuring_) lat_.add(t - sent);
+  }
+
+  void emit(Client& from, std::uint64_t seq, Nanos t) {
+    if (seq >= last_.size())
+      last_.resize(seq + 1, 0), count_.resize(seq + 1, 0), sent_.resize(seq + 1, 0);
+    sent_[seq] = t;
+    e_.send_message(from, "2[\"broadcast\",{\"event\":\"tick\"},\"" + std::to_string(seq) + ":" +
+                              std::to_string(t) + "\"]");
+  }
+
+  // Waits until `expected` deliveries arrived or the timeout passed.
+  void wait_for(std::uint64_t expected, double timeout_s) {
+    Nanos deadline = now_ns() + static_cast<Nanos>(timeout_s * 1e9);
+    while (received_ < expected && now_ns() < deadline) e_.poll_once(5);
+  }
+
+  std::uint64_t received_ = 0;
+  bool measuring_ = false;
+  Samples lat_;
+  std::vector<Nanos> last_, sent_;
+  std::vector<std::uint64_t> count_;
+};
+
+int run(const Options& o) {
+  Engine engine(o);
+  Out out;
+  out.str("scenario", o.scenario);
+  std::vector<std::unique_ptr<Client>> pool;
+  ProcCpu base = read_proc(o.server_pid);
+  out.num("server_rss_start_kb", static_cast<double>(base.rss_kb));
+  bool polling = o.transport == "polling";
+  out.str("transport", o.transport);
+
+  if (o.scenario == "echo") {
+    Echo echo(engine, o);
+    engine.scenario = &echo;
+    make_pool(pool, static_cast<std::size_t>(o.clients));
+    echo.connect_all(pool, 0, pool.size(), polling);
+    echo.run(pool, 0, out, "");
+  } else if (o.scenario == "idle") {
+    Echo echo(engine, o);
+    engine.scenario = &echo;
+    make_pool(pool, static_cast<std::size_t>(o.conns));
+    Window w;
+    w.start(o.server_pid);
+    echo.connect_all(pool, 0, pool.size(), false);
+    w.stop();
+    std::size_t n = count_connected(pool);
+    out.num("conns", static_cast<double>(n));
+    out.window("connect_", w, static_cast<double>(n));
+    // Settle: let the allocator and lws finish with the set-up buffers.
+    Nanos settle = now_ns() + 1'000'000'000;
+    while (now_ns() < settle) engine.poll_once(50);
+    ProcCpu after = read_proc(o.server_pid);
+    out.num("server_rss_connected_kb", static_cast<double>(after.rss_kb));
+    // Without echo clients the hold is the measured phase (--before/--after).
+    if (o.clients == 0) hook(o.before);
+    Window h;
+    h.start(o.server_pid);
+    Nanos end = now_ns() + static_cast<Nanos>(o.hold * 1e9);
+    while (now_ns() < end) engine.poll_once(100);
+    h.stop();
+    if (o.clients == 0) hook(o.after);
+    out.num("hold_s", h.wall());
+    out.num("hold_server_cpu_s", h.server_cpu());
+    out.num("server_rss_held_kb", static_cast<double>(h.s1.rss_kb));
+    std::size_t still = count_connected(pool);
+    out.num("conns_after_hold", static_cast<double>(still));
+    if (still > 0)
+      out.num("rss_per_conn_bytes",
+              static_cast<double>(h.s1.rss_kb - base.rss_kb) * 1024.0 / static_cast<double>(still));
+    if (o.clients > 0) {
+      make_pool(pool, pool.size() + static_cast<std::size_t>(o.clients));
+      echo.connect_all(pool, static_cast<std::size_t>(o.conns), static_cast<std::size_t>(o.clients),
+                       false);
+      echo.run(pool, static_cast<std::size_t>(o.conns), out, "echo_");
+    }
+  } else if (o.scenario == "fanout") {
+    Fanout fan(engine, o);
+    engine.scenario = &fan;
+    make_pool(pool, static_cast<std::size_t>(o.conns));
+    fan.connect_all(pool, 0, pool.size(), polling);
+    std::size_t n = count_connected(pool);
+    out.num("conns", static_cast<double>(n));
+    Client* from = nullptr;
+    for (auto& c : pool)
+      if (c->phase == Phase::Connected) from = c.get();
+    if (!from) {
+      out.str("error", "no client connected: " + engine.last_error);
+      std::puts(out.done().c_str());
+      return 1;
+    }
+    Nanos settle = now_ns() + 500'000'000;
+    while (now_ns() < settle) engine.poll_once(20);
+    std::uint64_t seq = 0;
+    if (o.burst > 0) {
+      fan.received_ = 0;
+      hook(o.before);
+      Window w;
+      w.start(o.server_pid);
+      Nanos t = now_ns();
+      for (int i = 0; i < o.burst; ++i) fan.emit(*from, seq++, t);
+      std::uint64_t expected = static_cast<std::uint64_t>(o.burst) * n;
+      fan.wait_for(expected, o.timeout);
+      w.stop();
+      hook(o.after);
+      out.num("burst", o.burst);
+      out.num("burst_received", static_cast<double>(fan.received_));
+      out.window("burst_", w, static_cast<double>(fan.received_));
+    }
+    if (o.rate > 0) {
+      Nanos settle2 = now_ns() + 500'000'000;
+      while (now_ns() < settle2) engine.poll_once(20);
+      fan.received_ = 0;
+      std::uint64_t first = seq;
+      fan.measuring_ = true;
+      Window w;
+      w.start(o.server_pid);
+      Nanos t0 = now_ns(), end = t0 + static_cast<Nanos>(o.duration * 1e9);
+      double interval = 1e9 / o.rate;
+      std::uint64_t k = 0;
+      for (;;) {
+        Nanos t = now_ns();
+        if (t >= end) break;
+        Nanos due = t0 + static_cast<Nanos>(static_cast<double>(k) * interval);
+        if (due <= t) {
+          fan.emit(*from, seq++, t);
+          ++k;
+          continue;
+        }
+        engine.poll_for(due - t);
+      }
+      std::uint64_t expected = k * n;
+      fan.wait_for(expected, 10);
+      w.stop();
+      fan.measuring_ = false;
+      // Per message: time from the send until the last client had it.
+      Samples complete;
+      std::uint64_t incomplete = 0;
+      for (std::uint64_t s = first; s < seq; ++s) {
+        if (fan.count_[s] < n) ++incomplete;
+        if (fan.last_[s] > 0) complete.add(fan.last_[s] - fan.sent_[s]);
+      }
+      out.num("paced_rate", o.rate);
+      out.num("paced_messages", static_cast<double>(k));
+      out.num("paced_received", static_cast<double>(fan.received_));
+      out.num("paced_expected", static_cast<double>(expected));
+      out.num("paced_incomplete_messages", static_cast<double>(incomplete));
+      out.window("paced_", w, static_cast<double>(fan.received_));
+      out.latency("paced_delivery_", fan.lat_);
+      out.latency("paced_all_received_", complete);
+    }
+  } else if (o.scenario == "storm") {
+    Connector conn(engine, o);
+    engine.scenario = &conn;
+    make_pool(pool, static_cast<std::size_t>(o.conns));
+    hook(o.before);
+    Window w;
+    w.start(o.server_pid);
+    conn.connect_all(pool, 0, pool.size(), polling);
+    w.stop();
+    hook(o.after);
+    std::size_t n = count_connected(pool);
+    out.num("conns", static_cast<double>(n));
+    out.num("window", o.window);
+    out.window("connect_", w, static_cast<double>(n));
+    out.latency("setup_", conn.setup_);
+    Window c;
+    c.start(o.server_pid);
+    for (auto& cl : pool) engine.close_client(*cl);
+    // Give the server time to see the closes.
+    Nanos t = now_ns() + 1'000'000'000;
+    while (now_ns() < t) usleep(20'000);
+    c.stop();
+    out.num("close_server_cpu_s", c.server_cpu());
+  } else {
+    usage(64);
+  }
+  out.num("errors", engine.errors);
+  if (!engine.last_error.empty()) out.str("last_error", engine.last_error);
+  if (!engine.failed_setting_up.v.empty()) {
+    out.num("errors_setting_up", static_cast<double>(engine.failed_setting_up.v.size()));
+    out.num("errors_setting_up_after_p50_s", engine.failed_setting_up.pct_us(50) / 1e6);
+  }
+  if (!engine.failed_connected.v.empty()) {
+    out.num("errors_connected", static_cast<double>(engine.failed_connected.v.size()));
+    out.num("errors_connected_after_p50_s", engine.failed_connected.pct_us(50) / 1e6);
+    out.num("errors_connected_after_min_s", engine.failed_connected.pct_us(0) / 1e6);
+  }
+  ProcCpu end = read_proc(o.server_pid);
+  out.num("server_rss_end_kb", static_cast<double>(end.rss_kb));
+  std::puts(out.done().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse_args(argc, argv);
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return run(o);
+}

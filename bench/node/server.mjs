@@ -1,0 +1,45 @@
+// The Node.js reference server for the benchmarks: socket.io 4.8 in one
+// process, with the events the C++ server's test handlers answer:
+//   message-with-ack ...args  -> ack(...args)          (socketio-conformance)
+//   message ...args           -> emit message-back ...args
+//   broadcast {event} ...args -> io.emit(event, ...args), ack([[true]]) if asked
+//                                (the `broadcast` command of socketio-e2e)
+// and, on connection, emits `auth` with the CONNECT payload as they do.
+//
+//   node server.mjs HOST PORT     prints "listening on http://HOST:PORT" when ready
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+
+const host = process.argv[2] ?? "127.0.0.1";
+const port = Number(process.argv[3] ?? 3000);
+
+const httpServer = createServer();
+// Default socket.io options (polling + websocket, no per-message deflate).
+const io = new Server(httpServer, { serveClient: false });
+
+io.on("connection", (socket) => {
+  socket.emit("auth", socket.handshake.auth);
+  socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("message-with-ack", (...args) => {
+    const ack = args.pop();
+    if (typeof ack === "function") ack(...args);
+  });
+  socket.on("broadcast", (spec, ...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    io.emit(spec.event, ...args);
+    if (ack) ack([true]);
+  });
+});
+
+// The listen backlog of the C++ server (lws: SOMAXCONN), not Node's 511.
+httpServer.listen({ host, port, backlog: 4096 }, () => {
+  const a = httpServer.address();
+  console.log(`listening on http://${a.address}:${a.port}`);
+});
+
+const stop = () => {
+  io.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,43 @@
+// What the opaque handles of the C ABI are on the host side: dhl_ctx (one
+// loaded plugin) and dhl_timer. dhl_socket is a socketio::Socket and
+// dhl_call a SyncCall or a deferred id (calls.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "daheim/plugin.h"
+#include "engineio/timer.hpp"
+#include "plugin/library.hpp"
+
+namespace daheim::plugin {
+class Host;
+}
+
+struct dhl_timer {
+  dhl_timer(daheim::engineio::TimerQueue& queue, dhl_ctx* owner, dhl_timer_fn callback, void* arg)
+      : ctx(owner), fn(callback), user(arg), timer(queue, [this] { fire(); }) {}
+  void fire();
+
+  dhl_ctx* ctx;
+  dhl_timer_fn fn;
+  void* user;
+  bool dead = false;  // destroyed by the plugin; freed by the host later
+  daheim::engineio::Timer timer;
+};
+
+struct dhl_ctx {
+  daheim::plugin::Host* host = nullptr;
+  std::size_t index = 0;  // load order
+  uint32_t slot_key = 0;  // this plugin's Socket::slot key
+  std::string config;     // JSON text
+  std::unique_ptr<daheim::plugin::Library> library;
+  void* state = nullptr;
+  bool initialized = false;
+  std::unordered_map<dhl_timer*, std::unique_ptr<dhl_timer>> timers;
+
+  const dhl_plugin_desc& desc() const { return library->desc(); }
+  std::string_view name() const { return library->name(); }
+};

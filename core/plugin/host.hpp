@@ -1,0 +1,171 @@
+// The plugin host: loads plugins (in order), gives them the host API table,
+// and dispatches Socket.IO events to their `$`-methods as the original server
+// did: event X goes to the plugin with "$X"; what it answers is the ack;
+// without a method the client gets {"error":"unhandled"}; every plugin's
+// on_connect / on_disconnect runs in load order.
+//
+//   plugin::Host host(io, poster);
+//   if (auto err = host.load(specs); !err.empty()) { log(err); return 78; }
+//   for (const auto& name : namespaces) host.install(io.of(name));
+//   // ... serve; destroying the host shuts the plugins down (after the
+//   // sockets are gone: destroy it after the transport).
+//
+// Lives on the loop thread; only the reply, post and log entry points of the
+// C ABI are used from other threads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "daheim/plugin.h"
+#include "plugin/calls.hpp"
+#include "plugin/context.hpp"
+#include "plugin/http_route.hpp"
+#include "plugin/loop_poster.hpp"
+#include "plugin/task_queue.hpp"
+#include "socketio/disconnect_reason.hpp"
+#include "socketio/event.hpp"
+
+namespace daheim::socketio {
+class Namespace;
+class Server;
+class Socket;
+}  // namespace daheim::socketio
+
+namespace daheim::plugin {
+
+struct PluginSpec {
+  std::string path;                  // resolved (see resolve_plugin_path)
+  std::string config_json = "null";  // the plugin's `config` value
+};
+
+struct HostOptions {
+  // Deferred calls one socket may have outstanding; beyond that its events
+  // are answered {"error":"overloaded"} without calling the plugin.
+  std::size_t max_pending_calls = 16384;
+};
+
+// The authenticated user behind a socket (from the auth middleware). The
+// views must stay valid while the socket is connected. Empty id: none.
+struct SocketUser {
+  std::string_view id;
+  std::string_view claims_json;
+};
+using UserLookup = std::function<SocketUser(const socketio::Socket&)>;
+// A method of the server itself (e.g. "$auth.refresh"): answers the event
+// (Socket::ack) on its own.
+using BuiltinMethod = std::function<void(socketio::Socket&, socketio::Event&)>;
+
+// The plugin directory of this installation (the SDK's `plugindir`).
+std::string default_plugin_dir();
+// `path` as is when absolute, else relative to `dir`.
+std::string resolve_plugin_path(const std::string& dir, const std::string& path);
+
+class Host {
+ public:
+  Host(socketio::Server& io, LoopPoster& poster, HostOptions options = {});
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Loads and initialises the plugins in order. Returns an empty string, or
+  // one line saying what failed (then the plugins of this call are shut
+  // down and unloaded again).
+  std::string load(const std::vector<PluginSpec>& specs);
+  // Dispatches the namespace's sockets and events to the plugins (replaces
+  // its catch-all event handler).
+  void install(socketio::Namespace& nsp);
+  void set_user_lookup(UserLookup lookup) { user_lookup_ = std::move(lookup); }
+  // Where plugins' HTTP routes go (host API http_route); none: refused.
+  void set_http_router(HttpRouter router) { http_router_ = std::move(router); }
+  const HttpRouter& http_router() const { return http_router_; }
+  // Adds a server method for event `event` (no "$"). Call before load():
+  // a plugin defining the same method then fails to load. false: taken.
+  bool add_method(std::string event, BuiltinMethod method);
+  std::size_t method_count() const { return routes_.size(); }
+  // Sockets still connected get every plugin's on_disconnect ("server
+  // shutting down"), then every plugin is shut down (reverse order) and
+  // unloaded. Idempotent.
+  void shutdown();
+
+  std::size_t plugin_count() const { return plugins_.size(); }
+  std::size_t pending_calls() const { return calls_.size(); }
+
+  // ---- For the C ABI entry points (host_api.cpp) ----
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
+  socketio::Server& io() const { return io_; }
+  SocketUser user_of(const socketio::Socket& socket) const;
+  void log(const dhl_ctx& ctx, int level, std::string_view message) const;
+  int reply(dhl_ctx* ctx, dhl_call* call, const dhl_payload* result);
+  dhl_call* defer(dhl_ctx* ctx, dhl_call* call);
+  int wants_ack(const dhl_call* call) const;
+  int post(dhl_ctx* ctx, dhl_task_fn fn, void* user);
+  dhl_timer* create_timer(dhl_ctx* ctx, dhl_timer_fn fn, void* user);
+  void destroy_timer(dhl_ctx* ctx, dhl_timer* timer);
+  bool owns_timer(const dhl_ctx* ctx, const dhl_timer* timer) const;
+  void fire_timer(dhl_timer& timer);
+  void warn_limited(std::string message);
+  // Null once the host has shut down (for callbacks that may come late).
+  const std::shared_ptr<Host*>& alive() const { return alive_; }
+
+ private:
+  struct Route {
+    dhl_ctx* ctx;              // null for a server method
+    const dhl_method* method;  // null for a server method
+    const BuiltinMethod* builtin;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Host entry from the loop: frees destroyed timers at the outermost level.
+  class Entry;
+
+  std::string load_one(const PluginSpec& spec);
+  std::string add_routes(dhl_ctx& ctx);
+  void remove_routes(const dhl_ctx& ctx);
+  void unload_last();
+  void roll_back(std::size_t first);
+
+  void on_connect(socketio::Socket& socket);
+  void on_event(socketio::Socket& socket, socketio::Event& event);
+  void on_disconnect(socketio::Socket& socket, socketio::DisconnectReason reason);
+  void unhandled(socketio::Socket& socket, const socketio::Event& event);
+  void call_method(const Route& route, socketio::Socket& socket, socketio::Event& event);
+  int reply_later(dhl_call* call, const dhl_payload* result);
+  void complete(const PendingCall& call, const dhl_payload* result);
+  void send(socketio::Socket& socket, dhl_ctx& ctx, const char* method,
+            std::optional<uint64_t> ack_id, const dhl_payload* result);
+  void collect();
+
+  socketio::Server& io_;
+  HostOptions options_;
+  std::thread::id loop_thread_;
+  TaskQueue queue_;
+  CallRegistry calls_;
+  std::vector<std::unique_ptr<dhl_ctx>> plugins_;
+  std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes_;  // event -> method
+  std::vector<std::unique_ptr<BuiltinMethod>> builtins_;
+  std::vector<socketio::Namespace*> installed_;
+  UserLookup user_lookup_;
+  HttpRouter http_router_;
+  std::shared_ptr<Host*> alive_;
+  SyncCall* current_ = nullptr;  // the call a method is running with
+  std::vector<std::unique_ptr<dhl_timer>> dead_timers_;
+  int depth_ = 0;
+  bool shut_down_ = false;
+  std::chrono::steady_clock::time_point warn_window_{};
+  std::size_t warnings_in_window_ = 0;
+  std::size_t warnings_suppressed_ = 0;
+};
+
+}  // namespace daheim::plugin

@@ -1,0 +1,535 @@
+// The push plugin: HTTP ingress for the API server. `POST /api/v1/push`,
+// authenticated with a service credential, delivers one event to every
+// connection of a user, a list of users, a room or everybody:
+//
+//   POST /api/v1/push
+//   Authorization: Bearer <secret from bearerSecretFile, or a service JWT>
+//   {"to": {"user": "42"}, "event": "lessonInvite", "data": {...}}
+//   -> 202 {"sockets": 2}
+//
+// Config (plugins[].config):
+//   "bearerSecretFile": "/etc/daheim-live/push.secret"   at least 32 bytes
+//   "devBearerSecret": "..."   the same, inline, for development configs only
+//   "serviceJwt": {"secretFile": "...", "audience": "push", "issuer": "daheim-api",
+//                  "algorithms": ["HS256"], "leeway": 30}
+//   "path": "/api/v1/push", "namespace": "/", "maxBody": 65536, "maxUsers": 1000
+// At least one credential must be configured.
+//
+// The HTTP part uses the C ABI directly (dhl_host::http_route, appended
+// after ABI 1.0: the plugin fails its init on an older host).
+#include <daheim/plugin.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kMinSecretBytes = 32;
+
+// ---- Small helpers -------------------------------------------------------
+
+std::string read_secret_file(const std::string& path, const char* key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string(key) + ": cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  // A file written with `echo` ends with a newline that is not the secret.
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.size() < kMinSecretBytes)
+    throw std::runtime_error(std::string(key) + ": " + path + " holds fewer than " +
+                             std::to_string(kMinSecretBytes) + " bytes");
+  return s;
+}
+
+// Compares without an early exit and without leaking the length: both sides
+// are hashed first, then compared in constant time.
+bool same_secret(std::string_view a, std::string_view b) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> ha{}, hb{};
+  unsigned int la = 0, lb = 0;
+  if (EVP_Digest(a.data(), a.size(), ha.data(), &la, EVP_sha256(), nullptr) != 1) return false;
+  if (EVP_Digest(b.data(), b.size(), hb.data(), &lb, EVP_sha256(), nullptr) != 1) return false;
+  return la == lb && CRYPTO_memcmp(ha.data(), hb.data(), la) == 0;
+}
+
+bool base64url_decode(std::string_view in, std::string& out) {
+  out.clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return bits < 6;  // a lone trailing character is not valid base64
+}
+
+std::string json_error(std::string_view code, std::string_view message) {
+  return dhl::Json::object({{"error", code}, {"message", message}}).dump();
+}
+
+bool reserved_event(std::string_view e) {
+  return e == "connect" || e == "connect_error" || e == "disconnect" || e == "disconnecting" ||
+         e == "newListener" || e == "removeListener";
+}
+
+// The number of sockets `target` selects, from the host when it can tell
+// (a host function `target_count`, proposed for after ABI 1.0: detected at
+// compile time and at run time, so this builds against either SDK).
+template <typename Api>
+std::optional<std::size_t> host_count(const Api* api, dhl_ctx* ctx, const dhl_target* target) {
+  if constexpr (requires { api->target_count; }) {
+    // DHL_HOST_HAS, spelled with the dependent type.
+    if (api->struct_size >= offsetof(Api, target_count) + sizeof(api->target_count) &&
+        api->target_count != nullptr) {
+      auto n = api->target_count(ctx, target);
+      if (n >= 0) return static_cast<std::size_t>(n);
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Service JWT (HMAC) ---------------------------------------------------
+
+struct JwtConfig {
+  std::string secret;
+  std::string audience;
+  std::string issuer;  // empty: not checked
+  std::set<std::string> algorithms{"HS256"};
+  int64_t leeway = 30;
+};
+
+const EVP_MD* hmac_digest(std::string_view alg) {
+  if (alg == "HS256") return EVP_sha256();
+  if (alg == "HS384") return EVP_sha384();
+  if (alg == "HS512") return EVP_sha512();
+  return nullptr;
+}
+
+// Empty when the token is valid, else why not.
+std::string verify_jwt(const JwtConfig& cfg, std::string_view token) {
+  std::size_t d1 = token.find('.');
+  std::size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+    return "not a JWT";
+  std::string header_text, claims_text, sig;
+  if (!base64url_decode(token.substr(0, d1), header_text) ||
+      !base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), claims_text) ||
+      !base64url_decode(token.substr(d2 + 1), sig))
+    return "not a JWT";
+  std::optional<dhl::Json> header = dhl::Json::parse(header_text);
+  std::optional<dhl::Json> claims = dhl::Json::parse(claims_text);
+  if (!header || !header->is_object() || !claims || !claims->is_object()) return "not a JWT";
+  std::string alg(header->operator[]("alg").as_string());
+  const EVP_MD* md = hmac_digest(alg);
+  if (md == nullptr || !cfg.algorithms.count(alg)) return "algorithm not accepted";
+  if (header->contains("crit")) return "unsupported critical header";
+
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int mac_len = 0;
+  std::string_view signing_input = token.substr(0, d2);
+  if (HMAC(md, cfg.secret.data(), static_cast<int>(cfg.secret.size()),
+           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+           mac.data(), &mac_len) == nullptr)
+    return "signature check failed";
+  if (sig.size() != mac_len || CRYPTO_memcmp(sig.data(), mac.data(), mac_len) != 0)
+    return "bad signature";
+
+  const dhl::Json& c = *claims;
+  auto now = static_cast<int64_t>(std::time(nullptr));
+  const dhl::Json* exp = c.find("exp");
+  if (exp == nullptr || !exp->is_number()) return "no exp claim";
+  if (static_cast<int64_t>(std::floor(exp->as_double())) + cfg.leeway <= now) return "expired";
+  if (const dhl::Json* nbf = c.find("nbf")) {
+    if (!nbf->is_number()) return "bad nbf claim";
+    if (static_cast<int64_t>(std::floor(nbf->as_double())) - cfg.leeway > now)
+      return "not yet valid";
+  }
+  bool aud_ok = false;
+  const dhl::Json& aud = c["aud"];
+  if (aud.is_string()) aud_ok = aud.as_string() == cfg.audience;
+  for (const dhl::Json& a : aud.items())
+    aud_ok = aud_ok || (a.is_string() && a.as_string() == cfg.audience);
+  if (!aud_ok) return "audience not accepted";
+  if (!cfg.issuer.empty() && c["iss"].as_string() != cfg.issuer) return "issuer not accepted";
+  return {};
+}
+
+// ---- The plugin ------------------------------------------------------------
+
+struct HttpError {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+class Push {
+ public:
+  struct SocketState {
+    std::string nsp;
+    std::string user;
+  };
+
+  explicit Push(dhl::Host& host) : host_(host) {
+    const dhl_host* api = host.api();
+    if (!DHL_HOST_HAS(api, http_route) || !DHL_HOST_HAS(api, http_header))
+      throw std::runtime_error(
+          "this server has no HTTP routes for plugins (dhl_host::http_route, added after ABI 1.0): "
+          "upgrade daheim-live");
+    configure(host.config());
+    int rc = api->http_route(host.ctx(), dhl::str("POST"), dhl::str(path_), max_body_,
+                             &Push::on_http, this);
+    if (rc != DHL_OK)
+      throw std::runtime_error(
+          "cannot serve POST " + path_ +
+          (rc == DHL_ERR_REFUSED ? ": the path is taken" : ": error " + std::to_string(rc)));
+    std::string creds = bearer_.empty() ? "" : "bearer secret";
+    if (jwt_)
+      creds +=
+          std::string(creds.empty() ? "" : " and ") + "service JWT (aud " + jwt_->audience + ")";
+    host_.info("serving POST " + path_ + " (namespace " + nsp_ + ", " + creds + ", maxBody " +
+               std::to_string(max_body_) + ")");
+  }
+
+  void onConnect(dhl::Socket& socket) {
+    auto& st = socket.state<SocketState>();
+    st.nsp = std::string(socket.nsp());
+    st.user = std::string(socket.user_id());
+    Tally& t = tally_[st.nsp];
+    ++t.sockets;
+    if (!st.user.empty()) ++t.users[st.user];
+  }
+
+  void onDisconnect(dhl::Socket& socket) {
+    auto& st = socket.state<SocketState>();
+    auto it = tally_.find(st.nsp);
+    if (it == tally_.end()) return;
+    Tally& t = it->second;
+    if (t.sockets > 0) --t.sockets;
+    if (!st.user.empty()) {
+      auto u = t.users.find(st.user);
+      if (u != t.users.end() && --u->second == 0) t.users.erase(u);
+    }
+  }
+
+ private:
+  struct Tally {
+    std::size_t sockets = 0;
+    std::unordered_map<std::string, std::size_t> users;
+  };
+
+  void configure(const dhl::Json& cfg) {
+    if (!cfg.is_null() && !cfg.is_object()) throw std::runtime_error("config: expected an object");
+    static const std::set<std::string_view> known{
+        "bearerSecretFile", "devBearerSecret", "serviceJwt", "path",
+        "namespace",        "maxBody",         "maxUsers"};
+    for (const auto& [k, v] : cfg.members())
+      if (!known.count(k)) throw std::runtime_error("config: unknown key \"" + k + "\"");
+
+    if (const dhl::Json* p = cfg.find("path")) {
+      if (!p->is_string() || p->as_string().empty() || p->as_string()[0] != '/')
+        throw std::runtime_error("config: path must be a string starting with /");
+      path_ = std::string(p->as_string());
+    }
+    if (const dhl::Json* n = cfg.find("namespace")) {
+      if (!n->is_string() || n->as_string().empty() || n->as_string()[0] != '/')
+        throw std::runtime_error("config: namespace must be a string starting with /");
+      nsp_ = std::string(n->as_string());
+    }
+    if (const dhl::Json* m = cfg.find("maxBody")) {
+      if (!m->is_int() || m->as_int() < 64 || m->as_int() > (64 << 20))
+        throw std::runtime_error("config: maxBody must be an integer from 64 to 67108864");
+      max_body_ = static_cast<std::size_t>(m->as_int());
+    }
+    if (const dhl::Json* m = cfg.find("maxUsers")) {
+      if (!m->is_int() || m->as_int() < 1 || m->as_int() > 100000)
+        throw std::runtime_error("config: maxUsers must be an integer from 1 to 100000");
+      max_users_ = static_cast<std::size_t>(m->as_int());
+    }
+    if (const dhl::Json* f = cfg.find("bearerSecretFile")) {
+      if (!f->is_string() || f->as_string().empty())
+        throw std::runtime_error("config: bearerSecretFile must be a path");
+      bearer_ = read_secret_file(std::string(f->as_string()), "bearerSecretFile");
+    }
+    if (const dhl::Json* d = cfg.find("devBearerSecret")) {
+      if (!bearer_.empty())
+        throw std::runtime_error("config: give bearerSecretFile or devBearerSecret, not both");
+      if (!d->is_string() || d->as_string().size() < kMinSecretBytes)
+        throw std::runtime_error("config: devBearerSecret must be a string of at least " +
+                                 std::to_string(kMinSecretBytes) + " bytes");
+      bearer_ = std::string(d->as_string());
+      host_.warning(
+          "devBearerSecret: the push credential is written in the configuration (development "
+          "only)");
+    }
+    if (const dhl::Json* j = cfg.find("serviceJwt")) jwt_ = read_jwt_config(*j);
+    if (bearer_.empty() && !jwt_)
+      throw std::runtime_error(
+          "config: give bearerSecretFile and/or serviceJwt (no credential, no push)");
+  }
+
+  static JwtConfig read_jwt_config(const dhl::Json& j) {
+    if (!j.is_object()) throw std::runtime_error("config: serviceJwt must be an object");
+    static const std::set<std::string_view> known{"secretFile", "audience", "issuer", "algorithms",
+                                                  "leeway"};
+    for (const auto& [k, v] : j.members())
+      if (!known.count(k))
+        throw std::runtime_error("config: serviceJwt: unknown key \"" + k + "\"");
+    JwtConfig c;
+    if (!j["secretFile"].is_string())
+      throw std::runtime_error("config: serviceJwt.secretFile is required");
+    c.secret = read_secret_file(std::string(j["secretFile"].as_string()), "serviceJwt.secretFile");
+    if (!j["audience"].is_string() || j["audience"].as_string().empty())
+      throw std::runtime_error("config: serviceJwt.audience is required (e.g. \"push\")");
+    c.audience = std::string(j["audience"].as_string());
+    if (j.contains("issuer")) {
+      if (!j["issuer"].is_string())
+        throw std::runtime_error("config: serviceJwt.issuer must be a string");
+      c.issuer = std::string(j["issuer"].as_string());
+    }
+    if (const dhl::Json* a = j.find("algorithms")) {
+      c.algorithms.clear();
+      for (const dhl::Json& x : a->items()) {
+        if (!x.is_string() || hmac_digest(x.as_string()) == nullptr)
+          throw std::runtime_error("config: serviceJwt.algorithms: HS256, HS384 or HS512");
+        c.algorithms.insert(std::string(x.as_string()));
+      }
+      if (c.algorithms.empty()) throw std::runtime_error("config: serviceJwt.algorithms is empty");
+    }
+    if (const dhl::Json* l = j.find("leeway")) {
+      if (!l->is_int() || l->as_int() < 0 || l->as_int() > 600)
+        throw std::runtime_error("config: serviceJwt.leeway: seconds from 0 to 600");
+      c.leeway = l->as_int();
+    }
+    return c;
+  }
+
+  // The C callback: one request, answered synchronously.
+  static void on_http(void* user, const dhl_http_request* req, dhl_http_response* res) noexcept {
+    auto* self = static_cast<Push*>(user);
+    std::string& body = self->response_;
+    int status = 500;
+    try {
+      status = 202;
+      body = self->handle(*req);
+    } catch (const HttpError& e) {
+      status = e.status;
+      body = json_error(e.code, e.message);
+    } catch (const std::exception& e) {
+      self->host_.error(std::string("push failed: ") + e.what());
+      status = 500;
+      body = json_error("internalServerError", "the push failed");
+    } catch (...) {
+      status = 500;
+      body = json_error("internalServerError", "the push failed");
+    }
+    res->status = status;
+    res->content_type = dhl::str("application/json");
+    res->body = dhl::str(body);
+  }
+
+  std::string_view header(const dhl_http_request& req, std::string_view name) const {
+    return dhl::view(host_.api()->http_header(host_.ctx(), &req, dhl::str(name)));
+  }
+
+  void authenticate(const dhl_http_request& req) const {
+    std::string_view auth = header(req, "authorization");
+    std::string_view remote = dhl::view(req.remote_address);
+    auto refuse = [&](std::string_view why) {
+      host_.notice("refused a push from " + std::string(remote) + ": " + std::string(why));
+      return HttpError{401, "unauthorized", std::string(why)};
+    };
+    if (auth.empty())
+      throw refuse("no Authorization header (expected \"Bearer <service credential>\")");
+    constexpr std::string_view scheme = "bearer ";
+    if (auth.size() <= scheme.size() || !std::equal(scheme.begin(), scheme.end(), auth.begin(),
+                                                    [](char a, char b) { return a == (b | 0x20); }))
+      throw refuse("the Authorization scheme must be Bearer");
+    std::string_view cred = auth.substr(scheme.size());
+    while (!cred.empty() && cred.front() == ' ') cred.remove_prefix(1);
+    while (!cred.empty() && cred.back() == ' ') cred.remove_suffix(1);
+    if (!bearer_.empty() && same_secret(cred, bearer_)) return;
+    if (jwt_ && std::count(cred.begin(), cred.end(), '.') == 2) {
+      std::string why = verify_jwt(*jwt_, cred);
+      if (why.empty()) return;
+      throw refuse("service token refused: " + why);
+    }
+    throw refuse("bad service credential");
+  }
+
+  static std::string user_id(const dhl::Json& v, std::string_view field) {
+    if (v.is_string() && !v.as_string().empty()) return std::string(v.as_string());
+    if (v.is_int()) return std::to_string(v.as_int());
+    throw HttpError{400, "bad_target",
+                    std::string(field) + " must be a user id (a non-empty string)"};
+  }
+
+  std::string handle(const dhl_http_request& req) {
+    authenticate(req);
+    std::string_view text = dhl::view(req.body);
+    if (text.size() > max_body_)
+      throw HttpError{413, "payload_too_large",
+                      "the body is larger than " + std::to_string(max_body_) + " bytes"};
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+      throw HttpError{400, "bad_json", "the body is empty (expected a JSON object)"};
+    std::string parse_error;
+    std::optional<dhl::Json> parsed = dhl::Json::parse(text, {}, &parse_error);
+    if (!parsed) throw HttpError{400, "bad_json", "the body is not JSON: " + parse_error};
+    const dhl::Json& msg = *parsed;
+    if (!msg.is_object()) throw HttpError{400, "bad_json", "the body must be a JSON object"};
+    for (const auto& [k, v] : msg.members())
+      if (k != "to" && k != "event" && k != "data")
+        throw HttpError{400, "unknown_field",
+                        "unknown field \"" + k + "\" (expected to, event, data)"};
+
+    const dhl::Json* to = msg.find("to");
+    if (to == nullptr)
+      throw HttpError{400, "missing_target",
+                      "\"to\" is required: {user}, {users}, {room} or {all: true}"};
+    if (!to->is_object())
+      throw HttpError{400, "bad_target",
+                      "\"to\" must be an object: {user}, {users}, {room} or {all: true}"};
+    for (const auto& [k, v] : to->members())
+      if (k != "user" && k != "users" && k != "room" && k != "all")
+        throw HttpError{400, "unknown_field",
+                        "unknown field \"to." + k + "\" (expected user, users, room or all)"};
+    if (to->size() == 0)
+      throw HttpError{400, "missing_target",
+                      "\"to\" names no target: give user, users, room or all"};
+    if (to->size() > 1)
+      throw HttpError{400, "bad_target", "\"to\" must name exactly one of user, users, room, all"};
+
+    const dhl::Json* event = msg.find("event");
+    if (event == nullptr) throw HttpError{400, "missing_event", "\"event\" is required"};
+    if (!event->is_string() || event->as_string().empty() || event->as_string().size() > 256)
+      throw HttpError{400, "bad_event", "\"event\" must be a non-empty string (at most 256 bytes)"};
+    if (reserved_event(event->as_string()))
+      throw HttpError{400, "bad_event",
+                      "\"" + std::string(event->as_string()) + "\" is a reserved event name"};
+
+    dhl::Json args = dhl::Json::array();
+    if (const dhl::Json* data = msg.find("data")) args.push_back(*data);
+
+    dhl::Target target;  // no rooms: the whole namespace
+    target.nsp = nsp_;
+    std::optional<std::size_t> known;  // sockets reached, as far as this plugin can tell
+    std::string what;
+    if (const dhl::Json* u = to->find("user")) {
+      std::string id = user_id(*u, "to.user");
+      target.rooms.push_back(DHL_USER_ROOM_PREFIX + id);
+      known = user_sockets(id);
+      what = "user " + id;
+    } else if (const dhl::Json* us = to->find("users")) {
+      if (!us->is_array() || us->size() == 0)
+        throw HttpError{400, "bad_target", "to.users must be a non-empty array of user ids"};
+      if (us->size() > max_users_)
+        throw HttpError{400, "bad_target",
+                        "to.users lists more than " + std::to_string(max_users_) + " users"};
+      std::set<std::string> ids;
+      for (const dhl::Json& x : us->items()) ids.insert(user_id(x, "to.users[]"));
+      known = 0;
+      for (const std::string& id : ids) {
+        target.rooms.push_back(DHL_USER_ROOM_PREFIX + id);
+        *known += user_sockets(id);
+      }
+      what = std::to_string(ids.size()) + " users";
+    } else if (const dhl::Json* r = to->find("room")) {
+      if (!r->is_string() || r->as_string().empty() || r->as_string().size() > 256)
+        throw HttpError{400, "bad_target",
+                        "to.room must be a non-empty string (at most 256 bytes)"};
+      target.rooms.emplace_back(r->as_string());
+      known = room_size(target.rooms.back());
+      what = "room " + target.rooms.back();
+    } else {
+      const dhl::Json& all = (*to)["all"];
+      if (!all.is_bool() || !all.as_bool())
+        throw HttpError{400, "bad_target", "to.all must be true"};
+      auto it = tally_.find(nsp_);
+      known = it == tally_.end() ? 0 : it->second.sockets;
+      what = "everybody";
+    }
+
+    dhl::detail::TargetView view(target);  // the C struct, viewing `target`
+    std::optional<std::size_t> reached = host_count(host_.api(), host_.ctx(), &view.c);
+    if (!reached) reached = known;
+    int rc = host_.api()->emit_to(host_.ctx(), &view.c, dhl::str(event->as_string()),
+                                  dhl::Encoded(args).get());
+    if (rc == DHL_ERR_NOTFOUND) {
+      reached = 0;  // no socket of this namespace was ever dispatched to plugins
+    } else if (rc == DHL_ERR_INVALID) {
+      throw HttpError{400, "bad_data",
+                      "\"data\" cannot be sent (binary placeholders are not allowed)"};
+    } else if (rc != DHL_OK) {
+      throw HttpError{400, "bad_event", "the event was refused (error " + std::to_string(rc) + ")"};
+    }
+    std::string n = reached ? std::to_string(*reached) : "an unknown number of";
+    host_.debug("push " + std::string(event->as_string()) + " to " + what + ": " + n +
+                " socket(s)");
+    return dhl::Json::object(
+               {{"sockets", reached ? dhl::Json(static_cast<int64_t>(*reached)) : dhl::Json()}})
+        .dump();
+  }
+
+  std::size_t user_sockets(const std::string& id) const {
+    auto it = tally_.find(nsp_);
+    if (it == tally_.end()) return 0;
+    auto u = it->second.users.find(id);
+    return u == it->second.users.end() ? 0 : u->second;
+  }
+
+  // How many sockets of the namespace are in `room`, when this plugin can
+  // know: the host tells plugins nothing of the rooms other plugins join,
+  // only the rooms it joins itself ("user-<id>", each socket's own id).
+  std::optional<std::size_t> room_size(const std::string& room) const {
+    std::string_view prefix = DHL_USER_ROOM_PREFIX;
+    if (room.size() > prefix.size() && room.compare(0, prefix.size(), prefix) == 0)
+      return user_sockets(room.substr(prefix.size()));
+    if (host_.find(nsp_, room)) return 1;
+    return std::nullopt;
+  }
+
+  dhl::Host& host_;
+  std::string path_ = "/api/v1/push";
+  std::string nsp_ = "/";
+  std::size_t max_body_ = 65536;
+  std::size_t max_users_ = 1000;
+  std::string bearer_;
+  std::optional<JwtConfig> jwt_;
+  std::map<std::string, Tally, std::less<>> tally_;
+  std::string response_;  // the body of the response being answered
+};
+
+}  // namespace
+
+DHL_PLUGIN(Push, "push", "1.0.0")

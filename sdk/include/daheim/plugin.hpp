@@ -1,0 +1,911 @@
+// The C++20 layer over the plugin C ABI (header-only). A plugin is a class
+// whose `$`-methods take the socket and the event's arguments and return the
+// ack:
+//
+//   #include <daheim/plugin.hpp>
+//
+//   class Greeter {
+//    public:
+//     explicit Greeter(dhl::Host& host) : host_(host), pool_(host, 2) {}
+//     void onConnect(dhl::Socket& socket) { socket.emit("hello", "welcome"); }
+//     void onDisconnect(dhl::Socket& socket, std::string_view reason) {}
+//     dhl::Json greet(dhl::Socket&, const dhl::Json& args) {       // "greet" -> ack
+//       if (!args[0].is_string()) throw dhl::Error("badRequest");  // -> {"error":"badRequest"}
+//       return dhl::Json::object({{"hello", args[0]}});
+//     }
+//     dhl::Future slow(dhl::Socket&, const dhl::Json& args) {      // answered later
+//       return pool_.async([args] { return args[0]; });           // runs on a worker
+//     }
+//    private:
+//     dhl::Host& host_;
+//     dhl::WorkerPool pool_;
+//   };
+//
+//   DHL_PLUGIN(Greeter, "greeter", "1.0.0",
+//              dhl::method<&Greeter::greet>("$greet"),
+//              dhl::method<&Greeter::slow>("$slow"))
+//
+// Method forms: R m(Socket&, const Json& args), R m(Socket&, Call&) or
+// R m(Socket&). R is void ("nothing returned"), anything convertible to Json
+// (the ack is [value]), AckArgs (the ack's whole argument list) or Future
+// (answered when its Promise is settled, from any thread). A thrown
+// dhl::Error("code") answers {"error":"code"}; any other exception answers
+// {"error":"internalServerError"} and is logged. No exception crosses the ABI.
+//
+// Threads: every callback runs on the server's loop thread and must not
+// block. Promise, Reply, Host::post and Host::log may be used from any
+// thread; everything else only on the loop thread. Join your threads in the
+// destructor (WorkerPool does): the host calls none of your code after it.
+#pragma once
+
+#include <daheim/plugin.h>
+#include <daheim/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dhl {
+
+inline dhl_str str(std::string_view s) {
+  return dhl_str{s.data(), s.size()};
+}
+inline std::string_view view(dhl_str s) {
+  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+
+// A coded error: the client gets {"error": code}.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(std::string code) : std::runtime_error(code), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+enum class Level : int {
+  Error = DHL_LOG_ERROR,
+  Warning = DHL_LOG_WARNING,
+  Notice = DHL_LOG_NOTICE,
+  Info = DHL_LOG_INFO,
+  Debug = DHL_LOG_DEBUG,
+};
+
+// A return value that is the ack's whole argument list (a JSON array), not
+// its first argument.
+struct AckArgs {
+  Json args;
+};
+
+// Arguments encoded for the ABI: JSON text with placeholders + attachments.
+// Not copyable or movable: `get()` points into it.
+class Encoded {
+ public:
+  explicit Encoded(const Json& args_array) {
+    if (args_array.is_array()) args_array.dump_to(text_, &attachments_);
+    for (const std::string& a : attachments_) views_.push_back(str(a));
+    payload_ = {text_.data(), text_.size(), views_.data(), views_.size()};
+  }
+  Encoded(const Encoded&) = delete;
+  Encoded& operator=(const Encoded&) = delete;
+  const dhl_payload* get() const { return &payload_; }
+
+ private:
+  std::string text_;
+  std::vector<std::string> attachments_;
+  std::vector<dhl_str> views_;
+  dhl_payload payload_{};
+};
+
+// The arguments of a payload as a Json array (binary attachments resolved).
+inline Json decode(const dhl_payload* p) {
+  if (p == nullptr || p->json_len == 0) return Json::array();
+  std::vector<std::string_view> att;
+  for (std::size_t i = 0; i < p->attachment_count; ++i)
+    att.emplace_back(p->attachments[i].ptr, p->attachments[i].len);
+  std::optional<Json> j = Json::parse(std::string_view(p->json, p->json_len), att);
+  return j && j->is_array() ? std::move(*j) : Json::array();
+}
+
+template <typename... A>
+Json args_of(A&&... args) {
+  return Json::array({Json(std::forward<A>(args))...});
+}
+
+class Socket;
+
+// Who a broadcast goes to (see dhl_target).
+struct Target {
+  std::string nsp = "/";
+  std::vector<std::string> rooms;   // empty: the whole namespace
+  std::vector<std::string> except;  // rooms (or socket ids) left out
+  bool volatile_ = false;
+  bool local = false;
+};
+
+// One socket's answer to an emit with ack: its arguments, or nullopt when it
+// timed out or the socket left.
+using AckCallback = std::function<void(std::optional<Json> answer)>;
+// The answers to a broadcast with ack (timed_out: some clients did not answer).
+using BroadcastAckCallback = std::function<void(bool timed_out, std::vector<Json> answers)>;
+
+namespace detail {
+
+template <typename F>
+void guarded(const dhl_host* api, dhl_ctx* ctx, const char* what, F&& f) noexcept {
+  auto report = [&](std::string_view msg) {
+    std::string line = std::string(what) + " threw: " + std::string(msg);
+    api->log(ctx, DHL_LOG_ERROR, str(line));
+  };
+  try {
+    f();
+  } catch (const std::exception& e) {
+    report(e.what());
+  } catch (...) {
+    report("unknown exception");
+  }
+}
+
+inline void run_task(void* user) {
+  std::unique_ptr<std::function<void()>> task(static_cast<std::function<void()>*>(user));
+  (*task)();
+}
+
+struct AckBox {
+  const dhl_host* api;
+  dhl_ctx* ctx;
+  AckCallback fn;
+};
+
+inline void on_ack(void* user, int status, const dhl_payload* answer) {
+  std::unique_ptr<AckBox> box(static_cast<AckBox*>(user));
+  guarded(box->api, box->ctx, "ack callback", [&] {
+    if (status == DHL_OK)
+      box->fn(decode(answer));
+    else
+      box->fn(std::nullopt);
+  });
+}
+
+struct BroadcastAckBox {
+  const dhl_host* api;
+  dhl_ctx* ctx;
+  BroadcastAckCallback fn;
+};
+
+inline void on_broadcast_ack(void* user, int status, const dhl_payload* answers, size_t n) {
+  std::unique_ptr<BroadcastAckBox> box(static_cast<BroadcastAckBox*>(user));
+  guarded(box->api, box->ctx, "broadcast ack callback", [&] {
+    std::vector<Json> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(decode(&answers[i]));
+    box->fn(status != DHL_OK, std::move(out));
+  });
+}
+
+// Views over a Target, for the ABI.
+struct TargetView {
+  explicit TargetView(const Target& t) {
+    for (const std::string& r : t.rooms) rooms.push_back(str(r));
+    for (const std::string& r : t.except) except.push_back(str(r));
+    c = {str(t.nsp),
+         rooms.data(),
+         rooms.size(),
+         except.data(),
+         except.size(),
+         (t.volatile_ ? DHL_TARGET_VOLATILE : 0u) | (t.local ? DHL_TARGET_LOCAL : 0u)};
+  }
+  std::vector<dhl_str> rooms;
+  std::vector<dhl_str> except;
+  dhl_target c{};
+};
+
+}  // namespace detail
+
+// The server, as one plugin sees it. One per plugin, alive from the
+// constructor of the plugin class to the end of its destructor.
+class Host {
+ public:
+  Host(dhl_ctx* ctx, const dhl_host* api) : ctx_(ctx), api_(api) {}
+
+  dhl_ctx* ctx() const { return ctx_; }
+  const dhl_host* api() const { return api_; }
+
+  // [any thread]
+  void log(Level level, std::string_view message) const {
+    api_->log(ctx_, static_cast<int>(level), str(message));
+  }
+  void error(std::string_view m) const { log(Level::Error, m); }
+  void warning(std::string_view m) const { log(Level::Warning, m); }
+  void notice(std::string_view m) const { log(Level::Notice, m); }
+  void info(std::string_view m) const { log(Level::Info, m); }
+  void debug(std::string_view m) const { log(Level::Debug, m); }
+
+  // [any thread] The plugin's config value (null when none was given).
+  std::string_view config_text() const { return view(api_->config(ctx_)); }
+  Json config() const { return Json::parse(config_text()).value_or(Json()); }
+
+  // [any thread] Runs `task` on the loop thread. false: the server is
+  // stopping and the task was dropped.
+  bool post(std::function<void()> task) const {
+    auto* box = new std::function<void()>([api = api_, ctx = ctx_, t = std::move(task)] {
+      detail::guarded(api, ctx, "posted task", t);
+    });
+    if (api_->post(ctx_, &detail::run_task, box) == DHL_OK) return true;
+    delete box;
+    return false;
+  }
+
+  // The connected socket `id` of `nsp`, valid until control returns to the loop.
+  std::optional<Socket> find(std::string_view nsp, std::string_view id) const;
+
+  int emit_to_args(const Target& target, std::string_view event, const Json& args) const {
+    detail::TargetView t(target);
+    Encoded e(args);
+    return api_->emit_to(ctx_, &t.c, str(event), e.get());
+  }
+  template <typename... A>
+  int emit_to(const Target& target, std::string_view event, A&&... args) const {
+    return emit_to_args(target, event, args_of(std::forward<A>(args)...));
+  }
+  template <typename... A>
+  int emit_to_room(std::string_view nsp, std::string_view room, std::string_view event,
+                   A&&... args) const {
+    return emit_to(Target{std::string(nsp), {std::string(room)}, {}}, event,
+                   std::forward<A>(args)...);
+  }
+  template <typename... A>
+  int emit_to_user(std::string_view nsp, std::string_view user_id, std::string_view event,
+                   A&&... args) const {
+    Encoded e(args_of(std::forward<A>(args)...));
+    return api_->emit_to_user(ctx_, str(nsp), str(user_id), str(event), e.get());
+  }
+  int emit_to_with_ack(const Target& target, std::string_view event, const Json& args,
+                       std::chrono::milliseconds timeout, BroadcastAckCallback fn) const {
+    detail::TargetView t(target);
+    Encoded e(args);
+    auto* box = new detail::BroadcastAckBox{api_, ctx_, std::move(fn)};
+    int rc = api_->emit_to_with_ack(ctx_, &t.c, str(event), e.get(), clamp_ms(timeout),
+                                    &detail::on_broadcast_ack, box);
+    if (rc != DHL_OK) delete box;
+    return rc;
+  }
+
+  uint64_t now_ms() const { return api_->now_ms(ctx_); }
+
+  static uint32_t clamp_ms(std::chrono::milliseconds t) {
+    auto c = t.count();
+    return c < 0 ? 0u : c > 0xFFFFFFFFLL ? 0xFFFFFFFFu : static_cast<uint32_t>(c);
+  }
+
+ private:
+  dhl_ctx* ctx_;
+  const dhl_host* api_;
+};
+
+// A connected socket, for the duration of the callback that received it.
+class Socket {
+ public:
+  Socket(const Host& host, dhl_socket* socket) : host_(&host), s_(socket) {}
+
+  dhl_socket* handle() const { return s_; }
+  const Host& host() const { return *host_; }
+
+  std::string_view info(int key) const { return view(api()->socket_info(ctx(), s_, key)); }
+  std::string_view id() const { return info(DHL_INFO_ID); }
+  std::string_view nsp() const { return info(DHL_INFO_NAMESPACE); }
+  std::string_view address() const { return info(DHL_INFO_ADDRESS); }
+  std::string_view url() const { return info(DHL_INFO_URL); }
+  std::string_view transport() const { return info(DHL_INFO_TRANSPORT); }
+  // The authenticated user's id, empty when the socket has none.
+  std::string_view user_id() const { return info(DHL_INFO_USER_ID); }
+  bool authenticated() const {
+    return api()->socket_info(ctx(), s_, DHL_INFO_CLAIMS).ptr != nullptr;
+  }
+  // The CONNECT payload ({} when none) and the token's claims (null if none).
+  Json auth() const { return Json::parse(info(DHL_INFO_AUTH)).value_or(Json::object()); }
+  Json claims() const { return Json::parse(info(DHL_INFO_CLAIMS)).value_or(Json()); }
+
+  std::optional<std::string_view> header(std::string_view lower_name) const {
+    return opt(api()->socket_header(ctx(), s_, str(lower_name)));
+  }
+  std::optional<std::string_view> query(std::string_view name) const {
+    return opt(api()->socket_query(ctx(), s_, str(name)));
+  }
+  using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
+  Pairs headers() const { return pairs(api()->socket_header_at); }
+  Pairs query_params() const { return pairs(api()->socket_query_at); }
+
+  int emit_args(std::string_view event, const Json& args) const {
+    Encoded e(args);
+    return emit_raw(event, e.get());
+  }
+  // Emits arguments already encoded (e.g. a Call's raw payload, forwarded).
+  int emit_raw(std::string_view event, const dhl_payload* args) const {
+    return api()->emit(ctx(), s_, str(event), args);
+  }
+  template <typename... A>
+  int emit(std::string_view event, A&&... args) const {
+    return emit_args(event, args_of(std::forward<A>(args)...));
+  }
+  int emit_with_ack(std::string_view event, const Json& args, std::chrono::milliseconds timeout,
+                    AckCallback fn) const {
+    Encoded e(args);
+    auto* box = new detail::AckBox{api(), ctx(), std::move(fn)};
+    int rc = api()->emit_with_ack(ctx(), s_, str(event), e.get(), Host::clamp_ms(timeout),
+                                  &detail::on_ack, box);
+    if (rc != DHL_OK) delete box;
+    return rc;
+  }
+
+  int join(std::string_view room) const { return api()->join(ctx(), s_, str(room)); }
+  int leave(std::string_view room) const { return api()->leave(ctx(), s_, str(room)); }
+  int disconnect(bool close_transport = false) const {
+    return api()->disconnect(ctx(), s_, close_transport ? 1 : 0);
+  }
+
+  // This plugin's raw pointer for the socket (see socket_set_data).
+  void* data() const { return api()->socket_data(ctx(), s_); }
+  void set_data(void* p) const { api()->socket_set_data(ctx(), s_, p); }
+  // The per-socket state of a plugin class that declares `using SocketState
+  // = S;` (created before onConnect, destroyed after onDisconnect).
+  template <typename S>
+  S& state() const {
+    return *static_cast<S*>(data());
+  }
+
+ private:
+  dhl_ctx* ctx() const { return host_->ctx(); }
+  const dhl_host* api() const { return host_->api(); }
+  static std::optional<std::string_view> opt(dhl_str s) {
+    if (!s.ptr) return std::nullopt;
+    return std::string_view(s.ptr, s.len);
+  }
+  template <typename F>
+  Pairs pairs(F at) const {
+    Pairs out;
+    dhl_str n{}, v{};
+    for (std::size_t i = 0; at(ctx(), s_, i, &n, &v) == DHL_OK; ++i)
+      out.emplace_back(view(n), view(v));
+    return out;
+  }
+
+  const Host* host_;
+  dhl_socket* s_;
+};
+
+inline std::optional<Socket> Host::find(std::string_view nsp, std::string_view id) const {
+  dhl_socket* s = api_->socket_find(ctx_, str(nsp), str(id));
+  if (!s) return std::nullopt;
+  return Socket(*this, s);
+}
+
+// A deferred call: answer it once, from any thread. Destroying an unanswered
+// Reply answers {"error":"internalServerError"} (and logs it).
+class Reply {
+ public:
+  Reply() = default;
+  Reply(const Host& host, dhl_call* call) : ctx_(host.ctx()), api_(host.api()), call_(call) {}
+  Reply(Reply&& o) noexcept : ctx_(o.ctx_), api_(o.api_), call_(std::exchange(o.call_, nullptr)) {}
+  Reply& operator=(Reply&& o) noexcept {
+    if (this != &o) {
+      abandon();
+      ctx_ = o.ctx_;
+      api_ = o.api_;
+      call_ = std::exchange(o.call_, nullptr);
+    }
+    return *this;
+  }
+  ~Reply() { abandon(); }
+
+  explicit operator bool() const { return call_ != nullptr; }
+  bool wants_ack() const { return call_ && api_->call_wants_ack(ctx_, call_) == 1; }
+
+  int resolve(const Json& value) { return resolve_args(Json::array({value})); }
+  int resolve_args(const Json& args) {
+    if (!call_) return DHL_ERR_DONE;
+    Encoded e(args);
+    return finish(api_->reply(ctx_, call_, e.get()));
+  }
+  int reject(std::string_view code) {
+    if (!call_) return DHL_ERR_DONE;
+    return finish(api_->reply_error(ctx_, call_, str(code)));
+  }
+  // "Nothing returned" (the client gets [null] if it asked for an ack).
+  int none() { return call_ ? finish(api_->reply(ctx_, call_, nullptr)) : DHL_ERR_DONE; }
+
+ private:
+  int finish(int rc) {
+    if (rc != DHL_ERR_INVALID) call_ = nullptr;
+    return rc;
+  }
+  void abandon() {
+    if (!call_) return;
+    api_->log(ctx_, DHL_LOG_ERROR, str("a deferred call was dropped without an answer"));
+    reject("internalServerError");
+  }
+
+  dhl_ctx* ctx_ = nullptr;
+  const dhl_host* api_ = nullptr;
+  dhl_call* call_ = nullptr;
+};
+
+namespace detail {
+
+// How a call ends.
+struct Outcome {
+  enum class Kind : uint8_t { Value, Args, Error, Nothing, Internal } kind = Kind::Nothing;
+  Json value;        // Value, Args
+  std::string text;  // Error: the code; Internal: what to log
+};
+
+inline int deliver(Reply& reply, const Outcome& o) {
+  switch (o.kind) {
+    case Outcome::Kind::Value:
+      return reply.resolve(o.value);
+    case Outcome::Kind::Args:
+      return reply.resolve_args(o.value);
+    case Outcome::Kind::Error:
+      return reply.reject(o.text);
+    case Outcome::Kind::Nothing:
+      return reply.none();
+    case Outcome::Kind::Internal:
+      return reply.reject("internalServerError");
+  }
+  return DHL_ERR_INVALID;
+}
+
+struct FutureState {
+  std::mutex mutex;
+  std::optional<Outcome> outcome;
+  Reply reply;
+  const Host* host = nullptr;  // set when attached, for logging
+  bool attached = false;
+  bool delivered = false;
+};
+
+}  // namespace detail
+
+class Future;
+
+// The producing side of a Future; settle it once, from any thread. Dropping
+// an unsettled Promise answers {"error":"internalServerError"}.
+class Promise {
+ public:
+  Promise() : s_(std::make_shared<detail::FutureState>()) {}
+  Promise(Promise&&) noexcept = default;
+  Promise& operator=(Promise&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~Promise() { drop(); }
+
+  Future future() const;
+  void resolve(Json value) { settle({detail::Outcome::Kind::Value, std::move(value), {}}); }
+  void resolve_args(Json args) { settle({detail::Outcome::Kind::Args, std::move(args), {}}); }
+  void reject(std::string code) { settle({detail::Outcome::Kind::Error, {}, std::move(code)}); }
+  void none() { settle({detail::Outcome::Kind::Nothing, {}, {}}); }
+  // Answers internalServerError and logs `what`.
+  void fail(std::string what) { settle({detail::Outcome::Kind::Internal, {}, std::move(what)}); }
+
+  void settle(detail::Outcome o) const {
+    if (!s_) return;
+    std::unique_lock lock(s_->mutex);
+    if (s_->outcome || s_->delivered) return;
+    if (!s_->attached) {
+      s_->outcome = std::move(o);
+      return;
+    }
+    s_->delivered = true;
+    Reply reply = std::move(s_->reply);
+    const Host* host = s_->host;
+    lock.unlock();
+    if (o.kind == detail::Outcome::Kind::Internal && host) host->error(o.text);
+    detail::deliver(reply, o);
+  }
+
+ private:
+  // Promise is move-only, so the last holder is dropping it: nobody else can
+  // settle it any more (settle() ignores this when it was settled).
+  void drop() {
+    if (s_) fail("a promise was dropped unsettled");
+    s_.reset();
+  }
+  std::shared_ptr<detail::FutureState> s_;
+};
+
+// What a method returns to answer later: settled by its Promise.
+class Future {
+ public:
+  explicit Future(std::shared_ptr<detail::FutureState> s) : s_(std::move(s)) {}
+  // An already settled future.
+  static Future ready(Json value) {
+    Promise p;
+    Future f = p.future();
+    p.resolve(std::move(value));
+    return f;
+  }
+  const std::shared_ptr<detail::FutureState>& state() const { return s_; }
+
+ private:
+  std::shared_ptr<detail::FutureState> s_;
+};
+
+inline Future Promise::future() const {
+  return Future(s_);
+}
+
+// The call a method is answering, for methods that take `Call&`: its raw
+// payload, whether an ack is wanted, and defer() to answer later.
+class Call {
+ public:
+  Call(const Host& host, dhl_call* call, const dhl_payload* args)
+      : host_(host), call_(call), args_(args) {}
+  const dhl_payload& raw() const { return *args_; }
+  Json args() const { return decode(args_); }
+  bool wants_ack() const { return host_.api()->call_wants_ack(host_.ctx(), call_) == 1; }
+  dhl_call* handle() const { return call_; }
+  // Answers now with arguments already encoded (e.g. raw(), echoed).
+  int reply_raw(const dhl_payload* result) {
+    return host_.api()->reply(host_.ctx(), call_, result);
+  }
+  // Answer later (Reply is thread-safe to hand over). An empty Reply if the
+  // call was already answered or deferred.
+  Reply defer() {
+    dhl_call* d = host_.api()->call_defer(host_.ctx(), call_);
+    return d ? Reply(host_, d) : Reply();
+  }
+
+ private:
+  const Host& host_;
+  dhl_call* call_;
+  const dhl_payload* args_;
+};
+
+// A small thread pool for blocking work. async(fn) runs fn on a worker and
+// answers the call with its result (or its exception, as a method would).
+// The destructor finishes the queued work and joins the threads.
+class WorkerPool {
+ public:
+  WorkerPool(const Host& host, unsigned threads) : host_(host) {
+    for (unsigned i = 0; i < (threads ? threads : 1); ++i)
+      threads_.emplace_back([this] { work(); });
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void run(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+  template <typename F>
+  Future async(F fn) {
+    auto promise = std::make_shared<Promise>();
+    Future f = promise->future();
+    run([promise, fn = std::move(fn)]() mutable { settle_with(*promise, fn); });
+    return f;
+  }
+
+  template <typename F>
+  static void settle_with(Promise& p, F& fn) {
+    try {
+      using R = std::invoke_result_t<F&>;
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        p.none();
+      } else if constexpr (std::is_same_v<R, AckArgs>) {
+        p.resolve_args(fn().args);
+      } else {
+        p.resolve(Json(fn()));
+      }
+    } catch (const Error& e) {
+      p.reject(e.code());
+    } catch (const std::exception& e) {
+      p.fail(std::string("worker threw: ") + e.what());
+    } catch (...) {
+      p.fail("worker threw an unknown exception");
+    }
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      detail::guarded(host_.api(), host_.ctx(), "worker job", job);
+    }
+  }
+
+  const Host& host_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// A one-shot timer on the loop (create, arm and destroy on the loop thread).
+class Timer {
+ public:
+  Timer(const Host& host, std::function<void()> fn)
+      : box_(std::make_unique<Box>(Box{host, std::move(fn), nullptr})) {
+    box_->timer = host.api()->timer_create(host.ctx(), &Timer::fire, box_.get());
+  }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  ~Timer() {
+    if (box_->timer) box_->host.api()->timer_destroy(box_->host.ctx(), box_->timer);
+  }
+  void arm(std::chrono::milliseconds delay) {
+    uint64_t ms = delay.count() < 0 ? 0 : static_cast<uint64_t>(delay.count());
+    box_->host.api()->timer_arm(box_->host.ctx(), box_->timer, ms);
+  }
+  void disarm() { box_->host.api()->timer_disarm(box_->host.ctx(), box_->timer); }
+
+ private:
+  struct Box {
+    const Host& host;
+    std::function<void()> fn;
+    dhl_timer* timer;
+  };
+  static void fire(void* user) {
+    auto* box = static_cast<Box*>(user);
+    const dhl_host* api = box->host.api();
+    dhl_ctx* ctx = box->host.ctx();
+    std::function<void()> fn = box->fn;  // the callback may destroy its own Timer
+    detail::guarded(api, ctx, "timer", fn);
+  }
+  std::unique_ptr<Box> box_;
+};
+
+// ---- Trampolines: the C entry points behind DHL_PLUGIN ------------------
+
+namespace detail {
+
+template <typename T>
+struct Instance {
+  Instance(dhl_ctx* ctx, const dhl_host* api) : host(ctx, api) {}
+  Host host;
+  std::optional<T> object;
+};
+
+template <typename M>
+struct MemberOf;
+template <typename C, typename R, typename... A>
+struct MemberOf<R (C::*)(A...)> {
+  using Class = C;
+};
+template <typename C, typename R, typename... A>
+struct MemberOf<R (C::*)(A...) noexcept> {
+  using Class = C;
+};
+template <typename C, typename R, typename... A>
+struct MemberOf<R (C::*)(A...) const> {
+  using Class = C;
+};
+template <typename C, typename R, typename... A>
+struct MemberOf<R (C::*)(A...) const noexcept> {
+  using Class = C;
+};
+
+inline void answer_error(const Host& host, dhl_call* call, std::string_view code) {
+  host.api()->reply_error(host.ctx(), call, str(code));
+}
+
+// A method returned a Future: answer now if it is settled, else defer.
+inline void attach(const Host& host, dhl_call* call, const Future& f) {
+  auto& s = *f.state();
+  std::unique_lock lock(s.mutex);
+  if (s.attached || s.delivered) return;
+  s.attached = true;
+  s.host = &host;
+  if (!s.outcome) {
+    if (dhl_call* deferred = host.api()->call_defer(host.ctx(), call))
+      s.reply = Reply(host, deferred);
+    return;
+  }
+  s.delivered = true;
+  Outcome o = std::move(*s.outcome);
+  lock.unlock();
+  Reply now(host, call);  // the method's own call, answered before returning
+  if (o.kind == Outcome::Kind::Internal) host.error(o.text);
+  deliver(now, o);
+}
+
+template <typename R>
+void answer(const Host& host, dhl_call* call, R&& result) {
+  using D = std::decay_t<R>;
+  if constexpr (std::is_same_v<D, Future>) {
+    attach(host, call, result);
+  } else if constexpr (std::is_same_v<D, AckArgs>) {
+    Encoded e(result.args);
+    host.api()->reply(host.ctx(), call, e.get());
+  } else {
+    Encoded e(Json::array({Json(std::forward<R>(result))}));
+    host.api()->reply(host.ctx(), call, e.get());
+  }
+}
+
+template <auto M, typename C>
+void invoke(C& object, const Host& host, dhl_socket* sock, dhl_call* call, const dhl_payload* p) {
+  Socket socket(host, sock);
+  auto run = [&](auto&&... extra) {
+    using R = decltype((object.*M)(socket, extra...));
+    if constexpr (std::is_void_v<R>) {
+      (object.*M)(socket, extra...);
+    } else {
+      answer(host, call, (object.*M)(socket, extra...));
+    }
+  };
+  if constexpr (std::is_invocable_v<decltype(M), C&, Socket&, const Json&>) {
+    run(decode(p));
+  } else if constexpr (std::is_invocable_v<decltype(M), C&, Socket&, Call&>) {
+    Call c(host, call, p);
+    run(c);
+  } else {
+    static_assert(std::is_invocable_v<decltype(M), C&, Socket&>,
+                  "a method takes (Socket&, const Json&), (Socket&, Call&) or (Socket&)");
+    run();
+  }
+}
+
+template <auto M>
+void method_trampoline(void* state, dhl_socket* sock, dhl_call* call, const dhl_payload* p) {
+  using C = typename MemberOf<decltype(M)>::Class;
+  auto* inst = static_cast<Instance<C>*>(state);
+  const Host& host = inst->host;
+  try {
+    invoke<M>(*inst->object, host, sock, call, p);
+  } catch (const Error& e) {
+    answer_error(host, call, e.code());
+  } catch (const std::exception& e) {
+    host.error(std::string("method threw: ") + e.what());
+    answer_error(host, call, "internalServerError");
+  } catch (...) {
+    host.error("method threw an unknown exception");
+    answer_error(host, call, "internalServerError");
+  }
+}
+
+template <typename T>
+concept HasSocketState = requires {
+  typename T::SocketState;
+};
+template <typename T>
+concept HasOnConnect = requires(T& t, Socket& s) {
+  t.onConnect(s);
+};
+template <typename T>
+concept HasOnDisconnectReason = requires(T& t, Socket& s, std::string_view r) {
+  t.onDisconnect(s, r);
+};
+template <typename T>
+concept HasOnDisconnect = HasOnDisconnectReason<T> || requires(T& t, Socket& s) {
+  t.onDisconnect(s);
+};
+
+template <typename T>
+int init(dhl_ctx* ctx, const dhl_host* api, void** state) {
+  auto inst = std::make_unique<Instance<T>>(ctx, api);
+  try {
+    if constexpr (std::is_constructible_v<T, Host&>)
+      inst->object.emplace(inst->host);
+    else
+      inst->object.emplace();
+  } catch (const std::exception& e) {
+    inst->host.error(std::string("init failed: ") + e.what());
+    return 1;
+  } catch (...) {
+    inst->host.error("init failed: unknown exception");
+    return 1;
+  }
+  *state = inst.release();
+  return 0;
+}
+
+template <typename T>
+void shutdown(void* state) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  guarded(inst->host.api(), inst->host.ctx(), "shutdown", [&] { inst->object.reset(); });
+  delete inst;
+}
+
+template <typename T>
+void on_connect(void* state, dhl_socket* sock) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  guarded(inst->host.api(), inst->host.ctx(), "onConnect", [&] {
+    Socket socket(inst->host, sock);
+    if constexpr (HasSocketState<T>) socket.set_data(new typename T::SocketState());
+    if constexpr (HasOnConnect<T>) inst->object->onConnect(socket);
+  });
+}
+
+template <typename T>
+void on_disconnect(void* state, dhl_socket* sock, dhl_str reason) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  Socket socket(inst->host, sock);
+  guarded(inst->host.api(), inst->host.ctx(), "onDisconnect", [&] {
+    if constexpr (HasOnDisconnectReason<T>)
+      inst->object->onDisconnect(socket, view(reason));
+    else if constexpr (HasOnDisconnect<T>)
+      inst->object->onDisconnect(socket);
+  });
+  if constexpr (HasSocketState<T>) {
+    delete static_cast<typename T::SocketState*>(socket.data());
+    socket.set_data(nullptr);
+  }
+}
+
+template <typename T, std::size_t N>
+const dhl_plugin_desc* describe(const char* name, const char* version,
+                                const dhl_method (&methods)[N]) {
+  dhl_connect_fn connect = nullptr;
+  dhl_disconnect_fn disconnect = nullptr;
+  if constexpr (HasOnConnect<T> || HasSocketState<T>) connect = &on_connect<T>;
+  if constexpr (HasOnDisconnect<T> || HasSocketState<T>) disconnect = &on_disconnect<T>;
+  static const dhl_plugin_desc desc = {sizeof(dhl_plugin_desc),
+                                       DHL_ABI_MAJOR,
+                                       DHL_ABI_MINOR,
+                                       name,
+                                       version,
+                                       &init<T>,
+                                       &shutdown<T>,
+                                       connect,
+                                       disconnect,
+                                       methods,
+                                       N - 1};  // minus the terminator
+  return &desc;
+}
+
+}  // namespace detail
+
+// A method table entry: dhl::method<&Class::fn>("$name").
+template <auto M>
+constexpr dhl_method method(const char* name) {
+  return dhl_method{name, &detail::method_trampoline<M>};
+}
+
+}  // namespace dhl
+
+// Defines the plugin's entry function: DHL_PLUGIN(Class, "name", "version",
+// dhl::method<&Class::a>("$a"), ...). Class is constructed from dhl::Host&
+// (or default-constructed) at load; a constructor that throws fails the load.
+#define DHL_PLUGIN(Class, name, version, ...)                                                \
+  DHL_PLUGIN_ENTRY {                                                                         \
+    static const dhl_method dhl_methods_[] = {__VA_ARGS__ __VA_OPT__(, ){nullptr, nullptr}}; \
+    return ::dhl::detail::describe<Class>(name, version, dhl_methods_);                      \
+  }

@@ -1,0 +1,530 @@
+// dhl::testing::FakeHost: runs a plugin in-process, without a network or a
+// server, for unit tests (any test framework). It implements the whole host
+// API table and dispatches like the server: event X goes to "$X", no method
+// answers {"error":"unhandled"}, a method that returns nothing answers [null]
+// when an ack was asked.
+//
+//   #include <daheim/testing/fake_host.hpp>
+//   DHL_PLUGIN(...) in the plugin's source, linked into the test, or:
+//   dhl::testing::FakeHost host(dhl_plugin_v1(), R"({"greeting":"hi"})");
+//   auto& alice = host.connect();                       // runs onConnect
+//   auto r = host.call_and_wait(alice, "greet", dhl::Json::array({"Bob"}));
+//   assert(r->value()["hello"].as_string() == "Bob");
+//   assert(alice.received.at(0).event == "hello");
+//
+// The thread that constructs the FakeHost plays the loop thread. Replies and
+// posts from other threads wait until run_pending() / run_until() runs them.
+// Timers run on a fake clock: advance(ms). Limitations: broadcast acks
+// complete at once with no answers; rooms are plain sets.
+#pragma once
+
+#include <daheim/plugin.h>
+#include <daheim/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dhl::testing {
+
+struct Emitted {
+  std::string event;
+  Json args;  // the arguments, as an array
+};
+
+struct CallResult {
+  bool answered = false;
+  bool nothing = false;  // "nothing returned"
+  Json args;             // the ack's arguments (an array); [null] for nothing
+  const Json& value() const { return args[0]; }
+  std::string_view error() const { return args[0]["error"].as_string(); }
+};
+using CallPtr = std::shared_ptr<CallResult>;
+
+struct ServerAck {  // an emit_with_ack waiting for the test to answer
+  std::string event;
+  Json args;
+  dhl_ack_fn fn;
+  void* user;
+};
+
+class FakeSocket {
+ public:
+  std::string id;
+  std::string nsp = "/";
+  std::string address = "127.0.0.1";
+  std::string url = "/socket.io/?EIO=4&transport=websocket";
+  std::string transport = "websocket";
+  std::string auth = "{}";
+  std::optional<std::string> claims;  // JSON object text when authenticated
+  std::string user_id;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  std::vector<std::pair<std::string, std::string>> query;
+
+  // Filled by the host:
+  bool connected = false;
+  std::set<std::string> rooms;
+  std::vector<Emitted> received;  // emits and broadcasts that reached it
+  std::vector<ServerAck> acks;    // emits with ack not answered yet
+  void* data = nullptr;
+  std::string disconnect_reason;
+};
+
+class FakeHost {
+ public:
+  explicit FakeHost(const dhl_plugin_desc* desc, std::string config = "null")
+      : desc_(desc), config_(std::move(config)), loop_(std::this_thread::get_id()) {
+    api_ = make_api();
+    init_result_ = desc_->init ? desc_->init(ctx(), &api_, &state_) : 0;
+    initialized_ = init_result_ == 0;
+  }
+  FakeHost(const FakeHost&) = delete;
+  FakeHost& operator=(const FakeHost&) = delete;
+  ~FakeHost() { shutdown(); }
+
+  int init_result() const { return init_result_; }
+  bool ok() const { return initialized_; }
+  const dhl_host& api() const { return api_; }
+  std::vector<std::string> logs;  // "<level> message"
+
+  // Connects a socket (an id is made up when empty) and runs on_connect.
+  FakeSocket& connect(FakeSocket s = {}) {
+    if (s.id.empty()) s.id = "fake-socket-" + std::to_string(++next_socket_);
+    auto owned = std::make_unique<FakeSocket>(std::move(s));
+    FakeSocket& socket = *owned;
+    sockets_.push_back(std::move(owned));
+    socket.connected = true;
+    socket.rooms.insert(socket.id);
+    if (!socket.user_id.empty()) socket.rooms.insert(DHL_USER_ROOM_PREFIX + socket.user_id);
+    if (desc_->on_connect) desc_->on_connect(state_, handle(socket));
+    return socket;
+  }
+
+  void disconnect(FakeSocket& socket, std::string reason = "client namespace disconnect") {
+    if (!socket.connected) return;
+    socket.connected = false;
+    socket.disconnect_reason = reason;
+    if (desc_->on_disconnect)
+      desc_->on_disconnect(state_, handle(socket), {reason.data(), reason.size()});
+    socket.rooms.clear();
+    std::vector<ServerAck> acks = std::move(socket.acks);
+    socket.acks.clear();
+    for (ServerAck& a : acks) a.fn(a.user, DHL_ERR_TIMEOUT, nullptr);
+  }
+
+  // Dispatches client event `event` with `args` (an array) as the server
+  // would. The result is answered at once, or later (see run_until).
+  CallPtr call(FakeSocket& socket, std::string_view event, const Json& args = Json::array(),
+               bool want_ack = true) {
+    auto result = std::make_shared<CallResult>();
+    const dhl_method* m = find_method(event);
+    if (m == nullptr) {
+      if (want_ack) finish(*result, Json::array({Json::object({{"error", "unhandled"}})}), false);
+      return result;
+    }
+    std::vector<std::string> attachments;
+    std::string text = args.dump(&attachments);
+    std::vector<dhl_str> views;
+    for (const std::string& a : attachments) views.push_back({a.data(), a.size()});
+    dhl_payload p{text.data(), text.size(), views.data(), views.size()};
+    SyncCall call{this, &socket, result, want_ack, m->name};
+    SyncCall* outer = std::exchange(current_, &call);
+    m->fn(state_, handle(socket), reinterpret_cast<dhl_call*>(&call), &p);
+    current_ = outer;
+    if (call.state == State::Open) answer(call.socket, result, want_ack, nullptr, m->name);
+    return result;
+  }
+
+  CallPtr call_and_wait(FakeSocket& socket, std::string_view event,
+                        const Json& args = Json::array(),
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    CallPtr r = call(socket, event, args, true);
+    run_until([&] { return r->answered; }, timeout);
+    return r;
+  }
+
+  // Runs posted tasks and replies that came from other threads.
+  std::size_t run_pending() {
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(tasks_);
+    }
+    for (auto& t : batch) t();
+    return batch.size();
+  }
+
+  // Runs pending work until `done()` or the timeout; returns done().
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (run_pending() == 0) {
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    return true;
+  }
+
+  // Answers the i-th outstanding emit_with_ack of `socket`.
+  void answer_ack(FakeSocket& socket, std::size_t i, const Json& answer_args) {
+    ServerAck a = std::move(socket.acks.at(i));
+    socket.acks.erase(socket.acks.begin() + static_cast<std::ptrdiff_t>(i));
+    std::string text = answer_args.dump();
+    dhl_payload p{text.data(), text.size(), nullptr, 0};
+    a.fn(a.user, DHL_OK, &p);
+  }
+
+  // Moves the fake clock on, firing the timers that fall due.
+  void advance(std::chrono::milliseconds by) {
+    uint64_t until = now_ + static_cast<uint64_t>(by.count());
+    for (;;) {
+      Timer* next = nullptr;
+      for (auto& [t, owned] : timers_)
+        if (owned->armed && owned->due <= until && (!next || owned->due < next->due)) next = t;
+      if (!next) break;
+      now_ = next->due;
+      next->armed = false;
+      next->fn(next->user);
+    }
+    now_ = until;
+  }
+
+  std::size_t pending_deferred() const {
+    std::lock_guard lock(mutex_);
+    return deferred_.size();
+  }
+
+  // Disconnects the sockets still connected ("server shutting down"), runs
+  // pending work, then the plugin's shutdown.
+  void shutdown() {
+    if (!initialized_) return;
+    for (auto& s : sockets_) disconnect(*s, "server shutting down");
+    initialized_ = false;
+    run_pending();
+    stopping_ = true;
+    if (desc_->shutdown) desc_->shutdown(state_);
+    timers_.clear();
+  }
+
+ private:
+  enum class State { Open, Answered, Deferred };
+  struct SyncCall {
+    FakeHost* host;
+    FakeSocket* socket;
+    CallPtr result;
+    bool want_ack;
+    const char* method;
+    State state = State::Open;
+  };
+  struct Deferred {
+    FakeSocket* socket;
+    CallPtr result;
+    bool want_ack;
+    const char* method;
+  };
+  struct Timer {
+    dhl_timer_fn fn;
+    void* user;
+    bool armed = false;
+    uint64_t due = 0;
+  };
+
+  static FakeHost& self(dhl_ctx* c) { return *reinterpret_cast<FakeHost*>(c); }
+  dhl_ctx* ctx() { return reinterpret_cast<dhl_ctx*>(this); }
+  static dhl_socket* handle(FakeSocket& s) { return reinterpret_cast<dhl_socket*>(&s); }
+  static FakeSocket& sock(const dhl_socket* s) {
+    return *reinterpret_cast<FakeSocket*>(const_cast<dhl_socket*>(s));
+  }
+  static std::string_view sv(dhl_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : ""; }
+  static dhl_str ds(std::string_view s) { return {s.data(), s.size()}; }
+  bool on_loop() const { return std::this_thread::get_id() == loop_; }
+
+  static Json decode(const dhl_payload* p) {
+    if (!p || p->json_len == 0) return Json::array();
+    std::vector<std::string_view> att;
+    for (std::size_t i = 0; i < p->attachment_count; ++i)
+      att.emplace_back(p->attachments[i].ptr, p->attachments[i].len);
+    return Json::parse({p->json, p->json_len}, att).value_or(Json());
+  }
+  static bool valid(const dhl_payload* p) { return !p || p->json_len == 0 || decode(p).is_array(); }
+
+  const dhl_method* find_method(std::string_view event) const {
+    for (std::size_t i = 0; i < desc_->method_count; ++i)
+      if (std::string_view(desc_->methods[i].name + 1) == event) return &desc_->methods[i];
+    return nullptr;
+  }
+
+  void log(int level, std::string_view msg) {
+    std::lock_guard lock(mutex_);
+    logs.push_back("<" + std::to_string(level) + "> " + std::string(msg));
+  }
+
+  static void finish(CallResult& r, Json args, bool nothing) {
+    r.args = std::move(args);
+    r.nothing = nothing;
+    r.answered = true;
+  }
+
+  void answer(FakeSocket* socket, const CallPtr& r, bool want_ack, const dhl_payload* p,
+              const char* method) {
+    if (!socket->connected) return;
+    if (p == nullptr) {
+      if (!want_ack) return;
+      log(DHL_LOG_WARNING, std::string(method) + " returned nothing but the client expects an ack");
+      finish(*r, Json::array({Json()}), true);
+      return;
+    }
+    if (!want_ack) {
+      log(DHL_LOG_WARNING, std::string(method) + " returned a result but no ack was asked");
+      return;
+    }
+    finish(*r, decode(p), false);
+  }
+
+  int reply(dhl_call* call, const dhl_payload* p) {
+    if (!valid(p)) return DHL_ERR_INVALID;
+    if (reinterpret_cast<uintptr_t>(call) & 1u) return reply_later(call, p);
+    auto* c = reinterpret_cast<SyncCall*>(call);
+    if (!on_loop()) return DHL_ERR_THREAD;
+    if (c != current_ || c->state != State::Open) return DHL_ERR_DONE;
+    c->state = State::Answered;
+    answer(c->socket, c->result, c->want_ack, p, c->method);
+    return DHL_OK;
+  }
+
+  int reply_later(dhl_call* call, const dhl_payload* p) {
+    std::optional<Deferred> d;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = deferred_.find(reinterpret_cast<uintptr_t>(call));
+      if (it == deferred_.end()) return DHL_ERR_DONE;
+      d = it->second;
+      deferred_.erase(it);
+    }
+    if (on_loop()) {
+      answer(d->socket, d->result, d->want_ack, p, d->method);
+      return DHL_OK;
+    }
+    bool nothing = p == nullptr;
+    Json args = decode(p);
+    std::lock_guard lock(mutex_);
+    if (stopping_) return DHL_ERR_GONE;
+    tasks_.push_back([this, d = *d, nothing, args] {
+      std::string text = args.dump();
+      dhl_payload copy{text.data(), text.size(), nullptr, 0};
+      answer(d.socket, d.result, d.want_ack, nothing ? nullptr : &copy, d.method);
+    });
+    return DHL_OK;
+  }
+
+  dhl_call* defer(dhl_call* call) {
+    auto* c = reinterpret_cast<SyncCall*>(call);
+    if ((reinterpret_cast<uintptr_t>(call) & 1u) || c != current_ || c->state != State::Open)
+      return nullptr;
+    c->state = State::Deferred;
+    std::lock_guard lock(mutex_);
+    uintptr_t id = (next_call_++ << 1) | 1u;
+    deferred_[id] = Deferred{c->socket, c->result, c->want_ack, c->method};
+    return reinterpret_cast<dhl_call*>(id);
+  }
+
+  int emit_to(const dhl_target* t, dhl_str event, const dhl_payload* p) {
+    if (!t || !valid(p)) return DHL_ERR_INVALID;
+    std::string nsp = t->nsp.len ? std::string(sv(t->nsp)) : "/";
+    for (auto& s : sockets_) {
+      if (!s->connected || s->nsp != nsp) continue;
+      bool in = t->room_count == 0;
+      for (std::size_t i = 0; i < t->room_count; ++i)
+        in = in || s->rooms.count(std::string(sv(t->rooms[i])));
+      for (std::size_t i = 0; i < t->except_count; ++i)
+        if (s->rooms.count(std::string(sv(t->except[i])))) in = false;
+      if (in) s->received.push_back({std::string(sv(event)), decode(p)});
+    }
+    return DHL_OK;
+  }
+
+  // The C entry points.
+  static dhl_host make_api() {
+    dhl_host h{};
+    h.struct_size = sizeof(dhl_host);
+    h.abi_major = DHL_ABI_MAJOR;
+    h.abi_minor = DHL_ABI_MINOR;
+    h.log = [](dhl_ctx* c, int level, dhl_str m) { self(c).log(level, sv(m)); };
+    h.config = [](dhl_ctx* c) { return ds(self(c).config_); };
+    h.socket_info = [](dhl_ctx*, const dhl_socket* s, int key) -> dhl_str {
+      FakeSocket& so = sock(s);
+      switch (key) {
+        case DHL_INFO_ID:
+          return ds(so.id);
+        case DHL_INFO_NAMESPACE:
+          return ds(so.nsp);
+        case DHL_INFO_ADDRESS:
+          return ds(so.address);
+        case DHL_INFO_URL:
+          return ds(so.url);
+        case DHL_INFO_AUTH:
+          return ds(so.auth);
+        case DHL_INFO_CLAIMS:
+          return so.claims ? ds(*so.claims) : dhl_str{nullptr, 0};
+        case DHL_INFO_USER_ID:
+          return so.user_id.empty() ? dhl_str{nullptr, 0} : ds(so.user_id);
+        case DHL_INFO_TRANSPORT:
+          return ds(so.transport);
+        default:
+          return {nullptr, 0};
+      }
+    };
+    h.socket_header = [](dhl_ctx*, const dhl_socket* s, dhl_str n) {
+      return lookup(sock(s).headers, sv(n));
+    };
+    h.socket_query = [](dhl_ctx*, const dhl_socket* s, dhl_str n) {
+      return lookup(sock(s).query, sv(n));
+    };
+    h.socket_header_at = [](dhl_ctx*, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
+      return at(sock(s).headers, i, n, v);
+    };
+    h.socket_query_at = [](dhl_ctx*, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
+      return at(sock(s).query, i, n, v);
+    };
+    h.socket_data = [](dhl_ctx*, const dhl_socket* s) { return sock(s).data; };
+    h.socket_set_data = [](dhl_ctx*, dhl_socket* s, void* d) { sock(s).data = d; };
+    h.socket_find = [](dhl_ctx* c, dhl_str nsp, dhl_str id) -> dhl_socket* {
+      std::string_view n = nsp.len ? sv(nsp) : "/";
+      for (auto& s : self(c).sockets_)
+        if (s->connected && s->nsp == n && s->id == sv(id)) return handle(*s);
+      return nullptr;
+    };
+    h.emit = [](dhl_ctx*, dhl_socket* s, dhl_str event, const dhl_payload* p) {
+      if (!valid(p)) return DHL_ERR_INVALID;
+      if (!sock(s).connected) return DHL_ERR_GONE;
+      sock(s).received.push_back({std::string(sv(event)), decode(p)});
+      return DHL_OK;
+    };
+    h.emit_with_ack = [](dhl_ctx*, dhl_socket* s, dhl_str event, const dhl_payload* p, uint32_t,
+                         dhl_ack_fn fn, void* user) {
+      if (!valid(p) || !fn) return DHL_ERR_INVALID;
+      if (!sock(s).connected) return DHL_ERR_GONE;
+      sock(s).received.push_back({std::string(sv(event)), decode(p)});
+      sock(s).acks.push_back({std::string(sv(event)), decode(p), fn, user});
+      return DHL_OK;
+    };
+    h.emit_to = [](dhl_ctx* c, const dhl_target* t, dhl_str e, const dhl_payload* p) {
+      return self(c).emit_to(t, e, p);
+    };
+    h.emit_to_with_ack = [](dhl_ctx* c, const dhl_target* t, dhl_str e, const dhl_payload* p,
+                            uint32_t, dhl_broadcast_ack_fn fn, void* user) {
+      int rc = self(c).emit_to(t, e, p);
+      if (rc == DHL_OK) fn(user, DHL_OK, nullptr, 0);
+      return rc;
+    };
+    h.emit_to_user = [](dhl_ctx* c, dhl_str nsp, dhl_str user, dhl_str e, const dhl_payload* p) {
+      std::string room = DHL_USER_ROOM_PREFIX + std::string(sv(user));
+      dhl_str rooms[] = {ds(room)};
+      dhl_target t{nsp, rooms, 1, nullptr, 0, 0};
+      return self(c).emit_to(&t, e, p);
+    };
+    h.join = [](dhl_ctx*, dhl_socket* s, dhl_str room) {
+      sock(s).rooms.insert(std::string(sv(room)));
+      return DHL_OK;
+    };
+    h.leave = [](dhl_ctx*, dhl_socket* s, dhl_str room) {
+      sock(s).rooms.erase(std::string(sv(room)));
+      return DHL_OK;
+    };
+    h.disconnect = [](dhl_ctx* c, dhl_socket* s, int) {
+      self(c).disconnect(sock(s), "server namespace disconnect");
+      return DHL_OK;
+    };
+    h.reply = [](dhl_ctx* c, dhl_call* call, const dhl_payload* p) {
+      return self(c).reply(call, p);
+    };
+    h.reply_error = [](dhl_ctx* c, dhl_call* call, dhl_str code) {
+      std::string text = Json::array({Json::object({{"error", sv(code)}})}).dump();
+      dhl_payload p{text.data(), text.size(), nullptr, 0};
+      return self(c).reply(call, &p);
+    };
+    h.call_defer = [](dhl_ctx* c, dhl_call* call) { return self(c).defer(call); };
+    h.call_wants_ack = [](dhl_ctx* c, const dhl_call* call) -> int {
+      FakeHost& fh = self(c);
+      if (reinterpret_cast<uintptr_t>(call) & 1u) {
+        std::lock_guard lock(fh.mutex_);
+        auto it = fh.deferred_.find(reinterpret_cast<uintptr_t>(call));
+        return it == fh.deferred_.end() ? DHL_ERR_DONE : it->second.want_ack ? 1 : 0;
+      }
+      return reinterpret_cast<const SyncCall*>(call)->want_ack ? 1 : 0;
+    };
+    h.post = [](dhl_ctx* c, dhl_task_fn fn, void* user) {
+      FakeHost& fh = self(c);
+      std::lock_guard lock(fh.mutex_);
+      if (fh.stopping_) return DHL_ERR_GONE;
+      fh.tasks_.push_back([fn, user] { fn(user); });
+      return DHL_OK;
+    };
+    h.timer_create = [](dhl_ctx* c, dhl_timer_fn fn, void* user) {
+      auto t = std::make_unique<Timer>(Timer{fn, user});
+      Timer* raw = t.get();
+      self(c).timers_.emplace(raw, std::move(t));
+      return reinterpret_cast<dhl_timer*>(raw);
+    };
+    h.timer_arm = [](dhl_ctx* c, dhl_timer* t, uint64_t ms) {
+      auto* timer = reinterpret_cast<Timer*>(t);
+      timer->armed = true;
+      timer->due = self(c).now_ + ms;
+      return DHL_OK;
+    };
+    h.timer_disarm = [](dhl_ctx*, dhl_timer* t) {
+      reinterpret_cast<Timer*>(t)->armed = false;
+      return DHL_OK;
+    };
+    h.timer_destroy = [](dhl_ctx* c, dhl_timer* t) {
+      self(c).timers_.erase(reinterpret_cast<Timer*>(t));
+    };
+    h.now_ms = [](dhl_ctx* c) { return self(c).now_; };
+    return h;
+  }
+
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  static dhl_str lookup(const Pairs& pairs, std::string_view name) {
+    for (const auto& [k, v] : pairs)
+      if (k == name) return ds(v);
+    return {nullptr, 0};
+  }
+  static int at(const Pairs& pairs, std::size_t i, dhl_str* n, dhl_str* v) {
+    if (i >= pairs.size()) return DHL_ERR_NOTFOUND;
+    *n = ds(pairs[i].first);
+    *v = ds(pairs[i].second);
+    return DHL_OK;
+  }
+
+  const dhl_plugin_desc* desc_;
+  std::string config_;
+  std::thread::id loop_;
+  dhl_host api_{};
+  void* state_ = nullptr;
+  int init_result_ = 0;
+  bool initialized_ = false;
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<FakeSocket>> sockets_;
+  int next_socket_ = 0;
+  SyncCall* current_ = nullptr;
+  mutable std::mutex mutex_;
+  std::map<uintptr_t, Deferred> deferred_;
+  uintptr_t next_call_ = 1;
+  std::vector<std::function<void()>> tasks_;
+  std::map<Timer*, std::unique_ptr<Timer>> timers_;
+  uint64_t now_ = 0;
+};
+
+}  // namespace dhl::testing

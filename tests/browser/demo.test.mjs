@@ -1,0 +1,263 @@
+// The demo page (core/app/demo/index.html) in headless Chromium: Debian's
+// `chromium`, driven by playwright-core. A teacher and a student log in on
+// two pages with development tokens (`daheim-live token`); each sees the
+// other come online; the student's ready state reaches the teacher; a push
+// sent over HTTP (and one sent from the page's form) appears on the right
+// page only. Once with the default transports (polling, then the upgrade to
+// WebSocket) and once WebSocket-only. Screenshots are kept in
+// $DAHEIM_BROWSER_ARTIFACTS (build/tests/browser/artifacts/demo.png).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { binaryPath, startServer } from '../e2e/lib/server.mjs';
+import { request } from '../e2e/lib/util.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
+const artifacts = process.env.DAHEIM_BROWSER_ARTIFACTS || path.join(repoRoot, 'build/tests/browser/artifacts');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const clientScript = path.join(repoRoot, 'node_modules/socket.io-client/dist/socket.io.min.js');
+const WAIT_MS = 15000;
+
+const work = mkdtempSync(path.join(tmpdir(), 'daheim-browser-'));
+const pushSecret = crypto.randomBytes(32).toString('base64url');
+const pushSecretFile = path.join(work, 'push.secret');
+writeFileSync(pushSecretFile, `${pushSecret}\n`);
+
+function serverConfig() {
+  return {
+    testHandler: undefined,
+    auth: { devSecret: crypto.randomBytes(32).toString('base64url'), audiences: ['realtime'] },
+    demo: { enabled: true, clientScript },
+    plugins: [
+      { path: path.join(pluginsDir, 'presence', 'presence.so'), config: { readyGrace: 0 } },
+      { path: path.join(pluginsDir, 'push', 'push.so'), config: { bearerSecretFile: pushSecretFile } },
+    ],
+  };
+}
+
+// A development token, minted as scripts/run.sh does.
+function token(srv, sub, role) {
+  return execFileSync(binaryPath, ['token', '--sub', sub, '--role', role, '--ttl', '1h', '--config', srv.configFile], {
+    encoding: 'utf8',
+  }).trim();
+}
+
+async function push(srv, body) {
+  const res = await request(`${srv.url}/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${pushSecret}` },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 202, res.body);
+  return JSON.parse(res.body);
+}
+
+// Waits until the text of `selector` on `page` satisfies `want` (a string to
+// equal or a RegExp to match).
+async function waitText(page, selector, want) {
+  const source = want instanceof RegExp ? { re: want.source, flags: want.flags } : { eq: want };
+  try {
+    await page.waitForFunction(
+      ([sel, w]) => {
+        const el = document.querySelector(sel);
+        if (!el) return false;
+        const t = el.textContent.trim();
+        return w.re !== undefined ? new RegExp(w.re, w.flags).test(t) : t === w.eq;
+      },
+      [selector, source],
+      { timeout: WAIT_MS },
+    );
+  } catch (err) {
+    const now = await page.evaluate((sel) => document.querySelector(sel)?.textContent, selector);
+    throw new Error(`${selector}: waited for ${want}, have ${JSON.stringify(now)}: ${err.message}`);
+  }
+}
+
+const count = (page, selector) => page.locator(selector).count();
+
+let browser;
+before(async () => {
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install chromium (scripts/setup.sh)`);
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Playwright gives each launch a fresh, empty profile directory.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+after(async () => {
+  await browser?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const modes = [
+  { name: 'default transports (polling, then upgrade)', transports: 'polling,websocket', shot: 'demo.png' },
+  { name: 'websocket only', transports: 'websocket', shot: 'demo-websocket.png' },
+];
+
+for (const mode of modes) {
+  describe(`demo page, ${mode.name}`, () => {
+    let srv;
+    let teacher;
+    let student;
+    const contexts = [];
+
+    // A page in its own browser context, recording its Engine.IO requests
+    // and any script error.
+    async function newPage() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.eio = [];
+      page.errors = [];
+      page.on('request', (req) => {
+        if (req.url().includes('/socket.io/?')) page.eio.push(req.url());
+      });
+      page.on('websocket', (ws) => page.eio.push(ws.url()));
+      page.on('pageerror', (err) => page.errors.push(err.message));
+      return page;
+    }
+
+    async function login(page, tok) {
+      await page.goto(`${srv.url}/`);
+      await page.fill('#token', tok);
+      await page.selectOption('#transports', mode.transports);
+      await page.click('#connect');
+      await waitText(page, '#status', 'connected');
+    }
+
+    before(async () => {
+      srv = await startServer(serverConfig());
+      teacher = await newPage();
+      student = await newPage();
+    });
+    after(async () => {
+      for (const c of contexts) await c.close();
+      if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    });
+
+    it('serves the page and the socket.io client script', async () => {
+      const page = await request(`${srv.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers['content-type'], /text\/html/);
+      assert.match(page.body, /src="\/socket\.io\/socket\.io\.min\.js"/);
+      const script = await request(`${srv.url}/socket.io/socket.io.min.js`);
+      assert.equal(script.status, 200);
+      assert.match(script.headers['content-type'], /javascript/);
+      assert.match(script.body, /Socket\.IO v4/);
+    });
+
+    it('a teacher and a student log in and each sees the other come online', async () => {
+      await login(teacher, token(srv, 'tina', 'teacher'));
+      await waitText(teacher, '#who', 'tina (teacher)');
+      await waitText(teacher, '#online-teachers', '1');
+      await waitText(teacher, '#online-students', '0');
+
+      await login(student, token(srv, 'sam', 'student'));
+      await teacher.waitForSelector('#users li[data-user="sam"]', { timeout: WAIT_MS });
+      await student.waitForSelector('#users li[data-user="tina"]', { timeout: WAIT_MS });
+      for (const page of [teacher, student]) {
+        await waitText(page, '#online-teachers', '1');
+        await waitText(page, '#online-students', '1');
+      }
+    });
+
+    it(`uses the ${mode.name}`, async () => {
+      for (const page of [teacher, student]) {
+        await waitText(page, '#transport', 'websocket');
+        const polled = page.eio.some((u) => u.includes('transport=polling'));
+        const ws = page.eio.some((u) => u.startsWith('ws') && u.includes('transport=websocket'));
+        assert.equal(polled, mode.transports.startsWith('polling'), page.eio.join('\n'));
+        assert.ok(ws, page.eio.join('\n'));
+      }
+    });
+
+    it("the student's ready state reaches the teacher", async () => {
+      assert.equal(await teacher.isDisabled('#ready'), true, 'teachers have no ready toggle');
+      await student.fill('#topic', 'fractions');
+      await student.check('#ready');
+      await waitText(student, '#my-ready', 'ready: fractions');
+      await waitText(teacher, '#ready-users li[data-user="sam"]', /fractions/);
+      await waitText(teacher, '#users li[data-user="sam"]', /ready/);
+    });
+
+    it('a push over HTTP appears on the right page only', async () => {
+      assert.deepEqual(await push(srv, { to: { user: 'sam' }, event: 'lessonInvite', data: { from: 'tina' } }), { sockets: 1 });
+      assert.deepEqual(await push(srv, { to: { user: 'tina' }, event: 'studentWaiting', data: { studentId: 'sam' } }), {
+        sockets: 1,
+      });
+      await waitText(student, '#pushes li[data-event="lessonInvite"] pre', '{"from":"tina"}');
+      await waitText(teacher, '#pushes li[data-event="studentWaiting"] pre', '{"studentId":"sam"}');
+      // Both pages have had both pushes delivered by now (a marker to
+      // everybody comes after them on each connection).
+      assert.deepEqual(await push(srv, { to: { all: true }, event: 'marker', data: 1 }), { sockets: 2 });
+      for (const page of [teacher, student]) await page.waitForSelector('#pushes li[data-event="marker"]', { timeout: WAIT_MS });
+      assert.equal(await count(teacher, '#pushes li[data-event="lessonInvite"]'), 0);
+      assert.equal(await count(student, '#pushes li[data-event="studentWaiting"]'), 0);
+    });
+
+    it("a push from the page's form reaches the student only", async () => {
+      await teacher.fill('#credential', pushSecret);
+      await teacher.selectOption('#target-kind', 'user');
+      await teacher.fill('#target', 'sam');
+      await teacher.fill('#event', 'fromForm');
+      await teacher.fill('#data', '{"text": "Ready for fractions?"}');
+      await teacher.click('#push');
+      await waitText(teacher, '#push-result', '202 {"sockets":1}');
+      await waitText(student, '#pushes li[data-event="fromForm"] pre', '{"text":"Ready for fractions?"}');
+      assert.deepEqual(await push(srv, { to: { all: true }, event: 'marker', data: 2 }), { sockets: 2 });
+      await teacher.waitForFunction(() => document.querySelectorAll('#pushes li[data-event="marker"]').length === 2, null, {
+        timeout: WAIT_MS,
+      });
+      assert.equal(await count(teacher, '#pushes li[data-event="fromForm"]'), 0);
+
+      // A wrong credential is shown as the server's answer.
+      await teacher.fill('#credential', 'not-the-secret');
+      await teacher.click('#push');
+      await waitText(teacher, '#push-result', /^401 .*unauthorized/);
+      await teacher.fill('#credential', pushSecret);
+      await teacher.click('#push');
+      await waitText(teacher, '#push-result', '202 {"sockets":1}');
+    });
+
+    it('keeps a screenshot of the demo page', async () => {
+      const file = path.join(artifacts, mode.shot);
+      await teacher.screenshot({ path: file, fullPage: true });
+      assert.ok(existsSync(file));
+      await student.screenshot({ path: file.replace(/\.png$/, '-student.png'), fullPage: true });
+    });
+
+    it('the student leaves ready, then goes offline, and the teacher sees it', async () => {
+      await student.uncheck('#ready');
+      await waitText(student, '#my-ready', 'not ready');
+      await teacher.waitForSelector('#ready-users li[data-user="sam"]', { state: 'detached', timeout: WAIT_MS });
+      await student.click('#disconnect');
+      await waitText(teacher, '#online-students', '0');
+      await teacher.waitForSelector('#users li[data-user="sam"]', { state: 'detached', timeout: WAIT_MS });
+    });
+
+    it('ran without script errors', () => {
+      assert.deepEqual(teacher.errors, []);
+      assert.deepEqual(student.errors, []);
+    });
+  });
+}
