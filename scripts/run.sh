@@ -13,5 +13,6 @@ for who in teacher:tina teacher:theo student:sam student:sara; do
   role=${who%%:*} sub=${who#*:}
   printf '  %-8s %-5s %s\n' "$role" "$sub" "$("$bin" token --sub "$sub" --role "$role" --ttl 8h)"
 done
+echo "Push credential (Authorization: Bearer ...): daheim-live-development-push-secret-never-in-production"
 echo "Demo page: http://127.0.0.1:3000/"
 exec "$bin" "$@"

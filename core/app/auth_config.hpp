@@ -31,5 +31,8 @@ struct AuthConfig {
 AuthConfig development_auth();
 inline constexpr const char* kDevelopmentSecret =
     "daheim-live-development-secret-never-use-in-production";
+// The push ingress credential of the embedded default (Authorization: Bearer).
+inline constexpr const char* kDevelopmentPushSecret =
+    "daheim-live-development-push-secret-never-in-production";
 
 }  // namespace daheim::app

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -342,11 +343,28 @@ std::string ConfigError::to_string() const {
 
 Config default_config() { return Config{}; }
 
+// The built-in plugins of a build tree (the binary is build/core/app/):
+// presence and push, with a development push credential.
+void add_build_tree_plugins(Config& c) {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return;
+  auto dir = exe.parent_path() / ".." / ".." / "plugins";
+  if (!std::filesystem::exists(dir / "presence" / "presence.so", ec) ||
+      !std::filesystem::exists(dir / "push" / "push.so", ec))
+    return;
+  c.plugins.dir = dir.lexically_normal().string();
+  c.plugins.plugins.push_back({"presence/presence.so", "{}"});
+  c.plugins.plugins.push_back(
+      {"push/push.so", std::string(R"({"devBearerSecret":")") + kDevelopmentPushSecret + "\"}"});
+}
+
 Config embedded_config() {
   Config c;
   c.auth = development_auth();
   c.demo.enabled = true;
   c.demo.client_script = "node_modules/socket.io-client/dist/socket.io.min.js";
+  add_build_tree_plugins(c);
   return c;
 }
 

@@ -3,6 +3,8 @@
 #include <cjson/cJSON.h>
 #include <fmt/format.h>
 
+#include <systemd/sd-daemon.h>
+
 #include <csignal>
 #include <memory>
 
@@ -47,8 +49,8 @@ void declare_namespaces(const Config& config, socketio::Server& io) {
   if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
 }
 
-std::string listen_url(const Config& config, int port) {
-  const std::string& h = config.server.host;
+std::string listen_url(const transport::Server& server, int port) {
+  const std::string& h = server.host();
   std::string host = h.find(':') == std::string::npos ? h : "[" + h + "]";
   return "http://" + host + ":" + std::to_string(port);
 }
@@ -147,8 +149,17 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
   if (authenticator->refresh_allowed() && !fixture_only) add_auth_refresh(host, *authenticator);
 }
 
+// systemd socket activation: the first passed socket is the listener.
+void take_inherited_listener(Config& config) {
+  int n = sd_listen_fds(1);
+  if (n <= 0) return;
+  config.server.inherited_fd = SD_LISTEN_FDS_START;
+  log::info("socket activation: listening on the socket passed by systemd ({} passed)", n);
+}
+
 int run_daemon(Config config) {
   log::set_level(config.log_level);
+  take_inherited_listener(config);
   transport::LwsTimerQueue timers;
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
@@ -184,7 +195,7 @@ int run_daemon(Config config) {
     notifier.stopping();
     log::notice("stopping: closing {} sessions", endpoint.session_count());
   });
-  std::string url = listen_url(config, server.port());
+  std::string url = listen_url(server, server.port());
   log::notice("daheim-live {} ({}) listening on {}{}", DAHEIM_VERSION, config.source, url,
               config.endpoint.path);
   notifier.ready("listening on " + url);

@@ -351,6 +351,14 @@ dhl_str api_http_header(dhl_ctx* ctx, const dhl_http_request* req, dhl_str lower
   return view(std::string_view(call->header_values.back()));
 }
 
+int64_t api_target_count(dhl_ctx* ctx, const dhl_target* target) {
+  if (!on_loop(ctx, "target_count")) return DHL_ERR_THREAD;
+  if (!valid_target(target)) return DHL_ERR_INVALID;
+  socketio::Namespace* nsp = find_nsp(ctx, target->nsp);
+  if (nsp == nullptr) return DHL_ERR_NOTFOUND;
+  return static_cast<int64_t>(nsp->fetch_sockets(options_of(*target)).size());
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -385,6 +393,7 @@ constexpr dhl_host kHostApi = {
     api_now_ms,
     api_http_route,
     api_http_header,
+    api_target_count,
 };
 
 }  // namespace

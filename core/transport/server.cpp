@@ -1,6 +1,11 @@
 #include "transport/server.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define EV_COMPAT3 0
 #include <ev.h>
@@ -70,7 +75,7 @@ std::string Server::start() {
   g_protocols[0].rx_buffer_size = options_.rx_buffer_size;
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
-  info.port = options_.port;
+  info.port = options_.inherited_fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : options_.port;
   info.iface = options_.host.empty() ? nullptr : options_.host.c_str();
   info.protocols = g_protocols;
   info.vhost_name = "daheim-live";
@@ -108,9 +113,13 @@ std::string Server::start() {
     return "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
            " with the " + loop_name + " event loop" +
            (foreign_loops[0] ? " (is its libwebsockets-evlib package installed?)" : "");
-  lws_vhost* vh = lws_get_vhost_by_name(context_, "daheim-live");
-  port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
-  if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+  vhost_ = lws_get_vhost_by_name(context_, "daheim-live");
+  if (options_.inherited_fd >= 0) {
+    if (std::string err = adopt_listener(); !err.empty()) return err;
+  } else {
+    port_ = vhost_ ? lws_get_vhost_listen_port(vhost_) : options_.port;
+    if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+  }
   timers_.attach(context_);
   endpoint_.attach(context_);
   inbox_.attach(context_);
@@ -166,6 +175,41 @@ void Server::schedule_drain_check() {
                        self->schedule_drain_check();
                    },
                    10 * LWS_US_PER_MS);
+}
+
+// Socket activation: lws cannot take over a listening socket, so it only
+// watches it (as a raw file) and we accept and hand each connection over.
+std::string Server::adopt_listener() {
+  int fd = options_.inherited_fd;
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return "the socket passed by systemd (fd " + std::to_string(fd) + ") is not a socket";
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port_ = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port_ = ntohs(a->sin6_port);
+  }
+  options_.host = host;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  lws_sock_file_fd_type u;
+  u.filefd = fd;
+  if (!lws_adopt_descriptor_vhost(vhost_, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr))
+    return "cannot watch the socket passed by systemd";
+  return {};
+}
+
+void Server::accept_inherited() {
+  for (;;) {
+    int fd = accept4(options_.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
+    if (!accept_fd(fd) || !lws_adopt_socket_vhost(vhost_, fd)) close(fd);
+  }
 }
 
 bool Server::accept_fd(int fd) {
@@ -286,6 +330,9 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       return endpoint_.on_ws_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED:
       if (pss) endpoint_.on_ws_closed(pss);
+      return 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+      accept_inherited();
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       inbox_.drain();

@@ -27,6 +27,9 @@ struct ServerOptions {
   std::size_t max_header = 8192;
   std::size_t rx_buffer_size = 1024;
   std::chrono::milliseconds drain_time{5000};
+  // A listening socket inherited from systemd (socket activation); -1: bind
+  // host:port ourselves.
+  int inherited_fd = -1;
   // The loop lws runs on: its own poll() loop (cost grows with the number of
   // connections), or libev / libuv on epoll through lws's evlib plugins
   // (packages libwebsockets-evlib-ev / -uv), run by us as a foreign loop.
@@ -65,6 +68,7 @@ class Server {
   // Creates the context and binds. Returns an error message, empty on success.
   std::string start();
   int port() const { return port_; }
+  const std::string& host() const { return options_.host; }
   // Services until request_stop(), then closes every session gracefully and
   // drains for at most drain_time.
   void run();
@@ -95,6 +99,8 @@ class Server {
  private:
   int handle_http(lws* wsi, Pss* pss);
   bool accept_fd(int fd);
+  std::string adopt_listener();
+  void accept_inherited();
   void schedule_drain_check();
   // One turn of the event loop: blocks until something happens.
   void service_once();
@@ -123,6 +129,7 @@ class Server {
   OwnedSul<Server> wake_sul_;
   OwnedSul<Server> drain_check_;
   std::size_t connections_ = 0;
+  lws_vhost* vhost_ = nullptr;
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +90,55 @@ TEST(SystemdNotify, ReadyWatchdogAndStopping) {
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// Socket activation: the listener is created here, passed as fd 3 with
+// LISTEN_FDS/LISTEN_PID, and the server must answer on it.
+TEST(SystemdSocketActivation, ServesOnThePassedSocket) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 16), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  NotifySocket sock;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (listener != 3) dup2(listener, 3);
+    fcntl(3, F_SETFD, 0);  // dup2 onto itself keeps close-on-exec
+    setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+    // The configured address is busy-looking on purpose: it must be ignored.
+    execl(binary(), binary(), "--listen", "127.0.0.1:1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(listener);
+  std::string ready = sock.next();
+  EXPECT_EQ(ready, "READY=1\nSTATUS=listening on http://127.0.0.1:" + std::to_string(port));
+
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string req = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(c, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+  close(c);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\n\r\n0{\"sid\":\""), std::string::npos) << response;
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 

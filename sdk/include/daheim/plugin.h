@@ -283,6 +283,9 @@ struct dhl_host {
   /* [loop] A header (lower-case name) of the request being answered; empty
    * when absent. Valid until the callback returns. */
   dhl_str (*http_header)(dhl_ctx* ctx, const dhl_http_request* req, dhl_str lower_name);
+  /* [loop] How many connected sockets `target` selects on this server
+   * (rooms, except, namespace); negative: a DHL_ERR_* code. */
+  int64_t (*target_count)(dhl_ctx* ctx, const dhl_target* target);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling
