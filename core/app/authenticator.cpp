@@ -2,8 +2,8 @@
 
 #include <cjson/cJSON.h>
 
-#include <chrono>
 #include <fmt/format.h>
+#include <chrono>
 
 #include "app/monitoring.hpp"
 #include "auth/key_store.hpp"
@@ -94,7 +94,9 @@ const auth::User* Authenticator::user_of(const socketio::Socket& socket) {
   return state ? &state->user : nullptr;
 }
 
-int64_t Authenticator::now_unix() const { return unix_ms() / 1000; }
+int64_t Authenticator::now_unix() const {
+  return unix_ms() / 1000;
+}
 
 std::string Authenticator::token_of(const socketio::Socket& socket) const {
   if (config_.from_query) {

@@ -214,14 +214,15 @@ std::vector<Entry> object_list(ObjectReader& r, const char* name, Fill fill) {
 }
 
 void read_auth_keys(ObjectReader& r, AuthConfig& a) {
-  a.keys.hmac_secret_files = object_list<auth::KeyConfig::Secret>(r, "hmacSecretFiles", [](ObjectReader& er) {
-    auth::KeyConfig::Secret s;
-    er.string("path", s.path);
-    er.string("alg", s.alg);
-    er.string("kid", s.kid);
-    if (s.path.empty()) throw Failure{er.key("path"), "expected a file path"};
-    return s;
-  });
+  a.keys.hmac_secret_files =
+      object_list<auth::KeyConfig::Secret>(r, "hmacSecretFiles", [](ObjectReader& er) {
+        auth::KeyConfig::Secret s;
+        er.string("path", s.path);
+        er.string("alg", s.alg);
+        er.string("kid", s.kid);
+        if (s.path.empty()) throw Failure{er.key("path"), "expected a file path"};
+        return s;
+      });
   a.keys.pem_files = object_list<auth::KeyConfig::Pem>(r, "publicKeys", [](ObjectReader& er) {
     auth::KeyConfig::Pem p;
     er.string("path", p.path);
@@ -341,7 +342,9 @@ std::string ConfigError::to_string() const {
   return s + ": " + message;
 }
 
-Config default_config() { return Config{}; }
+Config default_config() {
+  return Config{};
+}
 
 // The built-in plugins of a build tree (the binary is build/core/app/):
 // presence and push, with a development push credential.

@@ -73,9 +73,10 @@ void reload(const Config& running, Authenticator* authenticator) {
     std::string key_error;
     keys = authenticator->reload(fresh.auth, key_error) ? "reloaded" : "kept (" + key_error + ")";
   }
-  log::notice("reloaded {}: log level applied, auth keys {}; other keys apply at the next "
-              "restart",
-              running.source, keys);
+  log::notice(
+      "reloaded {}: log level applied, auth keys {}; other keys apply at the next "
+      "restart",
+      running.source, keys);
 }
 
 void install_signals(transport::Server& server) {
@@ -86,10 +87,9 @@ void install_signals(transport::Server& server) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-
 std::unique_ptr<Authenticator> make_authenticator(const Config& config,
-                                                 engineio::TimerQueue& timers,
-                                                 socketio::Server& io, bool& failed) {
+                                                  engineio::TimerQueue& timers,
+                                                  socketio::Server& io, bool& failed) {
   failed = false;
   if (!config.auth.enabled) return nullptr;
   std::string error;
@@ -111,7 +111,8 @@ void add_auth_refresh(plugin::Host& host, Authenticator& authenticator) {
                                                    socketio::Event& event) {
     std::unique_ptr<cJSON, decltype(&cJSON_Delete)> args(
         cJSON_ParseWithLength(event.args.data(), event.args.size()), cJSON_Delete);
-    const cJSON* token = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(args.get(), 0), "token");
+    const cJSON* token =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(args.get(), 0), "token");
     auto error = cJSON_IsString(token)
                      ? authenticator.refresh(socket, token->valuestring)
                      : std::optional<std::string_view>(auth::code(auth::AuthError::missing_token));
@@ -128,15 +129,16 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
     transport::RouteOptions options;
     options.method = method == "POST" ? engineio::Method::Post : engineio::Method::Get;
     options.max_body = max_body;
-    server.add_route(std::string(path),
-                     [handler](const transport::RouteRequest& r) {
-                       std::string method_name = r.http.method == engineio::Method::Post ? "POST" : "GET";
-                       plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}};
-                       plugin::HttpAnswer a = handler(call);
-                       return transport::HttpReply{static_cast<unsigned>(a.status),
-                                                   std::move(a.content_type), std::move(a.body), {}};
-                     },
-                     options);
+    server.add_route(
+        std::string(path),
+        [handler](const transport::RouteRequest& r) {
+          std::string method_name = r.http.method == engineio::Method::Post ? "POST" : "GET";
+          plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}};
+          plugin::HttpAnswer a = handler(call);
+          return transport::HttpReply{
+              static_cast<unsigned>(a.status), std::move(a.content_type), std::move(a.body), {}};
+        },
+        options);
     return true;
   });
   if (!authenticator) return;
@@ -177,10 +179,9 @@ int run_daemon(Config config) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
   }
-  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io,
-                               server.inbox(), [&](plugin::Host& host) {
-                                 prepare_plugins(host, config, server, authenticator.get());
-                               });
+  auto plugins = start_plugins(
+      config.plugins, config.source, config.namespaces, io, server.inbox(),
+      [&](plugin::Host& host) { prepare_plugins(host, config, server, authenticator.get()); });
   if (!plugins) return kExitConfig;
   Monitoring monitoring(server, endpoint, io);
   if (authenticator)

@@ -49,8 +49,7 @@ int main_impl(int argc, char** argv) {
     std::printf("%s: ok\n", parsed->config_path->c_str());
     return 0;
   }
-  if (parsed->listen &&
-      !parse_listen(*parsed->listen, config.server.host, config.server.port)) {
+  if (parsed->listen && !parse_listen(*parsed->listen, config.server.host, config.server.port)) {
     std::fprintf(stderr, "daheim-live: --listen expects HOST:PORT, got %s\n%s",
                  parsed->listen->c_str(), usage());
     return kExitUsage;
@@ -61,4 +60,6 @@ int main_impl(int argc, char** argv) {
 }  // namespace
 }  // namespace daheim::app
 
-int main(int argc, char** argv) { return daheim::app::main_impl(argc, argv); }
+int main(int argc, char** argv) {
+  return daheim::app::main_impl(argc, argv);
+}

@@ -3,8 +3,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
@@ -98,8 +98,8 @@ void MetricsWriter::sample(std::string_view name, double value, std::string_view
     out_ += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, escape_label(label_value), value);
 }
 
-Monitoring::Monitoring(const transport::Server& server,
-                       const transport::EngineIoEndpoint& endpoint, const socketio::Server& io)
+Monitoring::Monitoring(const transport::Server& server, const transport::EngineIoEndpoint& endpoint,
+                       const socketio::Server& io)
     : server_(server), endpoint_(endpoint), io_(io) {}
 
 std::string Monitoring::metrics_text() const {

@@ -32,14 +32,18 @@ void SystemdNotifier::ready(std::string_view status) {
   if (watchdog_interval_.count() > 0) feed_watchdog();
 }
 
-void SystemdNotifier::status(std::string_view status) { notify("STATUS=" + std::string(status)); }
+void SystemdNotifier::status(std::string_view status) {
+  notify("STATUS=" + std::string(status));
+}
 
 void SystemdNotifier::stopping() {
   watchdog_.disarm();
   notify("STOPPING=1\nSTATUS=draining connections");
 }
 
-void SystemdNotifier::reloading() { notify("RELOADING=1\nSTATUS=reloading"); }
+void SystemdNotifier::reloading() {
+  notify("RELOADING=1\nSTATUS=reloading");
+}
 
 // Runs on the loop: a stalled loop stops the pings and systemd restarts us.
 void SystemdNotifier::feed_watchdog() {

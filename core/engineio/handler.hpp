@@ -33,8 +33,8 @@ using Header = std::pair<std::string, std::string>;
 
 // What the client sent when it opened the session.
 struct Handshake {
-  std::string address;  // peer IP address
-  std::string url;      // path and query as requested
+  std::string address;          // peer IP address
+  std::string url;              // path and query as requested
   std::vector<Header> headers;  // lower-case names
   std::vector<Header> query;    // decoded query parameters, in order
   bool secure = false;

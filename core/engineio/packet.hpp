@@ -30,9 +30,7 @@ struct Frame {
   std::string bytes;
   bool binary = false;
 
-  std::string_view body() const {
-    return std::string_view(bytes).substr(kFrameHeadroom);
-  }
+  std::string_view body() const { return std::string_view(bytes).substr(kFrameHeadroom); }
   std::size_t size() const { return bytes.size() - kFrameHeadroom; }
 };
 

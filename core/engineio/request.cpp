@@ -22,17 +22,25 @@ bool transport_enabled(const std::string* t, const TransportsEnabled& enabled) {
 
 std::string_view error_message(ErrorCode code) {
   switch (code) {
-    case ErrorCode::UnknownTransport: return "Transport unknown";
-    case ErrorCode::UnknownSid: return "Session ID unknown";
-    case ErrorCode::BadHandshakeMethod: return "Bad handshake method";
-    case ErrorCode::BadRequest: return "Bad request";
-    case ErrorCode::Forbidden: return "Forbidden";
-    case ErrorCode::UnsupportedProtocolVersion: return "Unsupported protocol version";
+    case ErrorCode::UnknownTransport:
+      return "Transport unknown";
+    case ErrorCode::UnknownSid:
+      return "Session ID unknown";
+    case ErrorCode::BadHandshakeMethod:
+      return "Bad handshake method";
+    case ErrorCode::BadRequest:
+      return "Bad request";
+    case ErrorCode::Forbidden:
+      return "Forbidden";
+    case ErrorCode::UnsupportedProtocolVersion:
+      return "Unsupported protocol version";
   }
   return "Bad request";
 }
 
-int error_status(ErrorCode code) { return code == ErrorCode::Forbidden ? 403 : 400; }
+int error_status(ErrorCode code) {
+  return code == ErrorCode::Forbidden ? 403 : 400;
+}
 
 std::string error_body(ErrorCode code) {
   std::string body = "{\"code\":";

@@ -39,12 +39,18 @@ bool is_graceful(CloseReason reason) {
 
 std::string_view to_string(CloseReason reason) {
   switch (reason) {
-    case CloseReason::TransportClose: return "transport close";
-    case CloseReason::TransportError: return "transport error";
-    case CloseReason::PingTimeout: return "ping timeout";
-    case CloseReason::ParseError: return "parse error";
-    case CloseReason::ForcedClose: return "forced close";
-    case CloseReason::ServerShuttingDown: return "server shutting down";
+    case CloseReason::TransportClose:
+      return "transport close";
+    case CloseReason::TransportError:
+      return "transport error";
+    case CloseReason::PingTimeout:
+      return "ping timeout";
+    case CloseReason::ParseError:
+      return "parse error";
+    case CloseReason::ForcedClose:
+      return "forced close";
+    case CloseReason::ServerShuttingDown:
+      return "server shutting down";
   }
   return "unknown";
 }
@@ -74,10 +80,11 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
       timers_(timers),
       observer_(observer),
       heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }),
-      upgrade_timer_(timers, [this] {
-        on_probe_lost();
-        notify();
-      }),
+      upgrade_timer_(timers,
+                     [this] {
+                       on_probe_lost();
+                       notify();
+                     }),
       close_timer_(timers, [this] {
         state_ = State::Closed;
         outbox_.clear();
@@ -316,7 +323,9 @@ Session::ProbeResult Session::on_probe_text(std::string_view text) {
   return ProbeResult::Refused;
 }
 
-FramePtr Session::take_probe_frame() { return std::exchange(probe_reply_, nullptr); }
+FramePtr Session::take_probe_frame() {
+  return std::exchange(probe_reply_, nullptr);
+}
 
 void Session::on_probe_lost() {
   if (!probe_active()) return;

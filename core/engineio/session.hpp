@@ -60,7 +60,9 @@ class Session final : public Connection {
   bool open() const { return state_ == State::Open; }
   bool closed() const { return state_ == State::Closed; }
   // A probe WebSocket is attached and the upgrade has not completed yet.
-  bool probe_active() const { return upgrade_ == Upgrade::Attached || upgrade_ == Upgrade::Probing; }
+  bool probe_active() const {
+    return upgrade_ == Upgrade::Attached || upgrade_ == Upgrade::Probing;
+  }
   // Closed and nothing left to deliver: the transport may drop the session.
   bool finished() const { return state_ == State::Closed && !poll_held_; }
   std::size_t buffered_bytes() const { return buffered_bytes_; }

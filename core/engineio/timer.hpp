@@ -51,7 +51,9 @@ class TimerQueue {
   virtual void cancel(Timer& timer) = 0;
 };
 
-inline Timer::~Timer() { disarm(); }
+inline Timer::~Timer() {
+  disarm();
+}
 
 inline void Timer::arm(Millis delay) {
   armed_ = true;

@@ -10,9 +10,15 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::Info)};
 }
 
-void set_level(Level l) { g_level.store(static_cast<int>(l), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-bool enabled(Level l) { return static_cast<int>(l) <= g_level.load(std::memory_order_relaxed); }
+void set_level(Level l) {
+  g_level.store(static_cast<int>(l), std::memory_order_relaxed);
+}
+Level level() {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+bool enabled(Level l) {
+  return static_cast<int>(l) <= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level l, std::string_view message) {
   std::string line = "<" + std::to_string(static_cast<int>(l)) + ">";
@@ -29,12 +35,18 @@ void write(Level l, std::string_view message) {
 }
 
 bool parse_level(std::string_view name, Level& out) {
-  if (name == "error") out = Level::Error;
-  else if (name == "warning") out = Level::Warning;
-  else if (name == "notice") out = Level::Notice;
-  else if (name == "info") out = Level::Info;
-  else if (name == "debug") out = Level::Debug;
-  else return false;
+  if (name == "error")
+    out = Level::Error;
+  else if (name == "warning")
+    out = Level::Warning;
+  else if (name == "notice")
+    out = Level::Notice;
+  else if (name == "info")
+    out = Level::Info;
+  else if (name == "debug")
+    out = Level::Debug;
+  else
+    return false;
   return true;
 }
 

@@ -314,8 +314,12 @@ uint64_t api_now_ms(dhl_ctx* ctx) {
       std::chrono::duration_cast<std::chrono::milliseconds>(since).count());
 }
 
-dhl_str view(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view view(dhl_str s) { return {s.ptr ? s.ptr : "", s.len}; }
+dhl_str view(std::string_view s) {
+  return {s.data(), s.size()};
+}
+std::string_view view(dhl_str s) {
+  return {s.ptr ? s.ptr : "", s.len};
+}
 
 HttpAnswer call_plugin_route(dhl_http_fn fn, void* user, const HttpCall& call) {
   dhl_http_request req{view(call.method), view(call.path), view(call.body),
@@ -333,8 +337,7 @@ int api_http_route(dhl_ctx* ctx, dhl_str method, dhl_str path, size_t max_body, 
                    void* user) {
   if (!on_loop(ctx, "http_route")) return DHL_ERR_THREAD;
   std::string_view m = view(method), p = view(path);
-  if (!fn || (m != "GET" && m != "POST") || p.empty() || p.front() != '/')
-    return DHL_ERR_INVALID;
+  if (!fn || (m != "GET" && m != "POST") || p.empty() || p.front() != '/') return DHL_ERR_INVALID;
   const HttpRouter& router = ctx->host->http_router();
   if (!router) return DHL_ERR_REFUSED;
   bool ok = router(m, p, max_body,

@@ -14,9 +14,9 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engineio/handler.hpp"
 #include "engineio/timer.hpp"

@@ -159,13 +159,13 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
   hs.issued_unix_ms = lws_now_usecs() / 1000;
   std::string sid = engineio::generate_id();
   auto entry = std::make_unique<SessionEntry>(*this);
-  entry->session = std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
+  entry->session =
+      std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
   SessionEntry& ref = *entry;
   sessions_.emplace(std::move(sid), std::move(entry));
   ++stats_.sessions_opened;
   ref.session->start(factory_(*ref.session));
-  log::debug("engine.io session {} opened over {}", ref.session->id(),
-             engineio::to_string(kind));
+  log::debug("engine.io session {} opened over {}", ref.session->id(), engineio::to_string(kind));
   return ref;
 }
 
@@ -178,9 +178,9 @@ int EngineIoEndpoint::on_http(lws* wsi, Pss* pss, const HttpRequest& req) {
     return send_response(wsi, 204, {}, {}, h);
   }
   const std::string* sid = req.query_param("sid");
-  auto verdict = engineio::verify_request(request_info(req, false),
-                                          {options_.eio.allow_polling, options_.eio.allow_websocket},
-                                          lookup(sid));
+  auto verdict = engineio::verify_request(
+      request_info(req, false), {options_.eio.allow_polling, options_.eio.allow_websocket},
+      lookup(sid));
   if (req.method == engineio::Method::Post) {
     SessionEntry* entry = verdict ? nullptr : find(sid);
     if (!entry) {
@@ -322,9 +322,9 @@ int EngineIoEndpoint::finish_post(lws* wsi, Pss* pss, const HttpRequest& req) {
 int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
   HttpRequest req = read_request(wsi, options_.max_header);
   const std::string* sid = req.query_param("sid");
-  auto verdict = engineio::verify_request(request_info(req, true),
-                                          {options_.eio.allow_polling, options_.eio.allow_websocket},
-                                          lookup(sid));
+  auto verdict = engineio::verify_request(
+      request_info(req, true), {options_.eio.allow_polling, options_.eio.allow_websocket},
+      lookup(sid));
   if (!verdict) return 0;
   std::string message(engineio::error_message(*verdict));
   send_response(wsi, 400, "text/html", message, {}, true);
@@ -466,11 +466,12 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
   reap_list_.push_back(entry.session->id());
   reap_sul_.owner = this;
-  lws_sul_schedule(context_, 0, &reap_sul_.sul,
-                   [](lws_sorted_usec_list_t* sul) {
-                     reinterpret_cast<OwnedSul<EngineIoEndpoint>*>(sul)->owner->reap();
-                   },
-                   1);
+  lws_sul_schedule(
+      context_, 0, &reap_sul_.sul,
+      [](lws_sorted_usec_list_t* sul) {
+        reinterpret_cast<OwnedSul<EngineIoEndpoint>*>(sul)->owner->reap();
+      },
+      1);
 }
 
 void EngineIoEndpoint::reap() {

@@ -12,10 +12,14 @@ engineio::Method method_of(lws* wsi) {
   char* uri = nullptr;
   int len = 0;
   switch (lws_http_get_uri_and_method(wsi, &uri, &len)) {
-    case LWSHUMETH_GET: return engineio::Method::Get;
-    case LWSHUMETH_POST: return engineio::Method::Post;
-    case LWSHUMETH_OPTIONS: return engineio::Method::Options;
-    default: return engineio::Method::Other;
+    case LWSHUMETH_GET:
+      return engineio::Method::Get;
+    case LWSHUMETH_POST:
+      return engineio::Method::Post;
+    case LWSHUMETH_OPTIONS:
+      return engineio::Method::Options;
+    default:
+      return engineio::Method::Other;
   }
 }
 
@@ -67,8 +71,8 @@ std::optional<std::string> read_header(lws* wsi, int token) {
 
 std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name) {
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
-    const char* name = reinterpret_cast<const char*>(
-        lws_token_to_string(static_cast<lws_token_indexes>(t)));
+    const char* name =
+        reinterpret_cast<const char*>(lws_token_to_string(static_cast<lws_token_indexes>(t)));
     if (!name) continue;
     std::string_view n(name);
     if (n.size() != lower_name.size() + 1 || n.back() != ':') continue;
@@ -92,8 +96,8 @@ std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_na
 std::vector<engineio::Header> read_headers(lws* wsi) {
   std::vector<engineio::Header> out;
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
-    const char* name = reinterpret_cast<const char*>(
-        lws_token_to_string(static_cast<lws_token_indexes>(t)));
+    const char* name =
+        reinterpret_cast<const char*>(lws_token_to_string(static_cast<lws_token_indexes>(t)));
     if (!name) continue;
     std::size_t n = std::strlen(name);
     if (n < 2 || name[n - 1] != ':' || name[0] == ':') continue;

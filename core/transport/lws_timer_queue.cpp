@@ -32,6 +32,8 @@ void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
   lws_sul_schedule(context_, 0, &slot->sul, on_sul, us > 0 ? us : 1);
 }
 
-void LwsTimerQueue::cancel(engineio::Timer& timer) { lws_sul_cancel(&slot_of(timer)->sul); }
+void LwsTimerQueue::cancel(engineio::Timer& timer) {
+  lws_sul_cancel(&slot_of(timer)->sul);
+}
 
 }  // namespace daheim::transport

@@ -82,7 +82,8 @@ std::string Server::start() {
   info.user = this;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
   if (options_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  info.max_http_header_data = static_cast<unsigned short>(std::min<std::size_t>(options_.max_header, 65535));
+  info.max_http_header_data =
+      static_cast<unsigned short>(std::min<std::size_t>(options_.max_header, 65535));
   info.timeout_secs = 30;
   info.keepalive_timeout = 60;
   info.pcontext = &context_;
@@ -118,7 +119,8 @@ std::string Server::start() {
     if (std::string err = adopt_listener(); !err.empty()) return err;
   } else {
     port_ = vhost_ ? lws_get_vhost_listen_port(vhost_) : options_.port;
-    if (port_ <= 0) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+    if (port_ <= 0)
+      return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
   }
   timers_.attach(context_);
   endpoint_.attach(context_);
@@ -149,13 +151,14 @@ void Server::run() {
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
   wake_sul_.owner = this;
-  lws_sul_schedule(context_, 0, &wake_sul_.sul,
-                   [](lws_sorted_usec_list_t* sul) {
-                     Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
-                     self->wake_.store(true);
-                     lws_cancel_service(self->context_);
-                   },
-                   static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
+  lws_sul_schedule(
+      context_, 0, &wake_sul_.sul,
+      [](lws_sorted_usec_list_t* sul) {
+        Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
+        self->wake_.store(true);
+        lws_cancel_service(self->context_);
+      },
+      static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
   drain_check_.owner = this;
   schedule_drain_check();
   while (endpoint_.session_count() > 0 && !wake_.load()) service_once();
@@ -166,15 +169,16 @@ void Server::run() {
 // While draining, look every few ms whether the last session has gone:
 // lws_service() only returns on an event.
 void Server::schedule_drain_check() {
-  lws_sul_schedule(context_, 0, &drain_check_.sul,
-                   [](lws_sorted_usec_list_t* sul) {
-                     Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
-                     if (self->endpoint_.session_count() == 0)
-                       lws_cancel_service(self->context_);
-                     else
-                       self->schedule_drain_check();
-                   },
-                   10 * LWS_US_PER_MS);
+  lws_sul_schedule(
+      context_, 0, &drain_check_.sul,
+      [](lws_sorted_usec_list_t* sul) {
+        Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
+        if (self->endpoint_.session_count() == 0)
+          lws_cancel_service(self->context_);
+        else
+          self->schedule_drain_check();
+      },
+      10 * LWS_US_PER_MS);
 }
 
 // Socket activation: lws cannot take over a listening socket, so it only

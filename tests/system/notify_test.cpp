@@ -1,10 +1,10 @@
 // sd_notify against a real NOTIFY_SOCKET listener: the binary started as
 // systemd would start a Type=notify service with a watchdog.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <fcntl.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,11 +127,13 @@ TEST(SystemdSocketActivation, ServesOnThePassedSocket) {
 
   int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string req = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   ASSERT_EQ(write(c, req.data(), req.size()), static_cast<ssize_t>(req.size()));
   std::string response;
   char buf[4096];
-  for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;)
+    response.append(buf, static_cast<std::size_t>(n));
   close(c);
   EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
   EXPECT_NE(response.find("\r\n\r\n0{\"sid\":\""), std::string::npos) << response;
