@@ -362,11 +362,24 @@ void add_build_tree_plugins(Config& c) {
       {"push/push.so", std::string(R"({"devBearerSecret":")") + kDevelopmentPushSecret + "\"}"});
 }
 
+// The browser bundle of the npm package, from the working directory or the
+// repository the binary was built in (build/core/app/ under it).
+std::string find_client_script() {
+  const std::filesystem::path rel = "node_modules/socket.io-client/dist/socket.io.min.js";
+  std::error_code ec;
+  if (std::filesystem::exists(rel, ec)) return rel.string();
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  auto repo = exe.parent_path() / ".." / ".." / "..";
+  if (!ec && std::filesystem::exists(repo / rel, ec))
+    return (repo / rel).lexically_normal().string();
+  return {};
+}
+
 Config embedded_config() {
   Config c;
   c.auth = development_auth();
   c.demo.enabled = true;
-  c.demo.client_script = "node_modules/socket.io-client/dist/socket.io.min.js";
+  c.demo.client_script = find_client_script();
   add_build_tree_plugins(c);
   return c;
 }

@@ -175,6 +175,8 @@ int run_daemon(Config config) {
     log::error("{}", err);
     return 1;
   }
+  if (config.demo.enabled && config.demo.client_script.empty())
+    log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
   if (std::string error; !install_demo(server, config.demo, config.endpoint.path, error)) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
