@@ -1,18 +1,11 @@
-// Runs work on the event-loop thread, posted from any thread. The transport
-// implements it on libwebsockets (transport::LoopInbox); tests run the
-// posted tasks by hand. Pure: no libwebsockets here.
+// The loop's cross-thread inbox as the plugin host sees it (defined with the
+// other loop facilities in engineio, so the transport needs no plugin header).
 #pragma once
 
-#include <functional>
+#include "engineio/loop_poster.hpp"
 
 namespace daheim::plugin {
 
-class LoopPoster {
- public:
-  virtual ~LoopPoster() = default;
-  // [any thread] Queues `task` to run on the loop thread soon, in posting
-  // order. false: the loop runs no more tasks and `task` was not queued.
-  virtual bool post(std::function<void()> task) = 0;
-};
+using LoopPoster = engineio::LoopPoster;
 
 }  // namespace daheim::plugin

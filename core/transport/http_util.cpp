@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -42,7 +43,13 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg) {
   HttpRequest req;
   req.method = method_of(wsi);
   req.path = path_of(wsi);
-  std::string buf(max_arg + 1, '\0');
+  // Sized to the arguments actually received (one fragment is at most all of them).
+  int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+  if (total <= 0) {
+    req.origin = read_header(wsi, WSI_TOKEN_ORIGIN);
+    return req;
+  }
+  std::string buf(std::min(static_cast<std::size_t>(total), max_arg) + 1, '\0');
   for (int i = 0;; ++i) {
     int n = lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
                                   WSI_TOKEN_HTTP_URI_ARGS, i);

@@ -1,7 +1,7 @@
 // A thread-safe inbox drained on the libwebsockets service thread: post()
 // from any thread queues a task and wakes the loop with lws_cancel_service();
 // the server drains it in LWS_CALLBACK_EVENT_WAIT_CANCELLED (which also fires
-// spuriously: drain() is cheap when empty). Implements plugin::LoopPoster.
+// spuriously: drain() is cheap when empty). Implements engineio::LoopPoster.
 //
 // Owned by transport::Server: attached in start(), drained in the callback,
 // closed before the context is destroyed. Tasks posted before attach() wait
@@ -13,13 +13,13 @@
 #include <mutex>
 #include <vector>
 
-#include "plugin/loop_poster.hpp"
+#include "engineio/loop_poster.hpp"
 
 struct lws_context;
 
 namespace daheim::transport {
 
-class LoopInbox final : public plugin::LoopPoster {
+class LoopInbox final : public engineio::LoopPoster {
  public:
   LoopInbox() = default;
   ~LoopInbox() override;
