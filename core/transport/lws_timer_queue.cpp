@@ -2,38 +2,142 @@
 
 #include <libwebsockets.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace daheim::transport {
+
+struct LwsTimerQueue::Wakeup {
+  lws_sorted_usec_list_t sul;  // first member: the callback casts back
+  LwsTimerQueue* queue;
+};
+
 namespace {
 
-// queue_slot layout: the lws_sul, then a back-pointer to the Timer.
-struct Slot {
-  lws_sorted_usec_list_t sul;
-  engineio::Timer* owner;
-};
-static_assert(sizeof(Slot) <= sizeof(engineio::Timer::queue_slot));
-
-Slot* slot_of(engineio::Timer& timer) {
-  return reinterpret_cast<Slot*>(timer.queue_slot);
+// A Timer's queue_slot holds its index in the heap.
+std::size_t& index_of(engineio::Timer& timer) {
+  static_assert(sizeof(std::size_t) <= sizeof(engineio::Timer::queue_slot));
+  return *reinterpret_cast<std::size_t*>(timer.queue_slot);
 }
 
-void on_sul(lws_sorted_usec_list_t* sul) {
-  auto* slot = reinterpret_cast<Slot*>(sul);
-  slot->owner->fire_from_queue();
+std::size_t index_of(const engineio::Timer& timer) {
+  return *reinterpret_cast<const std::size_t*>(timer.queue_slot);
+}
+
+void on_wakeup(lws_sorted_usec_list_t* sul) {
+  static_assert(offsetof(LwsTimerQueue::Wakeup, sul) == 0);
+  reinterpret_cast<LwsTimerQueue::Wakeup*>(sul)->queue->expire();
 }
 
 }  // namespace
 
+LwsTimerQueue::LwsTimerQueue() : wakeup_(std::make_unique<Wakeup>()) {
+  std::memset(&wakeup_->sul, 0, sizeof wakeup_->sul);
+  wakeup_->queue = this;
+}
+
+LwsTimerQueue::~LwsTimerQueue() {
+  detach();
+}
+
+void LwsTimerQueue::attach(lws_context* context) {
+  context_ = context;
+  rearm_wakeup();
+}
+
+void LwsTimerQueue::detach() {
+  if (context_ && wakeup_at_us_ >= 0) lws_sul_cancel(&wakeup_->sul);
+  wakeup_at_us_ = -1;
+  context_ = nullptr;
+}
+
+bool LwsTimerQueue::contains(const engineio::Timer& timer) const {
+  std::size_t i = index_of(timer);
+  return i < heap_.size() && heap_[i].timer == &timer;
+}
+
+void LwsTimerQueue::place(std::size_t i, Entry entry) {
+  heap_[i] = entry;
+  index_of(*entry.timer) = i;
+}
+
+void LwsTimerQueue::sift_up(std::size_t i, Entry entry) {
+  while (i > 0) {
+    std::size_t parent = (i - 1) / 2;
+    if (heap_[parent].deadline_us <= entry.deadline_us) break;
+    place(i, heap_[parent]);
+    i = parent;
+  }
+  place(i, entry);
+}
+
+void LwsTimerQueue::sift_down(std::size_t i, Entry entry) {
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_[child + 1].deadline_us < heap_[child].deadline_us) ++child;
+    if (entry.deadline_us <= heap_[child].deadline_us) break;
+    place(i, heap_[child]);
+    i = child;
+  }
+  place(i, entry);
+}
+
+void LwsTimerQueue::remove_at(std::size_t i) {
+  Entry last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;
+  if (i > 0 && last.deadline_us < heap_[(i - 1) / 2].deadline_us)
+    sift_up(i, last);
+  else
+    sift_down(i, last);
+}
+
 void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
-  Slot* slot = slot_of(timer);
-  slot->owner = &timer;
-  lws_usec_t us = static_cast<lws_usec_t>(delay.count()) * LWS_US_PER_MS;
-  lws_sul_schedule(context_, 0, &slot->sul, on_sul, us > 0 ? us : 1);
+  // At least 1 µs ahead, so a timer re-armed with no delay from its own
+  // callback fires on the next wakeup rather than in the same expire().
+  std::int64_t deadline = lws_now_usecs() + std::max<std::int64_t>(delay.count() * 1000, 1);
+  if (contains(timer)) remove_at(index_of(timer));
+  heap_.push_back({});
+  sift_up(heap_.size() - 1, {deadline, &timer});
+  rearm_wakeup();
 }
 
 void LwsTimerQueue::cancel(engineio::Timer& timer) {
-  lws_sul_cancel(&slot_of(timer)->sul);
+  if (!contains(timer)) return;
+  remove_at(index_of(timer));
+  rearm_wakeup();
+}
+
+void LwsTimerQueue::expire() {
+  wakeup_at_us_ = -1;
+  const std::int64_t now = lws_now_usecs();
+  expiring_ = true;
+  while (!heap_.empty() && heap_.front().deadline_us <= now) {
+    engineio::Timer* timer = heap_.front().timer;
+    remove_at(0);
+    timer->fire_from_queue();  // may arm or cancel any timer, this one too
+  }
+  expiring_ = false;
+  rearm_wakeup();
+}
+
+// Keeps the one lws_sul on the earliest deadline; lws's list is touched only
+// when that changes.
+void LwsTimerQueue::rearm_wakeup() {
+  if (expiring_) return;
+  if (heap_.empty()) {
+    if (wakeup_at_us_ >= 0) lws_sul_cancel(&wakeup_->sul);
+    wakeup_at_us_ = -1;
+    return;
+  }
+  std::int64_t earliest = heap_.front().deadline_us;
+  if (earliest == wakeup_at_us_ || !context_) return;
+  std::int64_t in_us = earliest - lws_now_usecs();
+  lws_sul_schedule(context_, 0, &wakeup_->sul, on_wakeup, in_us > 0 ? in_us : 1);
+  wakeup_at_us_ = earliest;
 }
 
 }  // namespace daheim::transport

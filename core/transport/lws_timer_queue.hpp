@@ -1,6 +1,16 @@
-// engineio::TimerQueue on libwebsockets' scheduler: one lws_sul per Timer,
-// kept in the Timer's queue_slot. Service thread only.
+// engineio::TimerQueue on libwebsockets' scheduler. lws_sul keeps one sorted
+// linked list per thread, so scheduling there costs O(armed timers): with
+// thousands of sessions each re-arming its heartbeat, the inserts dominated
+// the server's CPU (BENCHMARKS.md). The queue therefore keeps its timers in a
+// binary min-heap by deadline and puts a single lws_sul on lws's list, for the
+// earliest deadline: O(log n) cancel, O(1) typical arm (deadlines of equal
+// delays come in increasing order, so a new one stays at the bottom).
+// Service thread only.
 #pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "engineio/timer.hpp"
 
@@ -10,15 +20,43 @@ namespace daheim::transport {
 
 class LwsTimerQueue final : public engineio::TimerQueue {
  public:
-  LwsTimerQueue() = default;
-  void attach(lws_context* context) { context_ = context; }
+  LwsTimerQueue();
+  ~LwsTimerQueue() override;
+  LwsTimerQueue(const LwsTimerQueue&) = delete;
+  LwsTimerQueue& operator=(const LwsTimerQueue&) = delete;
+
+  // Timers armed before attach() wait for it; after detach() (before the
+  // lws context goes) nothing reaches lws any more.
+  void attach(lws_context* context);
+  void detach();
 
   engineio::TimePoint now() const override { return engineio::Clock::now(); }
   void schedule(engineio::Timer& timer, engineio::Millis delay) override;
   void cancel(engineio::Timer& timer) override;
 
+  std::size_t armed() const { return heap_.size(); }
+  // Fires every timer that is due; called from the lws_sul.
+  void expire();
+  struct Wakeup;  // the lws_sul and a back-pointer, kept out of this header
+
  private:
+  struct Entry {
+    std::int64_t deadline_us;
+    engineio::Timer* timer;
+  };
+
+  bool contains(const engineio::Timer& timer) const;
+  void place(std::size_t i, Entry entry);
+  void sift_up(std::size_t i, Entry entry);
+  void sift_down(std::size_t i, Entry entry);
+  void remove_at(std::size_t i);
+  void rearm_wakeup();
+
   lws_context* context_ = nullptr;
+  std::vector<Entry> heap_;
+  std::unique_ptr<Wakeup> wakeup_;
+  std::int64_t wakeup_at_us_ = -1;  // deadline the lws_sul is scheduled for, -1 when none
+  bool expiring_ = false;
 };
 
 }  // namespace daheim::transport

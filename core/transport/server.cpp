@@ -54,6 +54,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue&
 
 Server::~Server() {
   inbox_.close();
+  timers_.detach();
   // info.pcontext: lws sets context_ to null once the context is freed.
   if (context_) lws_context_destroy(context_);
   if (uv_loop_) {
@@ -87,6 +88,11 @@ std::string Server::start() {
   info.timeout_secs = 30;
   info.keepalive_timeout = 60;
   info.pcontext = &context_;
+  // No lws "validity" timer per connection: Engine.IO's heartbeat already
+  // finds dead peers, and each of those timers is an insert into lws's
+  // sorted list on every message received.
+  static const lws_retry_bo_t no_validity_checks{};
+  info.retry_and_idle_policy = &no_validity_checks;
   // Our own loop, handed to lws as a "foreign" one: we run it turn by turn
   // (service_once), and lws installs no signal handlers of its own.
   void* foreign_loops[1] = {nullptr};
