@@ -46,6 +46,7 @@ struct SessionEntry final : engineio::SessionObserver {
   ~SessionEntry() override;
   void on_session_activity(engineio::Session& session) override;
   void wake_poll();
+  void write_or_wait(engineio::Session& session);
   void schedule_peek();
 
   EngineIoEndpoint& endpoint;
@@ -89,6 +90,10 @@ class EngineIoEndpoint {
   int on_ws_established(lws* wsi, Pss* pss);
   int on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len);
   int on_ws_writeable(lws* wsi, Pss* pss);
+  // Writes the session's queued frames on its WebSocket now, as long as lws
+  // holds nothing back for it (what the kernel does not take, lws keeps and
+  // sends when the socket is writable). False if a write failed.
+  bool write_queued(lws* wsi, engineio::Session& session);
   void on_ws_closed(Pss* pss);
 
   // Graceful close of every session (shutdown).
@@ -123,6 +128,7 @@ class EngineIoEndpoint {
   std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
+  bool write_frame(lws* wsi, const engineio::Frame& frame);
   OwnedSul<EngineIoEndpoint> reap_sul_;
 };
 
