@@ -301,6 +301,15 @@ void read_demo(ObjectReader& root, Config& c) {
   r.finish();
 }
 
+// "pluginHost": limits of the plugin host (plugin::HostOptions).
+void read_plugin_host(ObjectReader& root, Config& c) {
+  const cJSON* obj = root.object("pluginHost");
+  if (!obj) return;
+  ObjectReader r(obj, "pluginHost");
+  r.integer_as("maxPendingCallsPerSocket", 1, 1 << 20, c.plugins.host.max_pending_calls);
+  r.finish();
+}
+
 void read_root(const cJSON* root, Config& c) {
   if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
   ObjectReader r(root, "");
@@ -326,6 +335,7 @@ void read_root(const cJSON* root, Config& c) {
   if (!read_plugins_config(r.take("pluginDir"), r.take("plugins"), c.plugins, plugin_key,
                            plugin_message))
     throw Failure{plugin_key, plugin_message};
+  read_plugin_host(r, c);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

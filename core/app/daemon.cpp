@@ -15,6 +15,7 @@
 #include "app/e2e_handlers.hpp"
 #include "app/echo_handler.hpp"
 #include "app/monitoring.hpp"
+#include "app/plugin_metrics.hpp"
 #include "app/plugin_setup.hpp"
 #include "app/systemd_notifier.hpp"
 #include "daheim_version.h"
@@ -188,6 +189,7 @@ int run_daemon(Config config) {
   Monitoring monitoring(server, endpoint, io);
   if (authenticator)
     monitoring.add_source([&](MetricsWriter& w) { authenticator->write_metrics(w); });
+  monitoring.add_source([&](MetricsWriter& w) { write_plugin_metrics(w, plugins->stats()); });
   monitoring.install(server);
   SystemdNotifier notifier(timers);
   install_signals(server);

@@ -25,6 +25,16 @@ std::string escape_label(std::string_view v) {
   return out;
 }
 
+// name="value",... (no braces)
+std::string label_text(MetricsWriter::Labels labels) {
+  std::string out;
+  for (const MetricsWriter::Label& l : labels) {
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}=\"{}\"", l.name, escape_label(l.value));
+  }
+  return out;
+}
+
 double resident_bytes() {
   long pages = 0, resident = 0;
   FILE* f = std::fopen("/proc/self/statm", "r");
@@ -95,7 +105,27 @@ void MetricsWriter::sample(std::string_view name, double value, std::string_view
   if (label.empty())
     out_ += fmt::format("{} {}\n", name, value);
   else
-    out_ += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, escape_label(label_value), value);
+    sample(name, value, {{label, label_value}});
+}
+
+void MetricsWriter::sample(std::string_view name, double value, Labels labels) {
+  if (labels.size() == 0) return sample(name, value);
+  out_ += fmt::format("{}{{{}}} {}\n", name, label_text(labels), value);
+}
+
+void MetricsWriter::histogram(std::string_view name, Labels labels,
+                              std::span<const std::string_view> le,
+                              std::span<const uint64_t> buckets, double sum) {
+  std::string common = label_text(labels);
+  std::string_view comma = common.empty() ? "" : ",";
+  uint64_t count = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    count += buckets[i];
+    std::string_view bound = i < le.size() ? le[i] : "+Inf";
+    out_ += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, common, comma, bound, count);
+  }
+  std::string braces = common.empty() ? "" : "{" + common + "}";
+  out_ += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, sum, name, braces, count);
 }
 
 Monitoring::Monitoring(const transport::Server& server, const transport::EngineIoEndpoint& endpoint,

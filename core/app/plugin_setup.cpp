@@ -72,7 +72,7 @@ std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
                                             const std::vector<std::string>& namespaces,
                                             socketio::Server& io, plugin::LoopPoster& poster,
                                             const std::function<void(plugin::Host&)>& prepare) {
-  auto host = std::make_unique<plugin::Host>(io, poster);
+  auto host = std::make_unique<plugin::Host>(io, poster, config.host);
   if (prepare) prepare(*host);
   std::string dir = plugin_directory(config, config_source);
   std::vector<plugin::PluginSpec> specs = config.plugins;

@@ -1,7 +1,8 @@
 // Plugins in the server configuration and at start-up:
 //
 //   "pluginDir": "/usr/lib/x86_64-linux-gnu/daheim-live/plugins",  // default: the SDK's plugindir
-//   "plugins": [ { "path": "lessons.so", "config": { ... } }, ... ]
+//   "plugins": [ { "path": "lessons.so", "config": { ... } }, ... ],
+//   "pluginHost": { "maxPendingCallsPerSocket": 16384 }   // read in config.cpp
 //
 // A relative `path` is looked up in pluginDir; a relative pluginDir is
 // relative to the config file's directory. Plugins load in list order; the
@@ -24,6 +25,7 @@ namespace daheim::app {
 struct PluginsConfig {
   std::string dir;                          // pluginDir as written; empty: the default
   std::vector<plugin::PluginSpec> plugins;  // paths as written
+  plugin::HostOptions host;                 // "pluginHost"
 };
 
 // For the config reader: the values of the root keys "pluginDir" and

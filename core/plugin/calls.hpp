@@ -3,8 +3,10 @@
 // until a reply (from any thread) takes it out: a call is answered at most
 // once. A deferred call's handle is an id (tagged odd so that it never
 // equals a SyncCall's address), never a pointer the host dereferences.
+// Both carry their method's CallStats and the time of the dispatch.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "daheim/plugin.h"
+#include "plugin/call_stats.hpp"
 
 struct dhl_ctx;
 
@@ -24,11 +27,12 @@ class Socket;
 
 namespace daheim::plugin {
 
-// How a call was answered: the ack's arguments, or nothing returned.
-struct Outcome {
+// An answer copied off the loop: the ack's arguments, or nothing returned.
+struct Answer {
   bool nothing = false;
   std::string args;  // JSON array text (checked)
   std::vector<std::string> attachments;
+  CallOutcome outcome = CallOutcome::Ok;
 };
 
 struct SyncCall {
@@ -37,6 +41,8 @@ struct SyncCall {
   const char* method;  // "$name", from the plugin's descriptor
   socketio::Socket* socket;
   std::optional<uint64_t> ack_id;
+  CallStats* stats;
+  std::chrono::steady_clock::time_point started;
   State state = State::Open;
 };
 
@@ -46,6 +52,8 @@ struct PendingCall {
   socketio::Namespace* nsp = nullptr;
   std::string socket_id;
   std::optional<uint64_t> ack_id;
+  CallStats* stats = nullptr;
+  std::chrono::steady_clock::time_point started{};
 };
 
 inline bool is_deferred_handle(const dhl_call* call) {

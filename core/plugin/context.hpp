@@ -7,9 +7,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "daheim/plugin.h"
 #include "engineio/timer.hpp"
+#include "plugin/call_stats.hpp"
 #include "plugin/library.hpp"
 
 namespace daheim::plugin {
@@ -37,6 +39,8 @@ struct dhl_ctx {
   void* state = nullptr;
   bool initialized = false;
   std::unordered_map<dhl_timer*, std::unique_ptr<dhl_timer>> timers;
+  std::vector<daheim::plugin::CallStats> calls;  // per method, in the descriptor's order
+  daheim::plugin::HookStats hooks;
 
   const dhl_plugin_desc& desc() const { return library->desc(); }
   std::string_view name() const { return library->name(); }

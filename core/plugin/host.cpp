@@ -1,6 +1,7 @@
 #include "plugin/host.hpp"
 
 #include <filesystem>
+#include <span>
 #include <utility>
 
 #include "log/log.hpp"
@@ -128,7 +129,10 @@ std::string Host::load_one(const PluginSpec& spec) {
 }
 
 std::string Host::add_routes(dhl_ctx& ctx) {
-  for (const dhl_method& m : ctx.library->methods()) {
+  std::span<const dhl_method> methods = ctx.library->methods();
+  ctx.calls.assign(methods.size(), CallStats{});  // never resized: routes point into it
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    const dhl_method& m = methods[i];
     std::string_view event = m.name + 1;
     auto it = routes_.find(event);
     if (it != routes_.end()) {
@@ -138,7 +142,7 @@ std::string Host::add_routes(dhl_ctx& ctx) {
       return "plugin " + ctx.library->path() + ": method " + m.name + " is also defined by " +
              other;
     }
-    routes_.emplace(std::string(event), Route{&ctx, &m, nullptr});
+    routes_.emplace(std::string(event), Route{&ctx, &m, nullptr, &ctx.calls[i]});
   }
   return {};
 }
@@ -146,7 +150,7 @@ std::string Host::add_routes(dhl_ctx& ctx) {
 bool Host::add_method(std::string event, BuiltinMethod method) {
   if (routes_.count(event) > 0) return false;
   builtins_.push_back(std::make_unique<BuiltinMethod>(std::move(method)));
-  routes_.emplace(std::move(event), Route{nullptr, nullptr, builtins_.back().get()});
+  routes_.emplace(std::move(event), Route{nullptr, nullptr, builtins_.back().get(), nullptr});
   return true;
 }
 
@@ -218,7 +222,9 @@ void Host::on_connect(socketio::Socket& socket) {
   for (std::size_t i = 0; i < plugins_.size() && socket.connected(); ++i) {
     set_connected_plugins(socket, i + 1);  // before the call: it may disconnect
     dhl_ctx& ctx = *plugins_[i];
-    if (ctx.desc().on_connect) ctx.desc().on_connect(ctx.state, handle(socket));
+    if (!ctx.desc().on_connect) continue;
+    ++ctx.hooks.connects;
+    ctx.desc().on_connect(ctx.state, handle(socket));
   }
 }
 
@@ -228,7 +234,9 @@ void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason re
   std::string_view why = socketio::to_string(reason);
   for (std::size_t i = 0; i < n; ++i) {
     dhl_ctx& ctx = *plugins_[i];
-    if (ctx.desc().on_disconnect) ctx.desc().on_disconnect(ctx.state, handle(socket), str(why));
+    if (!ctx.desc().on_disconnect) continue;
+    ++ctx.hooks.disconnects;
+    ctx.desc().on_disconnect(ctx.state, handle(socket), str(why));
   }
   clear_tally(socket);
 }
@@ -239,6 +247,7 @@ void Host::on_event(socketio::Socket& socket, socketio::Event& event) {
   if (it == routes_.end()) return unhandled(socket, event);
   if (const BuiltinMethod* builtin = it->second.builtin) return (*builtin)(socket, event);
   if (pending_call_count(socket) >= options_.max_pending_calls) {
+    it->second.stats->refuse(CallOutcome::Overloaded);
     if (event.ack_id) socket.ack(*event.ack_id, kOverloaded);
     warn_limited("plugins: socket " + std::string(socket.id()) +
                  " has too many calls pending; answered overloaded");
@@ -248,6 +257,7 @@ void Host::on_event(socketio::Socket& socket, socketio::Event& event) {
 }
 
 void Host::unhandled(socketio::Socket& socket, const socketio::Event& event) {
+  ++unhandled_events_;
   if (event.ack_id) socket.ack(*event.ack_id, kUnhandled);
   warn_limited("plugins: unhandled event \"" + std::string(event.name.substr(0, 64)) +
                "\" (no plugin has $" + std::string(event.name.substr(0, 64)) + ")");
@@ -255,7 +265,12 @@ void Host::unhandled(socketio::Socket& socket, const socketio::Event& event) {
 
 void Host::call_method(const Route& route, socketio::Socket& socket, socketio::Event& event) {
   PayloadView args(event.args, event.attachments);
-  SyncCall call{route.ctx, route.method->name, &socket, event.ack_id};
+  SyncCall call{.ctx = route.ctx,
+                .method = route.method->name,
+                .socket = &socket,
+                .ack_id = event.ack_id,
+                .stats = route.stats,
+                .started = std::chrono::steady_clock::now()};
   SyncCall* outer = std::exchange(current_, &call);
   try {
     route.method->fn(route.ctx->state, handle(socket), sync_handle(&call), &args.payload);
@@ -265,47 +280,54 @@ void Host::call_method(const Route& route, socketio::Socket& socket, socketio::E
       call.state = SyncCall::State::Answered;
       std::string error = error_args("internalServerError");
       PayloadView p(error, {});
+      call.stats->finish(CallOutcome::Error, call.started);
       send(socket, *route.ctx, call.method, call.ack_id, &p.payload);
     }
   }
   current_ = outer;
-  if (call.state == SyncCall::State::Open)
+  if (call.state == SyncCall::State::Open) {
+    call.stats->finish(CallOutcome::Ok, call.started);
     send(socket, *route.ctx, call.method, call.ack_id, nullptr);
+  }
 }
 
 // ---- Answers --------------------------------------------------------------
 
-int Host::reply(dhl_ctx* ctx, dhl_call* call, const dhl_payload* result) {
+int Host::reply(dhl_ctx* ctx, dhl_call* call, const dhl_payload* result, CallOutcome outcome) {
   if (call == nullptr) return DHL_ERR_INVALID;
-  if (is_deferred_handle(call)) return reply_later(call, result);
+  if (is_deferred_handle(call)) return reply_later(call, result, outcome);
   if (!on_loop_thread()) return DHL_ERR_THREAD;
   auto* sync = reinterpret_cast<SyncCall*>(call);
   if (sync != current_ || sync->ctx != ctx || sync->state != SyncCall::State::Open)
     return DHL_ERR_DONE;
   sync->state = SyncCall::State::Answered;
+  sync->stats->finish(outcome, sync->started);
   send(*sync->socket, *ctx, sync->method, sync->ack_id, result);
   return DHL_OK;
 }
 
-int Host::reply_later(dhl_call* call, const dhl_payload* result) {
+int Host::reply_later(dhl_call* call, const dhl_payload* result, CallOutcome outcome) {
   std::optional<PendingCall> pending = calls_.take(call);
   if (!pending) return DHL_ERR_DONE;
   if (on_loop_thread()) {
-    complete(*pending, result);
+    complete(*pending, result, outcome);
     return DHL_OK;
   }
-  Outcome outcome{result == nullptr, std::string(args_text(result)), copy_attachments(result)};
+  Answer answer{result == nullptr, std::string(args_text(result)), copy_attachments(result),
+                outcome};
   dhl_ctx* owner = pending->ctx;
-  auto task = [this, p = std::move(*pending), o = std::move(outcome)] {
-    if (o.nothing) return complete(p, nullptr);
-    PayloadView view(o.args, o.attachments);
-    complete(p, &view.payload);
+  auto task = [this, p = std::move(*pending), a = std::move(answer)] {
+    if (a.nothing) return complete(p, nullptr, a.outcome);
+    PayloadView view(a.args, a.attachments);
+    complete(p, &view.payload, a.outcome);
   };
   return queue_.push(owner, std::move(task)) ? DHL_OK : DHL_ERR_GONE;
 }
 
-void Host::complete(const PendingCall& call, const dhl_payload* result) {
+void Host::complete(const PendingCall& call, const dhl_payload* result, CallOutcome outcome) {
   socketio::Socket* socket = call.nsp->socket(call.socket_id);
+  --call.stats->pending;
+  call.stats->finish(socket ? outcome : CallOutcome::Dropped, call.started);
   if (socket == nullptr) {
     log::debug("plugin {}: answer to {} dropped: socket {} has gone", call.ctx->name(), call.method,
                call.socket_id);
@@ -340,7 +362,9 @@ dhl_call* Host::defer(dhl_ctx* ctx, dhl_call* call) {
   sync->state = SyncCall::State::Deferred;
   socketio::Socket& socket = *sync->socket;
   add_pending_call(socket);
-  return calls_.add({ctx, sync->method, &socket.nsp(), std::string(socket.id()), sync->ack_id});
+  ++sync->stats->pending;
+  return calls_.add({ctx, sync->method, &socket.nsp(), std::string(socket.id()), sync->ack_id,
+                     sync->stats, sync->started});
 }
 
 int Host::wants_ack(const dhl_call* call) const {
@@ -352,6 +376,18 @@ int Host::wants_ack(const dhl_call* call) const {
   if (!on_loop_thread()) return DHL_ERR_THREAD;
   if (call != sync_handle(current_)) return DHL_ERR_DONE;
   return current_->ack_id ? 1 : 0;
+}
+
+StatsView Host::stats() const {
+  StatsView view;
+  view.unhandled_events = unhandled_events_;
+  for (const auto& ctx : plugins_) {
+    view.plugins.push_back({ctx->name(), &ctx->hooks});
+    std::span<const dhl_method> methods = ctx->library->methods();
+    for (std::size_t i = 0; i < methods.size(); ++i)
+      view.methods.push_back({ctx->name(), methods[i].name, &ctx->calls[i]});
+  }
+  return view;
 }
 
 // ---- Tasks, timers, logs ------------------------------------------------------

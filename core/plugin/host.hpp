@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "daheim/plugin.h"
+#include "plugin/call_stats.hpp"
 #include "plugin/calls.hpp"
 #include "plugin/context.hpp"
 #include "plugin/http_route.hpp"
@@ -49,8 +50,9 @@ struct PluginSpec {
 };
 
 struct HostOptions {
-  // Deferred calls one socket may have outstanding; beyond that its events
-  // are answered {"error":"overloaded"} without calling the plugin.
+  // Deferred calls one socket may have outstanding (config key
+  // pluginHost.maxPendingCallsPerSocket); beyond that its events are
+  // answered {"error":"overloaded"} without calling the plugin.
   std::size_t max_pending_calls = 16384;
 };
 
@@ -99,13 +101,16 @@ class Host {
 
   std::size_t plugin_count() const { return plugins_.size(); }
   std::size_t pending_calls() const { return calls_.size(); }
+  // What was counted about calls and hooks, for /metrics (loop thread).
+  StatsView stats() const;
 
   // ---- For the C ABI entry points (host_api.cpp) ----
   bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
   socketio::Server& io() const { return io_; }
   SocketUser user_of(const socketio::Socket& socket) const;
   void log(const dhl_ctx& ctx, int level, std::string_view message) const;
-  int reply(dhl_ctx* ctx, dhl_call* call, const dhl_payload* result);
+  int reply(dhl_ctx* ctx, dhl_call* call, const dhl_payload* result,
+            CallOutcome outcome = CallOutcome::Ok);
   dhl_call* defer(dhl_ctx* ctx, dhl_call* call);
   int wants_ack(const dhl_call* call) const;
   int post(dhl_ctx* ctx, dhl_task_fn fn, void* user);
@@ -122,6 +127,7 @@ class Host {
     dhl_ctx* ctx;              // null for a server method
     const dhl_method* method;  // null for a server method
     const BuiltinMethod* builtin;
+    CallStats* stats;  // null for a server method
   };
   struct StringHash {
     using is_transparent = void;
@@ -141,8 +147,8 @@ class Host {
   void on_disconnect(socketio::Socket& socket, socketio::DisconnectReason reason);
   void unhandled(socketio::Socket& socket, const socketio::Event& event);
   void call_method(const Route& route, socketio::Socket& socket, socketio::Event& event);
-  int reply_later(dhl_call* call, const dhl_payload* result);
-  void complete(const PendingCall& call, const dhl_payload* result);
+  int reply_later(dhl_call* call, const dhl_payload* result, CallOutcome outcome);
+  void complete(const PendingCall& call, const dhl_payload* result, CallOutcome outcome);
   void send(socketio::Socket& socket, dhl_ctx& ctx, const char* method,
             std::optional<uint64_t> ack_id, const dhl_payload* result);
   void collect();
@@ -161,6 +167,7 @@ class Host {
   std::shared_ptr<Host*> alive_;
   SyncCall* current_ = nullptr;  // the call a method is running with
   std::vector<std::unique_ptr<dhl_timer>> dead_timers_;
+  uint64_t unhandled_events_ = 0;
   int depth_ = 0;
   bool shut_down_ = false;
   std::chrono::steady_clock::time_point warn_window_{};

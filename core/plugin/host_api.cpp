@@ -266,7 +266,7 @@ int api_reply_error(dhl_ctx* ctx, dhl_call* call, dhl_str code) {
   if (ctx == nullptr || !valid_name(code)) return DHL_ERR_INVALID;
   std::string args = error_args(view(code));
   dhl_payload p{args.data(), args.size(), nullptr, 0};
-  return ctx->host->reply(ctx, call, &p);
+  return ctx->host->reply(ctx, call, &p, CallOutcome::Error);
 }
 
 dhl_call* api_call_defer(dhl_ctx* ctx, dhl_call* call) {

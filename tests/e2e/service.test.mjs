@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import parsePrometheus from 'parse-prometheus-text-format';
 import { io } from 'socket.io-client';
+import { scrape } from './lib/metrics.mjs';
 import { binaryPath, startServer } from './lib/server.mjs';
 
 const SOCKETIO = { testHandler: '', socketio: { namespaces: ['/', '/admin'] } };
@@ -21,22 +21,6 @@ function waitFor(emitter, event, ms = 10000) {
     const t = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
     emitter.once(event, (...args) => { clearTimeout(t); resolve(args); });
   });
-}
-
-async function scrape(url) {
-  const res = await fetch(`${url}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheus(await res.text());
-  const byName = Object.fromEntries(families.map((f) => [f.name, f]));
-  const value = (name, labels = {}) => {
-    const f = byName[name];
-    assert.ok(f, `metric ${name} present`);
-    const m = f.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
-    assert.ok(m, `${name} ${JSON.stringify(labels)} present`);
-    return Number(m.value);
-  };
-  return { families: byName, value };
 }
 
 function tempConfig(text) {

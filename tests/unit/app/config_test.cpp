@@ -94,6 +94,29 @@ TEST(Config, MistypedValuesAreNamed) {
   EXPECT_EQ(load_error(R"({"engineio": []})").key, "engineio");
 }
 
+TEST(Config, PluginHostCapsPendingCallsPerSocket) {
+  EXPECT_EQ(default_config().plugins.host.max_pending_calls, 16384u);
+  ConfigFile f(R"({"pluginHost": {"maxPendingCallsPerSocket": 4}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.plugins.host.max_pending_calls, 4u);
+}
+
+TEST(Config, BadPendingCallCapsAreNamed) {
+  const std::string key = "pluginHost.maxPendingCallsPerSocket";
+  for (const char* bad : {"0", "-1", "1.5", "\"16\"", "true", "null", "1048577"}) {
+    ConfigError e =
+        load_error(std::string(R"({"pluginHost": {"maxPendingCallsPerSocket": )") + bad + "}}");
+    EXPECT_EQ(e.to_string(), "config error: " + e.file + ": key " + key +
+                                 ": expected an integer from 1 to 1048576")
+        << bad;
+  }
+  EXPECT_EQ(load_error(R"({"pluginHost": {"maxPendingCalls": 4}})").key,
+            "pluginHost.maxPendingCalls");
+  EXPECT_EQ(load_error(R"({"pluginHost": 4})").key, "pluginHost");
+}
+
 TEST(Config, UnreadableOrInvalidFileNamesTheFile) {
   EXPECT_EQ(load_error("{ not json").message, "not valid JSON");
   EXPECT_EQ(load_error("[1, 2]").message, "expected a JSON object");

@@ -51,6 +51,15 @@ class DispatchTest : public ::testing::Test {
     return got;
   }
 
+  // The counters of one method ("$first.echo").
+  const plugin::CallStats& stats_of(std::string_view method) {
+    for (const auto& m : host->stats().methods)
+      if (m.name == method) return *m.stats;
+    ADD_FAILURE() << "no method " << method;
+    static const plugin::CallStats none;
+    return none;
+  }
+
   Harness h;
   ManualPoster poster;
   std::unique_ptr<plugin::Host> host;
@@ -233,6 +242,61 @@ TEST_F(DispatchTest, TooManyPendingCallsAreRefused) {
   Frames later = wait_frames(*p, 2);
   std::sort(later.begin(), later.end());
   EXPECT_EQ(later, (Frames{"431[1]", "432[2]"}));
+  const plugin::CallStats& later_stats = stats_of("$first.later");
+  EXPECT_EQ(later_stats.count(plugin::CallOutcome::Overloaded), 1u);
+  EXPECT_EQ(later_stats.count(plugin::CallOutcome::Ok), 2u);
+  EXPECT_EQ(later_stats.latency.count(), 2u);
+}
+
+TEST_F(DispatchTest, CallsAreCountedByOutcome) {
+  StderrCapture err;
+  auto p = join();
+  p->send(R"(421["first.echo"])");
+  p->send(R"(42["first.echo"])");  // no ack: still a call answered
+  p->send(R"(422["first.coded"])");
+  p->send(R"(423["first.crash"])");
+  p->send(R"(424["nope"])");
+  EXPECT_EQ(p->take().size(), 4u);
+  using plugin::CallOutcome;
+  const plugin::CallStats& echo = stats_of("$first.echo");
+  EXPECT_EQ(echo.count(CallOutcome::Ok), 2u);
+  EXPECT_EQ(echo.count(CallOutcome::Error), 0u);
+  EXPECT_EQ(echo.latency.count(), 2u);
+  EXPECT_EQ(stats_of("$first.coded").count(CallOutcome::Error), 1u);
+  EXPECT_EQ(stats_of("$first.crash").count(CallOutcome::Error), 1u);
+  EXPECT_EQ(stats_of("$first.crash").latency.count(), 1u);
+  EXPECT_EQ(stats_of("$second.value").count(CallOutcome::Ok), 0u);
+  EXPECT_EQ(host->stats().unhandled_events, 1u);
+}
+
+TEST_F(DispatchTest, DeferredCallsArePendingUntilAnsweredAndTimedToTheAnswer) {
+  auto p = join();
+  p->send(R"(421["first.later",30,1])");
+  const plugin::CallStats& later = stats_of("$first.later");
+  EXPECT_EQ(later.pending, 1);
+  EXPECT_EQ(later.latency.count(), 0u);
+  wait_frames(*p, 1);
+  EXPECT_EQ(later.pending, 0);
+  EXPECT_EQ(later.count(plugin::CallOutcome::Ok), 1u);
+  EXPECT_GE(later.latency.sum_seconds(), 0.030);
+  EXPECT_EQ(later.latency.buckets()[7], 0u);  // not within 10 ms
+  p->send(R"(422["first.later",30,2])");
+  p->send("41");  // leaves: the answer is dropped, and not timed
+  poster.run_until([&] { return later.pending == 0; });
+  EXPECT_EQ(later.count(plugin::CallOutcome::Dropped), 1u);
+  EXPECT_EQ(later.latency.count(), 1u);
+}
+
+TEST_F(DispatchTest, HooksAreCountedPerPlugin) {
+  auto p = join();
+  p->send("41");
+  auto q = join();
+  plugin::StatsView v = host->stats();
+  ASSERT_EQ(v.plugins.size(), 2u);
+  EXPECT_EQ(v.plugins[0].name, "first");
+  EXPECT_EQ(v.plugins[0].hooks->connects, 2u);
+  EXPECT_EQ(v.plugins[0].hooks->disconnects, 1u);
+  EXPECT_EQ(v.plugins[1].hooks->connects, 2u);
 }
 
 TEST_F(DispatchTest, ShutdownWithCallsInFlightThenEventsAreIgnored) {
