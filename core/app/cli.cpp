@@ -10,7 +10,8 @@ const char* usage() {
          "\n"
          "  --config FILE        read the configuration from FILE (JSON, comments allowed);\n"
          "                       without it the embedded default is used\n"
-         "  --listen HOST:PORT   listen there instead of the configured address (port 0: any)\n"
+         "  --listen HOST:PORT   listen there instead of the configured address (with\n"
+         "                       \"listeners\": instead of the first one's; port 0: any)\n"
          "  --check-config FILE  check FILE and exit (0 valid, 78 invalid)\n"
          "  token                print an HS256 token signed with auth.devSecret (development)\n";
 }

@@ -22,6 +22,7 @@
 #include "log/log.hpp"
 #include "socketio/server.hpp"
 #include "transport/server.hpp"
+#include "transport/tls_certificate.hpp"
 
 namespace daheim::app {
 namespace {
@@ -50,14 +51,23 @@ void declare_namespaces(const Config& config, socketio::Server& io) {
   if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
 }
 
-std::string listen_url(const transport::Server& server, int port) {
-  const std::string& h = server.host();
-  std::string host = h.find(':') == std::string::npos ? h : "[" + h + "]";
-  return "http://" + host + ":" + std::to_string(port);
+// One line per listener, then the line the tests and the packaging wait for
+// ("listening on URL"): the first listener's address.
+std::string log_listeners(const Config& config, const transport::Server& server) {
+  std::string all;
+  for (std::size_t i = 0; i < server.listener_count(); ++i) {
+    log::notice("listener {} on {} serves {}", i, server.url(i),
+                transport::service_names(server.services(i)));
+    all += (i ? ", " : "") + server.url(i);
+  }
+  std::string path = server.services(0) & transport::kServiceSocketIo ? config.endpoint.path : "";
+  log::notice("daheim-live {} ({}) listening on {}{}", DAHEIM_VERSION, config.source, server.url(0),
+              path);
+  return all;
 }
 
 // SIGHUP: re-read the file and apply what can change live.
-void reload(const Config& running, Authenticator* authenticator) {
+void reload(const Config& running, transport::Server& server, Authenticator* authenticator) {
   if (running.source == "<embedded default>") {
     log::notice("reload: running on the embedded default, nothing to re-read");
     return;
@@ -74,10 +84,15 @@ void reload(const Config& running, Authenticator* authenticator) {
     std::string key_error;
     keys = authenticator->reload(fresh.auth, key_error) ? "reloaded" : "kept (" + key_error + ")";
   }
+  std::string certs = "none";
+  for (const auto& l : running.server.listeners)
+    if (l.tls()) certs = "reloaded";
+  if (std::size_t failed = server.reload_certificates())
+    certs = std::to_string(failed) + " kept (see the errors above)";
   log::notice(
-      "reloaded {}: log level applied, auth keys {}; other keys apply at the next "
-      "restart",
-      running.source, keys);
+      "reloaded {}: log level applied, auth keys {}, TLS certificates {}; other keys apply at the "
+      "next restart",
+      running.source, keys, certs);
 }
 
 void install_signals(transport::Server& server) {
@@ -131,7 +146,7 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
     options.method = method == "POST" ? engineio::Method::Post : engineio::Method::Get;
     options.max_body = max_body;
     server.add_route(
-        std::string(path),
+        transport::kServicePlugins, std::string(path),
         [handler](const transport::RouteRequest& r) {
           std::string method_name = r.http.method == engineio::Method::Post ? "POST" : "GET";
           plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}};
@@ -152,17 +167,40 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
   if (authenticator->refresh_allowed() && !fixture_only) add_auth_refresh(host, *authenticator);
 }
 
-// systemd socket activation: the first passed socket is the listener.
-void take_inherited_listener(Config& config) {
+// systemd socket activation: the passed sockets are the listeners, in order
+// (fd 3 is listeners[0]). False when the counts differ.
+bool take_inherited_listeners(Config& config) {
   int n = sd_listen_fds(1);
-  if (n <= 0) return;
-  config.server.inherited_fd = SD_LISTEN_FDS_START;
-  log::info("socket activation: listening on the socket passed by systemd ({} passed)", n);
+  if (n <= 0) return true;
+  auto& listeners = config.server.listeners;
+  if (static_cast<std::size_t>(n) != listeners.size()) {
+    log::error("config error: {}: key listeners: systemd passed {} sockets for {} listeners",
+               config.source, n, listeners.size());
+    return false;
+  }
+  for (int i = 0; i < n; ++i)
+    listeners[static_cast<std::size_t>(i)].inherited_fd = SD_LISTEN_FDS_START + i;
+  log::info("socket activation: listening on the {} socket(s) passed by systemd", n);
+  return true;
+}
+
+// A TLS listener starts only with a certificate and key that load.
+bool check_certificates(const Config& config) {
+  const auto& listeners = config.server.listeners;
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    std::string error;
+    if (!listeners[i].tls() ||
+        transport::TlsCertificate().load(listeners[i].tls_cert, listeners[i].tls_key, error))
+      continue;
+    log::error("config error: {}: key listeners[{}].tls: {}", config.source, i, error);
+    return false;
+  }
+  return true;
 }
 
 int run_daemon(Config config) {
   log::set_level(config.log_level);
-  take_inherited_listener(config);
+  if (!take_inherited_listeners(config) || !check_certificates(config)) return kExitConfig;
   transport::LwsTimerQueue timers;
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
@@ -193,17 +231,14 @@ int run_daemon(Config config) {
   monitoring.install(server);
   SystemdNotifier notifier(timers);
   install_signals(server);
-  server.add_wake_hook([&config, &authenticator] {
-    if (g_reload.exchange(false)) reload(config, authenticator.get());
+  server.add_wake_hook([&config, &server, &authenticator] {
+    if (g_reload.exchange(false)) reload(config, server, authenticator.get());
   });
   server.on_stopping([&] {
     notifier.stopping();
     log::notice("stopping: closing {} sessions", endpoint.session_count());
   });
-  std::string url = listen_url(server, server.port());
-  log::notice("daheim-live {} ({}) listening on {}{}", DAHEIM_VERSION, config.source, url,
-              config.endpoint.path);
-  notifier.ready("listening on " + url);
+  notifier.ready("listening on " + log_listeners(config, server));
   server.run();
   plugins->shutdown();
   g_server = nullptr;

@@ -12,7 +12,7 @@ extern const std::string_view kDemoPageHtml;
 bool install_demo(transport::Server& server, const DemoConfig& demo, const std::string& eio_path,
                   std::string& error) {
   if (demo.enabled) {
-    server.add_route("/", [](const transport::RouteRequest&) {
+    server.add_route(transport::kServiceDemo, "/", [](const transport::RouteRequest&) {
       return transport::HttpReply{200, "text/html; charset=utf-8", std::string(kDemoPageHtml), {}};
     });
   }
@@ -25,9 +25,11 @@ bool install_demo(transport::Server& server, const DemoConfig& demo, const std::
   std::stringstream ss;
   ss << in.rdbuf();
   auto script = std::make_shared<const std::string>(ss.str());
-  server.add_route(eio_path + "socket.io.min.js", [script](const transport::RouteRequest&) {
-    return transport::HttpReply{200, "application/javascript; charset=utf-8", *script, {}};
-  });
+  server.add_route(
+      transport::kServiceDemo, eio_path + "socket.io.min.js",
+      [script](const transport::RouteRequest&) {
+        return transport::HttpReply{200, "application/javascript; charset=utf-8", *script, {}};
+      });
   return true;
 }
 

@@ -49,7 +49,8 @@ int main_impl(int argc, char** argv) {
     std::printf("%s: ok\n", parsed->config_path->c_str());
     return 0;
   }
-  if (parsed->listen && !parse_listen(*parsed->listen, config.server.host, config.server.port)) {
+  transport::ListenerOptions& first = config.server.listeners.front();
+  if (parsed->listen && !parse_listen(*parsed->listen, first.host, first.port)) {
     std::fprintf(stderr, "daheim-live: --listen expects HOST:PORT, got %s\n%s",
                  parsed->listen->c_str(), usage());
     return kExitUsage;

@@ -146,13 +146,13 @@ std::string Monitoring::metrics_text() const {
 }
 
 void Monitoring::install(transport::Server& server) {
-  server.add_route("/healthz", [this](const transport::RouteRequest&) {
+  server.add_route(transport::kServiceMetrics, "/healthz", [this](const transport::RouteRequest&) {
     transport::HttpReply r;
     r.content_type = "application/json";
     r.body = fmt::format("{{\"status\":\"ok\",\"sessions\":{}}}", endpoint_.session_count());
     return r;
   });
-  server.add_route("/metrics", [this](const transport::RouteRequest&) {
+  server.add_route(transport::kServiceMetrics, "/metrics", [this](const transport::RouteRequest&) {
     transport::HttpReply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_text();

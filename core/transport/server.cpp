@@ -76,13 +76,11 @@ std::string Server::start() {
   g_protocols[0].rx_buffer_size = options_.rx_buffer_size;
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
-  info.port = options_.inherited_fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : options_.port;
-  info.iface = options_.host.empty() ? nullptr : options_.host.c_str();
   info.protocols = g_protocols;
-  info.vhost_name = "daheim-live";
   info.user = this;
-  info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-  if (options_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  for (const auto& l : options_.listeners)
+    if (l.tls()) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.max_http_header_data =
       static_cast<unsigned short>(std::min<std::size_t>(options_.max_header, 65535));
   info.timeout_secs = 30;
@@ -117,21 +115,93 @@ std::string Server::start() {
   if (foreign_loops[0]) info.foreign_loops = foreign_loops;
   context_ = lws_create_context(&info);
   if (!context_)
-    return "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-           " with the " + loop_name + " event loop" +
+    return std::string("cannot create the libwebsockets context with the ") + loop_name +
+           " event loop" +
            (foreign_loops[0] ? " (is its libwebsockets-evlib package installed?)" : "");
-  vhost_ = lws_get_vhost_by_name(context_, "daheim-live");
-  if (options_.inherited_fd >= 0) {
-    if (std::string err = adopt_listener(); !err.empty()) return err;
-  } else {
-    port_ = vhost_ ? lws_get_vhost_listen_port(vhost_) : options_.port;
-    if (port_ <= 0)
-      return "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
-  }
+  listeners_.clear();
+  listeners_.reserve(options_.listeners.size());
+  for (const auto& l : options_.listeners) listeners_.push_back(Listener{l});
+  for (Listener& listener : listeners_)
+    if (std::string err = create_vhost(info, listener); !err.empty()) return err;
   timers_.attach(context_);
   endpoint_.attach(context_);
   inbox_.attach(context_);
   return {};
+}
+
+// One vhost per listener; `info` holds the context's settings, the vhost's
+// own are set here. The vhost's user pointer is its Listener.
+std::string Server::create_vhost(lws_context_creation_info& info, Listener& listener) {
+  const ListenerOptions& o = listener.options;
+  std::string where = o.host + ":" + std::to_string(o.port);
+  // lws matches TLS SNI and Host headers against the names of the vhosts on
+  // the same port number: listener_of() does not depend on it.
+  listener.name = "listener " + std::to_string(&listener - listeners_.data());
+  listener.bound_host = o.host;
+  info.vhost_name = listener.name.c_str();
+  info.user = &listener;
+  info.port = o.inherited_fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;
+  info.iface = o.host.empty() ? nullptr : o.host.c_str();
+  info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
+  if (o.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  info.ssl_cert_filepath = o.tls() ? o.tls_cert.c_str() : nullptr;
+  info.ssl_private_key_filepath = o.tls() ? o.tls_key.c_str() : nullptr;
+  // HTTP/1.1 only: the endpoint speaks HTTP/1.1 long-polling and RFC 6455.
+  info.alpn = o.tls() ? "http/1.1" : nullptr;
+  listener.vhost = lws_create_vhost(context_, &info);
+  info.vhost_name = nullptr;
+  info.iface = nullptr;
+  if (!listener.vhost) return "cannot listen on " + where;
+  if (o.tls())
+    if (std::string err = set_up_tls(listener); !err.empty()) return err;
+  if (o.inherited_fd >= 0) return adopt_listener(listener);
+  listener.port = lws_get_vhost_listen_port(listener.vhost);
+  if (listener.port <= 0) return "cannot listen on " + where;
+  return {};
+}
+
+// lws has loaded the files into the vhost's SSL_CTX already; our copy is the
+// one handshakes present, and the one SIGHUP replaces.
+std::string Server::set_up_tls(Listener& listener) {
+  const ListenerOptions& o = listener.options;
+  if (!listener.ssl_ctx) return "cannot set up TLS on " + o.host + ":" + std::to_string(o.port);
+  listener.certificate = std::make_unique<TlsCertificate>();
+  std::string error;
+  if (!listener.certificate->load(o.tls_cert, o.tls_key, error)) return error;
+  listener.certificate->attach(listener.ssl_ctx);
+  return {};
+}
+
+// lws may move an HTTP connection to another vhost on the same port number
+// (by its Host header; every inherited socket has the same "port"), so each
+// connection is marked with the listener that accepted it.
+Server::Listener* Server::listener_of(lws* wsi) {
+  if (auto* accepted = static_cast<Listener*>(lws_get_opaque_user_data(wsi))) return accepted;
+  lws_vhost* vhost = lws_get_vhost(wsi);
+  return vhost ? static_cast<Listener*>(lws_vhost_user(vhost)) : nullptr;
+}
+
+std::string Server::url(std::size_t i) const {
+  const Listener& l = listeners_[i];
+  const std::string& h = l.bound_host;
+  std::string host = h.find(':') == std::string::npos ? h : "[" + h + "]";
+  return (l.options.tls() ? "https://" : "http://") + host + ":" + std::to_string(l.port);
+}
+
+std::size_t Server::reload_certificates() {
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    const Listener& l = listeners_[i];
+    if (!l.options.tls()) continue;
+    std::string error;
+    if (l.certificate->load(l.options.tls_cert, l.options.tls_key, error)) {
+      log::notice("listener {} ({}): certificate reloaded from {}", i, url(i), l.options.tls_cert);
+    } else {
+      ++failed;
+      log::error("listener {} ({}): keeping the current certificate: {}", i, url(i), error);
+    }
+  }
+  return failed;
 }
 
 void Server::request_stop() {
@@ -189,8 +259,8 @@ void Server::schedule_drain_check() {
 
 // Socket activation: lws cannot take over a listening socket, so it only
 // watches it (as a raw file) and we accept and hand each connection over.
-std::string Server::adopt_listener() {
-  int fd = options_.inherited_fd;
+std::string Server::adopt_listener(Listener& listener) {
+  int fd = listener.options.inherited_fd;
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
@@ -199,26 +269,27 @@ std::string Server::adopt_listener() {
   if (addr.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    port_ = ntohs(a->sin_port);
+    listener.port = ntohs(a->sin_port);
   } else if (addr.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
     inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    port_ = ntohs(a->sin6_port);
+    listener.port = ntohs(a->sin6_port);
   }
-  options_.host = host;
+  listener.bound_host = host;
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   lws_sock_file_fd_type u;
   u.filefd = fd;
-  if (!lws_adopt_descriptor_vhost(vhost_, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr))
-    return "cannot watch the socket passed by systemd";
+  if (!lws_adopt_descriptor_vhost(listener.vhost, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr))
+    return "cannot watch the socket passed by systemd (fd " + std::to_string(fd) + ")";
   return {};
 }
 
-void Server::accept_inherited() {
+// lws_adopt_socket_vhost() starts TLS itself on a TLS listener's vhost.
+void Server::accept_inherited(const Listener& listener) {
   for (;;) {
-    int fd = accept4(options_.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(listener.options.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
-    if (!accept_fd(fd) || !lws_adopt_socket_vhost(vhost_, fd)) close(fd);
+    if (!accept_fd(fd) || !lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
   }
 }
 
@@ -235,13 +306,29 @@ bool Server::accept_fd(int fd) {
   return false;
 }
 
+// Only what the request's listener serves; everything else is 404.
 int Server::handle_http(lws* wsi, Pss* pss) {
+  const Listener* listener = listener_of(wsi);
+  unsigned services = listener ? listener->options.services : 0;
   HttpRequest req = read_request(wsi, options_.max_header);
   // Routes first: the client script lives under the Engine.IO path.
   for (std::size_t i = 0; i < routes_.size(); ++i)
-    if (routes_[i].path == req.path) return serve_route(wsi, pss, req, i);
-  if (endpoint_.matches(req.path)) return endpoint_.on_http(wsi, pss, req);
+    if (routes_[i].path == req.path && (routes_[i].service & services))
+      return serve_route(wsi, pss, req, i);
+  if ((services & kServiceSocketIo) && endpoint_.matches(req.path))
+    return endpoint_.on_http(wsi, pss, req);
   return send_response(wsi, 404, "text/plain", "Not Found", {});
+}
+
+int Server::confirm_upgrade(lws* wsi) {
+  const Listener* listener = listener_of(wsi);
+  HttpRequest req = read_request(wsi, options_.max_header);
+  if (!listener || !(listener->options.services & kServiceSocketIo) ||
+      !endpoint_.matches(req.path)) {
+    send_response(wsi, 404, "text/plain", "Not Found", {}, true);
+    return 1;
+  }
+  return endpoint_.on_confirm_upgrade(wsi);
 }
 
 namespace {
@@ -324,14 +411,8 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       if (pss) endpoint_.release(pss);
       return 0;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-      HttpRequest req = read_request(wsi, options_.max_header);
-      if (!endpoint_.matches(req.path)) {
-        send_response(wsi, 404, "text/plain", "Not Found", {}, true);
-        return 1;
-      }
-      return endpoint_.on_confirm_upgrade(wsi);
-    }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return confirm_upgrade(wsi);
     case LWS_CALLBACK_ESTABLISHED:
       return endpoint_.on_ws_established(wsi, pss);
     case LWS_CALLBACK_RECEIVE:
@@ -341,8 +422,17 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_CLOSED:
       if (pss) endpoint_.on_ws_closed(pss);
       return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      // Still on the vhost that accepted it.
+      lws_set_opaque_user_data(wsi, lws_vhost_user(lws_get_vhost(wsi)));
+      return 0;
     case LWS_CALLBACK_RAW_RX_FILE:
-      accept_inherited();
+      if (const Listener* listener = listener_of(wsi)) accept_inherited(*listener);
+      return 0;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      // While lws_create_vhost() sets up a TLS vhost: user is its SSL_CTX.
+      if (auto* listener = static_cast<Listener*>(lws_vhost_user(static_cast<lws_vhost*>(in))))
+        listener->ssl_ctx = static_cast<ssl_ctx_st*>(user);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       inbox_.drain();

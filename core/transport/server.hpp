@@ -1,17 +1,21 @@
-// The libwebsockets context: one listener, one protocol handling HTTP and
-// WebSocket for the Engine.IO endpoint, the service loop and graceful stop.
+// The libwebsockets context: one vhost per listener (plain or TLS), one
+// protocol handling HTTP and WebSocket for the Engine.IO endpoint and the
+// plain HTTP routes, the service loop and graceful stop.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "transport/engineio_endpoint.hpp"
+#include "transport/listener.hpp"
 #include "transport/loop_inbox.hpp"
 #include "transport/lws_timer_queue.hpp"
+#include "transport/tls_certificate.hpp"
 
 struct uv_loop_s;
 struct ev_loop;
@@ -19,17 +23,14 @@ struct ev_loop;
 namespace daheim::transport {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 3000;  // 0: any free port
+  // At least one; each answers the services it names.
+  std::vector<ListenerOptions> listeners{ListenerOptions{}};
   // Connections beyond this many are refused at accept; so are any that would
   // bring the process near its fd limit (lws spins at EMFILE).
   std::size_t max_connections = 15000;
   std::size_t max_header = 8192;
   std::size_t rx_buffer_size = 1024;
   std::chrono::milliseconds drain_time{5000};
-  // A listening socket inherited from systemd (socket activation); -1: bind
-  // host:port ourselves.
-  int inherited_fd = -1;
   // The loop lws runs on: its own poll() loop (cost grows with the number of
   // connections), or libev / libuv on epoll through lws's evlib plugins
   // (packages libwebsockets-evlib-ev / -uv), run by us as a foreign loop.
@@ -65,10 +66,16 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Creates the context and binds. Returns an error message, empty on success.
+  // Creates the context and binds every listener. Returns an error message,
+  // empty on success.
   std::string start();
-  int port() const { return port_; }
-  const std::string& host() const { return options_.host; }
+  std::size_t listener_count() const { return listeners_.size(); }
+  // "https://[::1]:40123": the address listener `i` is bound to.
+  std::string url(std::size_t i) const;
+  unsigned services(std::size_t i) const { return listeners_[i].options.services; }
+  // Re-reads every TLS listener's certificate and key; one that fails keeps
+  // its current certificate (logged). Returns how many failed. On the loop.
+  std::size_t reload_certificates();
   // Services until request_stop(), then closes every session gracefully and
   // drains for at most drain_time.
   void run();
@@ -83,9 +90,10 @@ class Server {
   lws_context* context() const { return context_; }
   // Work posted from any thread runs on the loop (plugins' async replies).
   LoopInbox& inbox() { return inbox_; }
-  // Serves `path` (exact match) with `route`. Set up before run().
-  void add_route(std::string path, Route route, RouteOptions options = {}) {
-    routes_.push_back({std::move(path), std::move(route), options});
+  // Serves `path` (exact match) with `route` on the listeners that serve
+  // `service`. Set up before run().
+  void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
+    routes_.push_back({std::move(path), std::move(route), options, service});
   }
   std::size_t connection_count() const { return connections_; }
   bool has_route(std::string_view path) const {
@@ -97,10 +105,24 @@ class Server {
   int handle(lws* wsi, int reason, void* user, void* in, std::size_t len);
 
  private:
+  // lws keeps pointers into options and name: never changed once created.
+  struct Listener {
+    ListenerOptions options;
+    std::string name;
+    std::string bound_host;
+    lws_vhost* vhost = nullptr;
+    ssl_ctx_st* ssl_ctx = nullptr;                // TLS: the vhost's, captured at its creation
+    std::unique_ptr<TlsCertificate> certificate;  // TLS
+    int port = 0;                                 // bound
+  };
+  static Listener* listener_of(lws* wsi);
+  std::string create_vhost(lws_context_creation_info& info, Listener& listener);
+  std::string set_up_tls(Listener& listener);
   int handle_http(lws* wsi, Pss* pss);
+  int confirm_upgrade(lws* wsi);
   bool accept_fd(int fd);
-  std::string adopt_listener();
-  void accept_inherited();
+  std::string adopt_listener(Listener& listener);
+  void accept_inherited(const Listener& listener);
   void schedule_drain_check();
   // One turn of the event loop: blocks until something happens.
   void service_once();
@@ -111,7 +133,7 @@ class Server {
   lws_context* context_ = nullptr;
   ::uv_loop_s* uv_loop_ = nullptr;       // EventLoop::Libuv
   struct ::ev_loop* ev_loop_ = nullptr;  // EventLoop::Libev
-  int port_ = 0;
+  std::vector<Listener> listeners_;      // sized once in start(): vhosts point into it
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
@@ -121,6 +143,7 @@ class Server {
     std::string path;
     Route route;
     RouteOptions options;
+    Service service;
   };
   int serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t index);
   int finish_route_post(lws* wsi, Pss* pss);
@@ -129,7 +152,6 @@ class Server {
   OwnedSul<Server> wake_sul_;
   OwnedSul<Server> drain_check_;
   std::size_t connections_ = 0;
-  lws_vhost* vhost_ = nullptr;
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 

@@ -3,7 +3,8 @@
 // The binary comes from $DAHEIM_LIVE_BIN (meson passes it), else
 // build/core/app/daheim-live under the repository root. Each server gets its
 // own config file in a temp directory and listens on 127.0.0.1:0; we wait for
-// the "listening on http://HOST:PORT" line on stderr instead of sleeping.
+// the "listening on http://HOST:PORT" line on stderr instead of sleeping (it
+// comes after one "listener N on URL serves ..." line per listener).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,9 +66,10 @@ process.on('exit', () => {
 });
 
 // Starts a server. `overrides` is merged into defaultConfig() (a key set to
-// undefined is dropped). Resolves to
-//   { url, port, pid, child, config, logs(), stop(signal), exited }
-// where url is e.g. "http://127.0.0.1:40123" and exited resolves to
+// undefined is dropped); `listen: null` passes no --listen. Resolves to
+//   { url, port, pid, child, config, listeners, logs(), stop(signal), exited }
+// where url is e.g. "http://127.0.0.1:40123" (the first listener), listeners
+// [{ url, host, port, serves }] every listener in order, and exited resolves to
 // { code, signal } when the process ends.
 export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {}) {
   const config = JSON.parse(JSON.stringify(merge(defaultConfig(), overrides)));
@@ -75,7 +77,8 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
-  const child = spawn(binaryPath, ['--config', configFile, '--listen', listen], {
+  const args = ['--config', configFile, ...(listen === null ? [] : ['--listen', listen])];
+  const child = spawn(binaryPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -116,11 +119,11 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
       stderr += d;
       if (stderr.length > 1 << 20) stderr = stderr.slice(-(1 << 19));
       if (seen) return;
-      const m = /listening on http:\/\/(\S+):(\d+)/.exec(stderr);
+      const m = /listening on (https?):\/\/(\S+):(\d+)/.exec(stderr);
       if (m) {
         seen = true;
         clearTimeout(timer);
-        resolve({ host: m[1], port: Number(m[2]) });
+        resolve({ scheme: m[1], host: m[2], port: Number(m[3]) });
       }
     });
   });
@@ -144,8 +147,12 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
   };
 
   const host = addr.host.replace(/^\[(.*)\]$/, '$1');
+  const listeners = [...stderr.matchAll(/listener (\d+) on ((https?):\/\/(\S+):(\d+)) serves ([^\n]*)/g)].map(
+    (l) => ({ url: l[2], host: l[4].replace(/^\[(.*)\]$/, '$1'), port: Number(l[5]), serves: l[6].split(', ') }),
+  );
   return {
-    url: `http://${addr.host}:${addr.port}`,
+    url: `${addr.scheme}://${addr.host}:${addr.port}`,
+    listeners,
     host,
     port: addr.port,
     pid: child.pid,

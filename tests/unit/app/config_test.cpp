@@ -39,8 +39,8 @@ ConfigError load_error(const std::string& text) {
 
 TEST(Config, DefaultsAreTheReferenceLimits) {
   Config c = default_config();
-  EXPECT_EQ(c.server.host, "127.0.0.1");
-  EXPECT_EQ(c.server.port, 3000);
+  EXPECT_EQ(c.server.listeners.at(0).host, "127.0.0.1");
+  EXPECT_EQ(c.server.listeners.at(0).port, 3000);
   EXPECT_EQ(c.endpoint.path, "/socket.io/");
   EXPECT_EQ(c.endpoint.eio.ping_interval.count(), 25000);
   EXPECT_EQ(c.endpoint.eio.ping_timeout.count(), 20000);
@@ -60,8 +60,8 @@ TEST(Config, ReadsKeysAndAllowsComments) {
   Config c = default_config();
   ConfigError e;
   ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
-  EXPECT_EQ(c.server.host, "::1");
-  EXPECT_EQ(c.server.port, 0);
+  EXPECT_EQ(c.server.listeners.at(0).host, "::1");
+  EXPECT_EQ(c.server.listeners.at(0).port, 0);
   EXPECT_EQ(c.log_level, log::Level::Debug);
   EXPECT_EQ(c.endpoint.path, "/engine.io/");
   EXPECT_EQ(c.endpoint.eio.ping_interval.count(), 300);
@@ -139,6 +139,55 @@ TEST(Config, ParsesListenAddresses) {
   EXPECT_FALSE(parse_listen(":80", host, port));
   EXPECT_FALSE(parse_listen("h:70000", host, port));
   EXPECT_FALSE(parse_listen("h:8x", host, port));
+}
+
+TEST(Config, ListenersReplaceListenAndResolveCertificatesNextToTheFile) {
+  ConfigFile cert("cert");  // only read by the TLS code, not by the config
+  ConfigFile key("key");
+  std::string cert_name = cert.path().substr(cert.path().rfind('/') + 1);
+  ConfigFile f(R"({"listeners": [
+      {"listen": "0.0.0.0:443", "tls": {"cert": ")" +
+               cert_name + R"(", "key": ")" + key.path() +
+               R"("}, "serve": ["socketio", "demo"]},
+      {"listen": "[::1]:0", "serve": ["metrics", "plugins", "metrics"]},
+      {"listen": "127.0.0.1:0"}]})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  const auto& ls = c.server.listeners;
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[0].host, "0.0.0.0");
+  EXPECT_EQ(ls[0].port, 443);
+  EXPECT_EQ(ls[0].tls_cert, cert.path());  // relative to the config file's directory
+  EXPECT_EQ(ls[0].tls_key, key.path());
+  EXPECT_EQ(ls[0].services, transport::kServiceSocketIo | transport::kServiceDemo);
+  EXPECT_EQ(ls[1].host, "::1");
+  EXPECT_FALSE(ls[1].tls());
+  EXPECT_EQ(ls[1].services, transport::kServiceMetrics | transport::kServicePlugins);
+  EXPECT_EQ(ls[2].services, transport::kServiceAll);
+  EXPECT_EQ(transport::service_names(ls[1].services), "metrics, plugins");
+}
+
+TEST(Config, ListenerErrorsNameTheListener) {
+  EXPECT_EQ(load_error(R"({"listeners": [{"listen": "127.0.0.1:0", "x": 1}]})").key,
+            "listeners[0].x");
+  EXPECT_EQ(load_error(R"({"listeners": [{"listen": "127.0.0.1:0"}, {}]})").key,
+            "listeners[1].listen");
+  ConfigError e = load_error(R"({"listeners": [{"listen": "h:1", "serve": ["admin"]}]})");
+  EXPECT_EQ(e.key, "listeners[0].serve");
+  EXPECT_NE(e.message.find("\"admin\""), std::string::npos) << e.message;
+  EXPECT_EQ(load_error(R"({"listeners": [{"listen": "h:1", "serve": []}]})").key,
+            "listeners[0].serve");
+  e = load_error(R"({"listeners": [{"listen": "h:1", "tls": {"cert": "/nonexistent/c.pem"}}]})");
+  EXPECT_EQ(e.key, "listeners[0].tls.cert");
+  EXPECT_EQ(e.message, "cannot read /nonexistent/c.pem: No such file or directory");
+  EXPECT_EQ(load_error(R"({"listeners": [{"listen": "h:1", "tls": {"key": "/k"}}]})").key,
+            "listeners[0].tls.cert");
+  EXPECT_EQ(load_error(R"({"listeners": []})").key, "listeners");
+  EXPECT_EQ(load_error(R"({"listeners": {"listen": "h:1"}})").key, "listeners");
+  EXPECT_EQ(load_error(R"({"listen": "h:1", "listeners": [{"listen": "h:2"}]})").key, "listeners");
+  EXPECT_EQ(load_error(R"({"listeners": [{"listen": "h:2"}, {"listen": "h:2"}]})").key,
+            "listeners[1].listen");
 }
 
 TEST(Cli, ParsesCommandsAndRefusesBadArguments) {
