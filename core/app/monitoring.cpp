@@ -71,6 +71,9 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
            "in");
   w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_out), "direction",
            "out");
+  w.family("daheim_engineio_websocket_writes_total", "counter",
+           "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).");
+  w.sample("daheim_engineio_websocket_writes_total", static_cast<double>(st.ws_writes));
   w.family("daheim_engineio_bytes_total", "counter", "Payload bytes, by direction.");
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");

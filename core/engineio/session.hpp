@@ -76,6 +76,8 @@ class Session final : public Connection {
   // Next frame for the primary WebSocket, or null when none is queued.
   FramePtr pop_frame();
   bool has_frames() const { return !outbox_.empty(); }
+  std::size_t frame_count() const { return outbox_.size(); }
+  const Frame& front_frame() const { return *outbox_.front(); }
   // The primary transport's connection went away (WebSocket closed).
   void on_transport_lost(bool error);
 

@@ -73,6 +73,7 @@ std::optional<std::size_t> content_length(lws* wsi) {
 // ---------------------------------------------------------------- entry
 
 SessionEntry::~SessionEntry() {
+  endpoint.writer().forget(*this);
   lws_sul_cancel(&peek_sul.sul);
   if (poll_wsi) {
     auto* pss = static_cast<Pss*>(lws_wsi_user(poll_wsi));
@@ -97,19 +98,25 @@ void SessionEntry::on_session_activity(Session& s) {
   if (s.finished()) endpoint.schedule_reap(*this);
 }
 
-// Frames go out straight away when nothing is held back for the socket: no
-// WRITEABLE round trip (on libuv two epoll_ctl per frame). Closing, and what
-// lws could not send, wait for WRITEABLE.
+// Frames are written at the end of the loop turn (WsWriter), several to a
+// write; closing, and what lws could not send yet, wait for WRITEABLE.
 void SessionEntry::write_or_wait(Session& s) {
   if (!s.has_frames() && s.open()) return;
-  if (s.open() && !lws_partial_buffered(ws_wsi)) {
-    if (!endpoint.write_queued(ws_wsi, s)) {
-      lws_set_timeout(ws_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-      return;
-    }
-    if (!s.has_frames()) return;
+  if (s.open() && !lws_partial_buffered(ws_wsi))
+    endpoint.writer().defer(*this);
+  else
+    lws_callback_on_writable(ws_wsi);
+}
+
+void SessionEntry::write_now() {
+  if (!ws_wsi) return;
+  Session& s = *session;
+  if (s.has_frames() && !lws_partial_buffered(ws_wsi) &&
+      !endpoint.writer().write_queued(ws_wsi, s)) {
+    lws_set_timeout(ws_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
   }
-  lws_callback_on_writable(ws_wsi);
+  if (s.has_frames() || !s.open()) lws_callback_on_writable(ws_wsi);
 }
 
 void SessionEntry::wake_poll() {
@@ -428,9 +435,9 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
   Session& s = *pss->entry->session;
   if (pss->role == Role::WsProbe) {
     engineio::FramePtr frame = s.take_probe_frame();
-    return frame && !write_frame(wsi, *frame) ? -1 : 0;
+    return frame && !writer_.write_frame(wsi, *frame) ? -1 : 0;
   }
-  if (!write_queued(wsi, s)) return -1;
+  if (!writer_.write_queued(wsi, s)) return -1;
   if (s.has_frames() || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
   } else if (!s.open()) {
@@ -438,25 +445,6 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
     return -1;
   }
   return 0;
-}
-
-bool EngineIoEndpoint::write_queued(lws* wsi, Session& s) {
-  while (s.has_frames() && !lws_partial_buffered(wsi)) {
-    engineio::FramePtr frame = s.pop_frame();
-    if (!write_frame(wsi, *frame)) return false;
-  }
-  return true;
-}
-
-bool EngineIoEndpoint::write_frame(lws* wsi, const engineio::Frame& frame) {
-  // The headroom in front of the body is scratch space for lws's frame header.
-  auto* body = reinterpret_cast<unsigned char*>(const_cast<char*>(frame.bytes.data())) +
-               engineio::kFrameHeadroom;
-  auto type = frame.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-  if (lws_write(wsi, body, frame.size(), type) < static_cast<int>(frame.size())) return false;
-  ++stats_.messages_out;
-  stats_.bytes_out += frame.size();
-  return true;
 }
 
 void EngineIoEndpoint::on_ws_closed(Pss* pss) {

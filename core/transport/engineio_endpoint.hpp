@@ -17,6 +17,7 @@
 #include "transport/http_util.hpp"
 #include "transport/lws_timer_queue.hpp"
 #include "transport/pss.hpp"
+#include "transport/ws_writer.hpp"
 
 namespace daheim::transport {
 
@@ -47,6 +48,7 @@ struct SessionEntry final : engineio::SessionObserver {
   void on_session_activity(engineio::Session& session) override;
   void wake_poll();
   void write_or_wait(engineio::Session& session);
+  void write_now();  // WsWriter::flush
   void schedule_peek();
 
   EngineIoEndpoint& endpoint;
@@ -55,6 +57,7 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
   bool poll_woken = false;
+  bool write_deferred = false;  // on the WsWriter's list
   OwnedSul<SessionEntry> peek_sul;
 };
 
@@ -66,6 +69,7 @@ struct EndpointStats {
   uint64_t messages_out = 0;  // WebSocket frames and polling responses
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  uint64_t ws_writes = 0;  // lws_write calls carrying WebSocket frames
 };
 
 class EngineIoEndpoint {
@@ -90,10 +94,6 @@ class EngineIoEndpoint {
   int on_ws_established(lws* wsi, Pss* pss);
   int on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len);
   int on_ws_writeable(lws* wsi, Pss* pss);
-  // Writes the session's queued frames on its WebSocket now, as long as lws
-  // holds nothing back for it (what the kernel does not take, lws keeps and
-  // sends when the socket is writable). False if a write failed.
-  bool write_queued(lws* wsi, engineio::Session& session);
   void on_ws_closed(Pss* pss);
 
   // Graceful close of every session (shutdown).
@@ -106,6 +106,9 @@ class EngineIoEndpoint {
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
   lws_context* context() const { return context_; }
+  WsWriter& writer() { return writer_; }
+  // End of a loop turn: writes the frames queued during it.
+  void flush() { writer_.flush(); }
 
  private:
   SessionEntry* find(const std::string* sid);
@@ -128,7 +131,7 @@ class EngineIoEndpoint {
   std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
-  bool write_frame(lws* wsi, const engineio::Frame& frame);
+  WsWriter writer_{stats_};
   OwnedSul<EngineIoEndpoint> reap_sul_;
 };
 

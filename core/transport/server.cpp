@@ -53,6 +53,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue&
     : options_(std::move(options)), endpoint_(endpoint), timers_(timers) {}
 
 Server::~Server() {
+  if (prepare_) prepare_->stop();
   inbox_.close();
   timers_.detach();
   // info.pcontext: lws sets context_ to null once the context is freed.
@@ -213,6 +214,23 @@ void Server::wake() {
   if (context_) lws_cancel_service(context_);
 }
 
+// Frames queued during a turn of the loop are written at its end, several to
+// a socket in one write (WsWriter): after the events of the turn, and before
+// the loop sleeps (libuv and libev prepare watchers; on lws's poll() loop
+// nothing runs between its timers and its wait, so frames go out at once).
+void Server::start_writer() {
+  auto flush = [this] { endpoint_.flush(); };
+  if (uv_loop_) {
+    prepare_ = std::make_unique<LoopPrepare>(flush);
+    prepare_->start(uv_loop_);
+  } else if (ev_loop_) {
+    prepare_ = std::make_unique<LoopPrepare>(flush);
+    prepare_->start(ev_loop_);
+  } else {
+    endpoint_.writer().write_at_once(true);
+  }
+}
+
 void Server::service_once() {
   if (uv_loop_)
     uv_run(uv_loop_, UV_RUN_ONCE);
@@ -220,6 +238,7 @@ void Server::service_once() {
     ev_run(ev_loop_, EVRUN_ONCE);
   else
     lws_service(context_, 0);
+  endpoint_.flush();
 }
 
 void Server::run() {

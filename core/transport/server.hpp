@@ -14,6 +14,7 @@
 #include "transport/engineio_endpoint.hpp"
 #include "transport/listener.hpp"
 #include "transport/loop_inbox.hpp"
+#include "transport/loop_prepare.hpp"
 #include "transport/lws_timer_queue.hpp"
 #include "transport/tls_certificate.hpp"
 
@@ -126,14 +127,16 @@ class Server {
   void schedule_drain_check();
   // One turn of the event loop: blocks until something happens.
   void service_once();
+  void start_writer();
 
   ServerOptions options_;
   EngineIoEndpoint& endpoint_;
   LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
-  ::uv_loop_s* uv_loop_ = nullptr;       // EventLoop::Libuv
-  struct ::ev_loop* ev_loop_ = nullptr;  // EventLoop::Libev
-  std::vector<Listener> listeners_;      // sized once in start(): vhosts point into it
+  ::uv_loop_s* uv_loop_ = nullptr;        // EventLoop::Libuv
+  std::unique_ptr<LoopPrepare> prepare_;  // writes queued frames before the loop sleeps
+  struct ::ev_loop* ev_loop_ = nullptr;   // EventLoop::Libev
+  std::vector<Listener> listeners_;       // sized once in start(): vhosts point into it
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { Pool, cmd, startSioServer } from './lib/sio.mjs';
+import { scrape } from './lib/metrics.mjs';
 import { poll, pollingHandshake, post, rawWs, withTimeout } from './lib/util.mjs';
 
 const CONNECT_TIMEOUT_MS = 400;
@@ -219,5 +220,29 @@ describe('raw Socket.IO over Engine.IO', () => {
     w.ws.send('40');
     await serverCloses(w);
     assert.equal(await cmd(probe, 'disconnect-reason', id), 'forced server close');
+  });
+  it('frames queued in one loop turn leave in one write, each framed exactly', async () => {
+    const { w, sid } = await ws();
+    await joinWs(w);
+    // One command, 20 events to itself and its ack: 21 frames queued in one
+    // callback. Sizes around the 7-bit / 16-bit length boundary and beyond.
+    const lengths = [1, 115, 116, 117, 0, 65, 3000, 12000, 5, 60, 125, 126, 7, 400, 2, 9000, 1, 300, 10, 4];
+    const specs = lengths.map((n, i) => ({ self: true, event: `b${i}`, args: ['x'.repeat(n)] }));
+    const before = await scrape(srv.url);
+    w.ws.send(`421${JSON.stringify(['broadcast', specs])}`);
+    for (let i = 0; i < lengths.length; ++i) {
+      const frame = await w.next();
+      assert.equal(frame.isBinary, false);
+      assert.equal(frame.data, `42${JSON.stringify([`b${i}`, 'x'.repeat(lengths[i])])}`);
+    }
+    assert.equal((await w.next()).data, `431${JSON.stringify([lengths.map(() => true)])}`);
+    const after = await scrape(srv.url);
+    const delta = (m, labels) => after.value(m, labels) - before.value(m, labels);
+    const frames = delta('daheim_engineio_messages_total', { direction: 'out' });
+    const writes = delta('daheim_engineio_websocket_writes_total');
+    assert.ok(frames >= 21, `${frames} frames`);
+    // Anything else sent meanwhile (a heartbeat) is one write per frame.
+    assert.equal(writes - (frames - 21), 1, `${writes} writes for ${frames} frames`);
+    assert.ok(sid);
   });
 });
