@@ -216,8 +216,7 @@ void Session::on_ws_binary(std::string_view data) {
 
 FramePtr Session::pop_frame() {
   if (outbox_.empty()) return nullptr;
-  FramePtr f = std::move(outbox_.front());
-  outbox_.pop_front();
+  FramePtr f = outbox_.pop_front();
   buffered_bytes_ -= f->size();
   return f;
 }
@@ -255,7 +254,7 @@ std::string Session::end_poll() {
   if (upgrade_ == Upgrade::Done) return std::string(1, static_cast<char>(PacketType::Noop));
   if (!outbox_.empty()) {
     std::string body;
-    for (const auto& f : outbox_) append_payload_item(body, *f);
+    outbox_.for_each([&body](const Frame& f) { append_payload_item(body, f); });
     outbox_.clear();
     buffered_bytes_ = 0;
     if (state_ == State::Closing) {

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "engineio/frame_queue.hpp"
 #include "engineio/handler.hpp"
 #include "engineio/timer.hpp"
 
@@ -126,7 +126,7 @@ class Session final : public Connection {
   SessionObserver& observer_;
   std::unique_ptr<Handler> handler_;
 
-  std::deque<FramePtr> outbox_;
+  FrameQueue outbox_;
   std::size_t buffered_bytes_ = 0;
   State state_ = State::Open;
   Upgrade upgrade_ = Upgrade::None;

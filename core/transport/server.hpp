@@ -30,7 +30,7 @@ struct ServerOptions {
   // bring the process near its fd limit (lws spins at EMFILE).
   std::size_t max_connections = 15000;
   std::size_t max_header = 8192;
-  std::size_t rx_buffer_size = 1024;
+  std::size_t rx_buffer_size = 512;
   std::chrono::milliseconds drain_time{5000};
   // The loop lws runs on: its own poll() loop (cost grows with the number of
   // connections), or libev / libuv on epoll through lws's evlib plugins

@@ -1,0 +1,65 @@
+#include "engineio/frame_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace daheim::engineio {
+namespace {
+
+FramePtr frame(int i) {
+  return make_text_frame(PacketType::Message, std::to_string(i));
+}
+
+std::string text(const Frame& f) {
+  return std::string(f.bytes.substr(kFrameHeadroom));
+}
+
+TEST(FrameQueue, AllocatesNothingUntilTheFirstFrame) {
+  FrameQueue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.capacity(), 0u);
+  q.push_back(frame(1));
+  EXPECT_EQ(q.capacity(), FrameQueue::kKeptSlots);
+}
+
+TEST(FrameQueue, FirstInFirstOutAcrossWrapAndGrowth) {
+  FrameQueue q;
+  int next_in = 0, next_out = 0;
+  // Interleave so the ring wraps before it grows, several times over.
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < round % 7 + 1; ++i) q.push_back(frame(next_in++));
+    for (int i = 0; i < round % 5 && !q.empty(); ++i)
+      EXPECT_EQ(text(*q.pop_front()), "4" + std::to_string(next_out++));
+  }
+  std::vector<std::string> rest;
+  q.for_each([&rest](const Frame& f) { rest.push_back(text(f)); });
+  ASSERT_EQ(rest.size(), q.size());
+  for (const auto& r : rest) EXPECT_EQ(r, "4" + std::to_string(next_out++));
+  EXPECT_EQ(next_out, next_in);
+}
+
+TEST(FrameQueue, GivesBackBigStorageOnceDrained) {
+  FrameQueue q;
+  for (int i = 0; i < 100; ++i) q.push_back(frame(i));
+  EXPECT_GE(q.capacity(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(text(*q.pop_front()), "4" + std::to_string(i));
+  EXPECT_EQ(q.capacity(), 0u);
+  q.push_back(frame(1));
+  q.pop_front();
+  EXPECT_EQ(q.capacity(), FrameQueue::kKeptSlots);  // small storage is kept for the next frame
+}
+
+TEST(FrameQueue, ClearDropsEveryFrame) {
+  FrameQueue q;
+  FramePtr shared = frame(7);
+  for (int i = 0; i < 10; ++i) q.push_back(shared);
+  EXPECT_EQ(shared.use_count(), 11);
+  q.clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(shared.use_count(), 1);
+}
+
+}  // namespace
+}  // namespace daheim::engineio
