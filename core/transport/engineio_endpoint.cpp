@@ -19,7 +19,7 @@ static_assert(LWS_PRE <= engineio::kFrameHeadroom, "frames need LWS_PRE bytes of
 
 namespace {
 
-constexpr lws_usec_t kPeekInterval = 500 * LWS_US_PER_MS;
+constexpr engineio::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
 
 void doom(lws* wsi) {
@@ -29,20 +29,6 @@ void doom(lws* wsi) {
     pss->role = Role::WsDoomed;
   }
   lws_callback_on_writable(wsi);
-}
-
-// A held GET whose client went away: lws does not read the socket while the
-// request is parked, so look for EOF ourselves.
-void on_peek(lws_sorted_usec_list_t* sul) {
-  auto* entry = reinterpret_cast<OwnedSul<SessionEntry>*>(sul)->owner;
-  if (!entry->poll_wsi) return;
-  char c;
-  ssize_t n = recv(lws_get_socket_fd(entry->poll_wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-    lws_set_timeout(entry->poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    return;
-  }
-  entry->schedule_peek();
 }
 
 engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
@@ -72,9 +58,11 @@ std::optional<std::size_t> content_length(lws* wsi) {
 
 // ---------------------------------------------------------------- entry
 
+SessionEntry::SessionEntry(EngineIoEndpoint& owner)
+    : endpoint(owner), peek_timer(owner.timers(), [this] { peek(); }) {}
+
 SessionEntry::~SessionEntry() {
   endpoint.writer().forget(*this);
-  lws_sul_cancel(&peek_sul.sul);
   if (poll_wsi) {
     auto* pss = static_cast<Pss*>(lws_wsi_user(poll_wsi));
     if (pss) pss->entry = nullptr;
@@ -127,18 +115,33 @@ void SessionEntry::wake_poll() {
 }
 
 void SessionEntry::schedule_peek() {
-  peek_sul.owner = this;
-  lws_sul_schedule(endpoint.context(), 0, &peek_sul.sul, on_peek, kPeekInterval);
+  peek_timer.arm(kPeekInterval);
+}
+
+// A held GET whose client went away: lws does not read the socket while the
+// request is parked, so look for EOF ourselves.
+void SessionEntry::peek() {
+  if (!poll_wsi) return;
+  char c;
+  ssize_t n = recv(lws_get_socket_fd(poll_wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  schedule_peek();
 }
 
 // ---------------------------------------------------------------- endpoint
 
 EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory factory,
                                    LwsTimerQueue& timers)
-    : options_(std::move(options)), factory_(std::move(factory)), timers_(timers) {}
+    : options_(std::move(options)),
+      factory_(std::move(factory)),
+      timers_(timers),
+      reap_timer_(timers, [this] { reap(); }) {}
 
 EngineIoEndpoint::~EngineIoEndpoint() {
-  lws_sul_cancel(&reap_sul_.sul);
+  reap_timer_.disarm();
   sessions_.clear();
 }
 
@@ -264,7 +267,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, Pss* pss) {
   if (!entry) return -1;
   entry->poll_wsi = nullptr;
   entry->poll_woken = false;
-  lws_sul_cancel(&entry->peek_sul.sul);
+  entry->peek_timer.disarm();
   return answer_poll(wsi, *entry);
 }
 
@@ -273,7 +276,7 @@ void EngineIoEndpoint::on_http_closed(Pss* pss) {
     SessionEntry* entry = pss->entry;
     entry->poll_wsi = nullptr;
     entry->poll_woken = false;
-    lws_sul_cancel(&entry->peek_sul.sul);
+    entry->peek_timer.disarm();
     pss->entry = nullptr;
     entry->session->poll_aborted();
     if (entry->session->finished()) schedule_reap(*entry);
@@ -482,13 +485,7 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
   reap_list_.push_back(entry.session->id());
-  reap_sul_.owner = this;
-  lws_sul_schedule(
-      context_, 0, &reap_sul_.sul,
-      [](lws_sorted_usec_list_t* sul) {
-        reinterpret_cast<OwnedSul<EngineIoEndpoint>*>(sul)->owner->reap();
-      },
-      1);
+  if (!reap_timer_.armed()) reap_timer_.arm(engineio::Millis(0));
 }
 
 void EngineIoEndpoint::reap() {

@@ -43,13 +43,14 @@ struct OwnedSul {
 
 // A session and the libwebsockets connections currently serving it.
 struct SessionEntry final : engineio::SessionObserver {
-  explicit SessionEntry(EngineIoEndpoint& owner) : endpoint(owner) {}
+  explicit SessionEntry(EngineIoEndpoint& owner);
   ~SessionEntry() override;
   void on_session_activity(engineio::Session& session) override;
   void wake_poll();
   void write_or_wait(engineio::Session& session);
   void write_now();  // WsWriter::flush
   void schedule_peek();
+  void peek();
 
   EngineIoEndpoint& endpoint;
   std::unique_ptr<engineio::Session> session;
@@ -58,7 +59,7 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* probe_wsi = nullptr;
   bool poll_woken = false;
   bool write_deferred = false;  // on the WsWriter's list
-  OwnedSul<SessionEntry> peek_sul;
+  engineio::Timer peek_timer;   // a held GET looks for its client's EOF
 };
 
 // Counters for monitoring, updated on the loop.
@@ -106,6 +107,7 @@ class EngineIoEndpoint {
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
   lws_context* context() const { return context_; }
+  LwsTimerQueue& timers() { return timers_; }
   WsWriter& writer() { return writer_; }
   // End of a loop turn: writes the frames queued during it.
   void flush() { writer_.flush(); }
@@ -132,7 +134,7 @@ class EngineIoEndpoint {
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
   WsWriter writer_{stats_};
-  OwnedSul<EngineIoEndpoint> reap_sul_;
+  engineio::Timer reap_timer_;
 };
 
 }  // namespace daheim::transport

@@ -2,6 +2,9 @@
 
 #include <libwebsockets.h>
 
+#define EV_COMPAT3 0
+#include <ev.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -11,6 +14,7 @@ namespace daheim::transport {
 struct LwsTimerQueue::Wakeup {
   lws_sorted_usec_list_t sul;  // first member: the callback casts back
   LwsTimerQueue* queue;
+  ev_timer timer;  // instead of the sul on libev; data is the queue
 };
 
 namespace {
@@ -35,21 +39,28 @@ void on_wakeup(lws_sorted_usec_list_t* sul) {
 LwsTimerQueue::LwsTimerQueue() : wakeup_(std::make_unique<Wakeup>()) {
   std::memset(&wakeup_->sul, 0, sizeof wakeup_->sul);
   wakeup_->queue = this;
+  ev_timer_init(
+      &wakeup_->timer,
+      [](struct ev_loop*, ev_timer* w, int) { static_cast<LwsTimerQueue*>(w->data)->expire(); }, 0.,
+      0.);
+  wakeup_->timer.data = this;
 }
 
 LwsTimerQueue::~LwsTimerQueue() {
   detach();
 }
 
-void LwsTimerQueue::attach(lws_context* context) {
+void LwsTimerQueue::attach(lws_context* context, struct ev_loop* libev) {
   context_ = context;
+  libev_ = libev;
   rearm_wakeup();
 }
 
 void LwsTimerQueue::detach() {
-  if (context_ && wakeup_at_us_ >= 0) lws_sul_cancel(&wakeup_->sul);
+  if (context_ && wakeup_at_us_ >= 0) clear_wakeup();
   wakeup_at_us_ = -1;
   context_ = nullptr;
+  libev_ = nullptr;
 }
 
 bool LwsTimerQueue::contains(const engineio::Timer& timer) const {
@@ -122,22 +133,47 @@ void LwsTimerQueue::expire() {
   }
   expiring_ = false;
   rearm_wakeup();
+  if (after_expire_) after_expire_();
+  // lws's libev glue runs its own due suls (a connection killed with
+  // lws_set_timeout(), say) only after I/O or at the time its timer was
+  // armed for: wake it, as the timers may have scheduled some.
+  if (libev_ && context_) lws_cancel_service(context_);
 }
 
-// Keeps the one lws_sul on the earliest deadline; lws's list is touched only
+// Keeps the one wakeup on the earliest deadline; lws's list is touched only
 // when that changes.
 void LwsTimerQueue::rearm_wakeup() {
   if (expiring_) return;
   if (heap_.empty()) {
-    if (wakeup_at_us_ >= 0) lws_sul_cancel(&wakeup_->sul);
+    if (wakeup_at_us_ >= 0) clear_wakeup();
     wakeup_at_us_ = -1;
     return;
   }
   std::int64_t earliest = heap_.front().deadline_us;
   if (earliest == wakeup_at_us_ || !context_) return;
   std::int64_t in_us = earliest - lws_now_usecs();
-  lws_sul_schedule(context_, 0, &wakeup_->sul, on_wakeup, in_us > 0 ? in_us : 1);
+  set_wakeup(in_us > 0 ? in_us : 1);
   wakeup_at_us_ = earliest;
+}
+
+void LwsTimerQueue::set_wakeup(std::int64_t in_us) {
+  if (!libev_) {
+    lws_sul_schedule(context_, 0, &wakeup_->sul, on_wakeup, in_us);
+    return;
+  }
+  // libev measures from the loop's cached time: refresh it, as a timer
+  // firing early only re-arms for the rest.
+  ev_now_update(libev_);
+  ev_timer_stop(libev_, &wakeup_->timer);
+  ev_timer_set(&wakeup_->timer, static_cast<double>(in_us) / 1e6, 0.);
+  ev_timer_start(libev_, &wakeup_->timer);
+}
+
+void LwsTimerQueue::clear_wakeup() {
+  if (libev_)
+    ev_timer_stop(libev_, &wakeup_->timer);
+  else
+    lws_sul_cancel(&wakeup_->sul);
 }
 
 }  // namespace daheim::transport

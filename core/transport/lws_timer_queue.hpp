@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "engineio/timer.hpp"
 
 struct lws_context;
+struct ev_loop;
 
 namespace daheim::transport {
 
@@ -26,8 +28,11 @@ class LwsTimerQueue final : public engineio::TimerQueue {
   LwsTimerQueue& operator=(const LwsTimerQueue&) = delete;
 
   // Timers armed before attach() wait for it; after detach() (before the
-  // lws context goes) nothing reaches lws any more.
-  void attach(lws_context* context);
+  // lws context goes) nothing reaches lws any more. With `libev`, the queue
+  // wakes up on an ev_timer of its own instead of an lws_sul: lws 4.1's libev
+  // glue cannot move its timer earlier, so a sul due before the one it armed
+  // fires late (BENCHMARKS.md).
+  void attach(lws_context* context, struct ev_loop* libev = nullptr);
   void detach();
 
   engineio::TimePoint now() const override { return engineio::Clock::now(); }
@@ -35,6 +40,8 @@ class LwsTimerQueue final : public engineio::TimerQueue {
   void cancel(engineio::Timer& timer) override;
 
   std::size_t armed() const { return heap_.size(); }
+  // Runs after each batch of timers fired.
+  void set_after_expire(std::function<void()> hook) { after_expire_ = std::move(hook); }
   // Fires every timer that is due; called from the lws_sul.
   void expire();
   struct Wakeup;  // the lws_sul and a back-pointer, kept out of this header
@@ -51,12 +58,16 @@ class LwsTimerQueue final : public engineio::TimerQueue {
   void sift_down(std::size_t i, Entry entry);
   void remove_at(std::size_t i);
   void rearm_wakeup();
+  void set_wakeup(std::int64_t in_us);
+  void clear_wakeup();
 
   lws_context* context_ = nullptr;
+  struct ev_loop* libev_ = nullptr;
   std::vector<Entry> heap_;
   std::unique_ptr<Wakeup> wakeup_;
-  std::int64_t wakeup_at_us_ = -1;  // deadline the lws_sul is scheduled for, -1 when none
+  std::int64_t wakeup_at_us_ = -1;  // deadline the wakeup is set for, -1 when none
   bool expiring_ = false;
+  std::function<void()> after_expire_;
 };
 
 }  // namespace daheim::transport

@@ -108,10 +108,8 @@ std::string Server::start() {
     foreign_loops[0] = ev_loop_;
     info.options |= LWS_SERVER_OPTION_LIBEV;
     loop_name = "libev";
-    // lws 4.1.6's libev glue re-arms its timer with ev_timer_set() on an
-    // active watcher, which libev ignores: a timer scheduled earlier than
-    // the armed one fires late unless I/O comes first (heartbeats slip).
-    log::warning("eventLoop libev: timers may fire late on libwebsockets 4.1 (use libuv)");
+    // Our timers run on an ev_timer of their own there (LwsTimerQueue):
+    // lws 4.1.6's libev glue cannot move its own timer earlier.
   }
   if (foreign_loops[0]) info.foreign_loops = foreign_loops;
   context_ = lws_create_context(&info);
@@ -124,7 +122,8 @@ std::string Server::start() {
   for (const auto& l : options_.listeners) listeners_.push_back(Listener{l});
   for (Listener& listener : listeners_)
     if (std::string err = create_vhost(info, listener); !err.empty()) return err;
-  timers_.attach(context_);
+  timers_.attach(context_, ev_loop_);
+  start_writer();
   endpoint_.attach(context_);
   inbox_.attach(context_);
   return {};
@@ -216,8 +215,8 @@ void Server::wake() {
 
 // Frames queued during a turn of the loop are written at its end, several to
 // a socket in one write (WsWriter): after the events of the turn, and before
-// the loop sleeps (libuv and libev prepare watchers; on lws's poll() loop
-// nothing runs between its timers and its wait, so frames go out at once).
+// the loop sleeps (libuv and libev prepare watchers; lws's poll() loop runs
+// timers just before it waits, so there the timer queue flushes after them).
 void Server::start_writer() {
   auto flush = [this] { endpoint_.flush(); };
   if (uv_loop_) {
@@ -227,7 +226,7 @@ void Server::start_writer() {
     prepare_ = std::make_unique<LoopPrepare>(flush);
     prepare_->start(ev_loop_);
   } else {
-    endpoint_.writer().write_at_once(true);
+    timers_.set_after_expire(flush);
   }
 }
 
@@ -245,35 +244,23 @@ void Server::run() {
   while (!stop_.load()) service_once();
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
-  wake_sul_.owner = this;
-  lws_sul_schedule(
-      context_, 0, &wake_sul_.sul,
-      [](lws_sorted_usec_list_t* sul) {
-        Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
-        self->wake_.store(true);
-        lws_cancel_service(self->context_);
-      },
-      static_cast<lws_usec_t>(options_.drain_time.count()) * LWS_US_PER_MS);
-  drain_check_.owner = this;
-  schedule_drain_check();
+  drain_deadline_ = std::make_unique<engineio::Timer>(timers_, [this] {
+    wake_.store(true);
+    lws_cancel_service(context_);
+  });
+  drain_deadline_->arm(options_.drain_time);
+  // lws_service() only returns on an event: look every few ms whether the
+  // last session has gone.
+  drain_check_ = std::make_unique<engineio::Timer>(timers_, [this] {
+    if (endpoint_.session_count() == 0)
+      lws_cancel_service(context_);
+    else
+      drain_check_->arm(engineio::Millis(10));
+  });
+  drain_check_->arm(engineio::Millis(10));
   while (endpoint_.session_count() > 0 && !wake_.load()) service_once();
-  lws_sul_cancel(&wake_sul_.sul);
-  lws_sul_cancel(&drain_check_.sul);
-}
-
-// While draining, look every few ms whether the last session has gone:
-// lws_service() only returns on an event.
-void Server::schedule_drain_check() {
-  lws_sul_schedule(
-      context_, 0, &drain_check_.sul,
-      [](lws_sorted_usec_list_t* sul) {
-        Server* self = reinterpret_cast<OwnedSul<Server>*>(sul)->owner;
-        if (self->endpoint_.session_count() == 0)
-          lws_cancel_service(self->context_);
-        else
-          self->schedule_drain_check();
-      },
-      10 * LWS_US_PER_MS);
+  drain_deadline_.reset();
+  drain_check_.reset();
 }
 
 // Socket activation: lws cannot take over a listening socket, so it only

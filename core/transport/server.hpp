@@ -124,7 +124,6 @@ class Server {
   bool accept_fd(int fd);
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
-  void schedule_drain_check();
   // One turn of the event loop: blocks until something happens.
   void service_once();
   void start_writer();
@@ -152,8 +151,8 @@ class Server {
   int finish_route_post(lws* wsi, Pss* pss);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
-  OwnedSul<Server> wake_sul_;
-  OwnedSul<Server> drain_check_;
+  std::unique_ptr<engineio::Timer> drain_deadline_;  // while draining
+  std::unique_ptr<engineio::Timer> drain_check_;
   std::size_t connections_ = 0;
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };

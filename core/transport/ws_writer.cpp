@@ -32,7 +32,6 @@ std::size_t ws_frame_header(bool binary, std::size_t size, unsigned char out[10]
 }
 
 void WsWriter::defer(SessionEntry& entry) {
-  if (at_once_) return entry.write_now();
   if (entry.write_deferred) return;
   entry.write_deferred = true;
   deferred_.push_back(&entry);

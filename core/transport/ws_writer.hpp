@@ -23,10 +23,8 @@ class WsWriter {
  public:
   explicit WsWriter(EndpointStats& stats) : stats_(stats) {}
 
-  // `entry`'s WebSocket has frames to write at the end of this turn (at
-  // once when write_at_once is set).
+  // `entry`'s WebSocket has frames to write at the end of this turn.
   void defer(SessionEntry& entry);
-  void write_at_once(bool on) { at_once_ = on; }
   // `entry` is going away.
   void forget(SessionEntry& entry);
   // Writes what was deferred (end of a loop turn).
@@ -45,7 +43,6 @@ class WsWriter {
   EndpointStats& stats_;
   std::vector<SessionEntry*> deferred_;
   std::string batch_;  // LWS_PRE, then WebSocket frames
-  bool at_once_ = false;
 };
 
 // The header of an unmasked, final server frame of `size` bytes; returns its

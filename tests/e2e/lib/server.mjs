@@ -39,6 +39,8 @@ export function defaultConfig() {
       cors: { origin: '*', credentials: false },
     },
     testHandler: 'engineio-echo',
+    // The e2e areas that run again on another event loop set this.
+    ...(process.env.DAHEIM_EVENT_LOOP ? { eventLoop: process.env.DAHEIM_EVENT_LOOP } : {}),
   };
 }
 
