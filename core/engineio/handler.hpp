@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "engineio/header_list.hpp"
 #include "engineio/packet.hpp"
 #include "engineio/timer.hpp"
 
@@ -33,16 +34,18 @@ using Header = std::pair<std::string, std::string>;
 
 // What the client sent when it opened the session.
 struct Handshake {
-  std::string address;          // peer IP address
-  std::string url;              // path and query as requested
-  std::vector<Header> headers;  // lower-case names
-  std::vector<Header> query;    // decoded query parameters, in order
+  std::string address;        // peer IP address
+  std::string url;            // path and query as requested
+  HeaderList headers;         // lower-case names
+  std::vector<Header> query;  // decoded query parameters, in order
   bool secure = false;
   TimePoint issued{};
   int64_t issued_unix_ms = 0;
 
   const std::string* query_param(std::string_view name) const;
-  const std::string* header(std::string_view lower_name) const;
+  std::optional<std::string_view> header(std::string_view lower_name) const {
+    return headers.find(lower_name);
+  }
 };
 
 // The session as the upper layer sees it.

@@ -65,12 +65,6 @@ const std::string* Handshake::query_param(std::string_view name) const {
   return nullptr;
 }
 
-const std::string* Handshake::header(std::string_view lower_name) const {
-  for (const auto& [k, v] : headers)
-    if (k == lower_name) return &v;
-  return nullptr;
-}
-
 Session::Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
                  TimerQueue& timers, SessionObserver& observer)
     : sid_(std::move(sid)),

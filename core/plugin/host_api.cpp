@@ -107,7 +107,8 @@ dhl_str found(const std::string* v) {
 
 dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   if (!loop_socket(ctx, s, "socket_header")) return kAbsent;
-  return found(sock(s).handshake().header(view(name)));
+  std::optional<std::string_view> v = sock(s).handshake().header(view(name));
+  return v ? str(*v) : kAbsent;
 }
 
 dhl_str api_socket_query(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
@@ -126,7 +127,12 @@ int pair_at(const std::vector<engineio::Header>& pairs, std::size_t i, dhl_str* 
 int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,
                          dhl_str* value) {
   if (!loop_socket(ctx, s, "socket_header_at")) return DHL_ERR_THREAD;
-  return pair_at(sock(s).handshake().headers, i, name, value);
+  const engineio::HeaderList& headers = sock(s).handshake().headers;
+  if (i >= headers.size()) return DHL_ERR_NOTFOUND;
+  auto [n, v] = headers.at(i);
+  if (name) *name = str(n);
+  if (value) *value = str(v);
+  return DHL_OK;
 }
 
 int api_socket_query_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,

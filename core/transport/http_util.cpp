@@ -100,8 +100,8 @@ std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_na
   return value;
 }
 
-std::vector<engineio::Header> read_headers(lws* wsi) {
-  std::vector<engineio::Header> out;
+engineio::HeaderList read_headers(lws* wsi) {
+  engineio::HeaderList out;
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
     const char* name =
         reinterpret_cast<const char*>(lws_token_to_string(static_cast<lws_token_indexes>(t)));
@@ -112,8 +112,9 @@ std::vector<engineio::Header> read_headers(lws* wsi) {
     if (!value) continue;
     std::string lower(name, n - 1);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.emplace_back(std::move(lower), std::move(*value));
+    out.add(lower, *value);
   }
+  out.shrink();
   return out;
 }
 

@@ -26,7 +26,7 @@ struct HttpRequest {
 // `max_arg` bounds one query argument (the header space).
 HttpRequest read_request(lws* wsi, std::size_t max_arg);
 // Every known request header, lower-case names without the colon.
-std::vector<engineio::Header> read_headers(lws* wsi);
+engineio::HeaderList read_headers(lws* wsi);
 std::optional<std::string> read_header(lws* wsi, int token);
 // A request header by lower-case name (known to lws or custom).
 std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name);

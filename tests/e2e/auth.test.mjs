@@ -10,6 +10,7 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 import { startServer } from './lib/server.mjs';
+import { hmacSecret } from './lib/util.mjs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-auth-'));
 const file = (name, text) => {
@@ -18,7 +19,7 @@ const file = (name, text) => {
   return p;
 };
 
-const secrets = { HS256: crypto.randomBytes(32), HS384: crypto.randomBytes(48), HS512: crypto.randomBytes(64) };
+const secrets = { HS256: hmacSecret(32), HS384: hmacSecret(48), HS512: hmacSecret(64) };
 const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec256 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ec384 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });

@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import jwt from 'jsonwebtoken';
 
 import { POLLING, Recorder, UPGRADE, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { binaryPath, startServer } from './lib/server.mjs';
-import { withTimeout } from './lib/util.mjs';
+import { hmacSecret, withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
@@ -202,7 +201,7 @@ describe('plugins: stopping with calls in flight', () => {
 
 describe('plugins: claims of authenticated users', () => {
   let srv;
-  const secret = crypto.randomBytes(32);
+  const secret = hmacSecret(32);
   before(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'daheim-plugins-'));
     const keyFile = path.join(dir, 'hs.key');

@@ -18,7 +18,7 @@ import jwt from 'jsonwebtoken';
 
 import { POLLING, Recorder, UPGRADE, WS, connected, io } from './lib/sio.mjs';
 import { binaryPath, startServer } from './lib/server.mjs';
-import { request, withTimeout } from './lib/util.mjs';
+import { hmacSecret, request, withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
@@ -32,7 +32,7 @@ const file = (name, text) => {
   return p;
 };
 
-const userKey = crypto.randomBytes(32);
+const userKey = hmacSecret(32);
 const bearer = crypto.randomBytes(32).toString('base64url');
 const jwtSecret = crypto.randomBytes(48).toString('base64url');
 const MAX_BODY = 2048;

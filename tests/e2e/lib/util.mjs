@@ -1,11 +1,21 @@
 // Small helpers shared by the end-to-end tests: promise wrappers around
 // engine.io-client sockets, raw HTTP requests and raw WebSockets.
 
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { Socket } from 'engine.io-client';
 import WebSocket from 'ws';
 
 export { Socket, WebSocket };
+
+// Random bytes for an HMAC secret file. The server drops a trailing CR/LF
+// from secret files, so the last byte is never one (1 in 128 otherwise).
+export function hmacSecret(bytes) {
+  for (;;) {
+    const secret = crypto.randomBytes(bytes);
+    if (secret[bytes - 1] !== 0x0a && secret[bytes - 1] !== 0x0d) return secret;
+  }
+}
 
 // Rejects with `what` when `promise` has not settled after `ms`.
 export function withTimeout(promise, ms, what) {

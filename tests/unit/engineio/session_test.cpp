@@ -44,9 +44,12 @@ TEST(HandshakeLookup, FindsFirstQueryParamAndHeader) {
   EXPECT_EQ(*h.query_param("t"), "x");
   EXPECT_EQ(h.query_param("sid"), nullptr);
   EXPECT_EQ(h.query_param("eio"), nullptr);  // names are case-sensitive
-  ASSERT_NE(h.header("user-agent"), nullptr);
+  ASSERT_TRUE(h.header("user-agent"));
   EXPECT_EQ(*h.header("user-agent"), "ua");
-  EXPECT_EQ(h.header("cookie"), nullptr);
+  EXPECT_FALSE(h.header("cookie"));
+  EXPECT_EQ(h.headers.size(), 2u);
+  EXPECT_EQ(h.headers.at(0), (HeaderList::Entry{"origin", "http://a"}));
+  EXPECT_EQ(h.headers.at(1), (HeaderList::Entry{"user-agent", "ua"}));
 }
 
 // --- Handshake / open packet ------------------------------------------------

@@ -1,0 +1,45 @@
+#include "engineio/header_list.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace daheim::engineio {
+namespace {
+
+TEST(HeaderList, KeepsOrderNamesAndValuesIncludingEmptyOnes) {
+  HeaderList h;
+  EXPECT_TRUE(h.empty());
+  h.add("host", "127.0.0.1:3000");
+  h.add("x-empty", "");
+  h.add("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.at(0), (HeaderList::Entry{"host", "127.0.0.1:3000"}));
+  EXPECT_EQ(h.at(1), (HeaderList::Entry{"x-empty", ""}));
+  EXPECT_EQ(h.at(2), (HeaderList::Entry{"sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="}));
+}
+
+TEST(HeaderList, FindsTheFirstOfANameAndNothingElse) {
+  HeaderList h{{"cookie", "a=1"}, {"x-empty", ""}, {"cookie", "b=2"}};
+  EXPECT_EQ(h.find("cookie"), "a=1");
+  ASSERT_TRUE(h.find("x-empty"));
+  EXPECT_EQ(*h.find("x-empty"), "");
+  EXPECT_FALSE(h.find("cook"));
+  EXPECT_FALSE(h.find("cookies"));
+  EXPECT_FALSE(HeaderList().find("cookie"));
+}
+
+TEST(HeaderList, ManyLongHeadersRoundTrip) {
+  HeaderList h;
+  for (int i = 0; i < 100; ++i) h.add("x-h" + std::to_string(i), std::string(i * 7, 'v'));
+  h.shrink();
+  for (int i = 0; i < 100; ++i) {
+    auto [name, value] = h.at(i);
+    EXPECT_EQ(name, "x-h" + std::to_string(i));
+    EXPECT_EQ(value.size(), static_cast<std::size_t>(i * 7));
+    EXPECT_EQ(h.find(name), value);
+  }
+}
+
+}  // namespace
+}  // namespace daheim::engineio
