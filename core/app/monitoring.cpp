@@ -74,6 +74,10 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
   w.family("daheim_engineio_websocket_writes_total", "counter",
            "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).");
   w.sample("daheim_engineio_websocket_writes_total", static_cast<double>(st.ws_writes));
+  w.family("daheim_engineio_websocket_partial_writes_total", "counter",
+           "WebSocket writes the socket did not take whole (the rest waits for it to drain).");
+  w.sample("daheim_engineio_websocket_partial_writes_total",
+           static_cast<double>(st.ws_partial_writes));
   w.family("daheim_engineio_bytes_total", "counter", "Payload bytes, by direction.");
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");

@@ -62,7 +62,6 @@ SessionEntry::SessionEntry(EngineIoEndpoint& owner)
     : endpoint(owner), peek_timer(owner.timers(), [this] { peek(); }) {}
 
 SessionEntry::~SessionEntry() {
-  endpoint.writer().forget(*this);
   if (poll_wsi) {
     auto* pss = static_cast<Pss*>(lws_wsi_user(poll_wsi));
     if (pss) pss->entry = nullptr;
@@ -70,6 +69,11 @@ SessionEntry::~SessionEntry() {
   }
   if (ws_wsi) doom(ws_wsi);
   if (probe_wsi) doom(probe_wsi);
+  poll_wsi = ws_wsi = probe_wsi = nullptr;
+  // The session (and its handler) goes before the writer forgets this
+  // entry: nothing it does on the way out can leave it on the writer's list.
+  session.reset();
+  endpoint.writer().forget(*this);
 }
 
 void SessionEntry::on_session_activity(Session& s) {
@@ -101,7 +105,9 @@ void SessionEntry::write_now() {
   Session& s = *session;
   if (s.has_frames() && !lws_partial_buffered(ws_wsi) &&
       !endpoint.writer().write_queued(ws_wsi, s)) {
+    // Outside lws's service here: wake it so that the kill runs now.
     lws_set_timeout(ws_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    lws_cancel_service(endpoint.context());
     return;
   }
   if (s.has_frames() || !s.open()) lws_callback_on_writable(ws_wsi);

@@ -70,7 +70,8 @@ struct EndpointStats {
   uint64_t messages_out = 0;  // WebSocket frames and polling responses
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  uint64_t ws_writes = 0;  // lws_write calls carrying WebSocket frames
+  uint64_t ws_writes = 0;          // lws_write calls carrying WebSocket frames
+  uint64_t ws_partial_writes = 0;  // ... of which the kernel did not take all
 };
 
 class EngineIoEndpoint {

@@ -65,13 +65,18 @@ bool WsWriter::write_queued(lws* wsi, engineio::Session& s) {
   return true;
 }
 
+void WsWriter::count_write(lws* wsi) {
+  ++stats_.ws_writes;
+  if (lws_partial_buffered(wsi)) ++stats_.ws_partial_writes;
+}
+
 bool WsWriter::write_frame(lws* wsi, const engineio::Frame& frame) {
   auto* body = reinterpret_cast<unsigned char*>(const_cast<char*>(frame.bytes.data())) +
                engineio::kFrameHeadroom;
   auto type = frame.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
   if (lws_write(wsi, body, frame.size(), type) < static_cast<int>(frame.size())) return false;
+  count_write(wsi);
   ++stats_.messages_out;
-  ++stats_.ws_writes;
   stats_.bytes_out += frame.size();
   return true;
 }
@@ -92,10 +97,10 @@ bool WsWriter::write_batch(lws* wsi, engineio::Session& s) {
     ++frames;
   }
   stats_.messages_out += frames;
-  ++stats_.ws_writes;
   auto* body = reinterpret_cast<unsigned char*>(batch_.data()) + LWS_PRE;
   std::size_t size = batch_.size() - LWS_PRE;
   bool ok = lws_write(wsi, body, size, LWS_WRITE_HTTP) >= static_cast<int>(size);
+  if (ok) count_write(wsi);
   if (batch_.capacity() > 4 * kBatchBytes) std::string().swap(batch_);
   return ok;
 }

@@ -39,6 +39,7 @@ class WsWriter {
 
  private:
   bool write_batch(lws* wsi, engineio::Session& session);
+  void count_write(lws* wsi);
 
   EndpointStats& stats_;
   std::vector<SessionEntry*> deferred_;

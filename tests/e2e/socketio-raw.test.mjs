@@ -221,6 +221,22 @@ describe('raw Socket.IO over Engine.IO', () => {
     await serverCloses(w);
     assert.equal(await cmd(probe, 'disconnect-reason', id), 'forced server close');
   });
+  it('a 4 KB batch goes to the kernel whole, not in receive-buffer-sized pieces', async () => {
+    const { w } = await ws();
+    await joinWs(w);
+    const specs = Array.from({ length: 10 }, (_, i) => ({ self: true, event: `c${i}`, args: ['y'.repeat(400)] }));
+    const before = await scrape(srv.url);
+    w.ws.send(`421${JSON.stringify(['broadcast', specs])}`);
+    for (let i = 0; i < 10; ++i) assert.equal((await w.next()).data, `42${JSON.stringify([`c${i}`, 'y'.repeat(400)])}`);
+    await w.next();  // the ack
+    const after = await scrape(srv.url);
+    const delta = (m) => after.value(m) - before.value(m);
+    assert.ok(delta('daheim_engineio_websocket_writes_total') >= 1);
+    // lws sends at most tx_packet_size per send() and keeps the rest (with
+    // the default of 0 that is wsReceiveBuffer, 512 bytes): nothing is held.
+    assert.equal(delta('daheim_engineio_websocket_partial_writes_total'), 0);
+  });
+
   it('frames queued in one loop turn leave in one write, each framed exactly', async () => {
     const { w, sid } = await ws();
     await joinWs(w);
