@@ -34,8 +34,9 @@ class Timer {
     armed_ = false;
     fire_();
   }
-  // Storage owned by the TimerQueue implementation (an lws_sul, 48 bytes, and a pointer).
-  alignas(8) unsigned char queue_slot[64]{};
+  // Owned by the TimerQueue implementation (LwsTimerQueue: the timer's index
+  // in its heap). One word: every connection has several timers.
+  std::size_t queue_slot = 0;
 
  private:
   TimerQueue& queue_;

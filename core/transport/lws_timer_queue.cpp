@@ -21,12 +21,11 @@ namespace {
 
 // A Timer's queue_slot holds its index in the heap.
 std::size_t& index_of(engineio::Timer& timer) {
-  static_assert(sizeof(std::size_t) <= sizeof(engineio::Timer::queue_slot));
-  return *reinterpret_cast<std::size_t*>(timer.queue_slot);
+  return timer.queue_slot;
 }
 
 std::size_t index_of(const engineio::Timer& timer) {
-  return *reinterpret_cast<const std::size_t*>(timer.queue_slot);
+  return timer.queue_slot;
 }
 
 void on_wakeup(lws_sorted_usec_list_t* sul) {
