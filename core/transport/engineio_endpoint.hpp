@@ -33,14 +33,6 @@ using HandlerFactory =
 
 class EngineIoEndpoint;
 
-// An lws_sul with a pointer back to its owner (lws_container_of needs
-// standard-layout owners; ours are not).
-template <typename Owner>
-struct OwnedSul {
-  lws_sorted_usec_list_t sul{};
-  Owner* owner = nullptr;
-};
-
 // A session and the libwebsockets connections currently serving it.
 struct SessionEntry final : engineio::SessionObserver {
   explicit SessionEntry(EngineIoEndpoint& owner);

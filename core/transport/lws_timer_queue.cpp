@@ -19,15 +19,6 @@ struct LwsTimerQueue::Wakeup {
 
 namespace {
 
-// A Timer's queue_slot holds its index in the heap.
-std::size_t& index_of(engineio::Timer& timer) {
-  return timer.queue_slot;
-}
-
-std::size_t index_of(const engineio::Timer& timer) {
-  return timer.queue_slot;
-}
-
 void on_wakeup(lws_sorted_usec_list_t* sul) {
   static_assert(offsetof(LwsTimerQueue::Wakeup, sul) == 0);
   reinterpret_cast<LwsTimerQueue::Wakeup*>(sul)->queue->expire();
@@ -63,13 +54,13 @@ void LwsTimerQueue::detach() {
 }
 
 bool LwsTimerQueue::contains(const engineio::Timer& timer) const {
-  std::size_t i = index_of(timer);
+  std::size_t i = timer.queue_slot;
   return i < heap_.size() && heap_[i].timer == &timer;
 }
 
 void LwsTimerQueue::place(std::size_t i, Entry entry) {
   heap_[i] = entry;
-  index_of(*entry.timer) = i;
+  entry.timer->queue_slot = i;  // the Timer's slot holds its heap index
 }
 
 void LwsTimerQueue::sift_up(std::size_t i, Entry entry) {
@@ -109,7 +100,7 @@ void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
   // At least 1 µs ahead, so a timer re-armed with no delay from its own
   // callback fires on the next wakeup rather than in the same expire().
   std::int64_t deadline = lws_now_usecs() + std::max<std::int64_t>(delay.count() * 1000, 1);
-  if (contains(timer)) remove_at(index_of(timer));
+  if (contains(timer)) remove_at(timer.queue_slot);
   heap_.push_back({});
   sift_up(heap_.size() - 1, {deadline, &timer});
   rearm_wakeup();
@@ -117,7 +108,7 @@ void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
 
 void LwsTimerQueue::cancel(engineio::Timer& timer) {
   if (!contains(timer)) return;
-  remove_at(index_of(timer));
+  remove_at(timer.queue_slot);
   rearm_wakeup();
 }
 
