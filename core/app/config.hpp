@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/auth_config.hpp"
+#include "app/cluster_config.hpp"
 #include "app/demo_page.hpp"
 #include "app/plugin_setup.hpp"
 #include "log/log.hpp"
@@ -26,6 +27,7 @@ struct Config {
   AuthConfig auth;
   DemoConfig demo;
   PluginsConfig plugins;
+  ClusterConfig cluster;  // enabled: a node of a cluster over Redis
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

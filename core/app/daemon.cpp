@@ -10,6 +10,7 @@
 
 #include "app/authenticator.hpp"
 #include "app/cli.hpp"
+#include "app/cluster_setup.hpp"
 #include "app/conformance_handlers.hpp"
 #include "app/demo_page.hpp"
 #include "app/e2e_handlers.hpp"
@@ -210,10 +211,20 @@ int run_daemon(Config config) {
   if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
   transport::Server server(config.server, endpoint, timers);
+  std::unique_ptr<ClusterSetup> cluster;
+  if (config.cluster.enabled) {
+    std::string error;
+    cluster = ClusterSetup::create(config.cluster, server, timers, io, error);
+    if (!cluster) {
+      log::error("config error: {}: key cluster.redis: {}", config.source, error);
+      return kExitConfig;
+    }
+  }
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);
     return 1;
   }
+  if (cluster) cluster->start();
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
   if (std::string error; !install_demo(server, config.demo, config.endpoint.path, error)) {
@@ -228,6 +239,13 @@ int run_daemon(Config config) {
   if (authenticator)
     monitoring.add_source([&](MetricsWriter& w) { authenticator->write_metrics(w); });
   monitoring.add_source([&](MetricsWriter& w) { write_plugin_metrics(w, plugins->stats()); });
+  if (cluster) {
+    monitoring.add_source([&](MetricsWriter& w) { cluster->write_metrics(w); });
+    monitoring.add_health([&](std::string& fields) {
+      fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
+      return cluster->connected();
+    });
+  }
   monitoring.install(server);
   SystemdNotifier notifier(timers);
   install_signals(server);

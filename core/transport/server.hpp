@@ -15,6 +15,7 @@
 #include "transport/listener.hpp"
 #include "transport/loop_inbox.hpp"
 #include "transport/loop_prepare.hpp"
+#include "transport/lws_reactor.hpp"
 #include "transport/lws_timer_queue.hpp"
 #include "transport/tls_certificate.hpp"
 
@@ -91,6 +92,8 @@ class Server {
   lws_context* context() const { return context_; }
   // Work posted from any thread runs on the loop (plugins' async replies).
   LoopInbox& inbox() { return inbox_; }
+  // Descriptors of other services (Redis) watched on the loop; after start().
+  cluster::Reactor& reactor() { return reactor_; }
   // Serves `path` (exact match) with `route` on the listeners that serve
   // `service`. Set up before run().
   void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
@@ -140,6 +143,7 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   LoopInbox inbox_;
+  LwsReactor reactor_;
   std::vector<std::function<void()>> wake_hooks_;
   struct RouteEntry {
     std::string path;

@@ -1,0 +1,358 @@
+#include "cluster/pubsub_adapter.hpp"
+
+#include <algorithm>
+
+#include "cluster/cluster_node.hpp"
+#include "cluster/packet_text.hpp"
+#include "log/log.hpp"
+#include "socketio/json_text.hpp"
+#include "socketio/namespace.hpp"
+
+namespace daheim::cluster {
+namespace {
+
+using Kind = RedisClient::Kind;
+
+void pack_str(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+template <class Strings>
+void pack_strings(Packer& pk, const Strings& list) {
+  pk.pack_array(static_cast<uint32_t>(list.size()));
+  for (const auto& s : list) pack_str(pk, s);
+}
+
+// The except list without repeats, first occurrence kept ([...new Set()]).
+std::vector<std::string_view> unique(const std::vector<std::string>& list) {
+  std::vector<std::string_view> out;
+  for (const std::string& s : list)
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  return out;
+}
+
+const msgpack::object* member(const msgpack::object& map, std::string_view key) {
+  if (map.type != msgpack::type::MAP) return nullptr;
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    const msgpack::object_kv& kv = map.via.map.ptr[i];
+    if (kv.key.type == msgpack::type::STR &&
+        std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
+      return &kv.val;
+  }
+  return nullptr;
+}
+
+bool as_string(const msgpack::object* o, std::string_view& out) {
+  if (o == nullptr || o->type != msgpack::type::STR) return false;
+  out = std::string_view(o->via.str.ptr, o->via.str.size);
+  return true;
+}
+
+bool as_int(const msgpack::object* o, int64_t& out) {
+  if (o == nullptr) return false;
+  if (o->type == msgpack::type::POSITIVE_INTEGER && o->via.u64 <= INT64_MAX) {
+    out = static_cast<int64_t>(o->via.u64);
+    return true;
+  }
+  if (o->type == msgpack::type::NEGATIVE_INTEGER) {
+    out = o->via.i64;
+    return true;
+  }
+  return false;
+}
+
+bool truthy(const msgpack::object* o) {
+  return o != nullptr && o->type == msgpack::type::BOOLEAN && o->via.boolean;
+}
+
+// Room lists: strings, or numbers (socket.io-adapter's Room is string | number).
+bool room_list(const msgpack::object* o, std::vector<std::string>& out) {
+  if (o == nullptr || o->type == msgpack::type::NIL) return true;
+  if (o->type != msgpack::type::ARRAY) return false;
+  for (uint32_t i = 0; i < o->via.array.size; ++i) {
+    const msgpack::object& r = o->via.array.ptr[i];
+    if (r.type == msgpack::type::STR)
+      out.emplace_back(r.via.str.ptr, r.via.str.size);
+    else if (r.type == msgpack::type::POSITIVE_INTEGER)
+      out.push_back(std::to_string(r.via.u64));
+    else if (r.type == msgpack::type::NEGATIVE_INTEGER)
+      out.push_back(std::to_string(r.via.i64));
+    else
+      return false;
+  }
+  return true;
+}
+
+bool broadcast_options(const msgpack::object* opts, socketio::BroadcastOptions& out) {
+  if (opts == nullptr || opts->type != msgpack::type::MAP) return false;
+  if (!room_list(member(*opts, "rooms"), out.rooms) ||
+      !room_list(member(*opts, "except"), out.except))
+    return false;
+  if (const msgpack::object* flags = member(*opts, "flags"))
+    out.flags.volatile_ = truthy(member(*flags, "volatile"));
+  return true;
+}
+
+std::vector<std::string_view> views(const std::vector<std::string>& list) {
+  return {list.begin(), list.end()};
+}
+
+// Requests (socket.io-redis-adapter RequestType).
+enum RequestType : int64_t {
+  kSockets = 0,
+  kAllRooms = 1,
+  kRemoteJoin = 2,
+  kRemoteLeave = 3,
+  kRemoteDisconnect = 4,
+  kRemoteFetch = 5,
+  kServerSideEmit = 6,
+  kBroadcast = 7,
+};
+
+void append_rooms_json(std::string& out, const socketio::BroadcastOptions& opts) {
+  out += "\"opts\":{\"rooms\":[";
+  for (std::size_t i = 0; i < opts.rooms.size(); ++i) {
+    if (i) out += ',';
+    socketio::json::append_string(out, opts.rooms[i]);
+  }
+  out += "],\"except\":[";
+  for (std::size_t i = 0; i < opts.except.size(); ++i) {
+    if (i) out += ',';
+    socketio::json::append_string(out, opts.except[i]);
+  }
+  out += "]}";
+}
+
+}  // namespace
+
+PubSubAdapter::PubSubAdapter(socketio::Namespace& nsp, ClusterNode& node)
+    : InMemoryAdapter(nsp), node_(node), uid_(node.random_id(6)) {
+  const std::string& key = node.options().key;
+  channel_ = key + "#" + nsp.name() + "#";
+  request_channel_ = key + "-request#" + nsp.name() + "#";
+  response_channel_ = key + "-response#" + nsp.name() + "#";
+  specific_response_channel_ = response_channel_ + uid_ + "#";
+  pattern_ = channel_ + "*";
+  node_.route(Kind::Pattern, pattern_, this);
+  node_.route(Kind::Channel, request_channel_, this);
+  node_.route(Kind::Channel, response_channel_, this);
+  node_.route(Kind::Channel, specific_response_channel_, this);
+}
+
+PubSubAdapter::~PubSubAdapter() {
+  node_.unroute(Kind::Pattern, pattern_);
+  node_.unroute(Kind::Channel, request_channel_);
+  node_.unroute(Kind::Channel, response_channel_);
+  node_.unroute(Kind::Channel, specific_response_channel_);
+}
+
+std::string PubSubAdapter::encode_broadcast(const socketio::EncodedPacket& packet,
+                                            const socketio::BroadcastOptions& opts) const {
+  std::vector<std::string_view> attachments;
+  attachments.reserve(packet.attachments.size());
+  for (const auto& a : packet.attachments) attachments.push_back(a->body());
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_array(3);
+  pack_str(pk, uid_);
+  pk.pack_map(3);
+  pack_str(pk, "type");
+  pk.pack_uint8(2);  // EVENT, also with binary arguments
+  pack_str(pk, "data");
+  if (!pack_json(pk, packet_json(packet), attachments)) return {};
+  pack_str(pk, "nsp");
+  pack_str(pk, nsp().name());
+  pk.pack_map(3);
+  pack_str(pk, "rooms");
+  pack_strings(pk, opts.rooms);
+  pack_str(pk, "except");
+  pack_strings(pk, unique(opts.except));
+  pack_str(pk, "flags");
+  if (opts.flags.volatile_) {
+    pk.pack_map(1);
+    pack_str(pk, "volatile");
+    pk.pack_true();
+  } else {
+    pk.pack_map(0);
+  }
+  return std::string(buf.data(), buf.size());
+}
+
+void PubSubAdapter::broadcast(const socketio::EncodedPacket& packet,
+                              const socketio::BroadcastOptions& opts) {
+  if (!opts.flags.local) {
+    std::string msg = encode_broadcast(packet, opts);
+    if (!msg.empty()) {
+      std::string channel = channel_;
+      if (opts.rooms.size() == 1) channel += opts.rooms[0] + "#";
+      node_.redis().publish(channel, msg);
+      ++node_.stats().broadcasts_published;
+    } else {
+      log::warning("cluster: a broadcast's payload is not valid JSON; sent to this node only");
+    }
+  }
+  InMemoryAdapter::broadcast(packet, opts);
+}
+
+void PubSubAdapter::publish_request(std::string_view json) {
+  node_.redis().publish(request_channel_, json);
+}
+
+// The node applies join/leave/disconnect at once (also while Redis is down)
+// and ignores its own request when it comes back.
+void PubSubAdapter::add_sockets(const socketio::BroadcastOptions& opts,
+                                std::span<const std::string_view> rooms) {
+  if (!opts.flags.local) {
+    std::string req = "{\"uid\":";
+    socketio::json::append_string(req, uid_);
+    req += ",\"type\":2,";
+    append_rooms_json(req, opts);
+    req += ",\"rooms\":[";
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      if (i) req += ',';
+      socketio::json::append_string(req, rooms[i]);
+    }
+    req += "]}";
+    publish_request(req);
+  }
+  InMemoryAdapter::add_sockets(opts, rooms);
+}
+
+void PubSubAdapter::del_sockets(const socketio::BroadcastOptions& opts,
+                                std::span<const std::string_view> rooms) {
+  if (!opts.flags.local) {
+    std::string req = "{\"uid\":";
+    socketio::json::append_string(req, uid_);
+    req += ",\"type\":3,";
+    append_rooms_json(req, opts);
+    req += ",\"rooms\":[";
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      if (i) req += ',';
+      socketio::json::append_string(req, rooms[i]);
+    }
+    req += "]}";
+    publish_request(req);
+  }
+  InMemoryAdapter::del_sockets(opts, rooms);
+}
+
+void PubSubAdapter::disconnect_sockets(const socketio::BroadcastOptions& opts,
+                                       bool close_transport) {
+  if (!opts.flags.local) {
+    std::string req = "{\"uid\":";
+    socketio::json::append_string(req, uid_);
+    req += ",\"type\":4,";
+    append_rooms_json(req, opts);
+    req += close_transport ? ",\"close\":true}" : ",\"close\":false}";
+    publish_request(req);
+  }
+  InMemoryAdapter::disconnect_sockets(opts, close_transport);
+}
+
+void PubSubAdapter::on_broadcast_message(std::string_view channel, std::string_view payload) {
+  std::string_view room = channel.substr(channel_.size());
+  if (!room.empty()) room.remove_suffix(1);  // the trailing '#'
+  // A room channel for a room without members here: not even decoded.
+  if (!room.empty() && !has_room(room)) return;
+  bool ok = false;
+  try {
+    msgpack::object_handle oh = unpack_referencing(payload, node_.options().max_message_bytes);
+    ok = apply_broadcast(oh.get());
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  if (!ok) ++node_.stats().messages_dropped;
+}
+
+// [uid, packet, opts]. true: well-formed (applied or rightly ignored).
+bool PubSubAdapter::apply_broadcast(const msgpack::object& m) {
+  if (m.type != msgpack::type::ARRAY || m.via.array.size != 3) return false;
+  std::string_view uid;
+  if (!as_string(&m.via.array.ptr[0], uid)) return false;
+  if (uid == uid_) return true;  // our own
+  const msgpack::object& packet = m.via.array.ptr[1];
+  std::string_view nsp = "/";
+  if (const msgpack::object* n = member(packet, "nsp"); n != nullptr && !as_string(n, nsp))
+    return false;
+  if (nsp != this->nsp().name()) return true;
+  int64_t type = 0;
+  if (!as_int(member(packet, "type"), type) || (type != 2 && type != 5)) return false;
+  const msgpack::object* data = member(packet, "data");
+  if (data == nullptr || data->type != msgpack::type::ARRAY || data->via.array.size == 0 ||
+      data->via.array.ptr[0].type != msgpack::type::STR)
+    return false;
+  socketio::BroadcastOptions opts;
+  if (!broadcast_options(&m.via.array.ptr[2], opts)) return false;
+  std::string json;
+  std::vector<std::string> attachments;
+  if (!append_json(json, *data, attachments)) return false;
+  ++node_.stats().messages_applied;
+  InMemoryAdapter::broadcast(socketio::encode(socketio::PacketType::Event, this->nsp().name(),
+                                              std::nullopt, json, attachments),
+                             opts);
+  return true;
+}
+
+void PubSubAdapter::on_request_message(std::string_view channel, std::string_view payload) {
+  if (channel != request_channel_) return;  // responses: none of ours are outstanding yet
+  bool ok = false;
+  try {
+    if (!payload.empty() && payload[0] == '{') {
+      msgpack::sbuffer buf;
+      Packer pk(buf);
+      if (pack_json(pk, payload)) {
+        msgpack::object_handle oh = unpack_referencing(std::string_view(buf.data(), buf.size()),
+                                                       node_.options().max_message_bytes);
+        ok = apply_request(oh.get());
+      }
+    } else {
+      msgpack::object_handle oh = unpack_referencing(payload, node_.options().max_message_bytes);
+      ok = apply_request(oh.get());
+    }
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  if (!ok) ++node_.stats().messages_dropped;
+}
+
+bool PubSubAdapter::apply_request(const msgpack::object& req) {
+  if (req.type != msgpack::type::MAP) return false;
+  int64_t type = -1;
+  if (!as_int(member(req, "type"), type)) return false;
+  std::string_view uid;
+  if (as_string(member(req, "uid"), uid) && uid == uid_) return true;  // our own
+  switch (type) {
+    case kRemoteJoin:
+    case kRemoteLeave:
+    case kRemoteDisconnect: {
+      const msgpack::object* o = member(req, "opts");
+      if (o == nullptr) return true;  // the per-socket form: nothing of ours asks for it
+      socketio::BroadcastOptions opts;
+      if (!broadcast_options(o, opts)) return false;
+      ++node_.stats().messages_applied;
+      if (type == kRemoteDisconnect) {
+        InMemoryAdapter::disconnect_sockets(opts, truthy(member(req, "close")));
+        return true;
+      }
+      std::vector<std::string> rooms;
+      if (!room_list(member(req, "rooms"), rooms)) return false;
+      std::vector<std::string_view> v = views(rooms);
+      if (type == kRemoteJoin)
+        InMemoryAdapter::add_sockets(opts, v);
+      else
+        InMemoryAdapter::del_sockets(opts, v);
+      return true;
+    }
+    case kSockets:
+    case kAllRooms:
+    case kRemoteFetch:
+    case kServerSideEmit:
+    case kBroadcast:
+      return true;  // answered in a later step
+    default:
+      return true;  // unknown types are ignored, as the reference does
+  }
+}
+
+}  // namespace daheim::cluster
