@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cluster/cluster_node.hpp"
+#include "cluster/msgpack_read.hpp"
 #include "cluster/packet_text.hpp"
 #include "log/log.hpp"
 #include "socketio/json_text.hpp"
@@ -12,11 +13,6 @@ namespace daheim::cluster {
 namespace {
 
 using Kind = RedisClient::Kind;
-
-void pack_str(Packer& pk, std::string_view s) {
-  pk.pack_str(static_cast<uint32_t>(s.size()));
-  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
 
 template <class Strings>
 void pack_strings(Packer& pk, const Strings& list) {
@@ -30,98 +26,6 @@ std::vector<std::string_view> unique(const std::vector<std::string>& list) {
   for (const std::string& s : list)
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   return out;
-}
-
-const msgpack::object* member(const msgpack::object& map, std::string_view key) {
-  if (map.type != msgpack::type::MAP) return nullptr;
-  for (uint32_t i = 0; i < map.via.map.size; ++i) {
-    const msgpack::object_kv& kv = map.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR &&
-        std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
-      return &kv.val;
-  }
-  return nullptr;
-}
-
-bool as_string(const msgpack::object* o, std::string_view& out) {
-  if (o == nullptr || o->type != msgpack::type::STR) return false;
-  out = std::string_view(o->via.str.ptr, o->via.str.size);
-  return true;
-}
-
-bool as_int(const msgpack::object* o, int64_t& out) {
-  if (o == nullptr) return false;
-  if (o->type == msgpack::type::POSITIVE_INTEGER && o->via.u64 <= INT64_MAX) {
-    out = static_cast<int64_t>(o->via.u64);
-    return true;
-  }
-  if (o->type == msgpack::type::NEGATIVE_INTEGER) {
-    out = o->via.i64;
-    return true;
-  }
-  return false;
-}
-
-bool truthy(const msgpack::object* o) {
-  return o != nullptr && o->type == msgpack::type::BOOLEAN && o->via.boolean;
-}
-
-// Room lists: strings, or numbers (socket.io-adapter's Room is string | number).
-bool room_list(const msgpack::object* o, std::vector<std::string>& out) {
-  if (o == nullptr || o->type == msgpack::type::NIL) return true;
-  if (o->type != msgpack::type::ARRAY) return false;
-  for (uint32_t i = 0; i < o->via.array.size; ++i) {
-    const msgpack::object& r = o->via.array.ptr[i];
-    if (r.type == msgpack::type::STR)
-      out.emplace_back(r.via.str.ptr, r.via.str.size);
-    else if (r.type == msgpack::type::POSITIVE_INTEGER)
-      out.push_back(std::to_string(r.via.u64));
-    else if (r.type == msgpack::type::NEGATIVE_INTEGER)
-      out.push_back(std::to_string(r.via.i64));
-    else
-      return false;
-  }
-  return true;
-}
-
-bool broadcast_options(const msgpack::object* opts, socketio::BroadcastOptions& out) {
-  if (opts == nullptr || opts->type != msgpack::type::MAP) return false;
-  if (!room_list(member(*opts, "rooms"), out.rooms) ||
-      !room_list(member(*opts, "except"), out.except))
-    return false;
-  if (const msgpack::object* flags = member(*opts, "flags"))
-    out.flags.volatile_ = truthy(member(*flags, "volatile"));
-  return true;
-}
-
-std::vector<std::string_view> views(const std::vector<std::string>& list) {
-  return {list.begin(), list.end()};
-}
-
-// Requests (socket.io-redis-adapter RequestType).
-enum RequestType : int64_t {
-  kSockets = 0,
-  kAllRooms = 1,
-  kRemoteJoin = 2,
-  kRemoteLeave = 3,
-  kRemoteDisconnect = 4,
-  kRemoteFetch = 5,
-  kServerSideEmit = 6,
-  kBroadcast = 7,
-};
-
-void append_rooms_json(std::string& out, const socketio::BroadcastOptions& opts) {
-  out += "\"opts\":{\"rooms\":[";
-  for (std::size_t i = 0; i < opts.rooms.size(); ++i) {
-    if (i) out += ',';
-    socketio::json::append_string(out, opts.rooms[i]);
-  }
-  out += "],\"except\":[";
-  for (std::size_t i = 0; i < opts.except.size(); ++i) {
-    if (i) out += ',';
-    socketio::json::append_string(out, opts.except[i]);
-  }
-  out += "]}";
 }
 
 }  // namespace
@@ -149,34 +53,46 @@ PubSubAdapter::~PubSubAdapter() {
 
 std::string PubSubAdapter::encode_broadcast(const socketio::EncodedPacket& packet,
                                             const socketio::BroadcastOptions& opts) const {
-  std::vector<std::string_view> attachments;
-  attachments.reserve(packet.attachments.size());
-  for (const auto& a : packet.attachments) attachments.push_back(a->body());
   msgpack::sbuffer buf;
   Packer pk(buf);
   pk.pack_array(3);
   pack_str(pk, uid_);
+  if (!pack_packet(pk, packet)) return {};
+  pack_options(pk, opts);
+  return std::string(buf.data(), buf.size());
+}
+
+bool PubSubAdapter::pack_packet(Packer& pk, const socketio::EncodedPacket& packet) const {
+  std::vector<std::string_view> attachments;
+  attachments.reserve(packet.attachments.size());
+  for (const auto& a : packet.attachments) attachments.push_back(a->body());
   pk.pack_map(3);
   pack_str(pk, "type");
   pk.pack_uint8(2);  // EVENT, also with binary arguments
   pack_str(pk, "data");
-  if (!pack_json(pk, packet_json(packet), attachments)) return {};
+  if (!pack_json(pk, packet_json(packet), attachments)) return false;
   pack_str(pk, "nsp");
   pack_str(pk, nsp().name());
+  return true;
+}
+
+void PubSubAdapter::pack_options(Packer& pk, const socketio::BroadcastOptions& opts,
+                                 int64_t timeout_ms) const {
   pk.pack_map(3);
   pack_str(pk, "rooms");
   pack_strings(pk, opts.rooms);
   pack_str(pk, "except");
   pack_strings(pk, unique(opts.except));
   pack_str(pk, "flags");
+  pk.pack_map((opts.flags.volatile_ ? 1 : 0) + (timeout_ms >= 0 ? 1 : 0));
   if (opts.flags.volatile_) {
-    pk.pack_map(1);
     pack_str(pk, "volatile");
     pk.pack_true();
-  } else {
-    pk.pack_map(0);
   }
-  return std::string(buf.data(), buf.size());
+  if (timeout_ms >= 0) {
+    pack_str(pk, "timeout");
+    pk.pack_int64(timeout_ms);
+  }
 }
 
 void PubSubAdapter::broadcast(const socketio::EncodedPacket& packet,
@@ -292,67 +208,6 @@ bool PubSubAdapter::apply_broadcast(const msgpack::object& m) {
                                               std::nullopt, json, attachments),
                              opts);
   return true;
-}
-
-void PubSubAdapter::on_request_message(std::string_view channel, std::string_view payload) {
-  if (channel != request_channel_) return;  // responses: none of ours are outstanding yet
-  bool ok = false;
-  try {
-    if (!payload.empty() && payload[0] == '{') {
-      msgpack::sbuffer buf;
-      Packer pk(buf);
-      if (pack_json(pk, payload)) {
-        msgpack::object_handle oh = unpack_referencing(std::string_view(buf.data(), buf.size()),
-                                                       node_.options().max_message_bytes);
-        ok = apply_request(oh.get());
-      }
-    } else {
-      msgpack::object_handle oh = unpack_referencing(payload, node_.options().max_message_bytes);
-      ok = apply_request(oh.get());
-    }
-  } catch (const std::exception&) {
-    ok = false;
-  }
-  if (!ok) ++node_.stats().messages_dropped;
-}
-
-bool PubSubAdapter::apply_request(const msgpack::object& req) {
-  if (req.type != msgpack::type::MAP) return false;
-  int64_t type = -1;
-  if (!as_int(member(req, "type"), type)) return false;
-  std::string_view uid;
-  if (as_string(member(req, "uid"), uid) && uid == uid_) return true;  // our own
-  switch (type) {
-    case kRemoteJoin:
-    case kRemoteLeave:
-    case kRemoteDisconnect: {
-      const msgpack::object* o = member(req, "opts");
-      if (o == nullptr) return true;  // the per-socket form: nothing of ours asks for it
-      socketio::BroadcastOptions opts;
-      if (!broadcast_options(o, opts)) return false;
-      ++node_.stats().messages_applied;
-      if (type == kRemoteDisconnect) {
-        InMemoryAdapter::disconnect_sockets(opts, truthy(member(req, "close")));
-        return true;
-      }
-      std::vector<std::string> rooms;
-      if (!room_list(member(req, "rooms"), rooms)) return false;
-      std::vector<std::string_view> v = views(rooms);
-      if (type == kRemoteJoin)
-        InMemoryAdapter::add_sockets(opts, v);
-      else
-        InMemoryAdapter::del_sockets(opts, v);
-      return true;
-    }
-    case kSockets:
-    case kAllRooms:
-    case kRemoteFetch:
-    case kServerSideEmit:
-    case kBroadcast:
-      return true;  // answered in a later step
-    default:
-      return true;  // unknown types are ignored, as the reference does
-  }
 }
 
 }  // namespace daheim::cluster

@@ -188,6 +188,15 @@ std::vector<std::string> InMemoryAdapter::socket_rooms(std::string_view socket_i
   return rooms;
 }
 
+std::vector<std::string> InMemoryAdapter::all_rooms() const {
+  std::vector<std::string> out;
+  out.reserve(rooms_.size() + index_.size());
+  for (const auto& [id, slot] : index_)
+    if (slots_[slot].own_room) out.emplace_back(id);
+  for (const auto& [name, room] : rooms_) out.push_back(name);
+  return out;
+}
+
 std::vector<Socket*> InMemoryAdapter::fetch_sockets(const BroadcastOptions& opts) {
   std::vector<uint32_t> slots;
   collect(opts, slots);

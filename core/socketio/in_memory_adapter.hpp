@@ -38,6 +38,11 @@ class InMemoryAdapter : public Adapter {
   void del_sockets(const BroadcastOptions& opts, std::span<const std::string_view> rooms) override;
   void disconnect_sockets(const BroadcastOptions& opts, bool close_transport) override;
 
+  void all_rooms_async(RoomsCallback callback) override { callback(all_rooms(), true); }
+  // Every room with a member here, the sockets' own-id rooms included (as
+  // socket.io-adapter's `rooms` keys).
+  std::vector<std::string> all_rooms() const;
+
   // Interned rooms (the implicit own-id rooms are not counted).
   std::size_t room_count() const { return rooms_.size(); }
   bool has_room(std::string_view room) const;

@@ -5,7 +5,7 @@
 // rooms and except honoured; then Redis is killed and restarted mid-test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 
 import { Emitter } from '@socket.io/redis-emitter';
 import { createClient } from 'redis';
@@ -106,6 +106,9 @@ before(async () => {
   // Ready: all three nodes subscribed to the request channel (serverCount).
   await waitFor('3 nodes on Redis', async () => (await numsub('socket.io-request#/#')) === 3);
 });
+
+// Every test's clients go, also when it failed.
+afterEach(() => pool.close());
 
 after(async () => {
   pool.close();
@@ -222,6 +225,79 @@ describe('cluster: classic pub/sub adapter', () => {
     emitter.in(all.A2.hello.id).disconnectSockets();
     await cmd(all.N1.socket, 'disconnect-sockets', { rooms: [all.B1.hello.id] }, false);
     assert.deepEqual(await Promise.all(gone), ['io server disconnect', 'io server disconnect']);
+    for (const c of Object.values(all)) c.socket.disconnect();
+  });
+});
+
+describe('cluster: requests between nodes', () => {
+  test('fetchSockets and allRooms from any node see every node', async () => {
+    const all = await clients('A1', 'B1', 'N1');
+    await join(all.A1, ['ra']);
+    await join(all.B1, ['rb']);
+    await join(all.N1, ['rn']);
+    const ids = ['A1', 'B1', 'N1'].map((n) => all[n].hello.id).sort();
+    for (const from of ['A1', 'B1', 'N1']) {
+      const got = await cmd(all[from].socket, 'fetch-sockets', {});
+      assert.equal(got.complete, true, from);
+      assert.deepEqual(got.sockets.map((x) => x.id).sort(), ids, from);
+      const b1 = got.sockets.find((x) => x.id === all.B1.hello.id);
+      assert.deepEqual(b1.rooms.sort(), [all.B1.hello.id, 'rb'].sort());
+      const inRb = await cmd(all[from].socket, 'fetch-sockets', { rooms: ['rb', 'rn'] });
+      assert.deepEqual(inRb.sockets.map((x) => x.id).sort(), [all.B1.hello.id, all.N1.hello.id].sort());
+      const rooms = await cmd(all[from].socket, 'all-rooms');
+      assert.equal(rooms.complete, true);
+      for (const r of ['ra', 'rb', 'rn', ...ids]) assert.ok(rooms.rooms.includes(r), `${from}: ${r}`);
+    }
+    for (const c of Object.values(all)) c.socket.disconnect();
+  });
+
+  test('serverSideEmit reaches the other nodes, acks come back from each', async () => {
+    const all = await clients('A1', 'B1', 'N1');
+    for (const from of ['A1', 'B1', 'N1']) {
+      await cmd(all[from].socket, 'server-side-emit', { event: 'note' }, from, 2);
+      await settle(all);
+      const seen = received(all, 'server-side');
+      const others = ['A1', 'B1', 'N1'].filter((n) => n !== from);
+      assert.deepEqual(Object.keys(seen).sort(), others, `note from ${from}`);
+      for (const n of others) assert.deepEqual(seen[n], [['note', from, 2]]);
+      await cmd(all[from].socket, 'server-side-emit', { event: 'ping', ack: true }, from);
+      const [complete, answers] = await all[from].rec.next('server-side-result', 8000);
+      assert.equal(complete, true, `ping from ${from}`);
+      assert.deepEqual(answers, [{ pong: from }, { pong: from }]);
+      await settle(all);
+      received(all, 'server-side');
+    }
+    for (const c of Object.values(all)) c.socket.disconnect();
+  });
+
+  test('a broadcast with ack collects every client on every node', async () => {
+    const all = await clients('A1', 'A2', 'B1', 'N1');
+    for (const [name, c] of Object.entries(all)) c.socket.on('ask', (v, cb) => cb(`${name}:${v}`));
+    for (const from of ['A1', 'B1', 'N1']) {
+      await cmd(all[from].socket, 'broadcast-with-ack', { event: 'ask', timeoutMs: 5000 }, from);
+      // timedOut, then each client's answer arguments as an array.
+      const [timedOut, ...answers] = await all[from].rec.next('broadcast-ack-result', 8000);
+      assert.equal(timedOut, false, `from ${from}`);
+      const flat = answers.map((a) => a[0]).sort();
+      assert.deepEqual(flat, ['A1', 'A2', 'B1', 'N1'].map((n) => `${n}:${from}`), `from ${from}`);
+    }
+    for (const c of Object.values(all)) c.socket.disconnect();
+  });
+
+  test('socketsJoin and disconnectSockets from a daheim node act on every node', async () => {
+    const all = await clients('A1', 'B1', 'N1');
+    await cmd(all.A1.socket, 'sockets-join', {}, ['everyone']);
+    await settle(all);
+    for (const n of ['A1', 'B1']) assert.ok((await cmd(all[n].socket, 'rooms')).includes('everyone'), n);
+    const n1 = await cmd(all.B1.socket, 'fetch-sockets', { rooms: ['everyone'] });
+    assert.equal(n1.sockets.length, 3);
+    await cmd(all.B1.socket, 'sockets-leave', { except: [all.A1.hello.id] }, ['everyone']);
+    await settle(all);
+    const left = await cmd(all.A1.socket, 'fetch-sockets', { rooms: ['everyone'] });
+    assert.deepEqual(left.sockets.map((x) => x.id), [all.A1.hello.id]);
+    const gone = disconnected(all.N1.socket);
+    await cmd(all.A1.socket, 'disconnect-sockets', { rooms: [all.N1.hello.id] }, true);
+    assert.equal(await gone, 'io server disconnect'); // the DISCONNECT packet goes first
     for (const c of Object.values(all)) c.socket.disconnect();
   });
 });

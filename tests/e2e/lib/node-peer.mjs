@@ -4,7 +4,8 @@
 // (core/app/e2e_handlers.cpp): hello on connection, join, leave, broadcast
 // (specs {event, args?, rooms?, except?, volatile?}; the command's own args
 // when args is absent), broadcast-with-ack, sockets-join / sockets-leave /
-// disconnect-sockets ({rooms?, except?}, rooms), fetch-sockets, server-count.
+// disconnect-sockets ({rooms?, except?}, rooms), fetch-sockets, all-rooms,
+// server-side-emit, server-count.
 
 import http from 'node:http';
 
@@ -35,6 +36,15 @@ export async function startNodePeer(redisUrl, { key } = {}) {
     adapter: createAdapter(pub, sub, key ? { key } : {}),
     cors: { origin: '*' },
   });
+  // Server-side events from other nodes: shown to this node's own sockets,
+  // acked with {pong: first argument}.
+  for (const name of ['ping', 'note']) {
+    io.of('/').on(name, (...args) => {
+      const [rest, ack] = splitAck(args);
+      io.local.emit('server-side', name, ...rest);
+      ack?.({ pong: rest[0] ?? null });
+    });
+  }
   io.on('connection', (socket) => {
     socket.emit('auth', socket.handshake.auth);
     socket.emit('hello', { id: socket.id, nsp: '/' });
@@ -57,7 +67,8 @@ export async function startNodePeer(redisUrl, { key } = {}) {
       operator(io, spec)
         .timeout(spec.timeoutMs ?? 5000)
         .emit(spec.event, ...args, (err, answers) => {
-          socket.emit('broadcast-ack-result', !!err, answers ?? []);
+          // As the daheim fixture: timedOut, then each answer's arguments.
+          socket.emit('broadcast-ack-result', !!err, ...(answers ?? []).map((a) => [a]));
         });
       ack?.(true);
     });
@@ -76,10 +87,29 @@ export async function startNodePeer(redisUrl, { key } = {}) {
     socket.on('fetch-sockets', async (spec, ack) => {
       try {
         const sockets = await operator(io, spec).fetchSockets();
-        ack?.(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms] })));
+        ack?.({ sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms] })), complete: true });
       } catch (err) {
-        ack?.({ error: err.message });
+        ack?.({ sockets: [], complete: false, error: err.message });
       }
+    });
+    socket.on('all-rooms', async (ack) => {
+      try {
+        ack?.({ rooms: [...(await io.of('/').adapter.allRooms())], complete: true });
+      } catch (err) {
+        ack?.({ rooms: [], complete: false, error: err.message });
+      }
+    });
+    socket.on('server-side-emit', (spec, ...rest) => {
+      const [args, ack] = splitAck(rest);
+      if (!spec.ack) {
+        io.serverSideEmit(spec.event, ...args);
+      } else {
+        io.serverSideEmitWithAck(spec.event, ...args).then(
+          (answers) => socket.emit('server-side-result', true, answers),
+          () => socket.emit('server-side-result', false, []),
+        );
+      }
+      ack?.(true);
     });
     socket.on('server-count', async (ack) => ack?.(await io.of('/').adapter.serverCount()));
   });
