@@ -42,7 +42,7 @@ void read_cluster(ObjectReader& root, ClusterConfig& c) {
   if (adapter == "pubsub")
     c.options.adapter = cluster::AdapterKind::PubSub;
   else if (adapter == "sharded")
-    throw Failure{r.key("adapter"), "\"sharded\" is not available yet; use \"pubsub\""};
+    c.options.adapter = cluster::AdapterKind::Sharded;
   else
     throw Failure{r.key("adapter"), "expected \"pubsub\" or \"sharded\""};
   r.millis("requestsTimeout", 1, c.options.requests_timeout);

@@ -1,6 +1,7 @@
 #include "cluster/cluster_node.hpp"
 
 #include "cluster/pubsub_adapter.hpp"
+#include "cluster/sharded_adapter.hpp"
 
 namespace daheim::cluster {
 
@@ -17,6 +18,8 @@ ClusterNode::~ClusterNode() {
 
 socketio::Server::AdapterFactory ClusterNode::adapter_factory() {
   return [this](socketio::Namespace& nsp) -> std::unique_ptr<socketio::Adapter> {
+    if (options_.adapter == AdapterKind::Sharded)
+      return std::make_unique<ShardedAdapter>(nsp, *this);
     return std::make_unique<PubSubAdapter>(nsp, *this);
   };
 }
@@ -30,9 +33,17 @@ std::string ClusterNode::random_id(std::size_t n) {
   return id;
 }
 
+std::string ClusterNode::random_hex(std::size_t n) {
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::uniform_int_distribution<std::size_t> pick(0, 15);
+  std::string id;
+  for (std::size_t i = 0; i < n; ++i) id += kHex[pick(rng_)];
+  return id;
+}
+
 void ClusterNode::route(RedisClient::Kind kind, const std::string& channel,
-                        PubSubAdapter* adapter) {
-  (kind == RedisClient::Kind::Pattern ? patterns_ : channels_)[channel] = adapter;
+                        ChannelListener* listener) {
+  (kind == RedisClient::Kind::Pattern ? patterns_ : channels_)[channel] = listener;
   redis_.subscribe(kind, channel);
 }
 
@@ -50,17 +61,13 @@ void ClusterNode::on_message(RedisClient::Kind kind, std::string_view channel,
   }
   if (kind == RedisClient::Kind::Pattern) {
     auto it = patterns_.find(std::string(pattern));
-    if (it == patterns_.end() || !channel.starts_with(it->second->channel()) ||
-        (channel.size() > it->second->channel().size() && channel.back() != '#')) {
-      ++stats_.messages_dropped;
-      return;
-    }
-    it->second->on_broadcast_message(channel, payload);
+    if (it == patterns_.end()) return;  // unsubscribed meanwhile
+    it->second->on_cluster_message(kind, channel, payload);
     return;
   }
   auto it = channels_.find(std::string(channel));
   if (it == channels_.end()) return;  // unsubscribed meanwhile
-  it->second->on_request_message(channel, payload);
+  it->second->on_cluster_message(kind, channel, payload);
 }
 
 }  // namespace daheim::cluster

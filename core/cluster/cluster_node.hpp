@@ -17,7 +17,14 @@
 
 namespace daheim::cluster {
 
-class PubSubAdapter;
+// An adapter listening on cluster channels.
+class ChannelListener {
+ public:
+  virtual ~ChannelListener() = default;
+  // A message on `channel` (for patterns, the channel it matched).
+  virtual void on_cluster_message(RedisClient::Kind kind, std::string_view channel,
+                                  std::string_view payload) = 0;
+};
 
 class ClusterNode {
  public:
@@ -38,9 +45,11 @@ class ClusterNode {
 
   // A random id of `n` characters from [A-Za-z0-9] (uid2's alphabet).
   std::string random_id(std::size_t n);
+  // `n` random lower-case hex digits (ClusterAdapter's uids and request ids).
+  std::string random_hex(std::size_t n);
 
   // Adapters register the channels (and the pattern) they listen on.
-  void route(RedisClient::Kind kind, const std::string& channel, PubSubAdapter* adapter);
+  void route(RedisClient::Kind kind, const std::string& channel, ChannelListener* listener);
   void unroute(RedisClient::Kind kind, const std::string& channel);
 
   // From the Redis client (public for the fuzz target).
@@ -52,8 +61,8 @@ class ClusterNode {
   engineio::TimerQueue& timers_;
   ClusterOptions options_;
   ClusterStats stats_;
-  std::unordered_map<std::string, PubSubAdapter*> patterns_;
-  std::unordered_map<std::string, PubSubAdapter*> channels_;
+  std::unordered_map<std::string, ChannelListener*> patterns_;
+  std::unordered_map<std::string, ChannelListener*> channels_;
   std::mt19937_64 rng_;
 };
 

@@ -166,6 +166,19 @@ void PubSubAdapter::disconnect_sockets(const socketio::BroadcastOptions& opts,
   InMemoryAdapter::disconnect_sockets(opts, close_transport);
 }
 
+void PubSubAdapter::on_cluster_message(RedisClient::Kind kind, std::string_view channel,
+                                       std::string_view payload) {
+  if (kind == RedisClient::Kind::Channel) return on_request_message(channel, payload);
+  // The pattern key#nsp#* also matches longer names (key#nsp#a#b): only
+  // key#nsp# and key#nsp#<room># are broadcasts.
+  if (!channel.starts_with(channel_) ||
+      (channel.size() > channel_.size() && channel.back() != '#')) {
+    ++node_.stats().messages_dropped;
+    return;
+  }
+  on_broadcast_message(channel, payload);
+}
+
 void PubSubAdapter::on_broadcast_message(std::string_view channel, std::string_view payload) {
   std::string_view room = channel.substr(channel_.size());
   if (!room.empty()) room.remove_suffix(1);  // the trailing '#'

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/cluster_node.hpp"
 #include "cluster/cluster_options.hpp"
 #include "cluster/msgpack_json.hpp"
 #include "engineio/timer.hpp"
@@ -21,9 +22,7 @@
 
 namespace daheim::cluster {
 
-class ClusterNode;
-
-class PubSubAdapter final : public socketio::InMemoryAdapter {
+class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelListener {
  public:
   PubSubAdapter(socketio::Namespace& nsp, ClusterNode& node);
   ~PubSubAdapter() override;
@@ -54,6 +53,8 @@ class PubSubAdapter final : public socketio::InMemoryAdapter {
   const std::string& channel() const { return channel_; }
   const std::string& request_channel() const { return request_channel_; }
 
+  void on_cluster_message(RedisClient::Kind kind, std::string_view channel,
+                          std::string_view payload) override;
   // From the node: a message on one of this adapter's channels.
   void on_broadcast_message(std::string_view channel, std::string_view payload);
   void on_request_message(std::string_view channel, std::string_view payload);

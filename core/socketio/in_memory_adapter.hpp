@@ -49,6 +49,10 @@ class InMemoryAdapter : public Adapter {
 
  protected:
   Namespace& nsp() const { return nsp_; }
+  // An interned room got its first member / lost its last one (cluster
+  // adapters subscribe to its channel meanwhile).
+  virtual void on_room_created(const std::string& /*room*/) {}
+  virtual void on_room_deleted(const std::string& /*room*/) {}
 
  private:
   struct Room;

@@ -9,7 +9,7 @@
 
 import http from 'node:http';
 
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
@@ -25,7 +25,8 @@ function splitAck(args) {
   return typeof args.at(-1) === 'function' ? [args.slice(0, -1), args.at(-1)] : [args, null];
 }
 
-export async function startNodePeer(redisUrl, { key } = {}) {
+// sharded: createShardedAdapter (SPUBLISH/SSUBSCRIBE, dynamic mode).
+export async function startNodePeer(redisUrl, { key, sharded = false } = {}) {
   const pub = createClient({ url: redisUrl });
   const sub = pub.duplicate();
   pub.on('error', () => {});
@@ -33,7 +34,9 @@ export async function startNodePeer(redisUrl, { key } = {}) {
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
   const io = new Server(httpServer, {
-    adapter: createAdapter(pub, sub, key ? { key } : {}),
+    adapter: sharded
+      ? createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {})
+      : createAdapter(pub, sub, key ? { key } : {}),
     cors: { origin: '*' },
   });
   // Server-side events from other nodes: shown to this node's own sockets,
