@@ -20,10 +20,10 @@ constexpr std::size_t kMaxTrackedAddresses = 100000;
 
 // A socket's user and the timer that ends it with the token.
 struct SocketAuth {
-  SocketAuth(engineio::TimerQueue& timers, auth::User u, std::function<void()> on_expiry)
+  SocketAuth(loop::TimerQueue& timers, auth::User u, std::function<void()> on_expiry)
       : user(std::move(u)), expiry(timers, std::move(on_expiry)) {}
   auth::User user;
-  engineio::Timer expiry;
+  loop::Timer expiry;
 };
 
 namespace {
@@ -66,8 +66,7 @@ AuthConfig development_auth() {
 }
 
 std::unique_ptr<Authenticator> Authenticator::create(const AuthConfig& config,
-                                                     engineio::TimerQueue& timers,
-                                                     std::string& error) {
+                                                     loop::TimerQueue& timers, std::string& error) {
   auto store = load_keys(config, error);
   if (!store) return nullptr;
   if (!config.dev_secret.empty())
@@ -76,7 +75,7 @@ std::unique_ptr<Authenticator> Authenticator::create(const AuthConfig& config,
   return std::unique_ptr<Authenticator>(new Authenticator(config, timers, std::move(keys)));
 }
 
-Authenticator::Authenticator(const AuthConfig& config, engineio::TimerQueue& timers,
+Authenticator::Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
                              std::shared_ptr<const auth::KeyStore> keys)
     : config_(config),
       timers_(timers),
@@ -146,7 +145,7 @@ void Authenticator::attach(socketio::Socket& socket, auth::User user) {
   socket.on_disconnect([this](socketio::Socket& s, socketio::DisconnectReason) {
     retired_.emplace_back(state_of(s));
     s.set_slot(kUserSlot, nullptr);
-    reaper_.arm(engineio::Millis(0));
+    reaper_.arm(loop::Millis(0));
   });
   arm_expiry(socket);
 }
@@ -156,7 +155,7 @@ void Authenticator::arm_expiry(socketio::Socket& socket) {
   SocketAuth* state = state_of(socket);
   if (!state || state->user.expires_at == 0) return;
   int64_t due_ms = (state->user.expires_at + config_.verify.leeway_s) * 1000 - unix_ms();
-  state->expiry.arm(engineio::Millis(std::max<int64_t>(due_ms, 0)));
+  state->expiry.arm(loop::Millis(std::max<int64_t>(due_ms, 0)));
 }
 
 std::optional<std::string_view> Authenticator::refresh(socketio::Socket& socket,

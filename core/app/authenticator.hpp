@@ -15,7 +15,7 @@
 #include "app/auth_config.hpp"
 #include "auth/auth_error.hpp"
 #include "auth/verifier.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
@@ -27,8 +27,8 @@ struct SocketAuth;
 class Authenticator {
  public:
   // Loads the keys; returns nullptr and fills `error` on failure.
-  static std::unique_ptr<Authenticator> create(const AuthConfig& config,
-                                               engineio::TimerQueue& timers, std::string& error);
+  static std::unique_ptr<Authenticator> create(const AuthConfig& config, loop::TimerQueue& timers,
+                                               std::string& error);
 
   ~Authenticator();
   void install(socketio::Namespace& nsp);
@@ -43,7 +43,7 @@ class Authenticator {
   bool refresh_allowed() const { return config_.allow_refresh; }
 
  private:
-  Authenticator(const AuthConfig& config, engineio::TimerQueue& timers,
+  Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
                 std::shared_ptr<const auth::KeyStore> keys);
   std::optional<socketio::ConnectError> check(socketio::Socket& socket);
   std::string token_of(const socketio::Socket& socket) const;
@@ -60,14 +60,14 @@ class Authenticator {
   };
 
   AuthConfig config_;
-  engineio::TimerQueue& timers_;
+  loop::TimerQueue& timers_;
   auth::Verifier verifier_;
   std::unordered_map<std::string, Failures> failures_;
   std::array<uint64_t, 10> refusals_{};  // by AuthError, plus rate_limited last
   uint64_t accepted_ = 0;
   uint64_t expired_disconnects_ = 0;
   std::vector<std::unique_ptr<SocketAuth>> retired_;
-  engineio::Timer reaper_;
+  loop::Timer reaper_;
 };
 
 }  // namespace daheim::app

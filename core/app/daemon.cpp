@@ -103,8 +103,7 @@ void install_signals(transport::Server& server) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-std::unique_ptr<Authenticator> make_authenticator(const Config& config,
-                                                  engineio::TimerQueue& timers,
+std::unique_ptr<Authenticator> make_authenticator(const Config& config, loop::TimerQueue& timers,
                                                   socketio::Server& io, bool& failed) {
   failed = false;
   if (!config.auth.enabled) return nullptr;
@@ -201,7 +200,8 @@ bool check_certificates(const Config& config) {
 int run_daemon(Config config) {
   log::set_level(config.log_level);
   if (!take_inherited_listeners(config) || !check_certificates(config)) return kExitConfig;
-  transport::LwsTimerQueue timers;
+  loop::LwsTimerQueue timers;
+  loop::Inbox inbox;  // work from other threads (plugins' replies) for the loop
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
   declare_namespaces(config, io);
@@ -209,7 +209,7 @@ int run_daemon(Config config) {
   auto authenticator = make_authenticator(config, timers, io, auth_failed);
   if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
-  transport::Server server(config.server, endpoint, timers);
+  transport::Server server(config.server, endpoint, timers, inbox);
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);
     return 1;
@@ -221,7 +221,7 @@ int run_daemon(Config config) {
     return kExitConfig;
   }
   auto plugins = start_plugins(
-      config.plugins, config.source, config.namespaces, io, server.inbox(),
+      config.plugins, config.source, config.namespaces, io, inbox,
       [&](plugin::Host& host) { prepare_plugins(host, config, server, authenticator.get()); });
   if (!plugins) return kExitConfig;
   Monitoring monitoring(server, endpoint, io);

@@ -214,7 +214,7 @@ void emit_with_ack(Socket& s, Event& e, const SplitArgs& args) {
   Json opts = parse(args.first);
   long long count = std::clamp(int_of(opts.get(), "count", 1), 0LL, 100000LL);
   std::string event = string_of(opts.get(), "event");
-  engineio::Millis timeout(int_of(opts.get(), "timeoutMs", 5000));
+  loop::Millis timeout(int_of(opts.get(), "timeoutMs", 5000));
   // The callback may run after this turn: find the socket again by id.
   socketio::Namespace& nsp = s.nsp();
   std::string id(s.id());
@@ -233,7 +233,7 @@ void broadcast_with_ack(Socket& s, Event& e, const SplitArgs& args) {
   Json spec = parse(args.first);
   socketio::BroadcastOptions opts = broadcast_options(spec.get());
   if (bool_of(spec.get(), "exceptSelf")) opts.except.emplace_back(s.id());
-  engineio::Millis timeout(int_of(spec.get(), "timeoutMs", 5000));
+  loop::Millis timeout(int_of(spec.get(), "timeoutMs", 5000));
   socketio::Namespace& nsp = s.nsp();
   std::string id(s.id());
   auto report = [&nsp, id](bool timed_out, std::vector<socketio::AckResponse>& responses) {

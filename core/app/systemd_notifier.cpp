@@ -16,11 +16,11 @@ void notify(const std::string& state) {
 
 }  // namespace
 
-SystemdNotifier::SystemdNotifier(engineio::TimerQueue& timers)
+SystemdNotifier::SystemdNotifier(loop::TimerQueue& timers)
     : watchdog_(timers, [this] { feed_watchdog(); }) {
   uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
-    watchdog_interval_ = engineio::Millis(std::max<uint64_t>(usec / 2000, 1));
+    watchdog_interval_ = loop::Millis(std::max<uint64_t>(usec / 2000, 1));
     log::info("systemd watchdog: pinging every {} ms", watchdog_interval_.count());
   }
 }

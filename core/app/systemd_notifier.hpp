@@ -6,13 +6,13 @@
 #include <memory>
 #include <string_view>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::app {
 
 class SystemdNotifier {
  public:
-  explicit SystemdNotifier(engineio::TimerQueue& timers);
+  explicit SystemdNotifier(loop::TimerQueue& timers);
   ~SystemdNotifier();
 
   void ready(std::string_view status);
@@ -23,8 +23,8 @@ class SystemdNotifier {
  private:
   void feed_watchdog();
 
-  engineio::Timer watchdog_;
-  engineio::Millis watchdog_interval_{0};
+  loop::Timer watchdog_;
+  loop::Millis watchdog_interval_{0};
 };
 
 }  // namespace daheim::app

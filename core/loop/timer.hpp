@@ -1,13 +1,13 @@
-// The clock and one-shot timers the pure layers run on. The transport
-// implements TimerQueue on libwebsockets' scheduler (lws_sul); tests use a
-// fake clock.
+// The clock and one-shot timers every layer runs on. loop::LwsTimerQueue
+// implements TimerQueue on libwebsockets' scheduler (one lws_sul); tests use
+// a fake clock. Header-only and pure: no libwebsockets here.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
 
-namespace daheim::engineio {
+namespace daheim::loop {
 
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
@@ -67,4 +67,4 @@ inline void Timer::disarm() {
   queue_.cancel(*this);
 }
 
-}  // namespace daheim::engineio
+}  // namespace daheim::loop

@@ -1,4 +1,4 @@
-// engineio::TimerQueue on libwebsockets' scheduler. lws_sul keeps one sorted
+// TimerQueue on libwebsockets' scheduler. lws_sul keeps one sorted
 // linked list per thread, so scheduling there costs O(armed timers): with
 // thousands of sessions each re-arming its heartbeat, the inserts dominated
 // the server's CPU (BENCHMARKS.md). The queue therefore keeps its timers in a
@@ -13,14 +13,14 @@
 #include <memory>
 #include <vector>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 struct lws_context;
 struct ev_loop;
 
-namespace daheim::transport {
+namespace daheim::loop {
 
-class LwsTimerQueue final : public engineio::TimerQueue {
+class LwsTimerQueue final : public TimerQueue {
  public:
   LwsTimerQueue();
   ~LwsTimerQueue() override;
@@ -35,9 +35,9 @@ class LwsTimerQueue final : public engineio::TimerQueue {
   void attach(lws_context* context, struct ev_loop* libev = nullptr);
   void detach();
 
-  engineio::TimePoint now() const override { return engineio::Clock::now(); }
-  void schedule(engineio::Timer& timer, engineio::Millis delay) override;
-  void cancel(engineio::Timer& timer) override;
+  TimePoint now() const override { return Clock::now(); }
+  void schedule(Timer& timer, Millis delay) override;
+  void cancel(Timer& timer) override;
 
   std::size_t armed() const { return heap_.size(); }
   // Runs after each batch of timers fired.
@@ -49,10 +49,10 @@ class LwsTimerQueue final : public engineio::TimerQueue {
  private:
   struct Entry {
     std::int64_t deadline_us;
-    engineio::Timer* timer;
+    Timer* timer;
   };
 
-  bool contains(const engineio::Timer& timer) const;
+  bool contains(const Timer& timer) const;
   void place(std::size_t i, Entry entry);
   void sift_up(std::size_t i, Entry entry);
   void sift_down(std::size_t i, Entry entry);
@@ -70,4 +70,4 @@ class LwsTimerQueue final : public engineio::TimerQueue {
   std::function<void()> after_expire_;
 };
 
-}  // namespace daheim::transport
+}  // namespace daheim::loop

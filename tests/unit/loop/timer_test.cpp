@@ -1,4 +1,4 @@
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "fake_timer_queue.hpp"
 
-namespace daheim::engineio {
+namespace daheim::loop {
 namespace {
 
 class TimerTest : public ::testing::Test {
@@ -84,4 +84,4 @@ TEST_F(TimerTest, TimersFireInDeadlineOrderAndMayRearmThemselves) {
 }
 
 }  // namespace
-}  // namespace daheim::engineio
+}  // namespace daheim::loop

@@ -1,4 +1,4 @@
-#include "transport/lws_timer_queue.hpp"
+#include "loop/lws_timer_queue.hpp"
 
 #include <libwebsockets.h>
 
@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace daheim::transport {
+namespace daheim::loop {
 
 struct LwsTimerQueue::Wakeup {
   lws_sorted_usec_list_t sul;  // first member: the callback casts back
@@ -53,7 +53,7 @@ void LwsTimerQueue::detach() {
   libev_ = nullptr;
 }
 
-bool LwsTimerQueue::contains(const engineio::Timer& timer) const {
+bool LwsTimerQueue::contains(const Timer& timer) const {
   std::size_t i = timer.queue_slot;
   return i < heap_.size() && heap_[i].timer == &timer;
 }
@@ -96,7 +96,7 @@ void LwsTimerQueue::remove_at(std::size_t i) {
     sift_down(i, last);
 }
 
-void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
+void LwsTimerQueue::schedule(Timer& timer, Millis delay) {
   // At least 1 µs ahead, so a timer re-armed with no delay from its own
   // callback fires on the next wakeup rather than in the same expire().
   std::int64_t deadline = lws_now_usecs() + std::max<std::int64_t>(delay.count() * 1000, 1);
@@ -106,7 +106,7 @@ void LwsTimerQueue::schedule(engineio::Timer& timer, engineio::Millis delay) {
   rearm_wakeup();
 }
 
-void LwsTimerQueue::cancel(engineio::Timer& timer) {
+void LwsTimerQueue::cancel(Timer& timer) {
   if (!contains(timer)) return;
   remove_at(timer.queue_slot);
   rearm_wakeup();
@@ -117,7 +117,7 @@ void LwsTimerQueue::expire() {
   const std::int64_t now = lws_now_usecs();
   expiring_ = true;
   while (!heap_.empty() && heap_.front().deadline_us <= now) {
-    engineio::Timer* timer = heap_.front().timer;
+    Timer* timer = heap_.front().timer;
     remove_at(0);
     timer->fire_from_queue();  // may arm or cancel any timer, this one too
   }
@@ -166,4 +166,4 @@ void LwsTimerQueue::clear_wakeup() {
     lws_sul_cancel(&wakeup_->sul);
 }
 
-}  // namespace daheim::transport
+}  // namespace daheim::loop

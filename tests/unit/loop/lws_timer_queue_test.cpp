@@ -1,6 +1,6 @@
 // LwsTimerQueue on a real libwebsockets context (no listener), serviced by
 // lws's own loop: order, cancel, re-arm and many timers.
-#include "transport/lws_timer_queue.hpp"
+#include "loop/lws_timer_queue.hpp"
 
 #include <gtest/gtest.h>
 #include <libwebsockets.h>
@@ -12,11 +12,9 @@
 #include <random>
 #include <vector>
 
-namespace daheim::transport {
+namespace daheim::loop {
 namespace {
 
-using engineio::Millis;
-using engineio::Timer;
 using Clock = std::chrono::steady_clock;
 
 class LwsTimerQueueTest : public ::testing::Test {
@@ -153,4 +151,4 @@ TEST_F(LwsTimerQueueTest, TimersArmedBeforeAttachWaitForIt) {
 }
 
 }  // namespace
-}  // namespace daheim::transport
+}  // namespace daheim::loop
