@@ -1,8 +1,8 @@
-#include "app/plugin_metrics.hpp"
+#include "ops/plugin_metrics.hpp"
 
 #include <iterator>
 
-namespace daheim::app {
+namespace daheim::ops {
 namespace {
 
 using plugin::CallOutcome;
@@ -66,4 +66,4 @@ void write_plugin_metrics(MetricsWriter& w, const plugin::StatsView& stats) {
   write_hooks(w, stats);
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

@@ -8,7 +8,7 @@
 
 #include "loop/timer.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 
 class SystemdNotifier {
  public:
@@ -27,4 +27,4 @@ class SystemdNotifier {
   loop::Millis watchdog_interval_{0};
 };
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

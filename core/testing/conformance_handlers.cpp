@@ -1,11 +1,11 @@
-#include "app/conformance_handlers.hpp"
+#include "testing/conformance_handlers.hpp"
 
 #include <string>
 
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
-namespace daheim::app {
+namespace daheim::testing {
 
 void install_conformance_handlers(socketio::Server& io) {
   auto emit_auth = [](socketio::Socket& s) { s.emit("auth", "[" + std::string(s.auth()) + "]"); };
@@ -19,4 +19,4 @@ void install_conformance_handlers(socketio::Server& io) {
   }
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::testing

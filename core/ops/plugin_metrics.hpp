@@ -13,11 +13,11 @@
 // Every registered method has every series, zeros included.
 #pragma once
 
-#include "app/monitoring.hpp"
+#include "ops/monitoring.hpp"
 #include "plugin/call_stats.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 
 void write_plugin_metrics(MetricsWriter& w, const plugin::StatsView& stats);
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

@@ -33,7 +33,7 @@
 //   close-transport              closes the Engine.IO connection (socket.conn.close())
 //   disconnect-reason "id"       -> ack(why socket `id` left, or null)
 // Anything else is ignored (and so never acked: the client's timeouts).
-#include "app/e2e_handlers.hpp"
+#include "testing/e2e_handlers.hpp"
 
 #include <cjson/cJSON.h>
 
@@ -50,7 +50,7 @@
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
-namespace daheim::app {
+namespace daheim::testing {
 namespace {
 
 namespace json = socketio::json;
@@ -307,4 +307,4 @@ void install_e2e_handlers(socketio::Server& io) {
   }
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::testing

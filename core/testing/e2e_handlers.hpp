@@ -8,9 +8,9 @@
 
 #include "socketio/server.hpp"
 
-namespace daheim::app {
+namespace daheim::testing {
 
 // Installs the fixture on the namespaces "/" and "/custom".
 void install_e2e_handlers(socketio::Server& io);
 
-}  // namespace daheim::app
+}  // namespace daheim::testing

@@ -7,7 +7,7 @@
 #include "auth/key_config.hpp"
 #include "auth/verify_options.hpp"
 
-namespace daheim::app {
+namespace daheim::auth_middleware {
 
 struct AuthConfig {
   bool enabled = false;
@@ -26,13 +26,4 @@ struct AuthConfig {
   int64_t failure_window_ms = 60000;
 };
 
-// The embedded development default: HS256 with this well-known secret,
-// audience "realtime", tokens up to an hour old.
-AuthConfig development_auth();
-inline constexpr const char* kDevelopmentSecret =
-    "daheim-live-development-secret-never-use-in-production";
-// The push ingress credential of the embedded default (Authorization: Bearer).
-inline constexpr const char* kDevelopmentPushSecret =
-    "daheim-live-development-push-secret-never-in-production";
-
-}  // namespace daheim::app
+}  // namespace daheim::auth_middleware

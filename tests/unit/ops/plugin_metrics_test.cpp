@@ -5,11 +5,11 @@
 #include <chrono>
 #include <string>
 
-#include "app/monitoring.hpp"
-#include "app/plugin_metrics.hpp"
+#include "ops/monitoring.hpp"
+#include "ops/plugin_metrics.hpp"
 #include "plugin/call_stats.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 namespace {
 
 using namespace std::chrono_literals;
@@ -139,4 +139,4 @@ TEST(PluginMetrics, FinishCountsTheOutcomeAndTimesOnlyAnswers) {
 }
 
 }  // namespace
-}  // namespace daheim::app
+}  // namespace daheim::ops

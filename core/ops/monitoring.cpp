@@ -1,4 +1,4 @@
-#include "app/monitoring.hpp"
+#include "ops/monitoring.hpp"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 namespace {
 
 std::string escape_label(std::string_view v) {
@@ -167,4 +167,4 @@ void Monitoring::install(transport::Server& server) {
   });
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

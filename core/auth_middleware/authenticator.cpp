@@ -1,19 +1,17 @@
-#include "app/authenticator.hpp"
+#include "auth_middleware/authenticator.hpp"
 
 #include <cjson/cJSON.h>
 
 #include <fmt/format.h>
 #include <chrono>
 
-#include "app/monitoring.hpp"
 #include "auth/key_store.hpp"
 #include "log/log.hpp"
 
-namespace daheim::app {
+namespace daheim::auth_middleware {
 namespace {
 
 constexpr uint32_t kUserSlot = 0x61750000;  // "au"
-constexpr std::size_t kRateLimited = 9;
 constexpr std::size_t kMaxTrackedAddresses = 100000;
 
 }  // namespace
@@ -56,14 +54,6 @@ std::string auth_payload_token(std::string_view auth_json) {
 }
 
 }  // namespace
-
-AuthConfig development_auth() {
-  AuthConfig c;
-  c.enabled = true;
-  c.dev_secret = kDevelopmentSecret;
-  c.verify.audiences = {"realtime"};
-  return c;
-}
 
 std::unique_ptr<Authenticator> Authenticator::create(const AuthConfig& config,
                                                      loop::TimerQueue& timers, std::string& error) {
@@ -108,7 +98,7 @@ std::string Authenticator::token_of(const socketio::Socket& socket) const {
 std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& socket) {
   const std::string& address = socket.handshake().address;
   if (rate_limited(address)) {
-    ++refusals_[kRateLimited];
+    ++stats_.refusals[AuthStats::kRateLimited];
     return socketio::ConnectError{"unauthorized", R"({"code":"rate_limited"})"};
   }
   auto result = verifier_.verify(token_of(socket), now_unix());
@@ -116,13 +106,13 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
     record_failure(address);
     return refuse(socket, *error);
   }
-  ++accepted_;
+  ++stats_.accepted;
   attach(socket, std::move(std::get<auth::User>(result)));
   return std::nullopt;
 }
 
 socketio::ConnectError Authenticator::refuse(socketio::Socket& socket, auth::AuthError error) {
-  ++refusals_[static_cast<std::size_t>(error)];
+  ++stats_.refusals[static_cast<std::size_t>(error)];
   log::info("auth: refused {} on {} from {}: {}", socket.id(), socket.nsp().name(),
             socket.handshake().address, auth::code(error));
   return {"unauthorized", fmt::format(R"({{"code":"{}"}})", auth::code(error))};
@@ -134,7 +124,7 @@ void Authenticator::attach(socketio::Socket& socket, auth::User user) {
   auto* state = new SocketAuth(timers_, std::move(user), [this, nsp, id] {
     socketio::Socket* s = nsp->socket(id);
     if (!s) return;
-    ++expired_disconnects_;
+    ++stats_.expired_disconnects;
     log::info("auth: token of {} expired", id);
     s->emit("unauthorized", R"([{"code":"token_expired"}])");
     s->disconnect_because(socketio::DisconnectReason::TokenExpired);
@@ -201,18 +191,4 @@ bool Authenticator::reload(const AuthConfig& config, std::string& error) {
   return true;
 }
 
-void Authenticator::write_metrics(MetricsWriter& w) const {
-  w.family("daheim_auth_accepted_total", "counter", "Sockets accepted with a valid token.");
-  w.sample("daheim_auth_accepted_total", static_cast<double>(accepted_));
-  w.family("daheim_auth_refusals_total", "counter", "Connections refused, by reason.");
-  for (std::size_t i = 0; i < kRateLimited; ++i)
-    w.sample("daheim_auth_refusals_total", static_cast<double>(refusals_[i]), "reason",
-             auth::code(static_cast<auth::AuthError>(i)));
-  w.sample("daheim_auth_refusals_total", static_cast<double>(refusals_[kRateLimited]), "reason",
-           "rate_limited");
-  w.family("daheim_auth_expired_disconnects_total", "counter",
-           "Sockets disconnected because their token expired.");
-  w.sample("daheim_auth_expired_disconnects_total", static_cast<double>(expired_disconnects_));
-}
-
-}  // namespace daheim::app
+}  // namespace daheim::auth_middleware

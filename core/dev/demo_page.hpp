@@ -7,7 +7,7 @@
 
 #include "transport/server.hpp"
 
-namespace daheim::app {
+namespace daheim::dev {
 
 struct DemoConfig {
   bool enabled = false;
@@ -19,4 +19,4 @@ struct DemoConfig {
 bool install_demo(transport::Server& server, const DemoConfig& demo, const std::string& eio_path,
                   std::string& error);
 
-}  // namespace daheim::app
+}  // namespace daheim::dev

@@ -12,7 +12,7 @@
 #include "socketio/server.hpp"
 #include "transport/server.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 
 // Appends Prometheus text: a family's HELP and TYPE lines once, then its
 // samples. Label values are escaped.
@@ -56,4 +56,4 @@ class Monitoring {
   std::vector<Source> sources_;
 };
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

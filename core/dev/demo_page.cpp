@@ -1,11 +1,11 @@
-#include "app/demo_page.hpp"
+#include "dev/demo_page.hpp"
 
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string_view>
 
-namespace daheim::app {
+namespace daheim::dev {
 
 extern const std::string_view kDemoPageHtml;
 
@@ -33,4 +33,4 @@ bool install_demo(transport::Server& server, const DemoConfig& demo, const std::
   return true;
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::dev

@@ -1,4 +1,4 @@
-#include "app/systemd_notifier.hpp"
+#include "ops/systemd_notifier.hpp"
 
 #include <systemd/sd-daemon.h>
 
@@ -6,7 +6,7 @@
 
 #include "log/log.hpp"
 
-namespace daheim::app {
+namespace daheim::ops {
 namespace {
 
 void notify(const std::string& state) {
@@ -51,4 +51,4 @@ void SystemdNotifier::feed_watchdog() {
   watchdog_.arm(watchdog_interval_);
 }
 
-}  // namespace daheim::app
+}  // namespace daheim::ops

@@ -4,7 +4,7 @@
 
 #include "engineio/handler.hpp"
 
-namespace daheim::app {
+namespace daheim::testing {
 
 class EchoHandler final : public engineio::Handler {
  public:
@@ -21,4 +21,4 @@ class EchoHandler final : public engineio::Handler {
   engineio::Connection& connection_;
 };
 
-}  // namespace daheim::app
+}  // namespace daheim::testing

@@ -12,17 +12,24 @@
 #include <unordered_map>
 #include <vector>
 
-#include "app/auth_config.hpp"
 #include "auth/auth_error.hpp"
 #include "auth/verifier.hpp"
+#include "auth_middleware/auth_config.hpp"
 #include "loop/timer.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
-namespace daheim::app {
+namespace daheim::auth_middleware {
 
-class MetricsWriter;
 struct SocketAuth;
+
+// What /metrics shows of the middleware (ops/auth_metrics.hpp).
+struct AuthStats {
+  static constexpr std::size_t kRateLimited = 9;  // after the last auth::AuthError
+  uint64_t accepted = 0;
+  std::array<uint64_t, kRateLimited + 1> refusals{};  // by auth::AuthError, then rate_limited
+  uint64_t expired_disconnects = 0;
+};
 
 class Authenticator {
  public:
@@ -39,7 +46,7 @@ class Authenticator {
   std::optional<std::string_view> refresh(socketio::Socket& socket, std::string_view token);
   // SIGHUP: re-reads the key files; keeps the old keys on error.
   bool reload(const AuthConfig& config, std::string& error);
-  void write_metrics(MetricsWriter& w) const;
+  const AuthStats& stats() const { return stats_; }
   bool refresh_allowed() const { return config_.allow_refresh; }
 
  private:
@@ -63,11 +70,9 @@ class Authenticator {
   loop::TimerQueue& timers_;
   auth::Verifier verifier_;
   std::unordered_map<std::string, Failures> failures_;
-  std::array<uint64_t, 10> refusals_{};  // by AuthError, plus rate_limited last
-  uint64_t accepted_ = 0;
-  uint64_t expired_disconnects_ = 0;
+  AuthStats stats_;
   std::vector<std::unique_ptr<SocketAuth>> retired_;
   loop::Timer reaper_;
 };
 
-}  // namespace daheim::app
+}  // namespace daheim::auth_middleware

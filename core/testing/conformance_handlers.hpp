@@ -6,8 +6,8 @@
 
 #include "socketio/server.hpp"
 
-namespace daheim::app {
+namespace daheim::testing {
 
 void install_conformance_handlers(socketio::Server& io);
 
-}  // namespace daheim::app
+}  // namespace daheim::testing
