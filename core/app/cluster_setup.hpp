@@ -16,7 +16,11 @@ class Server;
 
 namespace daheim::app {
 
+}  // namespace daheim::app
+namespace daheim::ops {
 class MetricsWriter;
+}  // namespace daheim::ops
+namespace daheim::app {
 
 class ClusterSetup {
  public:
@@ -24,7 +28,7 @@ class ClusterSetup {
   // not resolve.
   static std::unique_ptr<ClusterSetup> create(const ClusterConfig& config,
                                               transport::Server& server,
-                                              engineio::TimerQueue& timers, socketio::Server& io,
+                                              loop::TimerQueue& timers, socketio::Server& io,
                                               std::string& error);
   // After the server started (its loop watches the descriptors).
   void start();
@@ -33,7 +37,7 @@ class ClusterSetup {
   ClusterSetup& operator=(const ClusterSetup&) = delete;
   bool connected() const { return redis_->connected(); }
   cluster::ClusterNode& node() { return *node_; }
-  void write_metrics(MetricsWriter& w) const;
+  void write_metrics(ops::MetricsWriter& w) const;
 
  private:
   explicit ClusterSetup(socketio::Server& io) : io_(io) {}

@@ -63,7 +63,7 @@ void append_command(std::string& out, std::span<const std::string_view> args) {
   }
 }
 
-RedisConnection::RedisConnection(Reactor& reactor, engineio::TimerQueue& timers,
+RedisConnection::RedisConnection(loop::Reactor& reactor, loop::TimerQueue& timers,
                                  const RedisEndpoint& endpoint, Limits limits, bool subscriber,
                                  Handlers handlers)
     : reactor_(reactor),

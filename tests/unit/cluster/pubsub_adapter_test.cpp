@@ -26,7 +26,7 @@ RedisClientOptions options_for(int port) {
   EXPECT_EQ(parse_redis_url("redis://127.0.0.1:" + std::to_string(port), a), "");
   RedisClientOptions o;
   EXPECT_EQ(resolve_endpoint(a, o.endpoint), "");
-  o.reconnect_min = engineio::Millis(20);
+  o.reconnect_min = loop::Millis(20);
   return o;
 }
 
@@ -116,7 +116,7 @@ TEST_F(PubSubAdapterTest, PublishesToTheRoomChannelAndNeverLocalBroadcasts) {
   // The observer's PSUBSCRIBE is in place once a probe arrives.
   ASSERT_TRUE(loop.run_until([&] {
     redis.publish("socket.io#/#probe#", "p");
-    loop.run_for(engineio::Millis(20));
+    loop.run_for(loop::Millis(20));
     return !seen.empty();
   }));
   seen.clear();
@@ -129,7 +129,7 @@ TEST_F(PubSubAdapterTest, PublishesToTheRoomChannelAndNeverLocalBroadcasts) {
   h.server.of("/").emit_to(to_room, "hi", "[1]");
   h.server.of("/").emit("hi", "[1]");
   ASSERT_TRUE(loop.run_until([&] { return seen.size() == 2; }));
-  loop.run_for(engineio::Millis(50));
+  loop.run_for(loop::Millis(50));
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].first, "socket.io#/#room1#");
   EXPECT_EQ(seen[1].first, "socket.io#/#");
@@ -271,7 +271,7 @@ class PubSubRequestTest : public PubSubAdapterTest {
     std::size_t n = 0;
     ASSERT_TRUE(loop.run_until([&] {
       adapter().count_servers([&](std::size_t c) { n = c; });
-      loop.run_for(engineio::Millis(20));
+      loop.run_for(loop::Millis(20));
       return n == 2;
     }));
   }
@@ -287,8 +287,8 @@ TEST_F(PubSubRequestTest, ANodeThatDoesNotAnswerGivesAnHonestPartialAnswerAtTheT
   adapter().fetch_sockets_async({}, [&](std::vector<socketio::RemoteSocket> s, bool complete) {
     got = std::make_pair(s.size(), complete);
   });
-  ASSERT_TRUE(loop.run_until([&] { return got.has_value(); }, engineio::Millis(15000)));
-  EXPECT_GE(loop.now() - start, engineio::Millis(4900));  // requestsTimeout 5000
+  ASSERT_TRUE(loop.run_until([&] { return got.has_value(); }, loop::Millis(15000)));
+  EXPECT_GE(loop.now() - start, loop::Millis(4900));  // requestsTimeout 5000
   EXPECT_EQ(*got, std::make_pair(std::size_t{3}, false));
   EXPECT_EQ(node.stats().request_timeouts, 1u);
   // What the observer saw: the reference's REMOTE_FETCH request, byte for byte.
@@ -307,7 +307,7 @@ TEST_F(PubSubRequestTest, PublishesJoinLeaveDisconnectAndAckBroadcastRequests) {
   h.server.of("/").sockets_join(opts, rooms);
   h.server.of("/").sockets_leave(opts, rooms);
   h.server.of("/").disconnect_sockets(opts, true);
-  h.server.of("/").emit_with_ack(opts, "ask", "[1]", {}, engineio::Millis(1000),
+  h.server.of("/").emit_with_ack(opts, "ask", "[1]", {}, loop::Millis(1000),
                                  [](bool, std::vector<socketio::AckResponse>&) {});
   ASSERT_TRUE(loop.run_until([&] { return seen.size() == 4; }));
   std::string uid = adapter().uid();
