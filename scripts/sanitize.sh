@@ -23,7 +23,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 setup() {  # BUILD SANITIZER
-  [ -f "$1/build.ninja" ] && return 0
+  if [ -f "$1/build.ninja" ]; then
+    ninja -C "$1" build.ninja >/dev/null  # reconfigures if meson files changed: fresh test lists
+    return 0
+  fi
   meson setup "$1" -Db_sanitize="$2" -Db_lundef=false \
     -Dcpp_args=-fno-sanitize-recover=undefined -Dc_args=-fno-sanitize-recover=undefined >/dev/null
 }
