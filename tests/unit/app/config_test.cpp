@@ -117,6 +117,16 @@ TEST(Config, BadPendingCallCapsAreNamed) {
   EXPECT_EQ(load_error(R"({"pluginHost": 4})").key, "pluginHost");
 }
 
+// Numbers beyond int64_t are refused like any other out-of-range value (the reader once cast
+// them first: undefined behaviour, found by tests/fuzz/config_fuzz).
+TEST(Config, HugeNumbersAreOutOfRange) {
+  for (const char* bad : {"5.12e108", "-5.12e108", "9.3e18", "1e400"}) {
+    ConfigError e = load_error(std::string(R"({"engineio": {"maxPayload": )") + bad + "}}");
+    EXPECT_EQ(e.key, "engineio.maxPayload") << bad;
+    EXPECT_EQ(e.message, "expected an integer from 1 to 1073741824") << bad;
+  }
+}
+
 TEST(Config, UnreadableOrInvalidFileNamesTheFile) {
   EXPECT_EQ(load_error("{ not json").message, "not valid JSON");
   EXPECT_EQ(load_error("[1, 2]").message, "expected a JSON object");
