@@ -114,6 +114,16 @@ def step(args, users):
                 proc.kill()
 
 
+def cpu_per_user(r):
+    """Server CPU seconds per user and second of the measured phase."""
+    return r["run_server_cpu_s"] / max(r["run_wall_s"] * r["users"], 1e-9)
+
+
+def wait_share(r, who="server"):
+    """Share of the wall time the process was runnable but had no CPU."""
+    return r[f"run_{who}_wait_s"] / max(r["run_wall_s"], 1e-9)
+
+
 def bound(r):
     """What stopped a failed step (or would stop the next one)."""
     failed = r.get("slo_failed", "")
@@ -121,6 +131,9 @@ def bound(r):
         return "server CPU"
     if r.get("client_cpu_share", 0) > 0.8:
         return "the generator's core"
+    if failed and wait_share(r) > r["server_cpu_share"]:
+        return (f"CPU starvation: the server waited for a core {wait_share(r):.0%} of the time "
+                f"and ran {r['server_cpu_share']:.0%} (other processes held the cores)")
     if failed:
         return f"service levels ({failed}) with server CPU {r.get('server_cpu_share', 0):.0%}"
     return ""
@@ -131,22 +144,38 @@ def summary(r, cores):
             f"{'ok' if r['exit'] == 0 else 'FAILED ' + r.get('slo_failed', '')}; "
             f"server CPU {r['server_cpu_share']:.0%} of {cores:g} core(s), generator CPU "
             f"{r['client_cpu_share']:.0%}, ack p99 {r['ack_p99_us'] / 1e3:.1f} ms, push p99 "
-            f"{r['push_p99_us'] / 1e3:.1f} ms, {r['rss_per_user_bytes'] / 1024:.1f} KiB/user")
+            f"{r['push_p99_us'] / 1e3:.1f} ms, {r['rss_per_user_bytes'] / 1024:.1f} KiB/user, "
+            f"{cpu_per_user(r) * 1e6:.1f} us CPU per user-second, server waited for a core "
+            f"{wait_share(r):.0%} of the time")
 
 
 def table(steps):
-    rows = ["| users | tabs | result | server CPU (share of cores) | generator CPU | ack p99 ms | "
-            "push p99 ms | RSS/user KiB | server RSS MiB | online events/s |",
-            "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| users | tabs | result | server CPU (share of cores) | server waiting for a core | "
+            "CPU µs per user-second | users per core at 80 % (projected) | generator CPU | "
+            "ack p99 ms | push p99 ms | RSS/user KiB | server RSS MiB | online events/s |",
+            "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+            "---: |"]
     for r in steps:
         rows.append(
             f"| {int(r['users'])} | {int(r['tabs'])} | "
             f"{'held' if r['exit'] == 0 else 'failed: ' + r.get('slo_failed', '')} | "
-            f"{r['server_cpu_share']:.1%} | {r['client_cpu_share']:.1%} | "
+            f"{r['server_cpu_share']:.1%} | {wait_share(r):.0%} | {cpu_per_user(r) * 1e6:.1f} | "
+            f"{0.8 / max(cpu_per_user(r), 1e-12):,.0f} | {r['client_cpu_share']:.1%} | "
             f"{r['ack_p99_us'] / 1e3:.1f} | {r['push_p99_us'] / 1e3:.1f} | "
             f"{r['rss_per_user_bytes'] / 1024:.1f} | {r['server_rss_run_kb'] / 1024:.0f} | "
             f"{r['events_online'] / max(r['run_wall_s'], 1e-9):.0f} |")
     return "\n".join(rows)
+
+
+def ladder(args):
+    steps = []
+    for users in args.steps:
+        r = step(args, min(users, max_users()))
+        steps.append(r)
+        log(summary(r, args.server_cores))
+    passed = [int(r["users"]) for r in steps if r["exit"] == 0]
+    failed = [int(r["users"]) for r in steps if r["exit"] != 0]
+    return steps, max(passed, default=None), min(failed, default=None), max_users()
 
 
 def search(args):
@@ -193,12 +222,14 @@ def main():
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--bisect", type=int, default=3)
     ap.add_argument("--server-cores", type=float, default=1)
+    ap.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")],
+                    help="run these N (comma-separated) instead of searching")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     args.loadgen_args = extra
     raise_fd_limit()
     log(f"fd limit {fd_limit()}: at most {max_users()} users per process on this host")
-    steps, passed, failed, cap = search(args)
+    steps, passed, failed, cap = ladder(args) if args.steps else search(args)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(steps, f, indent=1)
@@ -214,7 +245,7 @@ def main():
         print(f"Held at {passed} users, {why}; server CPU there {last['server_cpu_share']:.0%} "
               f"of {args.server_cores:g} core(s), generator {last['client_cpu_share']:.0%}.")
     else:
-        worst = next(r for r in reversed(steps) if r["users"] == failed)
+        worst = next(r for r in steps if r["users"] == failed)
         print(f"Largest N held: {passed} users; {failed} failed ({bound(worst)}).")
     for r in steps[-1:]:
         for w in r.get("server_warnings", []):

@@ -81,6 +81,7 @@ struct Samples {
 // user/system split from /proc/PID/stat (clock ticks).
 struct ProcCpu {
   double total_s = 0;
+  double wait_s = 0;  // runnable but waiting for a CPU (schedstat's run delay)
   double user_s = 0;
   double sys_s = 0;
   long rss_kb = 0;
@@ -113,8 +114,11 @@ ProcCpu read_proc(int pid) {
     while (dirent* e = readdir(d)) {
       if (e->d_name[0] == '.') continue;
       std::ifstream f(base + "/task/" + e->d_name + "/schedstat");
-      unsigned long long ns = 0;
-      if (f >> ns) sched += static_cast<double>(ns) / 1e9;
+      unsigned long long ns = 0, delay = 0;
+      if (f >> ns >> delay) {
+        sched += static_cast<double>(ns) / 1e9;
+        c.wait_s += static_cast<double>(delay) / 1e9;
+      }
     }
     closedir(d);
   }
@@ -144,19 +148,24 @@ struct Window {
   Nanos t0 = 0, t1 = 0;
   ProcCpu s0, s1;
   SelfCpu c0, c1;
+  ProcCpu m0, m1;  // this process, for its run delay
   void start(int p) {
     pid = p;
     s0 = read_proc(pid);
     c0 = read_self();
+    m0 = read_proc(getpid());
     t0 = now_ns();
   }
   void stop() {
     t1 = now_ns();
     s1 = read_proc(pid);
     c1 = read_self();
+    m1 = read_proc(getpid());
   }
   double wall() const { return seconds(t1 - t0); }
   double server_cpu() const { return s1.total_s - s0.total_s; }
+  double server_wait() const { return s1.wait_s - s0.wait_s; }
+  double client_wait() const { return m1.wait_s - m0.wait_s; }
   double server_sys_share() const {
     double u = s1.user_s - s0.user_s, s = s1.sys_s - s0.sys_s;
     return u + s > 0 ? s / (u + s) : 0;
@@ -201,9 +210,11 @@ class Out {
     num((p + "ops").c_str(), ops);
     num((p + "ops_per_s").c_str(), w.wall() > 0 ? ops / w.wall() : 0);
     num((p + "server_cpu_s").c_str(), w.server_cpu());
+    num((p + "server_wait_s").c_str(), w.server_wait());
     num((p + "server_sys_share").c_str(), w.server_sys_share());
     num((p + "server_us_per_op").c_str(), ops > 0 ? w.server_cpu() * 1e6 / ops : 0);
     num((p + "client_cpu_s").c_str(), w.client_cpu());
+    num((p + "client_wait_s").c_str(), w.client_wait());
     num((p + "client_us_per_op").c_str(), ops > 0 ? w.client_cpu() * 1e6 / ops : 0);
   }
   void latency(const char* prefix, Samples& s) {
