@@ -62,7 +62,7 @@ def start_server(args, tmp):
         "auth": {"devSecret": DEV_SECRET, "audiences": ["realtime"]},
         "pluginDir": os.path.abspath(args.plugins_dir),
         "plugins": [
-            {"path": "presence/presence.so"},
+            {"path": "presence/presence.so", "config": json.loads(args.presence)},
             {"path": "push/push.so", "config": {"devBearerSecret": DEV_PUSH_SECRET}},
         ],
     }
@@ -222,6 +222,8 @@ def main():
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--bisect", type=int, default=3)
     ap.add_argument("--server-cores", type=float, default=1)
+    ap.add_argument("--presence", default="{}",
+                    help='the presence plugin\'s config, e.g. \'{"onlineInterval": 1000}\'')
     ap.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")],
                     help="run these N (comma-separated) instead of searching")
     ap.add_argument("--json")

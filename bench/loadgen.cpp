@@ -303,11 +303,14 @@ struct Options {
       "  daheim  --users N [--duration S] and the flags below: N Daheim users with HS256\n"
       "          tokens, presence and push plugins; churn, ready toggles, $presence.list\n"
       "          calls, pushes via HTTP; checks the service levels, exits 3 when one failed\n"
-      "          --teacher-share F --two-tab-share F --polling-share F\n"
-      "          --churn-per-min R --ready-per-min R --calls-per-min R --push-per-min R\n"
+      "          --teacher-share F (0.2) --two-tab-share F (0.15) --polling-share F (0.05)\n"
+      "          per user and minute: --churn-per-min R (0.05: 20-minute visits)\n"
+      "          --ready-per-min R (0.2, students) --calls-per-min R (1) --push-per-min R (0.5)\n"
       "          --secret S --audience A --role-claim C --push-secret S --push-path P\n"
       "          --api-port N --api-conns K --drain S --seed N\n"
-      "          --slo-ack-ms MS --slo-push-ms MS --slo-cpu F --server-cores N\n"
+      "          service levels: --slo-ack-ms MS (250) --slo-push-ms MS (1000) (p99 each)\n"
+      "          --slo-cpu F (0.8 of --server-cores N, 1); no missed push or ack, no\n"
+      "          disconnect the client did not ask for\n"
       "          --drop-push-every K (self-test: count every K-th push as not arrived)\n",
       code ? stderr : stdout);
   std::exit(code);
