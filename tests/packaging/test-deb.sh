@@ -63,6 +63,12 @@ done
 installed_by_us=0
 user_existed=0
 getent passwd daheim-live >/dev/null && user_existed=1
+# The postinst applies the package's sysctl.d file; the test puts back what
+# this host had (the package's purge leaves running kernel settings alone).
+sysctl_keys="net.core.somaxconn net.ipv4.tcp_max_syn_backlog net.ipv4.ip_local_port_range"
+[ -e /proc/sys/net/netfilter/nf_conntrack_max ] && sysctl_keys="$sysctl_keys net.netfilter.nf_conntrack_max"
+sysctl_before=()
+for k in $sysctl_keys; do sysctl_before+=("$k=$(sysctl -n "$k" | tr '\t' ' ')"); done
 out=$(mktemp -d /tmp/daheim-live-test-deb.XXXXXX)
 
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -71,6 +77,7 @@ cleanup() {
     apt_get purge -y -qq daheim-live-plugin-dev daheim-live >"$out/purge.log" 2>&1 ||
       { cat "$out/purge.log"; echo "packaging-deb: cleanup: purging the packages failed"; }
   fi
+  for kv in "${sysctl_before[@]}"; do sysctl -q -w "$kv" >/dev/null 2>&1 || true; done
   # Debian leaves system users behind on purge; this test created it.
   if [ "$user_existed" -eq 0 ] && ! pkg_installed daheim-live &&
      getent passwd daheim-live >/dev/null; then
