@@ -131,6 +131,8 @@ def bound(r):
         return "server CPU"
     if r.get("client_cpu_share", 0) > 0.8:
         return "the generator's core"
+    if "push_unsent" in failed:
+        return "the generator's push connections (pushes left unsent: raise --api-conns)"
     if failed and wait_share(r) > r["server_cpu_share"]:
         return (f"CPU starvation: the server waited for a core {wait_share(r):.0%} of the time "
                 f"and ran {r['server_cpu_share']:.0%} (other processes held the cores)")
