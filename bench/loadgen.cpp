@@ -1198,6 +1198,10 @@ class Daheim : public Scenario {
   void build(std::vector<std::unique_ptr<Client>>& pool);
   // Connects every tab, `window` at a time; false on timeout.
   bool connect_all();
+  // Waits until the broadcasts caused by the connections stopped arriving
+  // (no `online` for `quiet_s`), at most `max_s`: the measured phase must
+  // not carry the connect phase's backlog.
+  void settle(double quiet_s, double max_s);
   // The measured phase and the drain; writes the report, returns the failed
   // service levels (empty: all held).
   std::string run(Out& out);
@@ -1296,6 +1300,17 @@ bool Daheim::connect_all() {
     e_.poll_once(10);
   }
   return next == order.size() && joining_ == 0;
+}
+
+void Daheim::settle(double quiet_s, double max_s) {
+  Nanos end = now_ns() + static_cast<Nanos>(max_s * 1e9);
+  Nanos quiet = static_cast<Nanos>(quiet_s * 1e9);
+  std::uint64_t seen = n_.ev_online + n_.ev_ready_users;
+  Nanos last = now_ns();
+  while (now_ns() < end && now_ns() - last < quiet) {
+    e_.poll_once(20);
+    if (std::uint64_t n = n_.ev_online + n_.ev_ready_users; n != seen) seen = n, last = now_ns();
+  }
 }
 
 void Daheim::on_connected(Client& c) {
@@ -1841,8 +1856,9 @@ int run(const Options& o) {
     w.stop();
     out.num("connected_all", all ? 1 : 0);
     out.window("connect_", w, static_cast<double>(daheim.tabs()));
-    Nanos settle = now_ns() + 1'000'000'000;
-    while (now_ns() < settle) engine.poll_once(20);
+    Nanos settle = now_ns();
+    daheim.settle(0.5, o.timeout);
+    out.num("settle_s", seconds(now_ns() - settle));
     ProcCpu connected = read_proc(o.server_pid);
     out.num("server_rss_connected_kb", static_cast<double>(connected.rss_kb));
     if (o.d.users > 0)
