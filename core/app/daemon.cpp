@@ -13,6 +13,7 @@
 #include "dev/demo_page.hpp"
 #include "log/log.hpp"
 #include "ops/auth_metrics.hpp"
+#include "ops/host_limits.hpp"
 #include "ops/monitoring.hpp"
 #include "ops/plugin_metrics.hpp"
 #include "ops/signals.hpp"
@@ -199,6 +200,7 @@ int run_daemon(Config config) {
     return 1;
   }
   if (cluster) cluster->start();
+  ops::warn_host_limits({config.server.max_connections, ops::default_listen_backlog()});
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
   if (std::string error; !dev::install_demo(server, config.demo, config.endpoint.path, error)) {
