@@ -36,10 +36,16 @@ EncodedPacket encode(PacketType type, std::string_view nsp, std::optional<uint64
 EncodedPacket encode_event(std::string_view nsp, std::string_view name, std::string_view args,
                            std::span<const std::string> attachments = {},
                            std::optional<uint64_t> id = std::nullopt);
+// The same event with `offset` appended as its last argument (connection-state
+// recovery): 2["name",...args,"<offset>"].
+EncodedPacket encode_logged_event(std::string_view nsp, std::string_view name,
+                                  std::string_view args, std::span<const std::string> attachments,
+                                  std::string_view offset);
 EncodedPacket encode_ack(std::string_view nsp, uint64_t id, std::string_view args,
                          std::span<const std::string> attachments = {});
-// 0[/nsp,]{"sid":"<sid>"}
-EncodedPacket encode_connect(std::string_view nsp, std::string_view sid);
+// 0[/nsp,]{"sid":"<sid>"}, or {"sid":"<sid>","pid":"<pid>"} when `pid` is
+// not empty (connection-state recovery)
+EncodedPacket encode_connect(std::string_view nsp, std::string_view sid, std::string_view pid = {});
 // 4[/nsp,]{"message":"...","data":<data>} (data omitted when empty)
 EncodedPacket encode_connect_error(std::string_view nsp, std::string_view message,
                                    std::string_view data_json = {});

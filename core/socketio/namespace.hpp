@@ -19,6 +19,7 @@
 #include "socketio/connect_error.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 
@@ -34,6 +35,9 @@ class Namespace {
   using ConnectionHandler = std::function<void(Socket&)>;
   using EventHandler = std::function<void(Socket&, Event&)>;
   using DisconnectHandler = std::function<void(Socket&, DisconnectReason)>;
+  // Adds to the session of a socket that leaves recoverably (before the
+  // disconnect handlers run), e.g. a plugin's state under its name.
+  using PersistHandler = std::function<void(Socket&, SavedSession&)>;
 
   Namespace(Server& server, std::string name);
   ~Namespace();
@@ -52,6 +56,10 @@ class Namespace {
   // The catch-all event handler (one; setting it again replaces it).
   void on_event(EventHandler handler) { on_event_ = std::move(handler); }
   void on_disconnect(DisconnectHandler handler) { on_disconnect_.push_back(std::move(handler)); }
+  void on_persist(PersistHandler handler) { on_persist_.push_back(std::move(handler)); }
+
+  // Connection-state recovery is on (the server has a session store).
+  SessionStore* session_store() const;
 
   // Broadcasts, encoded once (`args` as for Socket::emit). false: a
   // reserved event name.
@@ -70,6 +78,8 @@ class Namespace {
 
   // A connected socket of this namespace, or null.
   Socket* socket(std::string_view id) const;
+  // The connected socket whose private session id is `pid`, or null.
+  Socket* socket_by_pid(std::string_view pid) const;
   // Connected sockets.
   std::size_t size() const { return connected_; }
   std::vector<Socket*> fetch_sockets(const BroadcastOptions& opts = {}) const;
@@ -90,6 +100,8 @@ class Namespace {
   // Unregisters the socket (rooms included).
   void remove(Socket& socket);
   void notify_disconnect(Socket& socket, DisconnectReason reason);
+  // Saves the session of a socket that leaves for a recoverable reason.
+  void persist(Socket& socket);
 
  private:
   void arm_ack_timer();
@@ -102,7 +114,9 @@ class Namespace {
   std::vector<ConnectionHandler> on_connection_;
   EventHandler on_event_;
   std::vector<DisconnectHandler> on_disconnect_;
+  std::vector<PersistHandler> on_persist_;
   std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
+  std::unordered_map<std::string_view, Socket*> by_pid_;   // recovery on; keys view Socket::pid()
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;
   std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;
