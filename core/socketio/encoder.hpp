@@ -19,6 +19,11 @@ namespace daheim::socketio {
 struct EncodedPacket {
   engineio::FramePtr text;
   std::vector<engineio::FramePtr> attachments;
+  // Connection-state recovery: the event is in the log (it carries an
+  // offset), or it is volatile and its last argument is a string, which
+  // socket.io-client takes for an offset: its session_store::tail_hash.
+  bool logged = false;
+  uint64_t volatile_tail = 0;
 };
 
 // Appends "<type>[<n>-][<nsp>,][<id>]". An EVENT / ACK with attachments is

@@ -78,6 +78,7 @@ void InMemorySessionStore::append(const LoggedEvent& event, Deliver deliver) {
   uint64_t seq = next_seq_++;
   EncodedPacket packet =
       encode_logged_event(event.nsp, event.name, event.args, event.attachments, make_offset(seq));
+  packet.logged = true;
   std::size_t bytes = packet_bytes(packet);
   log_.push_back({seq, now, bytes, std::string(event.nsp), event.opts, packet});
   log_bytes_ += bytes;
@@ -160,7 +161,10 @@ std::optional<RestoredSession> InMemorySessionStore::lookup(const Request& reque
     return std::nullopt;
   }
   const SavedSession& session = it->second.session;
-  std::string_view offset = request.offset.empty() ? session.start_offset : request.offset;
+  std::string_view offset = request.offset;
+  if (!offset.empty() && session.volatile_tail != 0 && tail_hash(offset) == session.volatile_tail)
+    offset = session.volatile_tail_offset;  // a volatile event's string, not an offset
+  if (offset.empty()) offset = session.start_offset;
   std::optional<uint64_t> seq = offset.empty() ? std::optional<uint64_t>(0) : parse_offset(offset);
   if (!seq || *seq >= next_seq_ || *seq < dropped_through_) {
     ++stats_.restore_bad_offset;

@@ -523,4 +523,23 @@ std::optional<std::string> string_member(std::string_view object, std::string_vi
   return found;
 }
 
+std::optional<std::string> last_string_element(std::string_view array) {
+  std::size_t i = skip(array, 0);
+  if (i >= array.size() || array[i] != '[') return std::nullopt;
+  i = skip(array, i + 1);
+  std::size_t last = std::string_view::npos;
+  std::size_t last_end = 0;
+  while (i < array.size() && array[i] != ']') {
+    last = i;
+    last_end = value_end(array, i);
+    i = skip(array, last_end);
+    if (i < array.size() && array[i] == ',') i = skip(array, i + 1);
+  }
+  if (last == std::string_view::npos || array[last] != '"' || last_end - last < 2)
+    return std::nullopt;
+  std::string out;
+  unescape(array.substr(last + 1, last_end - last - 2), out);
+  return out;
+}
+
 }  // namespace daheim::socketio::json

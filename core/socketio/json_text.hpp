@@ -59,4 +59,9 @@ void unescape(std::string_view body, std::string& out);
 // it is a string: its decoded value. nullopt when absent or not a string.
 std::optional<std::string> string_member(std::string_view object, std::string_view key);
 
+// The last element of a JSON array text that scan() accepted, if it is a
+// string: its decoded value. nullopt otherwise (not an array, empty, or the
+// last element is not a string).
+std::optional<std::string> last_string_element(std::string_view array);
+
 }  // namespace daheim::socketio::json

@@ -38,7 +38,9 @@ bool Namespace::emit_to(const BroadcastOptions& opts, std::string_view event, st
   if (is_reserved_event(event)) return false;
   SessionStore* store = session_store();
   if (store == nullptr || opts.flags.volatile_) {
-    adapter_->broadcast(encode_event(name_, event, args, attachments), opts);
+    EncodedPacket packet = encode_event(name_, event, args, attachments);
+    if (store != nullptr) packet.volatile_tail = volatile_tail_of(args);
+    adapter_->broadcast(packet, opts);
     return true;
   }
   store->append({name_, event, args, attachments, opts},
@@ -172,6 +174,8 @@ void Namespace::persist(Socket& socket) {
                        adapter_->socket_rooms(socket.id()),
                        socket.data(),
                        socket.start_offset(),
+                       socket.volatile_tail(),
+                       socket.volatile_tail_offset(),
                        {}};
   for (std::size_t i = 0; i < on_persist_.size(); ++i) on_persist_[i](socket, session);
   store->save(std::move(session));

@@ -8,6 +8,7 @@
 // InMemorySessionStore and a streams store are interchangeable.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -21,6 +22,15 @@
 
 namespace daheim::socketio {
 
+// socket.io-client takes the last argument of every event for its offset when
+// it is a string, volatile events included (socket.io PR #5539). A session
+// remembers the last such string (as this hash, never 0) and the log's head
+// when it was sent: a restore that comes with that "offset" uses the head.
+uint64_t tail_hash(std::string_view text);
+// The tail_hash of the last argument of `args` (as for Socket::emit) when it
+// is a string, else 0.
+uint64_t volatile_tail_of(std::string_view args);
+
 // What a socket leaves behind ({sid, pid, rooms, data} in socket.io).
 struct SavedSession {
   std::string nsp;
@@ -31,6 +41,10 @@ struct SavedSession {
   // The log's head when the socket connected: a client that got no logged
   // event (and so has no offset) missed everything after it.
   std::string start_offset;
+  // The last volatile string argument it was sent (tail_hash), and the log's
+  // head then; 0 when a logged event came after it.
+  uint64_t volatile_tail = 0;
+  std::string volatile_tail_offset;
   // Per-plugin state (plugin name -> bytes), see Namespace::on_persist.
   std::vector<std::pair<std::string, std::string>> extensions;
 };

@@ -58,7 +58,9 @@ bool Socket::emit(std::string_view event, std::string_view args,
 bool Socket::emit_volatile(std::string_view event, std::string_view args,
                            std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event) || !connection().can_send_now()) return false;
-  return write(encode_event(nsp_.name(), event, args, attachments), true);
+  EncodedPacket packet = encode_event(nsp_.name(), event, args, attachments);
+  if (recovery_) packet.volatile_tail = volatile_tail_of(args);
+  return write(packet, true);
 }
 
 bool Socket::emit_with_ack(std::string_view event, std::string_view args,
@@ -131,7 +133,17 @@ bool Socket::write(const EncodedPacket& packet, bool volatile_) {
   if (!c.send(packet.text)) return false;
   for (const engineio::FramePtr& frame : packet.attachments)
     if (!c.send(frame)) return false;
+  if (recovery_) note_written(packet, volatile_);
   return true;
+}
+
+void Socket::note_written(const EncodedPacket& packet, bool volatile_) {
+  if (packet.logged) {
+    recovery_->volatile_tail = 0;
+  } else if (volatile_ && packet.volatile_tail != 0) {
+    recovery_->volatile_tail = packet.volatile_tail;
+    recovery_->volatile_tail_offset = nsp_.session_store()->head();
+  }
 }
 
 bool Socket::write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,

@@ -123,6 +123,8 @@ class Socket {
   // Drops what the connection handlers needed of the restored session.
   void end_restore();
   const std::string& start_offset() const { return recovery_->start_offset; }
+  uint64_t volatile_tail() const { return recovery_->volatile_tail; }
+  const std::string& volatile_tail_offset() const { return recovery_->volatile_tail_offset; }
   void on_connected();
   void on_event_packet(Packet& packet, std::string_view args);
   void on_ack_packet(Packet& packet);
@@ -135,6 +137,8 @@ class Socket {
     std::string pid;
     std::string start_offset;
     bool recovered = false;
+    uint64_t volatile_tail = 0;  // SavedSession::volatile_tail
+    std::string volatile_tail_offset;
     std::optional<RestoredSession> restored;  // until the connection handlers ran
   };
   struct PendingAck {
@@ -145,6 +149,7 @@ class Socket {
   };
 
   bool has_ack_room();
+  void note_written(const EncodedPacket& packet, bool volatile_);
   void on_ack_timer();
   void arm_ack_timer();
   void fail_pending_acks();

@@ -170,6 +170,40 @@ TEST_F(RecoveryTest, NoOffsetMeansEverythingSinceTheSocketConnected) {
   EXPECT_EQ(sid_of(f[1]), sid_of(reply));
 }
 
+// socket.io PR #5539: the client takes a volatile event's last string
+// argument for its offset. The session knows which string that was and what
+// the client had been sent before it.
+TEST_F(RecoveryTest, AVolatileStringTakenForAnOffsetStillRecovers) {
+  auto a = h.open();
+  std::string reply = connect(*a);
+  Socket& s = Harness::socket_of(*a);
+  ASSERT_TRUE(s.emit("a"));  // offset 1
+  ASSERT_TRUE(h.server.of("/").emit_to({{}, {}, {true, false}}, "v", R"([1,"he\"llo"])"));
+  EXPECT_EQ(a->take(), (Frames{R"(42["a",")" + offset(1) + "\"]", R"(42["v",1,"he\"llo"])"}));
+  a->conn.close(CloseReason::TransportClose);
+  h.server.of("/").emit("b");  // offset 2
+  auto b = h.open();
+  b->send(R"(40{"pid":")" + pid_of(reply) + R"(","offset":"he\"llo"})");
+  run_loop();
+  Frames f = b->take();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0], R"(42["b",")" + offset(2) + "\"]");
+  EXPECT_EQ(sid_of(f[1]), sid_of(reply));
+}
+
+TEST_F(RecoveryTest, ALoggedEventAfterTheVolatileOneEndsTheAlias) {
+  auto a = h.open();
+  std::string reply = connect(*a);
+  Socket& s = Harness::socket_of(*a);
+  ASSERT_TRUE(s.emit_volatile("v", R"("x")"));
+  ASSERT_TRUE(s.emit("a"));  // offset 1: the client's offset now
+  a->conn.close(CloseReason::TransportClose);
+  auto b = h.open();
+  b->send(R"(40{"pid":")" + pid_of(reply) + R"(","offset":"x"})");
+  run_loop();
+  EXPECT_FALSE(Harness::socket_of(*b).recovered());
+}
+
 TEST_F(RecoveryTest, PastTheWindowTheSocketStartsAfresh) {
   auto a = h.open();
   std::string reply = connect(*a);
@@ -361,6 +395,16 @@ TEST_F(RecoveryTest, PersistHandlersAddToTheSession) {
   run_loop();
   EXPECT_EQ(seen, "state");
   EXPECT_EQ(Harness::socket_of(*b).restored_extension("plugin"), nullptr);  // handlers ran
+}
+
+TEST(JsonLastStringElement, FindsTheLastElementIfAString) {
+  using socketio::json::last_string_element;
+  EXPECT_EQ(last_string_element(R"([1, {"a":"]"}, "x\"y" ])"), "x\"y");
+  EXPECT_EQ(last_string_element(R"(["a",2])"), std::nullopt);
+  EXPECT_EQ(last_string_element(R"([])"), std::nullopt);
+  EXPECT_EQ(last_string_element(R"("a")"), std::nullopt);
+  EXPECT_EQ(socketio::volatile_tail_of(R"( "a")"), socketio::tail_hash("a"));
+  EXPECT_EQ(socketio::volatile_tail_of(R"([["a"]])"), 0u);
 }
 
 TEST(JsonStringMember, FindsTopLevelStrings) {
