@@ -111,7 +111,7 @@ void write_recovery(MetricsWriter& w, const socketio::Server& io) {
   w.family("daheim_recovery_log_events", "gauge", "Events in the recovery log.");
   w.sample("daheim_recovery_log_events", static_cast<double>(store->log_size()));
   w.family("daheim_recovery_log_bytes", "gauge",
-           "Encoded bytes of the events in the recovery log.");
+           "Approximate memory of the recovery log (frames, rooms, entries).");
   w.sample("daheim_recovery_log_bytes", static_cast<double>(store->log_bytes()));
   w.family("daheim_recovery_logged_total", "counter", "Events given an offset and logged.");
   w.sample("daheim_recovery_logged_total", static_cast<double>(st.logged));

@@ -17,9 +17,14 @@ int digit_value(char c) {
   return i == std::string_view::npos ? -1 : static_cast<int>(i);
 }
 
-std::size_t packet_bytes(const EncodedPacket& p) {
-  std::size_t n = p.text->size();
-  for (const engineio::FramePtr& a : p.attachments) n += a->size();
+// What one logged event holds, roughly: its frames (and their control
+// blocks), its rooms and the entry itself.
+std::size_t memory_of(const EncodedPacket& p, const BroadcastOptions& opts, std::size_t entry) {
+  constexpr std::size_t kPerFrame = sizeof(engineio::Frame) + 32;
+  std::size_t n = entry + p.text->bytes.capacity() + kPerFrame;
+  for (const engineio::FramePtr& a : p.attachments) n += a->bytes.capacity() + kPerFrame;
+  for (const std::string& r : opts.rooms) n += sizeof(std::string) + r.size();
+  for (const std::string& r : opts.except) n += sizeof(std::string) + r.size();
   return n;
 }
 
@@ -79,7 +84,7 @@ void InMemorySessionStore::append(const LoggedEvent& event, Deliver deliver) {
   EncodedPacket packet =
       encode_logged_event(event.nsp, event.name, event.args, event.attachments, make_offset(seq));
   packet.logged = true;
-  std::size_t bytes = packet_bytes(packet);
+  std::size_t bytes = memory_of(packet, event.opts, sizeof(Entry));
   log_.push_back({seq, now, bytes, std::string(event.nsp), event.opts, packet});
   log_bytes_ += bytes;
   ++stats_.logged;

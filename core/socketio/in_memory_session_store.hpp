@@ -52,6 +52,7 @@ class InMemorySessionStore final : public SessionStore {
   const Stats& stats() const { return stats_; }
   std::size_t session_count() const { return sessions_.size(); }
   std::size_t log_size() const { return log_.size(); }
+  // Approximate memory of the log (frames, rooms, entries).
   std::size_t log_bytes() const { return log_bytes_; }
 
   // The sequence number of an offset of this store, or nullopt.

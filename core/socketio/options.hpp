@@ -15,8 +15,9 @@ struct RecoveryOptions {
   bool enabled = false;
   engineio::Millis max_disconnection_duration{120000};
   // Bounds of the in-memory store: disconnected sessions kept (the oldest
-  // goes first), events logged and their encoded bytes (the oldest go first;
-  // a session whose offset went with them starts afresh).
+  // goes first), events logged and the log's approximate memory (frames,
+  // rooms, entries; the oldest go first; a session whose offset went with
+  // them starts afresh).
   std::size_t max_sessions = 100000;
   std::size_t max_log_packets = 100000;
   std::size_t max_log_bytes = 64 * 1024 * 1024;

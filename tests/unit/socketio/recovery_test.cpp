@@ -281,6 +281,29 @@ TEST_F(RecoveryTest, TheLogIsBoundedByCount) {
   EXPECT_EQ(sid_of(f[2]), sid_of(reply));
 }
 
+TEST_F(RecoveryTest, TheLogIsBoundedByMemory) {
+  Harness small([] {
+    socketio::Options o = recovery_options();
+    o.recovery.max_log_bytes = 1024;
+    return o;
+  }());
+  auto& st = static_cast<socketio::InMemorySessionStore&>(*small.server.session_store());
+  for (int i = 0; i < 50; ++i)
+    small.server.of("/").emit("e", R"(["some forty bytes of payload........"])");
+  EXPECT_LE(st.log_bytes(), 1024u);
+  EXPECT_GT(st.log_size(), 0u);
+  EXPECT_LT(st.log_size(), 10u);  // well over 100 bytes each
+  EXPECT_EQ(st.log_size() + st.stats().log_dropped, 50u);
+}
+
+TEST_F(RecoveryTest, TheLogIsBoundedByAge) {
+  h.server.of("/").emit("old");
+  h.timers.advance(Millis(2001));
+  h.server.of("/").emit("new");
+  EXPECT_EQ(store().log_size(), 1u);
+  EXPECT_EQ(store().stats().log_dropped, 1u);
+}
+
 TEST_F(RecoveryTest, SessionsAreBoundedByCount) {
   Harness small([] {
     socketio::Options o = recovery_options();
