@@ -44,7 +44,7 @@ bool selects(const BroadcastOptions& opts, const std::vector<std::string>& rooms
 
 }  // namespace
 
-InMemorySessionStore::InMemorySessionStore(engineio::TimerQueue& timers,
+InMemorySessionStore::InMemorySessionStore(loop::TimerQueue& timers,
                                            const RecoveryOptions& options)
     : timers_(timers),
       options_(options),
@@ -79,7 +79,7 @@ std::optional<uint64_t> InMemorySessionStore::parse_offset(std::string_view offs
 }
 
 void InMemorySessionStore::append(const LoggedEvent& event, Deliver deliver) {
-  engineio::TimePoint now = timers_.now();
+  loop::TimePoint now = timers_.now();
   uint64_t seq = next_seq_++;
   EncodedPacket packet =
       encode_logged_event(event.nsp, event.name, event.args, event.attachments, make_offset(seq));
@@ -96,7 +96,7 @@ std::string InMemorySessionStore::head() const {
   return next_seq_ == 1 ? std::string() : make_offset(next_seq_ - 1);
 }
 
-void InMemorySessionStore::trim_log(engineio::TimePoint now) {
+void InMemorySessionStore::trim_log(loop::TimePoint now) {
   while (!log_.empty() &&
          (log_.size() > options_.max_log_packets || log_bytes_ > options_.max_log_bytes ||
           now - log_.front().at > options_.max_disconnection_duration)) {
@@ -108,7 +108,7 @@ void InMemorySessionStore::trim_log(engineio::TimePoint now) {
 }
 
 void InMemorySessionStore::save(SavedSession session) {
-  engineio::TimePoint now = timers_.now();
+  loop::TimePoint now = timers_.now();
   trim_sessions(now);
   while (sessions_.size() >= options_.max_sessions && !by_age_.empty()) {
     auto [at, pid] = std::move(by_age_.front());
@@ -132,7 +132,7 @@ void InMemorySessionStore::save(SavedSession session) {
   }
 }
 
-void InMemorySessionStore::trim_sessions(engineio::TimePoint now) {
+void InMemorySessionStore::trim_sessions(loop::TimePoint now) {
   while (!by_age_.empty() && now - by_age_.front().first > options_.max_disconnection_duration) {
     auto it = sessions_.find(by_age_.front().second);
     if (it != sessions_.end() && it->second.at == by_age_.front().first) {
@@ -147,7 +147,7 @@ void InMemorySessionStore::restore(std::string_view nsp, std::string_view pid,
                                    std::string_view offset, RestoreCallback callback) {
   requests_.push_back(
       {std::string(nsp), std::string(pid), std::string(offset), std::move(callback)});
-  if (!answer_timer_.armed()) answer_timer_.arm(engineio::Millis(0));
+  if (!answer_timer_.armed()) answer_timer_.arm(loop::Millis(0));
 }
 
 void InMemorySessionStore::answer_requests() {
@@ -157,7 +157,7 @@ void InMemorySessionStore::answer_requests() {
 }
 
 std::optional<RestoredSession> InMemorySessionStore::lookup(const Request& request) {
-  engineio::TimePoint now = timers_.now();
+  loop::TimePoint now = timers_.now();
   trim_sessions(now);
   trim_log(now);
   auto it = sessions_.find(request.pid);

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/options.hpp"
 #include "socketio/session_store.hpp"
 
@@ -26,7 +26,7 @@ namespace daheim::socketio {
 
 class InMemorySessionStore final : public SessionStore {
  public:
-  InMemorySessionStore(engineio::TimerQueue& timers, const RecoveryOptions& options);
+  InMemorySessionStore(loop::TimerQueue& timers, const RecoveryOptions& options);
   ~InMemorySessionStore() override;
   InMemorySessionStore(const InMemorySessionStore&) = delete;
   InMemorySessionStore& operator=(const InMemorySessionStore&) = delete;
@@ -62,7 +62,7 @@ class InMemorySessionStore final : public SessionStore {
  private:
   struct Entry {
     uint64_t seq;
-    engineio::TimePoint at;
+    loop::TimePoint at;
     std::size_t bytes;
     std::string nsp;
     BroadcastOptions opts;
@@ -70,7 +70,7 @@ class InMemorySessionStore final : public SessionStore {
   };
   struct Stored {
     SavedSession session;
-    engineio::TimePoint at;
+    loop::TimePoint at;
   };
   struct Request {
     std::string nsp;
@@ -79,12 +79,12 @@ class InMemorySessionStore final : public SessionStore {
     RestoreCallback callback;
   };
 
-  void trim_log(engineio::TimePoint now);
-  void trim_sessions(engineio::TimePoint now);
+  void trim_log(loop::TimePoint now);
+  void trim_sessions(loop::TimePoint now);
   void answer_requests();
   std::optional<RestoredSession> lookup(const Request& request);
 
-  engineio::TimerQueue& timers_;
+  loop::TimerQueue& timers_;
   RecoveryOptions options_;
   std::string epoch_;
   std::deque<Entry> log_;
@@ -92,10 +92,10 @@ class InMemorySessionStore final : public SessionStore {
   uint64_t next_seq_ = 1;
   uint64_t dropped_through_ = 0;  // the newest dropped sequence number
   std::unordered_map<std::string, Stored> sessions_;
-  std::deque<std::pair<engineio::TimePoint, std::string>> by_age_;  // may hold stale pids
+  std::deque<std::pair<loop::TimePoint, std::string>> by_age_;  // may hold stale pids
   std::vector<Request> requests_;
   Stats stats_;
-  engineio::Timer answer_timer_;
+  loop::Timer answer_timer_;
 };
 
 }  // namespace daheim::socketio

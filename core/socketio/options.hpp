@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/decoder.hpp"
 
 namespace daheim::socketio {
@@ -13,7 +13,7 @@ namespace daheim::socketio {
 // rooms, data and the events it missed. Off unless enabled.
 struct RecoveryOptions {
   bool enabled = false;
-  engineio::Millis max_disconnection_duration{120000};
+  loop::Millis max_disconnection_duration{120000};
   // Bounds of the in-memory store: disconnected sessions kept (the oldest
   // goes first), events logged and the log's approximate memory (frames,
   // rooms, entries; the oldest go first; a session whose offset went with
@@ -25,7 +25,7 @@ struct RecoveryOptions {
 
 struct Options {
   // A connection that joins no namespace within this time is closed.
-  engineio::Millis connect_timeout{45000};
+  loop::Millis connect_timeout{45000};
   // Attachments per binary packet (socket.io-parser maxAttachments).
   std::size_t max_attachments = kDefaultMaxAttachments;
   // Server-to-client acks one socket may have outstanding; emit_with_ack

@@ -19,7 +19,7 @@ std::string normalize(std::string_view name) {
 
 }  // namespace
 
-Server::Server(engineio::TimerQueue& timers, Options options) : timers_(timers), options_(options) {
+Server::Server(loop::TimerQueue& timers, Options options) : timers_(timers), options_(options) {
   if (options_.recovery.enabled)
     session_store_ = std::make_unique<InMemorySessionStore>(timers_, options_.recovery);
   of(kMainNamespace);
