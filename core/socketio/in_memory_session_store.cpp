@@ -44,8 +44,7 @@ bool selects(const BroadcastOptions& opts, const std::vector<std::string>& rooms
 
 }  // namespace
 
-InMemorySessionStore::InMemorySessionStore(loop::TimerQueue& timers,
-                                           const RecoveryOptions& options)
+InMemorySessionStore::InMemorySessionStore(loop::TimerQueue& timers, const RecoveryOptions& options)
     : timers_(timers),
       options_(options),
       epoch_(engineio::generate_id().substr(0, kEpochLength)),
