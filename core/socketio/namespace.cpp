@@ -136,6 +136,11 @@ bool Namespace::admit(Socket& socket) {
       return false;
     }
   }
+  if (socket.recovered() && session_owner_ && session_owner_(socket) != socket.restored_owner()) {
+    socket.client().send(
+        encode_connect_error(name_, "unauthorized", R"({"code":"session_mismatch"})"));
+    return false;
+  }
   return true;
 }
 
@@ -173,6 +178,7 @@ void Namespace::persist(Socket& socket) {
                        std::string(socket.pid()),
                        adapter_->socket_rooms(socket.id()),
                        socket.data(),
+                       session_owner_ ? session_owner_(socket) : std::string(),
                        socket.start_offset(),
                        socket.volatile_tail(),
                        socket.volatile_tail_offset(),

@@ -58,6 +58,13 @@ class Namespace {
   void on_disconnect(DisconnectHandler handler) { on_disconnect_.push_back(std::move(handler)); }
   void on_persist(PersistHandler handler) { on_persist_.push_back(std::move(handler)); }
 
+  // Who a session belongs to (the authenticated user's id, "" for none): a
+  // session is restored only for the same owner; another one gets
+  // CONNECT_ERROR {"message":"unauthorized","data":{"code":"session_mismatch"}}
+  // after the middleware ran, and the session stays.
+  using OwnerFunction = std::function<std::string(const Socket&)>;
+  void set_session_owner(OwnerFunction owner) { session_owner_ = std::move(owner); }
+
   // Connection-state recovery is on (the server has a session store).
   SessionStore* session_store() const;
 
@@ -115,6 +122,7 @@ class Namespace {
   EventHandler on_event_;
   std::vector<DisconnectHandler> on_disconnect_;
   std::vector<PersistHandler> on_persist_;
+  OwnerFunction session_owner_;
   std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
   std::unordered_map<std::string_view, Socket*> by_pid_;   // recovery on; keys view Socket::pid()
   std::size_t connected_ = 0;

@@ -38,6 +38,7 @@ struct SavedSession {
   std::string pid;
   std::vector<std::string> rooms;  // the socket's own id included
   std::string data;                // Socket::data() (JSON text, empty = unset)
+  std::string owner;               // Namespace::set_session_owner (the user id)
   // The log's head when the socket connected: a client that got no logged
   // event (and so has no offset) missed everything after it.
   std::string start_offset;

@@ -278,11 +278,9 @@ void Socket::teardown(DisconnectReason reason) {
   nsp_.remove(*this);
   state_ = State::Disconnected;
   client_.detach(*this);
-  if (was_connected) {
-    nsp_.notify_disconnect(*this, reason);
-    std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
-    for (DisconnectCallback& callback : callbacks) callback(*this, reason);
-  }
+  if (was_connected) nsp_.notify_disconnect(*this, reason);
+  std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
+  for (DisconnectCallback& callback : callbacks) callback(*this, reason);
   fail_pending_acks();
 }
 

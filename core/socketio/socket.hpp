@@ -60,6 +60,8 @@ class Socket {
   // What a recovered socket's session carried for `name` (Namespace::on_persist),
   // until the connection handlers ran; null when nothing.
   const std::string* restored_extension(std::string_view name) const;
+  // The owner of the session being restored (SavedSession::owner).
+  const std::string& restored_owner() const { return recovery_->restored->session.owner; }
 
   void join(std::string_view room);
   void join(std::span<const std::string_view> rooms);
@@ -95,7 +97,8 @@ class Socket {
   // Sends DISCONNECT and leaves the namespace; the server side sees `reason`
   // (e.g. TokenExpired). The client sees "io server disconnect".
   void disconnect_because(DisconnectReason reason);
-  // Runs once when the socket leaves the namespace, after it left its rooms.
+  // Runs once when the socket leaves the namespace, after it left its rooms
+  // (also when a middleware admitted it and a later check refused it).
   void on_disconnect(DisconnectCallback callback);
 
   // Application data as JSON text (socket.data); empty means unset.

@@ -384,6 +384,29 @@ TEST_F(RecoveryTest, MiddlewareRunsForARecoveredSocket) {
   EXPECT_EQ(sid_of(f[1]), sid_of(reply));
 }
 
+// A session goes back to its owner only (the reference would hand it to any
+// holder of the pid); another user's attempt is refused and leaves it.
+TEST_F(RecoveryTest, ASessionIsRestoredForItsOwnerOnly) {
+  auto user = [](const Socket& s) {
+    return socketio::json::string_member(s.auth(), "user").value_or("");
+  };
+  h.server.of("/").set_session_owner(user);
+  auto a = h.open();
+  std::string reply = connect(*a, R"({"user":"alice"})");
+  a->conn.close(CloseReason::TransportClose);
+  std::string hello = R"(40{"pid":")" + pid_of(reply) + R"(","offset":")" + offset(0) + "\",";
+  auto b = h.open();
+  b->send(hello + R"("user":"mallory"})");
+  run_loop();
+  EXPECT_EQ(b->take(),
+            Frames{R"(44{"message":"unauthorized","data":{"code":"session_mismatch"}})"});
+  EXPECT_EQ(store().session_count(), 1u);
+  auto c = h.open();
+  c->send(hello + R"("user":"alice"})");
+  run_loop();
+  EXPECT_TRUE(Harness::socket_of(*c).recovered());
+}
+
 TEST_F(RecoveryTest, AClientGoneBeforeTheAnswerLeavesTheSession) {
   auto a = h.open();
   std::string reply = connect(*a);
