@@ -247,7 +247,7 @@ void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason re
 
 // Before the disconnect handlers, for the plugins whose on_connect ran.
 void Host::save_sessions(socketio::Socket& socket, socketio::SavedSession& session) {
-  Entry entry(*this);
+  PluginCallScope scope(*this);
   std::size_t n = std::min(connected_plugins(socket), plugins_.size());
   for (std::size_t i = 0; i < n; ++i) {
     dhl_ctx& ctx = *plugins_[i];
