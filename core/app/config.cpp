@@ -96,6 +96,21 @@ void read_namespaces(ObjectReader& r, std::vector<std::string>& out) {
   }
 }
 
+// socketio.connectionStateRecovery: present (an object) turns recovery on,
+// as socket.io's `connectionStateRecovery: {}` does.
+void read_recovery(ObjectReader& parent, socketio::RecoveryOptions& out) {
+  const cJSON* obj = parent.object("connectionStateRecovery");
+  if (!obj) return;
+  ObjectReader r(obj, "socketio.connectionStateRecovery");
+  out.enabled = true;
+  r.boolean("enabled", out.enabled);
+  r.millis("maxDisconnectionDuration", 1, out.max_disconnection_duration);
+  r.integer_as("maxSessions", 0, int64_t{1} << 32, out.max_sessions);
+  r.integer_as("maxLogPackets", 1, int64_t{1} << 32, out.max_log_packets);
+  r.integer_as("maxLogBytes", 1024, int64_t{1} << 40, out.max_log_bytes);
+  r.finish();
+}
+
 void read_socketio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("socketio");
   if (!obj) return;
@@ -105,6 +120,7 @@ void read_socketio(ObjectReader& root, Config& c) {
   r.integer_as("maxAttachments", 0, 1000, c.socketio.max_attachments);
   r.integer_as("maxPendingAcks", 1, 1 << 20, c.socketio.max_pending_acks);
   r.integer_as("maxPendingBroadcastAcks", 1, 1 << 20, c.socketio.max_pending_broadcast_acks);
+  read_recovery(r, c.socketio.recovery);
   r.finish();
 }
 

@@ -99,7 +99,14 @@ std::unique_ptr<auth_middleware::Authenticator> make_authenticator(const Config&
     log::error("config error: {}: key auth: {}", config.source, error);
     return nullptr;
   }
-  io.for_each_namespace([&](socketio::Namespace& nsp) { authenticator->install(nsp); });
+  io.for_each_namespace([&](socketio::Namespace& nsp) {
+    authenticator->install(nsp);
+    // A recovered session goes to the same user only.
+    nsp.set_session_owner([](const socketio::Socket& socket) {
+      const auth::User* user = auth_middleware::Authenticator::user_of(socket);
+      return user ? user->id : std::string();
+    });
+  });
   return authenticator;
 }
 

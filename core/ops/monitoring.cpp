@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <cstdio>
 
+#include "socketio/in_memory_session_store.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
 
@@ -101,6 +102,40 @@ void write_socketio(MetricsWriter& w, const socketio::Server& io) {
            static_cast<double>(io.stats().volatile_dropped));
 }
 
+void write_recovery(MetricsWriter& w, const socketio::Server& io) {
+  const auto* store = dynamic_cast<const socketio::InMemorySessionStore*>(io.session_store());
+  if (store == nullptr) return;
+  const auto& st = store->stats();
+  w.family("daheim_recovery_sessions", "gauge", "Disconnected sessions kept for recovery.");
+  w.sample("daheim_recovery_sessions", static_cast<double>(store->session_count()));
+  w.family("daheim_recovery_log_events", "gauge", "Events in the recovery log.");
+  w.sample("daheim_recovery_log_events", static_cast<double>(store->log_size()));
+  w.family("daheim_recovery_log_bytes", "gauge",
+           "Approximate memory of the recovery log (frames, rooms, entries).");
+  w.sample("daheim_recovery_log_bytes", static_cast<double>(store->log_bytes()));
+  w.family("daheim_recovery_logged_total", "counter", "Events given an offset and logged.");
+  w.sample("daheim_recovery_logged_total", static_cast<double>(st.logged));
+  w.family("daheim_recovery_log_dropped_total", "counter",
+           "Logged events dropped by age, count or bytes.");
+  w.sample("daheim_recovery_log_dropped_total", static_cast<double>(st.log_dropped));
+  w.family("daheim_recovery_sessions_saved_total", "counter",
+           "Sessions saved when their socket left recoverably.");
+  w.sample("daheim_recovery_sessions_saved_total", static_cast<double>(st.saved));
+  w.family("daheim_recovery_sessions_dropped_total", "counter",
+           "Saved sessions dropped unused, by reason.");
+  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.expired), "reason",
+           "expired");
+  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.evicted), "reason",
+           "max_sessions");
+  w.family("daheim_recovery_restores_total", "counter", "Recovery attempts, by result.");
+  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restored), "result",
+           "restored");
+  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_unknown), "result",
+           "unknown_session");
+  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_bad_offset), "result",
+           "offset_not_in_log");
+}
+
 }  // namespace
 
 void MetricsWriter::family(std::string_view name, std::string_view type, std::string_view help) {
@@ -144,6 +179,7 @@ std::string Monitoring::metrics_text() const {
   MetricsWriter w(out);
   write_engineio(w, server_, endpoint_);
   write_socketio(w, io_);
+  write_recovery(w, io_);
   for (const auto& source : sources_) source(w);
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", resident_bytes());

@@ -209,6 +209,9 @@ void Host::install(socketio::Namespace& nsp) {
   nsp.on_disconnect([alive](socketio::Socket& s, socketio::DisconnectReason r) {
     if (Host* h = *alive) h->on_disconnect(s, r);
   });
+  nsp.on_persist([alive](socketio::Socket& s, socketio::SavedSession& session) {
+    if (Host* h = *alive) h->save_sessions(s, session);
+  });
 }
 
 SocketUser Host::user_of(const socketio::Socket& socket) const {
@@ -222,6 +225,7 @@ void Host::on_connect(socketio::Socket& socket) {
   for (std::size_t i = 0; i < plugins_.size() && socket.connected(); ++i) {
     set_connected_plugins(socket, i + 1);  // before the call: it may disconnect
     dhl_ctx& ctx = *plugins_[i];
+    if (socket.recovered()) restore_session(ctx, socket);
     if (!ctx.desc().on_connect) continue;
     ++ctx.hooks.connects;
     ctx.desc().on_connect(ctx.state, handle(socket));
@@ -239,6 +243,27 @@ void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason re
     ctx.desc().on_disconnect(ctx.state, handle(socket), str(why));
   }
   clear_counters(socket);
+}
+
+// Before the disconnect handlers, for the plugins whose on_connect ran.
+void Host::save_sessions(socketio::Socket& socket, socketio::SavedSession& session) {
+  PluginCallScope scope(*this);
+  std::size_t n = std::min(connected_plugins(socket), plugins_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    dhl_ctx& ctx = *plugins_[i];
+    if (!ctx.desc().save_session) continue;
+    dhl_str saved{nullptr, 0};
+    ctx.desc().save_session(ctx.state, handle(socket), &saved);
+    if (saved.ptr != nullptr)
+      session.extensions.emplace_back(std::string(ctx.name()), std::string(saved.ptr, saved.len));
+  }
+}
+
+void Host::restore_session(dhl_ctx& ctx, socketio::Socket& socket) {
+  if (!ctx.desc().restore_session) return;
+  const std::string* saved = socket.restored_extension(ctx.name());
+  if (saved == nullptr) return;
+  ctx.desc().restore_session(ctx.state, handle(socket), dhl_str{saved->data(), saved->size()});
 }
 
 void Host::on_event(socketio::Socket& socket, socketio::Event& event) {

@@ -35,6 +35,7 @@
 #include "plugin/token_check.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 class Namespace;
@@ -149,6 +150,9 @@ class Host {
   void on_connect(socketio::Socket& socket);
   void on_event(socketio::Socket& socket, socketio::Event& event);
   void on_disconnect(socketio::Socket& socket, socketio::DisconnectReason reason);
+  // Connection-state recovery: the plugins' save_session / restore_session.
+  void save_sessions(socketio::Socket& socket, socketio::SavedSession& session);
+  void restore_session(dhl_ctx& ctx, socketio::Socket& socket);
   void unhandled(socketio::Socket& socket, const socketio::Event& event);
   void call_method(const Route& route, socketio::Socket& socket, socketio::Event& event);
   int reply_later(dhl_call* call, const dhl_payload* result, CallOutcome outcome);

@@ -96,6 +96,8 @@ dhl_str api_socket_info(dhl_ctx* ctx, const dhl_socket* s, int key) {
       return optional_str(ctx->host->user_of(so).id);
     case DHL_INFO_TRANSPORT:
       return str(engineio::to_string(so.connection().transport()));
+    case DHL_INFO_RECOVERED:
+      return so.recovered() ? str("1") : kAbsent;
     default:
       return kAbsent;
   }

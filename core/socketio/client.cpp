@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engineio/sid.hpp"
+#include "socketio/json_text.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/server.hpp"
 #include "socketio/socket.hpp"
@@ -21,6 +22,7 @@ Client::Client(Server& server, engineio::Connection& connection)
 }
 
 Client::~Client() {
+  if (self_) *self_ = nullptr;
   // The session is being destroyed: no more sends, only the bookkeeping.
   on_close(engineio::CloseReason::TransportClose);
   server_.unlink(*this);
@@ -121,7 +123,7 @@ void Client::detach(Socket& socket) {
 void Client::dispatch(Packet& packet) {
   Socket* socket = this->socket(packet.nsp);
   if (packet.type == PacketType::Connect) {
-    if (socket != nullptr) return close_forced_server();
+    if (socket != nullptr || restoring(packet.nsp)) return close_forced_server();
     return connect(packet);
   }
   if (socket == nullptr || packet.type == PacketType::ConnectError) return close_forced_server();
@@ -145,16 +147,65 @@ void Client::connect(const Packet& packet) {
     return;
   }
   std::string auth = packet.data.empty() ? std::string("{}") : std::string(packet.data);
-  auto owned = std::make_unique<Socket>(*nsp, *this, engineio::generate_id(), std::move(auth));
+  if (nsp->session_store() != nullptr) {
+    // socket.io-client sends {pid, offset, ...auth} after a disconnect; the
+    // offset is absent when it got no logged event (socket.io #5538).
+    if (std::optional<std::string> pid = json::string_member(auth, "pid")) {
+      std::string offset = json::string_member(auth, "offset").value_or("");
+      return request_restore(*nsp, std::move(auth), *pid, offset);
+    }
+  }
+  create_socket(*nsp, std::move(auth), std::nullopt);
+}
+
+bool Client::restoring(std::string_view nsp) const {
+  return std::find(restoring_.begin(), restoring_.end(), nsp) != restoring_.end();
+}
+
+void Client::request_restore(Namespace& nsp, std::string auth, const std::string& pid,
+                             const std::string& offset) {
+  // A socket of that session still looks alive: its transport died unnoticed.
+  // It leaves first, saving its session, so that its late ping timeout cannot
+  // close the restored socket (socket.io #4880).
+  if (Socket* old = nsp.socket_by_pid(pid))
+    old->client().close(engineio::CloseReason::TransportClose);
+  if (!self_) self_ = std::make_shared<Client*>(this);
+  restoring_.push_back(nsp.name());
+  std::weak_ptr<Client*> self = self_;
+  nsp.session_store()->restore(
+      nsp.name(), pid, offset,
+      [self, nsp = &nsp, auth = std::move(auth)](std::optional<RestoredSession> restored) mutable {
+        std::shared_ptr<Client*> client = self.lock();
+        if (client && *client) (*client)->on_restored(*nsp, std::move(auth), std::move(restored));
+      });
+}
+
+void Client::on_restored(Namespace& nsp, std::string auth,
+                         std::optional<RestoredSession> restored) {
+  std::erase(restoring_, nsp.name());
+  if (closed_) return;  // the session stays in the store for the next attempt
+  // Two attempts with one pid: the first one took the id.
+  if (restored && nsp.find_socket(restored->session.sid) != nullptr) restored.reset();
+  create_socket(nsp, std::move(auth), std::move(restored));
+}
+
+void Client::create_socket(Namespace& nsp, std::string auth,
+                           std::optional<RestoredSession> restored) {
+  auto owned = std::make_unique<Socket>(nsp, *this, engineio::generate_id(), std::move(auth));
   Socket& socket = *owned;
-  if (!nsp->admit(socket)) {
+  if (restored) {
+    socket.restore_session(std::move(*restored));
+  } else if (SessionStore* store = nsp.session_store()) {
+    socket.start_session(engineio::generate_id(), store->head());
+  }
+  if (!nsp.admit(socket)) {
     socket.teardown(DisconnectReason::ForcedClose);
     retired_.push_back(std::move(owned));
     return;
   }
   sockets_.push_back(std::move(owned));
   connect_timer_.disarm();
-  nsp->connect(socket);
+  nsp.connect(socket);
 }
 
 }  // namespace daheim::socketio

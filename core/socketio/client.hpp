@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,9 +14,11 @@
 #include "socketio/decoder.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 
+class Namespace;
 class Server;
 class Socket;
 
@@ -55,6 +59,11 @@ class Client final : public engineio::Handler {
   void teardown_sockets(DisconnectReason why);
   void dispatch(Packet& packet);
   void connect(const Packet& packet);
+  void request_restore(Namespace& nsp, std::string auth, const std::string& pid,
+                       const std::string& offset);
+  void on_restored(Namespace& nsp, std::string auth, std::optional<RestoredSession> restored);
+  void create_socket(Namespace& nsp, std::string auth, std::optional<RestoredSession> restored);
+  bool restoring(std::string_view nsp) const;
   void on_event(Socket& socket, Packet& packet);
 
   Server& server_;
@@ -65,6 +74,10 @@ class Client final : public engineio::Handler {
   // Sockets that left; freed when the next message arrives (no Socket& of
   // the application can be alive then) or with the Client.
   std::vector<std::unique_ptr<Socket>> retired_;
+  // Namespaces whose CONNECT waits for the session store's answer.
+  std::vector<std::string> restoring_;
+  // Lets a late answer of the store find out that the Client is gone.
+  std::shared_ptr<Client*> self_;
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;

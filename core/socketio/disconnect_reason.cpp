@@ -28,6 +28,20 @@ std::string_view to_string(DisconnectReason reason) {
   return "unknown";
 }
 
+bool is_recoverable(DisconnectReason reason) {
+  switch (reason) {
+    case DisconnectReason::TransportError:
+    case DisconnectReason::TransportClose:
+    case DisconnectReason::ForcedClose:
+    case DisconnectReason::PingTimeout:
+    case DisconnectReason::ServerShuttingDown:
+    case DisconnectReason::ForcedServerClose:
+      return true;
+    default:
+      return false;
+  }
+}
+
 DisconnectReason from_close_reason(engineio::CloseReason reason) {
   switch (reason) {
     case engineio::CloseReason::TransportClose:

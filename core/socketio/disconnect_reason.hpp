@@ -23,6 +23,11 @@ enum class DisconnectReason : uint8_t {
 
 std::string_view to_string(DisconnectReason reason);
 
+// Whether connection-state recovery keeps the session of a socket that left
+// for this reason (socket.io's RECOVERABLE_DISCONNECT_REASONS): the
+// connection broke or the server closed it, not a deliberate disconnect.
+bool is_recoverable(DisconnectReason reason);
+
 // The reason sockets see when their Engine.IO connection closed.
 DisconnectReason from_close_reason(engineio::CloseReason reason);
 

@@ -112,6 +112,21 @@ EncodedPacket encode_event(std::string_view nsp, std::string_view name, std::str
   return finish(s, attachments);
 }
 
+EncodedPacket encode_logged_event(std::string_view nsp, std::string_view name,
+                                  std::string_view args, std::span<const std::string> attachments,
+                                  std::string_view offset) {
+  Scratch scratch;
+  std::string& s = scratch.text();
+  append_header(s, PacketType::Event, nsp, attachments.size(), std::nullopt);
+  s += '[';
+  json::append_string(s, name);
+  append_args_after_name(s, args);
+  s.back() = ',';
+  json::append_string(s, offset);
+  s += ']';
+  return finish(s, attachments);
+}
+
 EncodedPacket encode_ack(std::string_view nsp, uint64_t id, std::string_view args,
                          std::span<const std::string> attachments) {
   Scratch scratch;
@@ -130,12 +145,16 @@ EncodedPacket encode_ack(std::string_view nsp, uint64_t id, std::string_view arg
   return finish(s, attachments);
 }
 
-EncodedPacket encode_connect(std::string_view nsp, std::string_view sid) {
+EncodedPacket encode_connect(std::string_view nsp, std::string_view sid, std::string_view pid) {
   Scratch scratch;
   std::string& s = scratch.text();
   append_header(s, PacketType::Connect, nsp, 0, std::nullopt);
   s += "{\"sid\":";
   json::append_string(s, sid);
+  if (!pid.empty()) {
+    s += ",\"pid\":";
+    json::append_string(s, pid);
+  }
   s += '}';
   return finish(s, {});
 }

@@ -19,6 +19,11 @@ namespace daheim::socketio {
 struct EncodedPacket {
   engineio::FramePtr text;
   std::vector<engineio::FramePtr> attachments;
+  // Connection-state recovery: the event is in the log (it carries an
+  // offset), or it is volatile and its last argument is a string, which
+  // socket.io-client takes for an offset: its session_store::tail_hash.
+  bool logged = false;
+  uint64_t volatile_tail = 0;
 };
 
 // Appends "<type>[<n>-][<nsp>,][<id>]". An EVENT / ACK with attachments is
@@ -36,10 +41,16 @@ EncodedPacket encode(PacketType type, std::string_view nsp, std::optional<uint64
 EncodedPacket encode_event(std::string_view nsp, std::string_view name, std::string_view args,
                            std::span<const std::string> attachments = {},
                            std::optional<uint64_t> id = std::nullopt);
+// The same event with `offset` appended as its last argument (connection-state
+// recovery): 2["name",...args,"<offset>"].
+EncodedPacket encode_logged_event(std::string_view nsp, std::string_view name,
+                                  std::string_view args, std::span<const std::string> attachments,
+                                  std::string_view offset);
 EncodedPacket encode_ack(std::string_view nsp, uint64_t id, std::string_view args,
                          std::span<const std::string> attachments = {});
-// 0[/nsp,]{"sid":"<sid>"}
-EncodedPacket encode_connect(std::string_view nsp, std::string_view sid);
+// 0[/nsp,]{"sid":"<sid>"}, or {"sid":"<sid>","pid":"<pid>"} when `pid` is
+// not empty (connection-state recovery)
+EncodedPacket encode_connect(std::string_view nsp, std::string_view sid, std::string_view pid = {});
 // 4[/nsp,]{"message":"...","data":<data>} (data omitted when empty)
 EncodedPacket encode_connect_error(std::string_view nsp, std::string_view message,
                                    std::string_view data_json = {});

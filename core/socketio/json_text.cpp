@@ -453,4 +453,93 @@ void unescape(std::string_view body, std::string& out) {
   }
 }
 
+namespace {
+
+// Past the string literal whose opening quote is at `i`.
+std::size_t string_end(std::string_view s, std::size_t i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return s.size();
+}
+
+// Past the (valid) value that starts at `i`.
+std::size_t value_end(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return s.size();
+  if (s[i] == '"') return string_end(s, i);
+  if (s[i] != '{' && s[i] != '[') {
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i])) ++i;
+    return i;
+  }
+  std::size_t depth = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '"') {
+      i = string_end(s, i);
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+    ++i;
+  }
+  return s.size();
+}
+
+std::size_t skip(std::string_view s, std::size_t i) {
+  while (i < s.size() && is_ws(s[i])) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::optional<std::string> string_member(std::string_view object, std::string_view key) {
+  std::size_t i = skip(object, 0);
+  if (i >= object.size() || object[i] != '{') return std::nullopt;
+  i = skip(object, i + 1);
+  std::string name;
+  std::optional<std::string> found;  // the last one wins, as with JSON.parse
+  while (i < object.size() && object[i] == '"') {
+    std::size_t key_end = string_end(object, i);
+    name.clear();
+    unescape(object.substr(i + 1, key_end - i - 2), name);
+    i = skip(object, key_end);
+    if (i >= object.size() || object[i] != ':') return std::nullopt;
+    i = skip(object, i + 1);
+    std::size_t end = value_end(object, i);
+    if (name == key) {
+      found.reset();
+      if (object[i] == '"' && end - i >= 2) {
+        found.emplace();
+        unescape(object.substr(i + 1, end - i - 2), *found);
+      }
+    }
+    i = skip(object, end);
+    if (i < object.size() && object[i] == ',') i = skip(object, i + 1);
+  }
+  return found;
+}
+
+std::optional<std::string> last_string_element(std::string_view array) {
+  std::size_t i = skip(array, 0);
+  if (i >= array.size() || array[i] != '[') return std::nullopt;
+  i = skip(array, i + 1);
+  std::size_t last = std::string_view::npos;
+  std::size_t last_end = 0;
+  while (i < array.size() && array[i] != ']') {
+    last = i;
+    last_end = value_end(array, i);
+    i = skip(array, last_end);
+    if (i < array.size() && array[i] == ',') i = skip(array, i + 1);
+  }
+  if (last == std::string_view::npos || array[last] != '"' || last_end - last < 2)
+    return std::nullopt;
+  std::string out;
+  unescape(array.substr(last + 1, last_end - last - 2), out);
+  return out;
+}
+
 }  // namespace daheim::socketio::json

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,14 @@ void append_string(std::string& out, std::string_view value);
 // Decodes the body of a scanned JSON string literal (the text between the
 // quotes) into UTF-8. Lone surrogate escapes become U+FFFD.
 void unescape(std::string_view body, std::string& out);
+
+// The top-level member `key` of a JSON object text that scan() accepted, if
+// it is a string: its decoded value. nullopt when absent or not a string.
+std::optional<std::string> string_member(std::string_view object, std::string_view key);
+
+// The last element of a JSON array text that scan() accepted, if it is a
+// string: its decoded value. nullopt otherwise (not an array, empty, or the
+// last element is not a string).
+std::optional<std::string> last_string_element(std::string_view array);
 
 }  // namespace daheim::socketio::json

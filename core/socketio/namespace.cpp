@@ -26,10 +26,27 @@ bool Namespace::emit(std::string_view event, std::string_view args,
   return emit_to(BroadcastOptions{}, event, args, attachments);
 }
 
+SessionStore* Namespace::session_store() const {
+  return server_.session_store();
+}
+
+// With recovery on, every non-volatile event without ack is logged and
+// carries its offset as last argument (socket.io-adapter's
+// addOffsetIfNecessary).
 bool Namespace::emit_to(const BroadcastOptions& opts, std::string_view event, std::string_view args,
                         std::span<const std::string> attachments) {
   if (is_reserved_event(event)) return false;
-  adapter_->broadcast(encode_event(name_, event, args, attachments), opts);
+  SessionStore* store = session_store();
+  if (store == nullptr || opts.flags.volatile_) {
+    EncodedPacket packet = encode_event(name_, event, args, attachments);
+    if (store != nullptr) packet.volatile_tail = volatile_tail_of(args);
+    adapter_->broadcast(packet, opts);
+    return true;
+  }
+  store->append({name_, event, args, attachments, opts},
+                [this](const EncodedPacket& packet, const BroadcastOptions& to) {
+                  adapter_->broadcast(packet, to);
+                });
   return true;
 }
 
@@ -96,6 +113,11 @@ Socket* Namespace::socket(std::string_view id) const {
   return s != nullptr && s->connected() ? s : nullptr;
 }
 
+Socket* Namespace::socket_by_pid(std::string_view pid) const {
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? nullptr : it->second;
+}
+
 Socket* Namespace::find_socket(std::string_view id) const {
   auto it = sockets_.find(id);
   return it == sockets_.end() ? nullptr : it->second;
@@ -121,6 +143,9 @@ void Namespace::disconnect_sockets(const BroadcastOptions& opts, bool close_tran
 
 bool Namespace::admit(Socket& socket) {
   sockets_.emplace(socket.id(), &socket);
+  socket.join_restored_rooms();
+  // Unlike the reference (skipMiddlewares), a recovered socket passes the
+  // middleware again: its token is checked anew before it gets anything.
   for (std::size_t i = 0; i < middleware_.size(); ++i) {
     std::optional<ConnectError> error = middleware_[i](socket);
     if (socket.client().closed()) return false;
@@ -129,14 +154,24 @@ bool Namespace::admit(Socket& socket) {
       return false;
     }
   }
+  if (socket.recovered() && session_owner_ && session_owner_(socket) != socket.restored_owner()) {
+    socket.client().send(
+        encode_connect_error(name_, "unauthorized", R"({"code":"session_mismatch"})"));
+    return false;
+  }
   return true;
 }
 
 void Namespace::connect(Socket& socket) {
   ++connected_;
+  if (SessionStore* store = session_store()) {
+    by_pid_[socket.pid()] = &socket;
+    if (socket.recovered()) store->forget(socket.pid());
+  }
   socket.on_connected();
   for (std::size_t i = 0; i < on_connection_.size() && socket.connected(); ++i)
     on_connection_[i](socket);
+  socket.end_restore();
 }
 
 void Namespace::dispatch_event(Socket& socket, Event& event) {
@@ -144,9 +179,30 @@ void Namespace::dispatch_event(Socket& socket, Event& event) {
 }
 
 void Namespace::remove(Socket& socket) {
-  if (socket.connected()) --connected_;
+  if (socket.connected()) {
+    --connected_;
+    if (auto it = by_pid_.find(socket.pid()); it != by_pid_.end() && it->second == &socket)
+      by_pid_.erase(it);
+  }
   adapter_->del_all(socket.id());
   sockets_.erase(socket.id());
+}
+
+void Namespace::persist(Socket& socket) {
+  SessionStore* store = session_store();
+  if (store == nullptr) return;
+  SavedSession session{name_,
+                       std::string(socket.id()),
+                       std::string(socket.pid()),
+                       adapter_->socket_rooms(socket.id()),
+                       socket.data(),
+                       session_owner_ ? session_owner_(socket) : std::string(),
+                       socket.start_offset(),
+                       socket.volatile_tail(),
+                       socket.volatile_tail_offset(),
+                       {}};
+  for (std::size_t i = 0; i < on_persist_.size(); ++i) on_persist_[i](socket, session);
+  store->save(std::move(session));
 }
 
 void Namespace::notify_disconnect(Socket& socket, DisconnectReason reason) {

@@ -19,6 +19,7 @@
 #include "socketio/connect_error.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 
@@ -40,6 +41,9 @@ class Namespace {
   using ServerSideAck = std::function<void(std::string_view answer_json)>;
   using ServerSideEmitHandler =
       std::function<void(std::string_view event, std::string_view args, ServerSideAck ack)>;
+  // Adds to the session of a socket that leaves recoverably (before the
+  // disconnect handlers run), e.g. a plugin's state under its name.
+  using PersistHandler = std::function<void(Socket&, SavedSession&)>;
 
   Namespace(Server& server, std::string name);
   ~Namespace();
@@ -65,6 +69,17 @@ class Namespace {
   // false: a reserved event name.
   bool server_side_emit(std::string_view event, std::string_view args,
                         ServerSideEmitCallback callback = nullptr);
+  void on_persist(PersistHandler handler) { on_persist_.push_back(std::move(handler)); }
+
+  // Who a session belongs to (the authenticated user's id, "" for none): a
+  // session is restored only for the same owner; another one gets
+  // CONNECT_ERROR {"message":"unauthorized","data":{"code":"session_mismatch"}}
+  // after the middleware ran, and the session stays.
+  using OwnerFunction = std::function<std::string(const Socket&)>;
+  void set_session_owner(OwnerFunction owner) { session_owner_ = std::move(owner); }
+
+  // Connection-state recovery is on (the server has a session store).
+  SessionStore* session_store() const;
 
   // Broadcasts, encoded once (`args` as for Socket::emit). false: a
   // reserved event name.
@@ -83,6 +98,8 @@ class Namespace {
 
   // A connected socket of this namespace, or null.
   Socket* socket(std::string_view id) const;
+  // The connected socket whose private session id is `pid`, or null.
+  Socket* socket_by_pid(std::string_view pid) const;
   // Connected sockets.
   std::size_t size() const { return connected_; }
   std::vector<Socket*> fetch_sockets(const BroadcastOptions& opts = {}) const;
@@ -107,6 +124,8 @@ class Namespace {
   void dispatch_server_side_emit(std::string_view event, std::string_view args, ServerSideAck ack);
   // For adapters: expires `ack` at its deadline like the namespace's own.
   void track_broadcast_ack(std::shared_ptr<BroadcastAck> ack);
+  // Saves the session of a socket that leaves for a recoverable reason.
+  void persist(Socket& socket);
 
  private:
   void arm_ack_timer();
@@ -120,7 +139,10 @@ class Namespace {
   EventHandler on_event_;
   std::vector<DisconnectHandler> on_disconnect_;
   ServerSideEmitHandler on_server_side_emit_;
+  std::vector<PersistHandler> on_persist_;
+  OwnerFunction session_owner_;
   std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
+  std::unordered_map<std::string_view, Socket*> by_pid_;   // recovery on; keys view Socket::pid()
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;
   std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;

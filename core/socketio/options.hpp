@@ -8,6 +8,21 @@
 
 namespace daheim::socketio {
 
+// Connection-state recovery (socket.io's connectionStateRecovery): a client
+// that comes back within max_disconnection_duration gets its socket id,
+// rooms, data and the events it missed. Off unless enabled.
+struct RecoveryOptions {
+  bool enabled = false;
+  loop::Millis max_disconnection_duration{120000};
+  // Bounds of the in-memory store: disconnected sessions kept (the oldest
+  // goes first), events logged and the log's approximate memory (frames,
+  // rooms, entries; the oldest go first; a session whose offset went with
+  // them starts afresh).
+  std::size_t max_sessions = 100000;
+  std::size_t max_log_packets = 100000;
+  std::size_t max_log_bytes = 64 * 1024 * 1024;
+};
+
 struct Options {
   // A connection that joins no namespace within this time is closed.
   loop::Millis connect_timeout{45000};
@@ -18,6 +33,7 @@ struct Options {
   std::size_t max_pending_acks = 256;
   // Broadcasts with ack one namespace may have outstanding.
   std::size_t max_pending_broadcast_acks = 1024;
+  RecoveryOptions recovery;
 };
 
 }  // namespace daheim::socketio

@@ -2,6 +2,7 @@
 
 #include "socketio/client.hpp"
 #include "socketio/in_memory_adapter.hpp"
+#include "socketio/in_memory_session_store.hpp"
 #include "socketio/namespace.hpp"
 
 namespace daheim::socketio {
@@ -19,6 +20,8 @@ std::string normalize(std::string_view name) {
 }  // namespace
 
 Server::Server(loop::TimerQueue& timers, Options options) : timers_(timers), options_(options) {
+  if (options_.recovery.enabled)
+    session_store_ = std::make_unique<InMemorySessionStore>(timers_, options_.recovery);
   of(kMainNamespace);
 }
 
@@ -50,6 +53,10 @@ void Server::close_all(engineio::CloseReason reason) {
     c->close(reason);
     c = next;
   }
+}
+
+void Server::set_session_store(std::unique_ptr<SessionStore> store) {
+  session_store_ = std::move(store);
 }
 
 std::unique_ptr<Adapter> Server::make_adapter(Namespace& nsp) {

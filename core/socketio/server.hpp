@@ -22,6 +22,7 @@
 #include "loop/timer.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/options.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 
@@ -75,6 +76,11 @@ class Server {
   // Adapters for namespaces created from now on (default: InMemoryAdapter).
   void set_adapter_factory(AdapterFactory factory) { adapter_factory_ = std::move(factory); }
 
+  // Connection-state recovery's store: null when Options::recovery is off;
+  // an InMemorySessionStore unless replaced (before serving connections).
+  SessionStore* session_store() const { return session_store_.get(); }
+  void set_session_store(std::unique_ptr<SessionStore> store);
+
   // For Namespace and Client.
   std::unique_ptr<Adapter> make_adapter(Namespace& nsp);
   std::string take_scratch() { return std::move(scratch_); }
@@ -87,6 +93,7 @@ class Server {
   Options options_;
   Stats stats_;
   AdapterFactory adapter_factory_;
+  std::unique_ptr<SessionStore> session_store_;
   std::map<std::string, std::unique_ptr<Namespace>, std::less<>> namespaces_;
   Client* clients_ = nullptr;
   std::size_t client_count_ = 0;

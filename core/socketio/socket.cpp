@@ -47,13 +47,20 @@ std::vector<std::string> Socket::rooms() const {
 bool Socket::emit(std::string_view event, std::string_view args,
                   std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event)) return false;
+  if (recovery_) {  // logged with an offset, like the reference's adapter.broadcast
+    BroadcastOptions to;
+    to.rooms.emplace_back(id());
+    return nsp_.emit_to(to, event, args, attachments);
+  }
   return write(encode_event(nsp_.name(), event, args, attachments), false);
 }
 
 bool Socket::emit_volatile(std::string_view event, std::string_view args,
                            std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event) || !connection().can_send_now()) return false;
-  return write(encode_event(nsp_.name(), event, args, attachments), true);
+  EncodedPacket packet = encode_event(nsp_.name(), event, args, attachments);
+  if (recovery_) packet.volatile_tail = volatile_tail_of(args);
+  return write(packet, true);
 }
 
 bool Socket::emit_with_ack(std::string_view event, std::string_view args,
@@ -126,7 +133,17 @@ bool Socket::write(const EncodedPacket& packet, bool volatile_) {
   if (!c.send(packet.text)) return false;
   for (const engineio::FramePtr& frame : packet.attachments)
     if (!c.send(frame)) return false;
+  if (recovery_) note_written(packet, volatile_);
   return true;
+}
+
+void Socket::note_written(const EncodedPacket& packet, bool volatile_) {
+  if (packet.logged) {
+    recovery_->volatile_tail = 0;
+  } else if (volatile_ && packet.volatile_tail != 0) {
+    recovery_->volatile_tail = packet.volatile_tail;
+    recovery_->volatile_tail_offset = nsp_.session_store()->head();
+  }
 }
 
 bool Socket::write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
@@ -143,11 +160,50 @@ bool Socket::has_ack_room() {
   return acks_.size() < max;
 }
 
+const std::string* Socket::restored_extension(std::string_view name) const {
+  if (!recovery_ || !recovery_->restored) return nullptr;
+  for (const auto& [key, value] : recovery_->restored->session.extensions)
+    if (key == name) return &value;
+  return nullptr;
+}
+
+void Socket::start_session(std::string pid, std::string start_offset) {
+  recovery_ = std::make_unique<Recovery>();
+  recovery_->pid = std::move(pid);
+  recovery_->start_offset = std::move(start_offset);
+}
+
+void Socket::restore_session(RestoredSession restored) {
+  SavedSession& saved = restored.session;
+  std::copy_n(saved.sid.data(), std::min(saved.sid.size(), id_.size()), id_.begin());
+  start_session(saved.pid, saved.start_offset);
+  data_ = saved.data;
+  recovery_->recovered = true;
+  recovery_->restored = std::move(restored);
+}
+
+void Socket::join_restored_rooms() {
+  if (!recovery_ || !recovery_->restored) return;
+  const std::vector<std::string>& rooms = recovery_->restored->session.rooms;
+  std::vector<std::string_view> views(rooms.begin(), rooms.end());
+  join(views);
+}
+
+void Socket::end_restore() {
+  if (recovery_) recovery_->restored.reset();
+}
+
+// A recovered socket gets the events it missed first, then the CONNECT
+// reply (the reference's order; the client holds them until it connects).
 void Socket::on_connected() {
   state_ = State::Connected;
   std::string_view own = id();
   nsp_.adapter().add_all(own, std::span<const std::string_view>(&own, 1));
-  write(encode_connect(nsp_.name(), own), false);
+  if (recovery_ && recovery_->restored) {
+    for (const EncodedPacket& packet : recovery_->restored->missed) client_.send(packet);
+    recovery_->restored->missed.clear();
+  }
+  write(encode_connect(nsp_.name(), own, pid()), false);
 }
 
 void Socket::on_event_packet(Packet& packet, std::string_view args) {
@@ -217,15 +273,14 @@ void Socket::fail_pending_acks() {
 
 void Socket::teardown(DisconnectReason reason) {
   if (state_ == State::Disconnected) return;
-  nsp_.remove(*this);
   bool was_connected = connected();
+  if (was_connected && recovery_ && is_recoverable(reason)) nsp_.persist(*this);
+  nsp_.remove(*this);
   state_ = State::Disconnected;
   client_.detach(*this);
-  if (was_connected) {
-    nsp_.notify_disconnect(*this, reason);
-    std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
-    for (DisconnectCallback& callback : callbacks) callback(*this, reason);
-  }
+  if (was_connected) nsp_.notify_disconnect(*this, reason);
+  std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
+  for (DisconnectCallback& callback : callbacks) callback(*this, reason);
   fail_pending_acks();
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
 #include "socketio/packet.hpp"
+#include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
 
@@ -49,6 +51,17 @@ class Socket {
   std::string_view auth() const { return auth_; }
   // False while connect middleware runs and after the disconnect.
   bool connected() const { return state_ == State::Connected; }
+
+  // Connection-state recovery: the private session id sent in the CONNECT
+  // reply (empty when recovery is off), and whether this socket took over a
+  // disconnected one's session (same id, rooms, data; missed events sent).
+  std::string_view pid() const { return recovery_ ? std::string_view(recovery_->pid) : ""; }
+  bool recovered() const { return recovery_ && recovery_->recovered; }
+  // What a recovered socket's session carried for `name` (Namespace::on_persist),
+  // until the connection handlers ran; null when nothing.
+  const std::string* restored_extension(std::string_view name) const;
+  // The owner of the session being restored (SavedSession::owner).
+  const std::string& restored_owner() const { return recovery_->restored->session.owner; }
 
   void join(std::string_view room);
   void join(std::span<const std::string_view> rooms);
@@ -84,7 +97,8 @@ class Socket {
   // Sends DISCONNECT and leaves the namespace; the server side sees `reason`
   // (e.g. TokenExpired). The client sees "io server disconnect".
   void disconnect_because(DisconnectReason reason);
-  // Runs once when the socket leaves the namespace, after it left its rooms.
+  // Runs once when the socket leaves the namespace, after it left its rooms
+  // (also when a middleware admitted it and a later check refused it).
   void on_disconnect(DisconnectCallback callback);
 
   // Application data as JSON text (socket.data); empty means unset.
@@ -104,6 +118,16 @@ class Socket {
   std::size_t pending_acks() const { return acks_.size(); }
 
   // For Client and Namespace.
+  // Recovery on: a new session (fresh pid) or the one being restored.
+  void start_session(std::string pid, std::string start_offset);
+  void restore_session(RestoredSession restored);
+  // The rooms of the session being restored (the socket is registered).
+  void join_restored_rooms();
+  // Drops what the connection handlers needed of the restored session.
+  void end_restore();
+  const std::string& start_offset() const { return recovery_->start_offset; }
+  uint64_t volatile_tail() const { return recovery_->volatile_tail; }
+  const std::string& volatile_tail_offset() const { return recovery_->volatile_tail_offset; }
   void on_connected();
   void on_event_packet(Packet& packet, std::string_view args);
   void on_ack_packet(Packet& packet);
@@ -112,6 +136,14 @@ class Socket {
 
  private:
   enum class State : uint8_t { Connecting, Connected, Disconnected };
+  struct Recovery {
+    std::string pid;
+    std::string start_offset;
+    bool recovered = false;
+    uint64_t volatile_tail = 0;  // SavedSession::volatile_tail
+    std::string volatile_tail_offset;
+    std::optional<RestoredSession> restored;  // until the connection handlers ran
+  };
   struct PendingAck {
     uint64_t id;
     loop::TimePoint deadline;
@@ -120,6 +152,7 @@ class Socket {
   };
 
   bool has_ack_room();
+  void note_written(const EncodedPacket& packet, bool volatile_);
   void on_ack_timer();
   void arm_ack_timer();
   void fail_pending_acks();
@@ -134,6 +167,7 @@ class Socket {
   std::vector<DisconnectCallback> on_disconnect_;
   std::vector<PendingAck> acks_;
   std::unique_ptr<loop::Timer> ack_timer_;  // created on first use
+  std::unique_ptr<Recovery> recovery_;      // recovery on only
 };
 
 }  // namespace daheim::socketio

@@ -104,6 +104,8 @@ class Presence {
     std::string user;
     std::string role;
     std::string id;
+    // Recovery: the ready topic the socket's saved session carried.
+    std::optional<dhl::Json> restored_topic;
   };
 
   explicit Presence(dhl::Host& host)
@@ -129,6 +131,7 @@ class Presence {
     if (room) socket.join(*room);
 
     Joined joined = store_->connect(st.user, st.role, st.id);
+    restore_ready(st, joined);
     if (joined.ready) {
       socket.emit("userIsReady", dhl::Json::object({{"topic", *joined.ready}}));
       if (joined.first) arm_expiry();  // its grace period ended early
@@ -146,6 +149,24 @@ class Presence {
       online_.request();
       arm_expiry();
     }
+  }
+
+  // Connection-state recovery: a socket that leaves recoverably keeps the
+  // user's ready flag with its session, so that a recovery after the grace
+  // period does not drop it (the counts need nothing: the disconnect removed
+  // the socket and the recovery adds it again).
+  std::string saveSession(dhl::Socket& socket) {
+    const auto& st = socket.state<SocketState>();
+    if (!st.tracked) return {};
+    std::optional<dhl::Json> topic = store_->ready_topic(st.user);
+    if (!topic) return {};
+    return dhl::Json::object({{"ready", true}, {"topic", *topic}}).dump();
+  }
+
+  void restoreSession(dhl::Socket& socket, std::string_view saved) {
+    std::optional<dhl::Json> json = dhl::Json::parse(saved);
+    if (!json || !(*json)["ready"].as_bool(false)) return;
+    socket.state<SocketState>().restored_topic = (*json)["topic"];
   }
 
   // $ready {ready, topic} -> {}
@@ -203,6 +224,16 @@ class Presence {
   }
 
  private:
+  // The user's only socket recovered after the ready flag expired: the flag
+  // comes back with the session (same topic, at the end of the list).
+  void restore_ready(SocketState& st, Joined& joined) {
+    std::optional<dhl::Json> topic = std::move(st.restored_topic);
+    st.restored_topic.reset();
+    if (!topic || joined.ready || !joined.first) return;
+    if (store_->set_ready(st.user, *topic)) ready_users_.request();
+    joined.ready = std::move(topic);
+  }
+
   // {"teachers": N, "students": N}: online users per role room.
   dhl::Json counts() const {
     std::map<std::string, std::size_t> by_role = store_->online_by_role();

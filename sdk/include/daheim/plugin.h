@@ -100,6 +100,10 @@ extern "C" {
 #define DHL_INFO_CLAIMS 6
 #define DHL_INFO_USER_ID 7   /* the authenticated user's id; absent if none */
 #define DHL_INFO_TRANSPORT 8 /* "polling" or "websocket" (the current one) */
+/* DHL_INFO_RECOVERED (ABI 1.2): "1" when the socket took over a disconnected
+ * socket's session (connection-state recovery: same id, rooms and data, the
+ * missed events resent); absent for a new session and on older hosts. */
+#define DHL_INFO_RECOVERED 9
 
 typedef struct dhl_str {
   const char* ptr;
@@ -333,6 +337,17 @@ typedef void (*dhl_disconnect_fn)(void* state, dhl_socket* socket, dhl_str reaso
 typedef void (*dhl_method_fn)(void* state, dhl_socket* socket, dhl_call* call,
                               const dhl_payload* args);
 
+/* ---- Connection-state recovery (ABI 1.2) --------------------------------- */
+/* A socket leaves for a recoverable reason (its connection broke, the server
+ * shuts down) while recovery is on; called before on_disconnect. The plugin
+ * may set *saved to bytes to keep with the session (left {NULL, 0}: nothing);
+ * they must stay valid until the plugin's next callback (the host copies them
+ * right after this returns). */
+typedef void (*dhl_session_save_fn)(void* state, dhl_socket* socket, dhl_str* saved);
+/* A recovered socket, before this plugin's on_connect: the bytes its
+ * save_session gave when the session was saved (only when it gave some). */
+typedef void (*dhl_session_restore_fn)(void* state, dhl_socket* socket, dhl_str saved);
+
 typedef struct dhl_method {
   const char* name; /* NUL-terminated, "$" + the event name, e.g. "$ready" */
   dhl_method_fn fn;
@@ -351,6 +366,9 @@ typedef struct dhl_plugin_desc {
   const dhl_method* methods;       /* method_count entries; names unique across
                                       all loaded plugins */
   size_t method_count;
+  /* ---- ABI 1.2: read by the host only when struct_size covers them ---- */
+  dhl_session_save_fn save_session;       /* may be NULL */
+  dhl_session_restore_fn restore_session; /* may be NULL */
 } dhl_plugin_desc;
 
 /* The entry function's type. It must be cheap and have no side effects: it

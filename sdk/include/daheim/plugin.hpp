@@ -42,6 +42,7 @@
 #include <daheim/json.hpp>
 
 #include <chrono>
+#include <concepts>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -315,6 +316,9 @@ class Socket {
   bool authenticated() const {
     return api()->socket_info(ctx(), s_, DHL_INFO_CLAIMS).ptr != nullptr;
   }
+  // The socket took over a disconnected socket's session (connection-state
+  // recovery): same id, rooms and data; false on hosts before ABI 1.2.
+  bool recovered() const { return info(DHL_INFO_RECOVERED) == "1"; }
   // The CONNECT payload ({} when none) and the token's claims (null if none).
   Json auth() const { return Json::parse(info(DHL_INFO_AUTH)).value_or(Json::object()); }
   Json claims() const { return Json::parse(info(DHL_INFO_CLAIMS)).value_or(Json()); }
@@ -818,6 +822,18 @@ concept HasOnDisconnect = HasOnDisconnectReason<T> || requires(T& t, Socket& s) 
   t.onDisconnect(s);
 };
 
+// std::string saveSession(Socket&): what to keep with a recoverable session;
+// void restoreSession(Socket&, std::string_view): it, for the recovered
+// socket, before onConnect (SocketState already exists).
+template <typename T>
+concept HasSaveSession = requires(T& t, Socket& s) {
+  { t.saveSession(s) } -> std::convertible_to<std::string>;
+};
+template <typename T>
+concept HasRestoreSession = requires(T& t, Socket& s, std::string_view saved) {
+  t.restoreSession(s, saved);
+};
+
 template <typename T>
 int init(dhl_ctx* ctx, const dhl_host* api, void** state) {
   auto inst = std::make_unique<Instance<T>>(ctx, api);
@@ -849,8 +865,32 @@ void on_connect(void* state, dhl_socket* sock) {
   auto* inst = static_cast<Instance<T>*>(state);
   guarded(inst->host.api(), inst->host.ctx(), "onConnect", [&] {
     Socket socket(inst->host, sock);
-    if constexpr (HasSocketState<T>) socket.set_data(new typename T::SocketState());
+    if constexpr (HasSocketState<T>)
+      if (socket.data() == nullptr) socket.set_data(new typename T::SocketState());
     if constexpr (HasOnConnect<T>) inst->object->onConnect(socket);
+  });
+}
+
+template <typename T>
+void save_session(void* state, dhl_socket* sock, dhl_str* saved) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  thread_local std::string bytes;  // valid until the next callback
+  bytes.clear();
+  guarded(inst->host.api(), inst->host.ctx(), "saveSession", [&] {
+    Socket socket(inst->host, sock);
+    bytes = inst->object->saveSession(socket);
+  });
+  if (!bytes.empty()) *saved = dhl_str{bytes.data(), bytes.size()};
+}
+
+template <typename T>
+void restore_session(void* state, dhl_socket* sock, dhl_str saved) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  guarded(inst->host.api(), inst->host.ctx(), "restoreSession", [&] {
+    Socket socket(inst->host, sock);
+    if constexpr (HasSocketState<T>)
+      if (socket.data() == nullptr) socket.set_data(new typename T::SocketState());
+    inst->object->restoreSession(socket, view(saved));
   });
 }
 
@@ -877,6 +917,10 @@ const dhl_plugin_desc* describe(const char* name, const char* version,
   dhl_disconnect_fn disconnect = nullptr;
   if constexpr (HasOnConnect<T> || HasSocketState<T>) connect = &on_connect<T>;
   if constexpr (HasOnDisconnect<T> || HasSocketState<T>) disconnect = &on_disconnect<T>;
+  dhl_session_save_fn save = nullptr;
+  dhl_session_restore_fn restore = nullptr;
+  if constexpr (HasSaveSession<T>) save = &save_session<T>;
+  if constexpr (HasRestoreSession<T>) restore = &restore_session<T>;
   static const dhl_plugin_desc desc = {sizeof(dhl_plugin_desc),
                                        DHL_ABI_MAJOR,
                                        DHL_ABI_MINOR,
@@ -887,7 +931,9 @@ const dhl_plugin_desc* describe(const char* name, const char* version,
                                        connect,
                                        disconnect,
                                        methods,
-                                       N - 1};  // minus the terminator
+                                       N - 1,  // minus the terminator
+                                       save,
+                                       restore};
   return &desc;
 }
 

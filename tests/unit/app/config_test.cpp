@@ -127,6 +127,47 @@ TEST(Config, HugeNumbersAreOutOfRange) {
   }
 }
 
+TEST(Config, ConnectionStateRecoveryIsOnWhenPresent) {
+  EXPECT_FALSE(default_config().socketio.recovery.enabled);
+  ConfigFile f(R"({"socketio": {"connectionStateRecovery": {}}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  const socketio::RecoveryOptions& r = c.socketio.recovery;
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.max_disconnection_duration.count(), 120000);
+  EXPECT_EQ(r.max_sessions, 100000u);
+  EXPECT_EQ(r.max_log_packets, 100000u);
+  EXPECT_EQ(r.max_log_bytes, 64u * 1024 * 1024);
+
+  ConfigFile g(R"({"socketio": {"connectionStateRecovery": {"enabled": false,
+      "maxDisconnectionDuration": 500, "maxSessions": 7, "maxLogPackets": 8,
+      "maxLogBytes": 4096}}})");
+  c = default_config();
+  ASSERT_TRUE(load_config(g.path(), c, e)) << e.to_string();
+  EXPECT_FALSE(c.socketio.recovery.enabled);
+  EXPECT_EQ(c.socketio.recovery.max_disconnection_duration.count(), 500);
+  EXPECT_EQ(c.socketio.recovery.max_sessions, 7u);
+  EXPECT_EQ(c.socketio.recovery.max_log_packets, 8u);
+  EXPECT_EQ(c.socketio.recovery.max_log_bytes, 4096u);
+}
+
+TEST(Config, BadRecoveryKeysAreNamed) {
+  const std::string p = "socketio.connectionStateRecovery";
+  EXPECT_EQ(load_error(R"({"socketio": {"connectionStateRecovery": true}})").key, p);
+  EXPECT_EQ(
+      load_error(R"({"socketio": {"connectionStateRecovery": {"maxDisconnectionDuration": 0}}})")
+          .key,
+      p + ".maxDisconnectionDuration");
+  EXPECT_EQ(load_error(R"({"socketio": {"connectionStateRecovery": {"maxLogPackets": 0}}})").key,
+            p + ".maxLogPackets");
+  EXPECT_EQ(load_error(R"({"socketio": {"connectionStateRecovery": {"maxLogBytes": 10}}})").key,
+            p + ".maxLogBytes");
+  EXPECT_EQ(
+      load_error(R"({"socketio": {"connectionStateRecovery": {"skipMiddlewares": true}}})").key,
+      p + ".skipMiddlewares");
+}
+
 TEST(Config, UnreadableOrInvalidFileNamesTheFile) {
   EXPECT_EQ(load_error("{ not json").message, "not valid JSON");
   EXPECT_EQ(load_error("[1, 2]").message, "expected a JSON object");

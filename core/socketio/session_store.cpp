@@ -1,0 +1,25 @@
+#include "socketio/session_store.hpp"
+
+#include "socketio/json_text.hpp"
+
+namespace daheim::socketio {
+
+uint64_t tail_hash(std::string_view text) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h | 1;
+}
+
+uint64_t volatile_tail_of(std::string_view args) {
+  std::size_t i = args.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return 0;
+  std::optional<std::string> last =
+      args[i] == '"' ? json::last_string_element("[" + std::string(args.substr(i)) + "]")
+                     : json::last_string_element(args);
+  return last ? tail_hash(*last) : 0;
+}
+
+}  // namespace daheim::socketio
