@@ -368,6 +368,12 @@ int64_t api_target_count(dhl_ctx* ctx, const dhl_target* target) {
   return static_cast<int64_t>(nsp->fetch_sockets(options_of(*target)).size());
 }
 
+int api_send_message(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json) {
+  if (!on_loop(ctx, "send_message")) return DHL_ERR_THREAD;
+  if (!plugin.ptr || !json.ptr || json.len == 0) return DHL_ERR_INVALID;
+  return ctx->host->message(*ctx, view(plugin), view(topic), view(json));
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -403,6 +409,7 @@ constexpr dhl_host kHostApi = {
     api_http_route,
     api_http_header,
     api_target_count,
+    api_send_message,
 };
 
 }  // namespace

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 1
+#define DHL_ABI_MINOR 2
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -286,6 +286,14 @@ struct dhl_host {
   /* [loop] How many connected sockets `target` selects on this server
    * (rooms, except, namespace); negative: a DHL_ERR_* code. */
   int64_t (*target_count)(dhl_ctx* ctx, const dhl_target* target);
+
+  /* ---- ABI 1.2: check with DHL_HOST_HAS(host, send_message) ---- */
+  /* [loop] Hands a message to the loaded plugin named `plugin`: its
+   * on_message(state, <this plugin's name>, topic, json) runs before this
+   * returns, and what it returns (0 or more, or a DHL_ERR_*) is returned. `json` is the text of one
+   * JSON value. DHL_ERR_NOTFOUND: no such plugin, or it takes no messages, or it is this plugin;
+   * DHL_ERR_REFUSED: messages nested too deep (a loop). */
+  int (*send_message)(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling
@@ -316,6 +324,11 @@ typedef void (*dhl_disconnect_fn)(void* state, dhl_socket* socket, dhl_str reaso
  * `call` as described above. */
 typedef void (*dhl_method_fn)(void* state, dhl_socket* socket, dhl_call* call,
                               const dhl_payload* args);
+/* ABI 1.2: a message from plugin `from` (host->send_message), on the loop
+ * thread. Returns 0 or more on success (a count, as the two plugins agree)
+ * or a negative DHL_ERR_*, handed back to the sender. The strings are
+ * borrowed for the call. */
+typedef int (*dhl_message_fn)(void* state, dhl_str from, dhl_str topic, dhl_str json);
 
 typedef struct dhl_method {
   const char* name; /* NUL-terminated, "$" + the event name, e.g. "$ready" */
@@ -335,6 +348,8 @@ typedef struct dhl_plugin_desc {
   const dhl_method* methods;       /* method_count entries; names unique across
                                       all loaded plugins */
   size_t method_count;
+  /* ---- ABI 1.2 ---- */
+  dhl_message_fn on_message; /* may be NULL: takes no messages */
 } dhl_plugin_desc;
 
 /* The entry function's type. It must be cheap and have no side effects: it
