@@ -23,7 +23,7 @@ void append_length_digits(std::string& out, std::size_t n) {
 std::string packet_text(const Frame& frame) {
   if (!frame.binary) return std::string(frame.body());
   std::string s = "b4";
-  base64_encode_append(frame.body(), s);
+  base64_encode_append(frame.body().substr(1), s);
   return s;
 }
 
@@ -141,10 +141,13 @@ void append_text_item(std::string& out, const Frame& frame) {
 void append_binary_item(std::string& out, const Frame& frame) {
   std::string_view body = frame.body();
   out += static_cast<char>(frame.binary ? kBinaryItem : kTextItem);
-  append_length_digits(out, body.size() + (frame.binary ? 1 : 0));
+  append_length_digits(out, body.size());
   out += static_cast<char>(kLengthEnd);
-  if (frame.binary) out += kMessageByte;
   out.append(body);
+}
+
+FramePtr binary_frame(std::string_view data) {
+  return make_binary_frame(ws_binary_body(data));
 }
 
 DecodedPayload decode_payload(std::string_view body, bool binary) {

@@ -9,6 +9,10 @@
 //                     0x01 (binary), the length as one byte per decimal digit,
 //                     0xFF, then the UTF-8 text or the type byte 0x04 + data
 //   WebSocket:        text frames as in v4; a binary frame is 0x04 + data
+//
+// A v3 session keeps its binary frames in that WebSocket form (binary_frame()
+// below), so the WebSocket writer sends them as they are; the polling
+// encoders read the data after the type byte.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +26,10 @@ namespace daheim::engineio::v3 {
 // UTF-16 code units of valid UTF-8 text (a 4-byte sequence counts 2).
 std::size_t utf16_length(std::string_view utf8);
 
-// Appends one frame to a text payload / to a binary payload.
+// A binary message frame in v3 form: 0x04 + data.
+FramePtr binary_frame(std::string_view data);
+
+// Appends one frame (binary ones in v3 form) to a text / binary payload.
 void append_text_item(std::string& out, const Frame& frame);
 void append_binary_item(std::string& out, const Frame& frame);
 

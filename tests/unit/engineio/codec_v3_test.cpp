@@ -56,18 +56,18 @@ TEST(CodecV3, TextPayloadIsLengthPrefixedInUtf16Units) {
 TEST(CodecV3, BinaryInATextPayloadIsB4Base64) {
   EXPECT_EQ(text_payload(
                 {make_text_frame(PacketType::Message, R"(51-["b",{"_placeholder":true,"num":0}])"),
-                 make_binary_frame("\x01\x02\x03"s)}),
+                 binary_frame("\x01\x02\x03"s)}),
             R"(39:451-["b",{"_placeholder":true,"num":0}]6:b4AQID)");
 }
 
 TEST(CodecV3, BinaryPayloadFramesEachPacketWithDigitBytes) {
   // Text item: 0x00, "3" as 0x03, 0xFF, "440"; binary item: 0x01, "4" as
   // 0x04, 0xFF, the message type 0x04, then the three bytes.
-  EXPECT_EQ(binary_payload(
-                {make_text_frame(PacketType::Message, "40"), make_binary_frame("\x01\x02\x03"s)}),
-            "\x00\x03\xff"
-            "440"
-            "\x01\x04\xff\x04\x01\x02\x03"s);
+  EXPECT_EQ(
+      binary_payload({make_text_frame(PacketType::Message, "40"), binary_frame("\x01\x02\x03"s)}),
+      "\x00\x03\xff"
+      "440"
+      "\x01\x04\xff\x04\x01\x02\x03"s);
   // Lengths of two digits and more: one byte per digit; text counts bytes.
   std::string twelve = "4" + std::string(11, 'x');
   EXPECT_EQ(binary_payload({make_text_frame(PacketType::Message, std::string(11, 'x'))}),
@@ -136,6 +136,9 @@ TEST(CodecV3, RefusesBadBinaryPayloads) {
 }
 
 TEST(CodecV3, WebSocketBinaryFramesCarryTheTypeByte) {
+  FramePtr f = binary_frame("\x01\x02"s);
+  EXPECT_TRUE(f->binary);
+  EXPECT_EQ(f->body(), "\x04\x01\x02"s);
   EXPECT_EQ(ws_binary_body("\x01\x02"s), "\x04\x01\x02"s);
   std::string_view data;
   const std::string frame = "\x04\x01\x02"s;
