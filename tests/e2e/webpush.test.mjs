@@ -342,3 +342,88 @@ describe('webpush plugin: limits and start-up', () => {
     await assert.rejects(startServer(serverConfig(noSubject)), /code 78[\s\S]*config: vapid\.subject: must be a mailto: or https: URL/);
   });
 });
+
+describe('push plugin + webpush plugin: "webPush" in POST /api/v1/push', () => {
+  const pushSo = path.join(pluginsDir, 'push', 'push.so');
+  const pushBearer = crypto.randomBytes(32).toString('base64url');
+  let srv;
+  let svc;
+  before(async () => {
+    svc = await new PushService(tls, { vapidPublicKey: vapidKeys.publicKey, subject: SUBJECT }).start();
+    const cfg = serverConfig();
+    cfg.plugins.push({ path: pushSo, config: { bearerSecretFile: file('push.secret', pushBearer) } });
+    srv = await startServer(cfg);
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    if (svc) await svc.stop();
+  });
+
+  const push = async (body) => {
+    const r = await request(`${srv.url}/api/v1/push`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pushBearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, json: JSON.parse(r.body), body: r.body };
+  };
+
+  it('online users get the event, offline users a Web Push of it', async () => {
+    const phone = svc.browser('away-teacher');
+    const desk = svc.browser('present-teacher');
+    const away = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { token: userToken('t-away') } });
+    await connected(away);
+    assert.deepEqual(await call(away, 'webpush.subscribe', phone.subscription), {});
+    away.disconnect();
+    const here = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { token: userToken('t-here') } });
+    await connected(here);
+    assert.deepEqual(await call(here, 'webpush.subscribe', desk.subscription), {});
+    const got = new Promise((resolve) => here.once('studentWaiting', resolve));
+    const body = {
+      to: { users: ['t-away', 't-here'] },
+      event: 'studentWaiting',
+      data: { studentId: 's-7' },
+      webPush: { ttl: 120, urgency: 'high' },
+    };
+    // The server sees t-away's socket leave a little after the client.
+    const r = await until('t-away offline', async () => {
+      const res = await push(body);
+      assert.equal(res.status, 202, res.body);
+      return res.json.sockets === 1 ? res : null;
+    });
+    assert.deepEqual(r.json, { sockets: 1, webPush: { queued: 1 } });
+    assert.deepEqual(await withTimeout(got, 5000, 'the event'), { studentId: 's-7' });
+    const m = await phone.next();
+    assert.deepEqual(m.errors, []);
+    assert.deepEqual(JSON.parse(m.plaintext), { event: 'studentWaiting', data: { studentId: 's-7' } });
+    assert.equal(m.ttl, '120');
+    assert.equal(m.urgency, 'high');
+    assert.equal(desk.received.length, 0); // t-here is connected
+    here.disconnect();
+  });
+
+  it('webPush.data replaces the notification; only user targets take webPush', async () => {
+    const b = svc.browser('custom');
+    const s = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { token: userToken('t-custom') } });
+    await connected(s);
+    assert.deepEqual(await call(s, 'webpush.subscribe', b.subscription), {});
+    s.disconnect();
+    const r = await until('t-custom offline', async () => {
+      const res = await push({ to: { user: 't-custom' }, event: 'x', webPush: { data: { title: 'Hi' } } });
+      return res.json.sockets === 0 ? res : null;
+    });
+    assert.deepEqual(r.json, { sockets: 0, webPush: { queued: 1 } });
+    assert.deepEqual(JSON.parse((await b.next()).plaintext), { title: 'Hi' });
+    for (const [body, code] of [
+      [{ to: { room: 'r' }, event: 'x', webPush: true }, 'bad_target'],
+      [{ to: { user: 'u' }, event: 'x', webPush: { ttl: -1 } }, 'bad_webpush'],
+      [{ to: { user: 'u' }, event: 'x', webPush: { urgency: 'now' } }, 'bad_webpush'],
+      [{ to: { user: 'u' }, event: 'x', webPush: { nope: 1 } }, 'bad_webpush'],
+      [{ to: { user: 'u' }, event: 'x', webPush: 'yes' }, 'bad_webpush'],
+    ]) {
+      const res = await push(body);
+      assert.equal(res.status, 400, res.body);
+      assert.equal(res.json.error, code, res.body);
+    }
+  });
+});
