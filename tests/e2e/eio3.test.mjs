@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
@@ -17,6 +18,9 @@ import ioV2 from 'socket.io-client-v2';
 import { Recorder } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { request, withTimeout } from './lib/util.mjs';
+
+// The v3 payload codec socket.io-client 2.x itself uses, to read our bytes.
+const parserV3 = createRequire(import.meta.url)('socket.io-client-v2/node_modules/engine.io-parser');
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
@@ -196,6 +200,40 @@ describe('socket.io-client 2.x (Engine.IO 3) with allowEIO3', () => {
     const next = await request(`${srv.url}/socket.io/?EIO=3&transport=polling&sid=${open.sid}`);
     assert.equal(next.status, 200);
     assert.match(next.body, /^2:40/);
+
+    // A binary event with an ack in an XHR2 binary payload, encoded and the
+    // answer decoded by engine.io-parser 2.x (the client's own codec).
+    const payload = await new Promise((resolve) =>
+      parserV3.encodePayload(
+        [
+          { type: 'message', data: '51-7["echo",{"_placeholder":true,"num":0}]' },
+          { type: 'message', data: Buffer.from([9, 8, 7]) },
+        ],
+        true,
+        resolve,
+      ),
+    );
+    assert.ok(Buffer.isBuffer(payload));
+    const url = `${srv.url}/socket.io/?EIO=3&transport=polling&sid=${open.sid}`;
+    const posted = await request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: payload });
+    assert.deepEqual([posted.status, posted.body], [200, 'ok']);
+    const packets = [];
+    let binaryPayloads = 0;
+    for (let i = 0; i < 10 && !packets.some((p) => Buffer.isBuffer(p.data)); i++) {
+      const res = await request(url, { binary: true });
+      assert.equal(res.status, 200);
+      const binary = res.headers['content-type'] === 'application/octet-stream';
+      if (binary) ++binaryPayloads;
+      const body = binary ? res.body : res.body.toString('utf8');
+      parserV3.decodePayload(body, 'nodebuffer', (p) => {
+        packets.push(p);
+      });
+    }
+    const ackAt = packets.findIndex((p) => p.data === '61-7[{"_placeholder":true,"num":0}]');
+    assert.ok(ackAt >= 0, JSON.stringify(packets));
+    assert.equal(packets[ackAt].type, 'message');
+    assert.deepEqual([...packets[ackAt + 1].data], [9, 8, 7]);
+    assert.equal(binaryPayloads, 1, 'the answer with an attachment came as a binary payload');
   });
 });
 
