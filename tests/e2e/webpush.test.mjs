@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import webpush from 'web-push';
 
-import { PushService, makeCert } from './lib/push-service.mjs';
+import { PushService, makeCert, verifiedCount } from './lib/push-service.mjs';
 import { WS, connected, io } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { hmacSecret, request, withTimeout } from './lib/util.mjs';
@@ -29,7 +29,10 @@ const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repo
 const webpushSo = path.join(pluginsDir, 'webpush', 'webpush.so');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-webpush-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`# Web Push requests verified by jws and decrypted by http_ece: ${verifiedCount()}`);
+});
 const file = (name, text) => {
   const p = path.join(dir, name);
   writeFileSync(p, text);

@@ -15,6 +15,10 @@ import path from 'node:path';
 import ece from 'http_ece';
 import jws from 'jws';
 
+// Requests whose VAPID JWT verified and whose body decrypted, in this process.
+let verified = 0;
+export const verifiedCount = () => verified;
+
 // A self-signed certificate for 127.0.0.1, written into `dir`.
 export function makeCert(dir, name = 'push-service') {
   const cert = path.join(dir, `${name}.pem`);
@@ -124,6 +128,7 @@ export class PushService {
         return;
       }
       const msg = this.check(browser, req, body);
+      if (msg.errors.length === 0) ++verified;
       const answer = browser.statuses.shift() ?? { status: 201 };
       msg.status = answer.status;
       browser.record(msg);
