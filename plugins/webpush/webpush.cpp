@@ -148,27 +148,43 @@ class WebPush {
   }
 
   // Queues the notification for each subscription of the users (offline
-  // ones only when asked); what was done, for the answer.
+  // ones only when asked); what was done, for the answer. A store that
+  // answers later (a cluster store) is counted as far as it answered.
   dhl::Json send(const SendRequest& r) {
-    std::size_t offline = 0, messages = 0, dropped = 0;
+    struct Tally {
+      std::size_t messages = 0, dropped = 0;
+    };
+    auto tally = std::make_shared<Tally>();
+    auto request = std::make_shared<const SendRequest>(r);
+    std::size_t offline = 0;
     for (const std::string& user : r.users) {
       if (r.only_offline && online_.count(user)) continue;
       ++offline;
-      store_->list(user, [&, user](std::vector<Subscription> subs) {
+      store_->list(user, [this, tally, request, user](std::vector<Subscription> subs) {
+        std::size_t dropped = 0;
         for (Subscription& s : subs) {
-          Message m{user, std::move(s), r.payload, r.ttl_s, r.urgency, r.topic, 0};
+          Message m{user,
+                    std::move(s),
+                    request->payload,
+                    request->ttl_s,
+                    request->urgency,
+                    request->topic,
+                    0};
           if (delivery_->enqueue(std::move(m)))
-            ++messages;
+            ++tally->messages;
           else
             ++dropped;
         }
+        tally->dropped += dropped;
+        if (dropped)
+          host_.warning("queue full: " + std::to_string(dropped) + " message(s) for user " + user +
+                        " dropped");
       });
     }
-    if (dropped) host_.warning("queue full: " + std::to_string(dropped) + " message(s) dropped");
     return dhl::Json::object({{"users", static_cast<int64_t>(r.users.size())},
                               {"offline", static_cast<int64_t>(offline)},
-                              {"queued", static_cast<int64_t>(messages)},
-                              {"dropped", static_cast<int64_t>(dropped)}});
+                              {"queued", static_cast<int64_t>(tally->messages)},
+                              {"dropped", static_cast<int64_t>(tally->dropped)}});
   }
 
   // Reads {"users", "data", "ttl", "urgency", "topic", "onlyOffline"}.

@@ -313,7 +313,7 @@ describe('webpush plugin: limits and start-up', () => {
       assert.deepEqual(JSON.parse(r.body), { users: 1, offline: 1, queued: 2, dropped: 2 });
       socket.disconnect();
       // The log line arrives through a pipe: wait for it.
-      await until('the log line', () => /queue full: 2 message\(s\) dropped/.test(srv.logs()));
+      await until('the log line', () => /queue full: 2 message\(s\) for user q dropped/.test(srv.logs()));
     } finally {
       await srv.stop();
       await svc.stop();
