@@ -21,7 +21,7 @@ Client::Client(Server& server, engineio::Connection& connection)
       auto_connect_(connection.timers(), [this] { connect_main(); }),
       legacy_(v4::is_legacy(connection.handshake())) {
   if (legacy_)
-    auto_connect_.arm(engineio::Millis{0});
+    auto_connect_.arm(loop::Millis{0});
   else
     connect_timer_.arm(server.options().connect_timeout);
   server_.link(*this);

@@ -11,7 +11,7 @@
 namespace daheim::testing {
 namespace {
 
-using engineio::Millis;
+using loop::Millis;
 using Frames = std::vector<std::string>;
 
 std::unique_ptr<Peer> open_v3(Harness& h) {
