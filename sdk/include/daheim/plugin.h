@@ -90,7 +90,9 @@ extern "C" {
 #define DHL_USER_ROOM_PREFIX "user-"
 
 /* ---- Socket information keys (socket_info) ------------------------------ */
-#define DHL_INFO_ID 1        /* the Socket.IO socket id (20 characters) */
+/* DHL_INFO_ID: the Socket.IO socket id (20 characters; "/nsp#<sid>" for an
+ * Engine.IO 3 client outside "/"). */
+#define DHL_INFO_ID 1
 #define DHL_INFO_NAMESPACE 2 /* "/", "/admin", ... */
 #define DHL_INFO_ADDRESS 3   /* the peer's IP address */
 #define DHL_INFO_URL 4       /* path and query of the handshake request */
