@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 2
+#define DHL_ABI_MINOR 3
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -289,12 +289,29 @@ struct dhl_host {
    * (rooms, except, namespace); negative: a DHL_ERR_* code. */
   int64_t (*target_count)(dhl_ctx* ctx, const dhl_target* target);
 
-  /* ---- ABI 1.2: check with DHL_HOST_HAS(host, send_message) ---- */
+  /* ---- ABI 1.2: check with DHL_HOST_HAS(host, verify_token) ---- */
+  /* [loop] Verifies the JSON Web Token `token` with the server's configured
+   * keys and claim rules (the config's `auth` section: the algorithm pinned
+   * by the key, exp/nbf/iat with its leeway, maxAge, issuers, the user id
+   * claims), except that `audience`, when not absent, replaces the
+   * configured audiences (e.g. "push" for a service credential, so that a
+   * user's token does not pass). DHL_OK: *claims (when not NULL) is the
+   * token's claims, JSON object text. DHL_ERR_REFUSED: the token does not
+   * pass; *error (when not NULL) is why, one of the codes a refused client
+   * gets (`malformed`, `token_expired`, `invalid_signature`, ...).
+   * DHL_ERR_NOTFOUND: the server verifies no tokens (no `auth` section).
+   * The strings are valid until the next verify_token call or the return
+   * of the current callback, whichever comes first. */
+  int (*verify_token)(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* claims,
+                      dhl_str* error);
+
+  /* ---- ABI 1.3: check with DHL_HOST_HAS(host, send_message) ---- */
   /* [loop] Hands a message to the loaded plugin named `plugin`: its
    * on_message(state, <this plugin's name>, topic, json) runs before this
-   * returns, and what it returns (0 or more, or a DHL_ERR_*) is returned. `json` is the text of one
-   * JSON value. DHL_ERR_NOTFOUND: no such plugin, or it takes no messages, or it is this plugin;
-   * DHL_ERR_REFUSED: messages nested too deep (a loop). */
+   * returns, and what it returns (0 or more, or a DHL_ERR_*) is returned.
+   * `json` is the text of one JSON value. DHL_ERR_NOTFOUND: no such plugin,
+   * or it takes no messages, or it is this plugin; DHL_ERR_REFUSED: messages
+   * nested too deep (a loop). */
   int (*send_message)(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json);
 };
 
@@ -326,7 +343,7 @@ typedef void (*dhl_disconnect_fn)(void* state, dhl_socket* socket, dhl_str reaso
  * `call` as described above. */
 typedef void (*dhl_method_fn)(void* state, dhl_socket* socket, dhl_call* call,
                               const dhl_payload* args);
-/* ABI 1.2: a message from plugin `from` (host->send_message), on the loop
+/* ABI 1.3: a message from plugin `from` (host->send_message), on the loop
  * thread. Returns 0 or more on success (a count, as the two plugins agree)
  * or a negative DHL_ERR_*, handed back to the sender. The strings are
  * borrowed for the call. */
@@ -350,7 +367,7 @@ typedef struct dhl_plugin_desc {
   const dhl_method* methods;       /* method_count entries; names unique across
                                       all loaded plugins */
   size_t method_count;
-  /* ---- ABI 1.2 ---- */
+  /* ---- ABI 1.3 ---- */
   dhl_message_fn on_message; /* may be NULL: takes no messages */
 } dhl_plugin_desc;
 

@@ -291,7 +291,7 @@ class Host {
   // [loop] Hands `data` to the plugin named `plugin` (its onMessage runs
   // before this returns): what it answered (0 or more, or a DHL_ERR_*);
   // DHL_ERR_NOTFOUND when no such plugin takes messages (or the server
-  // predates ABI 1.2).
+  // predates ABI 1.3).
   int send_message(std::string_view plugin, std::string_view topic, const Json& data) const {
     if (!DHL_HOST_HAS(api_, send_message)) return DHL_ERR_NOTFOUND;
     std::string text = data.dump();
