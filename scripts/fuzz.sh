@@ -15,10 +15,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true >/dev/null
-ninja -C build-fuzz tests/fuzz/jwt_fuzz >/dev/null
-mkdir -p build-fuzz/tests/fuzz/corpus-jwt_fuzz
-build-fuzz/tests/fuzz/jwt_fuzz -max_total_time="$seconds" -rss_limit_mb=2048 \
-  -dict=tests/fuzz/jwt.dict build-fuzz/tests/fuzz/corpus-jwt_fuzz tests/fuzz/corpus/jwt_fuzz \
-  2>build-fuzz/jwt_fuzz.log || { tail -40 build-fuzz/jwt_fuzz.log; echo "jwt_fuzz: FAILED"; exit 1; }
-grep -E "^Done|stat::number_of_executed_units" build-fuzz/jwt_fuzz.log | tail -1 || true
-echo "jwt_fuzz: no findings in ${seconds} s"
+# target, then its extra libFuzzer flags.
+run() {
+  local target=$1
+  shift
+  ninja -C build-fuzz "tests/fuzz/$target" >/dev/null
+  mkdir -p "build-fuzz/tests/fuzz/corpus-$target"
+  "build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" -rss_limit_mb=2048 "$@" \
+    "build-fuzz/tests/fuzz/corpus-$target" "tests/fuzz/corpus/$target" \
+    2>"build-fuzz/$target.log" || { tail -40 "build-fuzz/$target.log"; echo "$target: FAILED"; exit 1; }
+  grep -E "^Done|stat::number_of_executed_units" "build-fuzz/$target.log" | tail -1 || true
+  echo "$target: no findings in ${seconds} s"
+}
+run jwt_fuzz -dict=tests/fuzz/jwt.dict
+run cluster_fuzz

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/cli.hpp"
+#include "app/cluster_setup.hpp"
 #include "app/plugin_setup.hpp"
 #include "auth_middleware/authenticator.hpp"
 #include "daheim_version.h"
@@ -184,10 +185,20 @@ int run_daemon(Config config) {
   if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
   transport::Server server(config.server, endpoint, timers, inbox);
+  std::unique_ptr<ClusterSetup> cluster;
+  if (config.cluster.enabled) {
+    std::string error;
+    cluster = ClusterSetup::create(config.cluster, server, timers, io, error);
+    if (!cluster) {
+      log::error("config error: {}: key cluster.redis: {}", config.source, error);
+      return kExitConfig;
+    }
+  }
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);
     return 1;
   }
+  if (cluster) cluster->start();
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
   if (std::string error; !dev::install_demo(server, config.demo, config.endpoint.path, error)) {
@@ -204,6 +215,13 @@ int run_daemon(Config config) {
         [&](ops::MetricsWriter& w) { ops::write_auth_metrics(w, authenticator->stats()); });
   monitoring.add_source(
       [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
+  if (cluster) {
+    monitoring.add_source([&](ops::MetricsWriter& w) { cluster->write_metrics(w); });
+    monitoring.add_health([&](std::string& fields) {
+      fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
+      return cluster->connected();
+    });
+  }
   monitoring.install(server);
   ops::SystemdNotifier notifier(timers);
   ops::Signals signals(

@@ -46,6 +46,10 @@ class Monitoring {
              const socketio::Server& io);
   // More metric families (auth, plugins), appended in order.
   void add_source(Source source) { sources_.push_back(std::move(source)); }
+  // More /healthz members: appends `,"name":value` to `fields`; false makes
+  // the status "degraded" (still 200: the node serves its own clients).
+  using Health = std::function<bool(std::string& fields)>;
+  void add_health(Health health) { health_.push_back(std::move(health)); }
   void install(transport::Server& server);
   std::string metrics_text() const;
 
@@ -54,6 +58,7 @@ class Monitoring {
   const transport::EngineIoEndpoint& endpoint_;
   const socketio::Server& io_;
   std::vector<Source> sources_;
+  std::vector<Health> health_;
 };
 
 }  // namespace daheim::ops
