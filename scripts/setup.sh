@@ -27,7 +27,7 @@ installed() {
 pkgs=(
   g++ meson ninja-build pkg-config git
   libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev
-  libboost-dev libfmt-dev libsystemd-dev
+  libboost-dev libfmt-dev libsystemd-dev libcurl4-openssl-dev
   libhiredis-dev libmsgpack-cxx-dev redis-server
   googletest libgtest-dev libgmock-dev
   chromium

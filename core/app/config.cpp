@@ -72,6 +72,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.millis("pingTimeout", 1, eio.ping_timeout);
   r.millis("upgradeTimeout", 1, eio.upgrade_timeout);
   r.integer_as("maxPayload", 1, 1 << 30, eio.max_payload);
+  r.boolean("allowEIO3", eio.allow_eio3);
   r.integer_as("maxBufferedBytes", 1024, int64_t(1) << 40, eio.max_buffered_bytes);
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;

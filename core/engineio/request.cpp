@@ -63,7 +63,8 @@ std::optional<ErrorCode> verify_request(const RequestInfo& req, const Transports
   }
   if (req.method != Method::Get) return ErrorCode::BadHandshakeMethod;
   if (ws && !req.websocket_upgrade) return ErrorCode::BadRequest;
-  if (!req.eio || *req.eio != "4") return ErrorCode::UnsupportedProtocolVersion;
+  if (!req.eio || (*req.eio != "4" && !(enabled.eio3 && *req.eio == "3")))
+    return ErrorCode::UnsupportedProtocolVersion;
   return std::nullopt;
 }
 

@@ -43,6 +43,7 @@ struct SessionLookup {
 struct TransportsEnabled {
   bool polling = true;
   bool websocket = true;
+  bool eio3 = false;  // EIO=3 handshakes (allowEIO3)
 };
 
 // Returns the error to answer with, or nullopt when the request may proceed.

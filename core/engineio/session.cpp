@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engineio/codec.hpp"
+#include "engineio/codec_v3.hpp"
 
 namespace daheim::engineio {
 namespace {
@@ -84,7 +85,12 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
         outbox_.clear();
         buffered_bytes_ = 0;
         notify();
-      }) {}
+      }) {
+  const std::string* eio = handshake_.query_param("EIO");
+  v3_ = eio != nullptr && *eio == "3";
+  const std::string* b64 = handshake_.query_param("b64");
+  v3_binary_ok_ = v3_ && (b64 == nullptr || b64->empty() || *b64 == "0" || *b64 == "false");
+}
 
 Session::~Session() = default;
 
@@ -102,6 +108,7 @@ void Session::queue(FramePtr frame) {
 
 bool Session::send(FramePtr frame) {
   if (state_ != State::Open) return false;
+  if (v3_ && frame->binary) frame = v3::binary_frame(frame->body());
   queue(std::move(frame));
   if (buffered_bytes_ > options_.max_buffered_bytes) {
     slow_consumer_ = true;
@@ -151,14 +158,23 @@ void Session::notify_handler_closed(CloseReason reason) {
   if (handler_) handler_->on_close(reason);
 }
 
+// v4: the server pings every pingInterval. v3: the client pings, and the
+// session dies when no ping came for pingInterval + pingTimeout.
 void Session::schedule_ping() {
   awaiting_pong_ = false;
-  heartbeat_timer_.arm(options_.ping_interval);
+  heartbeat_timer_.arm(v3_ ? options_.ping_interval + options_.ping_timeout
+                           : options_.ping_interval);
+}
+
+void Session::on_client_ping(std::string_view data) {
+  queue(make_text_frame(PacketType::Pong, data));
+  schedule_ping();
+  notify();
 }
 
 void Session::on_heartbeat_timer() {
   if (state_ != State::Open) return;
-  if (awaiting_pong_) {
+  if (awaiting_pong_ || v3_) {
     close_now(CloseReason::PingTimeout, PacketType::Close);
     return;
   }
@@ -181,7 +197,10 @@ void Session::on_packet(PacketType type, bool binary, std::string_view data) {
       if (awaiting_pong_) schedule_ping();
       return;
     case PacketType::Ping:  // v4: only the server pings
-      close_now(CloseReason::TransportError, PacketType::Close);
+      if (v3_)
+        on_client_ping(data);
+      else
+        close_now(CloseReason::TransportError, PacketType::Close);
       return;
     case PacketType::Close:
       close_now(CloseReason::TransportClose, PacketType::Noop);
@@ -205,6 +224,10 @@ void Session::on_ws_text(std::string_view text) {
 
 void Session::on_ws_binary(std::string_view data) {
   if (state_ != State::Open) return;
+  if (v3_ && !v3::ws_binary_data(data, data)) {  // v3: 0x04 + data
+    close_now(CloseReason::ParseError, PacketType::Close);
+    return;
+  }
   on_packet(PacketType::Message, true, data);
 }
 
@@ -244,11 +267,11 @@ bool Session::poll_ready() const {
 
 std::string Session::end_poll() {
   poll_held_ = false;
+  poll_body_binary_ = false;
   // After the upgrade, queued frames belong to the WebSocket.
-  if (upgrade_ == Upgrade::Done) return std::string(1, static_cast<char>(PacketType::Noop));
+  if (upgrade_ == Upgrade::Done) return poll_answer(PacketType::Noop);
   if (!outbox_.empty()) {
-    std::string body;
-    outbox_.for_each([&body](const Frame& f) { append_payload_item(body, f); });
+    std::string body = poll_payload();
     outbox_.clear();
     buffered_bytes_ = 0;
     if (state_ == State::Closing) {
@@ -257,8 +280,34 @@ std::string Session::end_poll() {
     }
     return body;
   }
-  if (state_ == State::Closed) return std::string(1, static_cast<char>(poll_close_answer_));
-  return std::string(1, static_cast<char>(PacketType::Noop));
+  if (state_ == State::Closed) return poll_answer(poll_close_answer_);
+  return poll_answer(PacketType::Noop);
+}
+
+// A payload of one packet without data: "6", or "1:6" in v3.
+std::string Session::poll_answer(PacketType type) const {
+  std::string s = v3_ ? "1:" : "";
+  s += static_cast<char>(type);
+  return s;
+}
+
+// The queued frames as one payload: v4 items separated by \x1e; v3
+// length-prefixed text, or the binary payload when a binary frame is queued
+// and the client takes binary.
+std::string Session::poll_payload() {
+  std::string body;
+  if (!v3_) {
+    outbox_.for_each([&body](const Frame& f) { append_payload_item(body, f); });
+    return body;
+  }
+  bool any_binary = false;
+  outbox_.for_each([&any_binary](const Frame& f) { any_binary = any_binary || f.binary; });
+  poll_body_binary_ = any_binary && v3_binary_ok_;
+  if (poll_body_binary_)
+    outbox_.for_each([&body](const Frame& f) { v3::append_binary_item(body, f); });
+  else
+    outbox_.for_each([&body](const Frame& f) { v3::append_text_item(body, f); });
+  return body;
 }
 
 void Session::poll_aborted() {
@@ -275,8 +324,8 @@ bool Session::begin_post() {
   return true;
 }
 
-bool Session::on_post_body(std::string_view body) {
-  DecodedPayload payload = decode_payload(body);
+bool Session::on_post_body(std::string_view body, bool binary) {
+  DecodedPayload payload = v3_ ? v3::decode_payload(body, binary) : decode_payload(body);
   for (const InPacket& p : payload.packets) {
     if (state_ != State::Open) break;
     on_packet(p.type, p.binary, p.data);

@@ -23,6 +23,8 @@ struct Options {
   std::size_t max_buffered_bytes = 16u << 20;
   bool allow_polling = true;
   bool allow_websocket = true;
+  // Engine.IO 3 handshakes (EIO=3, socket.io-client 1.x/2.x) are accepted.
+  bool allow_eio3 = false;
 };
 
 class Session;
@@ -93,8 +95,14 @@ class Session final : public Connection {
   void poll_aborted();
   // A POST arrived. false: overlap (answer 400; the session is closed).
   bool begin_post();
-  // The POST body, complete. false: undecodable (answer 400; closed).
-  bool on_post_body(std::string_view body);
+  // The POST body, complete (`binary`: sent as application/octet-stream,
+  // Engine.IO 3 only). false: undecodable (answer 400; closed).
+  bool on_post_body(std::string_view body, bool binary = false);
+  // Engine.IO 3: the last end_poll() body is a binary payload
+  // (application/octet-stream), not text.
+  bool poll_body_binary() const { return poll_body_binary_; }
+  // The session speaks Engine.IO 3 (its handshake said EIO=3).
+  bool v3() const { return v3_; }
   void end_post() { post_active_ = false; }
 
   // Upgrade: a WebSocket with this sid while the session polls.
@@ -114,6 +122,9 @@ class Session final : public Connection {
   void on_packet(PacketType type, bool binary, std::string_view data);
   void schedule_ping();
   void on_heartbeat_timer();
+  void on_client_ping(std::string_view data);
+  std::string poll_answer(PacketType type) const;
+  std::string poll_payload();
   void close_now(CloseReason reason, PacketType poll_answer);
   void notify_handler_closed(CloseReason reason);
   void notify() { observer_.on_session_activity(*this); }
@@ -134,6 +145,9 @@ class Session final : public Connection {
   bool poll_held_ = false;
   bool post_active_ = false;
   bool slow_consumer_ = false;
+  bool v3_ = false;
+  bool v3_binary_ok_ = false;  // v3 polling: binary payloads (no b64=1)
+  bool poll_body_binary_ = false;
   // What a held GET gets when the session closes with nothing else queued.
   PacketType poll_close_answer_ = PacketType::Close;
   FramePtr probe_reply_;

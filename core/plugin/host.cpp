@@ -451,6 +451,23 @@ void Host::fire_timer(dhl_timer& timer) {
   if (!timer.dead) timer.fn(timer.user);
 }
 
+int Host::message(dhl_ctx& from, std::string_view to, std::string_view topic,
+                  std::string_view json) {
+  constexpr int kMaxNesting = 8;  // a plugin answering a message with one, and so on
+  if (message_depth_ >= kMaxNesting) return DHL_ERR_REFUSED;
+  for (const std::unique_ptr<dhl_ctx>& p : plugins_) {
+    dhl_ctx& ctx = *p;
+    if (&ctx == &from || ctx.name() != to) continue;
+    if (!ctx.initialized || !ctx.desc().on_message) return DHL_ERR_NOTFOUND;
+    PluginCallScope scope(*this);
+    ++message_depth_;
+    int rc = ctx.desc().on_message(ctx.state, str(from.name()), str(topic), str(json));
+    --message_depth_;
+    return rc;
+  }
+  return DHL_ERR_NOTFOUND;
+}
+
 void Host::collect() {
   dead_timers_.clear();
 }

@@ -122,6 +122,8 @@ class Host {
   void destroy_timer(dhl_ctx* ctx, dhl_timer* timer);
   bool owns_timer(const dhl_ctx* ctx, const dhl_timer* timer) const;
   void fire_timer(dhl_timer& timer);
+  // A message from plugin `from` to the plugin named `to` (send_message).
+  int message(dhl_ctx& from, std::string_view to, std::string_view topic, std::string_view json);
   void warn_limited(std::string message);
   // Null once the host has shut down (for callbacks that may come late).
   const std::shared_ptr<Host*>& alive() const { return alive_; }
@@ -181,6 +183,7 @@ class Host {
   std::vector<std::unique_ptr<dhl_timer>> dead_timers_;
   uint64_t unhandled_events_ = 0;
   int depth_ = 0;
+  int message_depth_ = 0;
   bool shut_down_ = false;
   std::chrono::steady_clock::time_point warn_window_{};
   std::size_t warnings_in_window_ = 0;

@@ -382,6 +382,12 @@ int api_verify_token(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* cla
   return check.ok ? DHL_OK : DHL_ERR_REFUSED;
 }
 
+int api_send_message(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json) {
+  if (!on_loop(ctx, "send_message")) return DHL_ERR_THREAD;
+  if (!plugin.ptr || !json.ptr || json.len == 0) return DHL_ERR_INVALID;
+  return ctx->host->message(*ctx, view(plugin), view(topic), view(json));
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -418,6 +424,7 @@ constexpr dhl_host kHostApi = {
     api_http_header,
     api_target_count,
     api_verify_token,
+    api_send_message,
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "engineio/sid.hpp"
 #include "socketio/json_text.hpp"
 #include "socketio/namespace.hpp"
+#include "socketio/protocol_v4.hpp"
 #include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
@@ -14,10 +15,16 @@ Client::Client(Server& server, engineio::Connection& connection)
     : server_(server),
       connection_(connection),
       decoder_(server.options().max_attachments),
-      connect_timer_(connection.timers(), [this] {
-        if (sockets_.empty()) close_forced_server();
-      }) {
-  connect_timer_.arm(server.options().connect_timeout);
+      connect_timer_(connection.timers(),
+                     [this] {
+                       if (sockets_.empty()) close_forced_server();
+                     }),
+      auto_connect_(connection.timers(), [this] { connect_main(); }),
+      legacy_(v4::is_legacy(connection.handshake())) {
+  if (legacy_)
+    auto_connect_.arm(loop::Millis{0});
+  else
+    connect_timer_.arm(server.options().connect_timeout);
   server_.link(*this);
 }
 
@@ -69,6 +76,7 @@ void Client::teardown_sockets(DisconnectReason why) {
   if (closed_) return;
   closed_ = true;
   connect_timer_.disarm();
+  auto_connect_.disarm();
   // The decoder keeps its buffer: a packet being dispatched may view it.
   std::vector<std::unique_ptr<Socket>> sockets = std::move(sockets_);
   sockets_.clear();
@@ -121,11 +129,13 @@ void Client::detach(Socket& socket) {
 // A packet for a namespace not joined, a second CONNECT, or a CONNECT_ERROR
 // from the client closes the connection (socket.io's Client.ondecoded).
 void Client::dispatch(Packet& packet) {
-  Socket* socket = this->socket(packet.nsp);
   if (packet.type == PacketType::Connect) {
-    if (socket != nullptr || restoring(packet.nsp)) return close_forced_server();
+    std::string_view name = packet.nsp;
+    if (legacy_) name = name.substr(0, name.find('?'));  // "/admin?token=x"
+    if (this->socket(name) != nullptr || restoring(name)) return close_forced_server();
     return connect(packet);
   }
+  Socket* socket = this->socket(packet.nsp);
   if (socket == nullptr || packet.type == PacketType::ConnectError) return close_forced_server();
   if (packet.is_event()) return on_event(*socket, packet);
   if (packet.is_ack()) return socket->on_ack_packet(packet);
@@ -140,14 +150,30 @@ void Client::on_event(Socket& socket, Packet& packet) {
   server_.return_scratch(std::move(args));
 }
 
+// socket.io's Client.connect for a protocol 4 client: "/" with no auth.
+void Client::connect_main() {
+  if (closed_ || socket("/") != nullptr) return;
+  Packet packet;
+  packet.type = PacketType::Connect;
+  packet.nsp = "/";
+  connect(packet);
+}
+
 void Client::connect(const Packet& packet) {
-  Namespace* nsp = server_.find(packet.nsp);
+  std::string_view name = packet.nsp;
+  std::string auth = packet.data.empty() ? std::string("{}") : std::string(packet.data);
+  if (legacy_) {
+    v4::ConnectTarget target = v4::parse_connect_nsp(packet.nsp);
+    name = target.name;
+    auth = std::move(target.auth_json);
+  }
+  Namespace* nsp = server_.find(name);
   if (nsp == nullptr) {
-    send(encode_connect_error(packet.nsp, "Invalid namespace"));
+    send(legacy_ ? v4::encode_connect_error(name, "Invalid namespace")
+                 : encode_connect_error(name, "Invalid namespace"));
     return;
   }
-  std::string auth = packet.data.empty() ? std::string("{}") : std::string(packet.data);
-  if (nsp->session_store() != nullptr) {
+  if (nsp->session_store() != nullptr && !legacy_) {
     // socket.io-client sends {pid, offset, ...auth} after a disconnect; the
     // offset is absent when it got no logged event (socket.io #5538).
     if (std::optional<std::string> pid = json::string_member(auth, "pid")) {
@@ -191,7 +217,8 @@ void Client::on_restored(Namespace& nsp, std::string auth,
 
 void Client::create_socket(Namespace& nsp, std::string auth,
                            std::optional<RestoredSession> restored) {
-  auto owned = std::make_unique<Socket>(nsp, *this, engineio::generate_id(), std::move(auth));
+  std::string id = legacy_ ? v4::socket_id(nsp.name(), connection_.id()) : engineio::generate_id();
+  auto owned = std::make_unique<Socket>(nsp, *this, std::move(id), std::move(auth));
   Socket& socket = *owned;
   if (restored) {
     socket.restore_session(std::move(*restored));

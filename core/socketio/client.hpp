@@ -38,6 +38,8 @@ class Client final : public engineio::Handler {
   Server& server() const { return server_; }
   // The Engine.IO connection closed (or is closing).
   bool closed() const { return closed_; }
+  // A Socket.IO protocol 4 client (Engine.IO 3, socket.io-client 2.x).
+  bool legacy() const { return legacy_; }
   // The socket this client has in namespace `nsp`, or null.
   Socket* socket(std::string_view nsp) const;
   std::size_t socket_count() const { return sockets_.size(); }
@@ -64,12 +66,16 @@ class Client final : public engineio::Handler {
   void on_restored(Namespace& nsp, std::string auth, std::optional<RestoredSession> restored);
   void create_socket(Namespace& nsp, std::string auth, std::optional<RestoredSession> restored);
   bool restoring(std::string_view nsp) const;
+  void connect_main();
   void on_event(Socket& socket, Packet& packet);
 
   Server& server_;
   engineio::Connection& connection_;
   Decoder decoder_;
   loop::Timer connect_timer_;
+  // Protocol 4 clients are connected to "/" unasked, once the session is open.
+  loop::Timer auto_connect_;
+  bool legacy_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   // Sockets that left; freed when the next message arrives (no Socket& of
   // the application can be alive then) or with the Client.

@@ -8,6 +8,7 @@
 #include "socketio/encoder.hpp"
 #include "socketio/in_memory_adapter.hpp"
 #include "socketio/packet.hpp"
+#include "socketio/protocol_v4.hpp"
 #include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
@@ -150,7 +151,9 @@ bool Namespace::admit(Socket& socket) {
     std::optional<ConnectError> error = middleware_[i](socket);
     if (socket.client().closed()) return false;
     if (error) {
-      socket.client().send(encode_connect_error(name_, error->message, error->data));
+      socket.client().send(socket.client().legacy()
+                               ? v4::encode_connect_error(name_, error->message, error->data)
+                               : encode_connect_error(name_, error->message, error->data));
       return false;
     }
   }

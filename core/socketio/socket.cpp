@@ -9,13 +9,17 @@
 #include "socketio/event.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/packet.hpp"
+#include "socketio/protocol_v4.hpp"
 #include "socketio/server.hpp"
 
 namespace daheim::socketio {
 
 Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string auth)
     : nsp_(nsp), client_(client), auth_(std::move(auth)) {
-  std::copy_n(id.data(), std::min(id.size(), id_.size()), id_.begin());
+  if (id.size() > id_.size())
+    long_id_ = std::make_unique<std::string>(id);
+  else
+    std::copy_n(id.data(), id.size(), id_.begin());
 }
 
 Socket::~Socket() = default;
@@ -203,7 +207,8 @@ void Socket::on_connected() {
     for (const EncodedPacket& packet : recovery_->restored->missed) client_.send(packet);
     recovery_->restored->missed.clear();
   }
-  write(encode_connect(nsp_.name(), own, pid()), false);
+  write(client_.legacy() ? v4::encode_connect(nsp_.name()) : encode_connect(nsp_.name(), own, pid()),
+        false);
 }
 
 void Socket::on_event_packet(Packet& packet, std::string_view args) {

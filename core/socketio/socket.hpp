@@ -42,7 +42,9 @@ class Socket {
   Socket& operator=(const Socket&) = delete;
 
   // 20 characters, distinct from the Engine.IO session id.
-  std::string_view id() const { return {id_.data(), id_.size()}; }
+  std::string_view id() const {
+    return long_id_ ? std::string_view(*long_id_) : std::string_view(id_.data(), id_.size());
+  }
   Namespace& nsp() const { return nsp_; }
   Client& client() const { return client_; }
   engineio::Connection& connection() const;
@@ -158,6 +160,8 @@ class Socket {
   void fail_pending_acks();
 
   std::array<char, engineio::kIdLength> id_{};
+  // An id longer than kIdLength: "/nsp#<sid>" of a protocol 4 client.
+  std::unique_ptr<std::string> long_id_;
   State state_ = State::Connecting;
   Namespace& nsp_;
   Client& client_;

@@ -21,6 +21,8 @@ namespace {
 
 constexpr loop::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
+// Engine.IO 3 binary payloads (XHR2 clients), both ways.
+const std::string_view kBinaryType = "application/octet-stream";
 
 // Detaches a WebSocket from its session and closes it at its next WRITEABLE.
 void close_soon(lws* wsi) {
@@ -199,7 +201,8 @@ int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest&
   }
   const std::string* sid = req.query_param("sid");
   auto verdict = engineio::verify_request(
-      request_info(req, false), {options_.eio.allow_polling, options_.eio.allow_websocket},
+      request_info(req, false),
+      {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
       lookup(sid));
   if (req.method == engineio::Method::Post) {
     SessionEntry* entry = verdict ? nullptr : find(sid);
@@ -250,7 +253,8 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   headers.emplace_back("cache-control", "no-store");
   ++stats_.messages_out;
   stats_.bytes_out += body.size();
-  int rc = send_response(wsi, 200, kPollingType, body, headers);
+  int rc = send_response(wsi, 200, entry.session->poll_body_binary() ? kBinaryType : kPollingType,
+                         body, headers);
   if (entry.session->finished()) schedule_reap(entry);
   return rc;
 }
@@ -329,7 +333,8 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss, const HttpRequ
   if (!entry) return refuse(wsi, req, ErrorCode::UnknownSid);
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
-  bool ok = entry->session->on_post_body(body);
+  auto type = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+  bool ok = entry->session->on_post_body(body, type && *type == kBinaryType);
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
   if (!ok) return refuse(wsi, req, ErrorCode::BadRequest);
@@ -342,7 +347,8 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
   HttpRequest req = read_request(wsi, options_.max_header);
   const std::string* sid = req.query_param("sid");
   auto verdict = engineio::verify_request(
-      request_info(req, true), {options_.eio.allow_polling, options_.eio.allow_websocket},
+      request_info(req, true),
+      {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
       lookup(sid));
   if (!verdict) return 0;
   std::string message(engineio::error_message(*verdict));

@@ -7,12 +7,17 @@
 //   {"to": {"user": "42"}, "event": "lessonInvite", "data": {...}}
 //   -> 202 {"sockets": 2}
 //
+// With "webPush": true (or {data, ttl, urgency, topic}) and a user target, the
+// users without a socket here also get a Web Push notification: the request
+// is handed to the webpush plugin through the host (send_message, ABI 1.3).
+//
 // Config (plugins[].config):
 //   "bearerSecretFile": "/etc/daheim-live/push.secret"   at least 32 bytes
 //   "devBearerSecret": "..."   the same, inline, for development configs only
 //   "serviceJwt": {"audience": "push", "issuer": "daheim-api"}   a JWT checked by
 //                  the server with its auth keys and claim rules (host verify_token)
-//   "path": "/api/v1/push", "namespace": "/", "maxBody": 65536, "maxUsers": 1000
+//   "path": "/api/v1/push", "namespace": "/", "maxBody": 65536, "maxUsers": 1000,
+//   "webPushPlugin": "webpush"
 // At least one credential must be configured.
 //
 // The HTTP part and the token check use the C ABI directly (dhl_host::
@@ -25,6 +30,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstddef>
 #include <fstream>
 #include <map>
@@ -183,7 +189,7 @@ class Push {
     if (!cfg.is_null() && !cfg.is_object()) throw std::runtime_error("config: expected an object");
     static const std::set<std::string_view> known{
         "bearerSecretFile", "devBearerSecret", "serviceJwt", "path",
-        "namespace",        "maxBody",         "maxUsers"};
+        "namespace",        "maxBody",         "maxUsers",   "webPushPlugin"};
     for (const auto& [k, v] : cfg.members())
       if (!known.count(k)) throw std::runtime_error("config: unknown key \"" + k + "\"");
 
@@ -206,6 +212,11 @@ class Push {
       if (!m->is_int() || m->as_int() < 1 || m->as_int() > 100000)
         throw std::runtime_error("config: maxUsers must be an integer from 1 to 100000");
       max_users_ = static_cast<std::size_t>(m->as_int());
+    }
+    if (const dhl::Json* w = cfg.find("webPushPlugin")) {
+      if (!w->is_string() || w->as_string().empty())
+        throw std::runtime_error("config: webPushPlugin must be a plugin name");
+      web_push_plugin_ = std::string(w->as_string());
     }
     if (const dhl::Json* f = cfg.find("bearerSecretFile")) {
       if (!f->is_string() || f->as_string().empty())
@@ -343,9 +354,11 @@ class Push {
     const dhl::Json& msg = *parsed;
     if (!msg.is_object()) throw HttpError{400, "bad_json", "the body must be a JSON object"};
     for (const auto& [k, v] : msg.members())
-      if (k != "to" && k != "event" && k != "data")
+      if (k != "to" && k != "event" && k != "data" && k != "webPush")
         throw HttpError{400, "unknown_field",
-                        "unknown field \"" + k + "\" (expected to, event, data)"};
+                        "unknown field \"" + k + "\" (expected to, event, data, webPush)"};
+    std::optional<dhl::Json> web_push;
+    if (const dhl::Json* w = msg.find("webPush")) web_push = read_web_push(*w);
 
     const dhl::Json* to = msg.find("to");
     if (to == nullptr)
@@ -379,8 +392,10 @@ class Push {
     target.nsp = nsp_;
     std::optional<std::size_t> known;  // sockets reached, as far as this plugin can tell
     std::string what;
+    std::vector<std::string> users;  // the user targets, for webPush
     if (const dhl::Json* u = to->find("user")) {
       std::string id = user_id(*u, "to.user");
+      users.push_back(id);
       target.rooms.push_back(DHL_USER_ROOM_PREFIX + id);
       known = user_sockets(id);
       what = "user " + id;
@@ -396,6 +411,7 @@ class Push {
       for (const std::string& id : ids) {
         target.rooms.push_back(DHL_USER_ROOM_PREFIX + id);
         *known += user_sockets(id);
+        users.push_back(id);
       }
       what = std::to_string(ids.size()) + " users";
     } else if (const dhl::Json* r = to->find("room")) {
@@ -414,6 +430,9 @@ class Push {
       what = "everybody";
     }
 
+    if (web_push && users.empty())
+      throw HttpError{400, "bad_target", "webPush needs to.user or to.users"};
+
     dhl::detail::TargetView view(target);  // the C struct, viewing `target`
     std::optional<std::size_t> reached = host_count(host_.api(), host_.ctx(), &view.c);
     if (!reached) reached = known;
@@ -430,9 +449,67 @@ class Push {
     std::string n = reached ? std::to_string(*reached) : "an unknown number of";
     host_.debug("push " + std::string(event->as_string()) + " to " + what + ": " + n +
                 " socket(s)");
-    return dhl::Json::object(
-               {{"sockets", reached ? dhl::Json(static_cast<int64_t>(*reached)) : dhl::Json()}})
-        .dump();
+    dhl::Json answer = dhl::Json::object(
+        {{"sockets", reached ? dhl::Json(static_cast<int64_t>(*reached)) : dhl::Json()}});
+    if (web_push)
+      answer["webPush"] =
+          send_web_push(std::move(*web_push), users, event->as_string(), msg.find("data"));
+    return answer.dump();
+  }
+
+  // webPush: true, or {"data", "ttl", "urgency", "topic"}: checked here,
+  // before anything is delivered. The options without "data" / the data.
+  static dhl::Json read_web_push(const dhl::Json& w) {
+    auto bad = [](std::string why) { return HttpError{400, "bad_webpush", "webPush: " + why}; };
+    if (w.is_bool() && w.as_bool()) return dhl::Json::object();
+    if (!w.is_object()) throw bad("expected true or an object {data, ttl, urgency, topic}");
+    for (const auto& [k, v] : w.members()) {
+      if (k == "data") continue;
+      if (k == "ttl") {
+        if (!v.is_int() || v.as_int() < 0 || v.as_int() > 28 * 24 * 3600)
+          throw bad("ttl must be seconds from 0 to 2419200");
+      } else if (k == "urgency") {
+        std::string_view u = v.as_string();
+        if (u != "very-low" && u != "low" && u != "normal" && u != "high")
+          throw bad("urgency must be very-low, low, normal or high");
+      } else if (k == "topic") {
+        std::string_view t = v.as_string();
+        bool ok = v.is_string() && !t.empty() && t.size() <= 32;
+        for (char c : t)
+          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+        if (!ok) throw bad("topic must be 1 to 32 base64url characters");
+      } else {
+        throw bad("unknown field \"" + k + "\" (expected data, ttl, urgency, topic)");
+      }
+    }
+    return w;
+  }
+
+  // Hands the notification to the webpush plugin through the host; it goes
+  // to the subscriptions of those users who have no socket on this server.
+  dhl::Json send_web_push(dhl::Json options, const std::vector<std::string>& users,
+                          std::string_view event, const dhl::Json* data) {
+    dhl::Json request = dhl::Json::object();
+    dhl::Json list = dhl::Json::array();
+    for (const std::string& u : users) list.push_back(u);
+    request["users"] = std::move(list);
+    if (const dhl::Json* d = options.find("data")) {
+      request["data"] = *d;
+    } else {
+      dhl::Json n = dhl::Json::object({{"event", event}});
+      if (data) n["data"] = *data;
+      request["data"] = std::move(n);
+    }
+    for (const char* k : {"ttl", "urgency", "topic"})
+      if (const dhl::Json* v = options.find(k)) request[k] = *v;
+    request["onlyOffline"] = true;
+    int rc = host_.send_message(web_push_plugin_, "send", request);
+    if (rc >= 0) return dhl::Json::object({{"queued", rc}});
+    if (rc == DHL_ERR_NOTFOUND) {
+      host_.warning("webPush asked for, but no plugin \"" + web_push_plugin_ + "\" takes it");
+      return dhl::Json::object({{"error", "unavailable"}});
+    }
+    return dhl::Json::object({{"error", "refused"}});  // the webpush plugin logged why
   }
 
   std::size_t user_sockets(const std::string& id) const {
@@ -458,6 +535,7 @@ class Push {
   std::string nsp_ = "/";
   std::size_t max_body_ = 65536;
   std::size_t max_users_ = 1000;
+  std::string web_push_plugin_ = "webpush";
   std::string bearer_;
   std::optional<JwtConfig> jwt_;
   std::map<std::string, Tally, std::less<>> tally_;

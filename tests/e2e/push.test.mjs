@@ -224,6 +224,14 @@ describe('push plugin', () => {
     assert.deepEqual((await push({ to: { all: true }, event: 'x' })).json, { sockets: 5 });
   });
 
+  it('webPush without a webpush plugin: the event is delivered, webPush says unavailable', async () => {
+    const r = await push({ to: { user: 'bob' }, event: 'wp', data: 1, webPush: { ttl: 60 } });
+    assert.deepEqual([r.status, r.json], [202, { sockets: 1, webPush: { error: 'unavailable' } }]);
+    assert.deepEqual(await bob.rec.next('wp'), [1]);
+    const room = await push({ to: { room: 'lobby' }, event: 'wp', webPush: true });
+    assert.deepEqual([room.status, room.json.error], [400, 'bad_target']);
+  });
+
   it('accepts a service JWT (HS256, aud push, issuer checked)', async () => {
     const r = await push({ to: { user: 'bob' }, event: 'viaJwt', data: 'ok' }, { credential: serviceToken() });
     assert.deepEqual([r.status, r.json], [202, { sockets: 1 }]);

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 2
+#define DHL_ABI_MINOR 3
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -90,7 +90,9 @@ extern "C" {
 #define DHL_USER_ROOM_PREFIX "user-"
 
 /* ---- Socket information keys (socket_info) ------------------------------ */
-#define DHL_INFO_ID 1        /* the Socket.IO socket id (20 characters) */
+/* DHL_INFO_ID: the Socket.IO socket id (20 characters; "/nsp#<sid>" for an
+ * Engine.IO 3 client outside "/"). */
+#define DHL_INFO_ID 1
 #define DHL_INFO_NAMESPACE 2 /* "/", "/admin", ... */
 #define DHL_INFO_ADDRESS 3   /* the peer's IP address */
 #define DHL_INFO_URL 4       /* path and query of the handshake request */
@@ -306,6 +308,15 @@ struct dhl_host {
    * of the current callback, whichever comes first. */
   int (*verify_token)(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* claims,
                       dhl_str* error);
+
+  /* ---- ABI 1.3: check with DHL_HOST_HAS(host, send_message) ---- */
+  /* [loop] Hands a message to the loaded plugin named `plugin`: its
+   * on_message(state, <this plugin's name>, topic, json) runs before this
+   * returns, and what it returns (0 or more, or a DHL_ERR_*) is returned.
+   * `json` is the text of one JSON value. DHL_ERR_NOTFOUND: no such plugin,
+   * or it takes no messages, or it is this plugin; DHL_ERR_REFUSED: messages
+   * nested too deep (a loop). */
+  int (*send_message)(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling
@@ -336,6 +347,11 @@ typedef void (*dhl_disconnect_fn)(void* state, dhl_socket* socket, dhl_str reaso
  * `call` as described above. */
 typedef void (*dhl_method_fn)(void* state, dhl_socket* socket, dhl_call* call,
                               const dhl_payload* args);
+/* ABI 1.3: a message from plugin `from` (host->send_message), on the loop
+ * thread. Returns 0 or more on success (a count, as the two plugins agree)
+ * or a negative DHL_ERR_*, handed back to the sender. The strings are
+ * borrowed for the call. */
+typedef int (*dhl_message_fn)(void* state, dhl_str from, dhl_str topic, dhl_str json);
 
 /* ---- Connection-state recovery (ABI 1.2) --------------------------------- */
 /* A socket leaves for a recoverable reason (its connection broke, the server
@@ -369,6 +385,8 @@ typedef struct dhl_plugin_desc {
   /* ---- ABI 1.2: read by the host only when struct_size covers them ---- */
   dhl_session_save_fn save_session;       /* may be NULL */
   dhl_session_restore_fn restore_session; /* may be NULL */
+  /* ---- ABI 1.3 ---- */
+  dhl_message_fn on_message; /* may be NULL: takes no messages */
 } dhl_plugin_desc;
 
 /* The entry function's type. It must be cheap and have no side effects: it

@@ -13,6 +13,8 @@
 //       if (!args[0].is_string()) throw dhl::Error("badRequest");  // -> {"error":"badRequest"}
 //       return dhl::Json::object({{"hello", args[0]}});
 //     }
+//     int onMessage(std::string_view from, std::string_view topic,  // another plugin's
+//                   const dhl::Json& data) { return DHL_OK; }        // send_message
 //     dhl::Future slow(dhl::Socket&, const dhl::Json& args) {      // answered later
 //       return pool_.async([args] { return args[0]; });           // runs on a worker
 //     }
@@ -286,6 +288,16 @@ class Host {
   }
 
   uint64_t now_ms() const { return api_->now_ms(ctx_); }
+
+  // [loop] Hands `data` to the plugin named `plugin` (its onMessage runs
+  // before this returns): what it answered (0 or more, or a DHL_ERR_*);
+  // DHL_ERR_NOTFOUND when no such plugin takes messages (or the server
+  // predates ABI 1.3).
+  int send_message(std::string_view plugin, std::string_view topic, const Json& data) const {
+    if (!DHL_HOST_HAS(api_, send_message)) return DHL_ERR_NOTFOUND;
+    std::string text = data.dump();
+    return api_->send_message(ctx_, str(plugin), str(topic), str(text));
+  }
 
   static uint32_t clamp_ms(std::chrono::milliseconds t) {
     auto c = t.count();
@@ -835,6 +847,33 @@ concept HasRestoreSession = requires(T& t, Socket& s, std::string_view saved) {
 };
 
 template <typename T>
+concept HasOnMessage = requires(T& t, std::string_view s, const Json& j) {
+  t.onMessage(s, s, j);
+};
+
+template <typename T>
+int on_message(void* state, dhl_str from, dhl_str topic, dhl_str json) {
+  auto* inst = static_cast<Instance<T>*>(state);
+  const Host& host = inst->host;
+  try {
+    std::optional<Json> data = Json::parse(view(json));
+    if (!data) return DHL_ERR_INVALID;
+    using R = decltype(inst->object->onMessage(view(from), view(topic), *data));
+    if constexpr (std::is_void_v<R>) {
+      inst->object->onMessage(view(from), view(topic), *data);
+      return DHL_OK;
+    } else {
+      return static_cast<int>(inst->object->onMessage(view(from), view(topic), *data));
+    }
+  } catch (const std::exception& e) {
+    host.error(std::string("onMessage threw: ") + e.what());
+  } catch (...) {
+    host.error("onMessage threw an unknown exception");
+  }
+  return DHL_ERR_INVALID;
+}
+
+template <typename T>
 int init(dhl_ctx* ctx, const dhl_host* api, void** state) {
   auto inst = std::make_unique<Instance<T>>(ctx, api);
   try {
@@ -921,6 +960,8 @@ const dhl_plugin_desc* describe(const char* name, const char* version,
   dhl_session_restore_fn restore = nullptr;
   if constexpr (HasSaveSession<T>) save = &save_session<T>;
   if constexpr (HasRestoreSession<T>) restore = &restore_session<T>;
+  dhl_message_fn message = nullptr;
+  if constexpr (HasOnMessage<T>) message = &on_message<T>;
   static const dhl_plugin_desc desc = {sizeof(dhl_plugin_desc),
                                        DHL_ABI_MAJOR,
                                        DHL_ABI_MINOR,
@@ -933,7 +974,8 @@ const dhl_plugin_desc* describe(const char* name, const char* version,
                                        methods,
                                        N - 1,  // minus the terminator
                                        save,
-                                       restore};
+                                       restore,
+                                       message};
   return &desc;
 }
 

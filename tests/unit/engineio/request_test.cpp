@@ -49,6 +49,17 @@ TEST(Request, HandshakeAccepted) {
   EXPECT_EQ(verify(ws), std::nullopt);
 }
 
+TEST(Request, Eio3OnlyWithAllowEio3) {
+  Req r;
+  r.eio = "3";
+  EXPECT_EQ(verify(r), ErrorCode::UnsupportedProtocolVersion);
+  EXPECT_EQ(verify(r, {}, {true, true, true}), std::nullopt);
+  r.eio = "2";
+  EXPECT_EQ(verify(r, {}, {true, true, true}), ErrorCode::UnsupportedProtocolVersion);
+  r.eio = "4";
+  EXPECT_EQ(verify(r, {}, {true, true, true}), std::nullopt);
+}
+
 TEST(Request, TransportIsCheckedFirst) {
   Req r;
   r.has_transport = false;

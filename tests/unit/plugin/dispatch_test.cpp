@@ -75,6 +75,27 @@ TEST_F(DispatchTest, EventGoesToTheDollarMethodAndItsValueIsTheAck) {
   EXPECT_EQ(p->take(), Frames{R"(433[{"from":"first"}])"});
 }
 
+TEST_F(DispatchTest, PluginsSendEachOtherMessagesThroughTheHost) {
+  StderrCapture err;
+  auto p = join();
+  p->send(R"(421["first.tell","second","hello",{"n":3}])");
+  EXPECT_EQ(p->take(), Frames{"431[3]"});
+  // No such plugin, and a plugin cannot message itself.
+  p->send(R"(422["first.tell","nobody","x",{}])");
+  EXPECT_EQ(p->take(), Frames{"432[-7]"});
+  p->send(R"(423["first.tell","first","x",{}])");
+  EXPECT_EQ(p->take(), Frames{"433[-7]"});
+  // Messages answering messages are cut after 8 levels; a throw is INVALID.
+  p->send(R"(424["second.tell","first","bounce",{}])");
+  EXPECT_EQ(p->take(), Frames{"434[-3]"});
+  p->send(R"(425["second.tell","first","throw",{}])");
+  EXPECT_EQ(p->take(), Frames{"435[-1]"});
+  std::string log = err.take();
+  EXPECT_THAT(log, HasSubstr(R"(second message from first hello {"n":3})"));
+  EXPECT_THAT(log, HasSubstr("first message from second bounce {}"));
+  EXPECT_THAT(log, HasSubstr("onMessage threw: no"));
+}
+
 TEST_F(DispatchTest, NoHandlerAnswersUnhandled) {
   StderrCapture err;
   auto p = join();

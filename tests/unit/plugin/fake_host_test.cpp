@@ -56,6 +56,27 @@ TEST(FakeHost, RunsAPluginWithoutAServer) {
   EXPECT_EQ(host.call_and_wait(s, "slowFail", Json::array({"tooLate"}))->error(), "tooLate");
 }
 
+TEST(FakeHost, MessagesBetweenPlugins) {
+  Loaded lib(fixture("calls_first"));
+  ASSERT_NE(lib.desc(), nullptr);
+  FakeHost host(lib.desc());
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host.message("other", "hello", Json::object({{"n", 4}})), 4);
+  FakeSocket& s = host.connect();
+  host.message_answer = 9;
+  EXPECT_EQ(host.call(s, "first.tell", Json::array({"webpush", "send", Json::object({{"u", 1}})}))
+                ->value()
+                .as_int(),
+            9);
+  ASSERT_EQ(host.sent_messages.size(), 1u);
+  EXPECT_EQ(host.sent_messages[0].plugin, "webpush");
+  EXPECT_EQ(host.sent_messages[0].topic, "send");
+  EXPECT_EQ(host.sent_messages[0].data.dump(), R"({"u":1})");
+  Loaded alpha(built_plugin("test/alpha.so"));
+  FakeHost none(alpha.desc(), R"({"workers":1})");
+  EXPECT_EQ(none.message("x", "y", Json()), DHL_ERR_NOTFOUND);  // takes no messages
+}
+
 TEST(FakeHost, TimersPostsAndServerAcks) {
   Loaded lib(built_plugin("test/alpha.so"));
   FakeHost host(lib.desc());

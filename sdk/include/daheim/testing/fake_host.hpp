@@ -201,6 +201,27 @@ class FakeHost {
     now_ = until;
   }
 
+  // Another plugin's message (send_message) to the plugin under test: what
+  // its onMessage answered, or DHL_ERR_NOTFOUND when it takes none.
+  int message(std::string_view from, std::string_view topic, const Json& data) {
+    bool has =
+        desc_->struct_size >= offsetof(dhl_plugin_desc, on_message) + sizeof(desc_->on_message) &&
+        desc_->on_message != nullptr;
+    if (!has) return DHL_ERR_NOTFOUND;
+    std::string text = data.dump();
+    return desc_->on_message(state_, {from.data(), from.size()}, {topic.data(), topic.size()},
+                             {text.data(), text.size()});
+  }
+  // What the plugin sent to other plugins (send_message), and what it is
+  // answered (DHL_ERR_NOTFOUND unless set: no other plugin is loaded).
+  struct SentMessage {
+    std::string plugin;
+    std::string topic;
+    Json data;
+  };
+  std::vector<SentMessage> sent_messages;
+  int message_answer = DHL_ERR_NOTFOUND;
+
   std::size_t pending_deferred() const {
     std::lock_guard lock(mutex_);
     return deferred_.size();
@@ -492,6 +513,12 @@ class FakeHost {
       self(c).timers_.erase(reinterpret_cast<Timer*>(t));
     };
     h.now_ms = [](dhl_ctx* c) { return self(c).now_; };
+    h.send_message = [](dhl_ctx* c, dhl_str plugin, dhl_str topic, dhl_str json) {
+      FakeHost& f = self(c);
+      f.sent_messages.push_back({std::string(sv(plugin)), std::string(sv(topic)),
+                                 Json::parse(sv(json)).value_or(Json())});
+      return f.message_answer;
+    };
     return h;
   }
 
