@@ -105,6 +105,12 @@ void read_socketio(ObjectReader& root, Config& c) {
   r.integer_as("maxAttachments", 0, 1000, c.socketio.max_attachments);
   r.integer_as("maxPendingAcks", 1, 1 << 20, c.socketio.max_pending_acks);
   r.integer_as("maxPendingBroadcastAcks", 1, 1 << 20, c.socketio.max_pending_broadcast_acks);
+  r.integer_as("eventsPerSecond", 0, 1 << 20, c.socketio.event_rate.rate);
+  r.integer_as("eventBurst", 1, 1 << 20, c.socketio.event_rate.burst);
+  r.integer_as("maxRefusedEvents", 0, 1 << 20, c.socketio.event_rate.max_debt);
+  r.integer_as("maxRoomsPerSocket", 1, 1 << 20, c.socketio.max_rooms_per_socket);
+  r.integer_as("maxNamespacesPerClient", 1, 1024, c.socketio.max_namespaces_per_client);
+  r.integer_as("maxAuthPayload", 2, 1 << 24, c.socketio.max_auth_payload);
   r.finish();
 }
 

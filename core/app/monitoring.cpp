@@ -99,6 +99,19 @@ void write_socketio(MetricsWriter& w, const socketio::Server& io) {
            "Volatile packets dropped because the transport could not take them.");
   w.sample("daheim_socketio_volatile_dropped_total",
            static_cast<double>(io.stats().volatile_dropped));
+  const socketio::Server::Stats& st = io.stats();
+  w.family("daheim_limit_refusals_total", "counter",
+           "Requests refused (or clients dropped) by a configured limit, by limit.");
+  w.sample("daheim_limit_refusals_total", static_cast<double>(st.events_rate_limited), "limit",
+           "socketio.eventsPerSecond");
+  w.sample("daheim_limit_refusals_total", static_cast<double>(st.rate_limit_disconnects), "limit",
+           "socketio.maxRefusedEvents");
+  w.sample("daheim_limit_refusals_total", static_cast<double>(st.rooms_refused), "limit",
+           "socketio.maxRoomsPerSocket");
+  w.sample("daheim_limit_refusals_total", static_cast<double>(st.namespaces_refused), "limit",
+           "socketio.maxNamespacesPerClient");
+  w.sample("daheim_limit_refusals_total", static_cast<double>(st.auth_payloads_refused), "limit",
+           "socketio.maxAuthPayload");
 }
 
 }  // namespace

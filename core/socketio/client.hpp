@@ -3,7 +3,9 @@
 // Engine.IO handler seam; created by Server::make_client().
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +50,11 @@ class Client final : public engineio::Handler {
   void disconnect_all();
   // For Socket::teardown: keep the socket until it is safe to free it.
   void detach(Socket& socket);
+  // The server sent DISCONNECT for `nsp`: what the client sent before it
+  // learnt so is dropped (up to kMaxAfterDisconnect packets) instead of
+  // closing the connection as for a namespace never joined.
+  void note_server_disconnect(std::string_view nsp);
+  static constexpr uint32_t kMaxAfterDisconnect = 4096;
 
  private:
   friend class Server;
@@ -55,6 +62,8 @@ class Client final : public engineio::Handler {
   void teardown_sockets(DisconnectReason why);
   void dispatch(Packet& packet);
   void connect(const Packet& packet);
+  bool within_limits(const Packet& packet);
+  bool drop_after_disconnect(const Packet& packet);
   void on_event(Socket& socket, Packet& packet);
 
   Server& server_;
@@ -65,6 +74,11 @@ class Client final : public engineio::Handler {
   // Sockets that left; freed when the next message arrives (no Socket& of
   // the application can be alive then) or with the Client.
   std::vector<std::unique_ptr<Socket>> retired_;
+  struct Departed {
+    std::string nsp;
+    uint32_t dropped = 0;
+  };
+  std::vector<Departed> departed_;  // note_server_disconnect()
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;

@@ -22,6 +22,7 @@
 #include "socketio/broadcast_options.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
+#include "socketio/event_rate.hpp"
 #include "socketio/packet.hpp"
 
 namespace daheim::socketio {
@@ -50,8 +51,9 @@ class Socket {
   // False while connect middleware runs and after the disconnect.
   bool connected() const { return state_ == State::Connected; }
 
-  void join(std::string_view room);
-  void join(std::span<const std::string_view> rooms);
+  // false: some room was not joined (Options::max_rooms_per_socket).
+  bool join(std::string_view room);
+  bool join(std::span<const std::string_view> rooms);
   void leave(std::string_view room);
   std::vector<std::string> rooms() const;
 
@@ -120,6 +122,8 @@ class Socket {
   };
 
   bool has_ack_room();
+  // Options::event_rate: false when the event must not be dispatched.
+  bool admit_event(const Packet& packet);
   void on_ack_timer();
   void arm_ack_timer();
   void fail_pending_acks();
@@ -134,6 +138,7 @@ class Socket {
   std::vector<DisconnectCallback> on_disconnect_;
   std::vector<PendingAck> acks_;
   std::unique_ptr<engineio::Timer> ack_timer_;  // created on first use
+  EventRate event_rate_;
 };
 
 }  // namespace daheim::socketio
