@@ -208,6 +208,8 @@ void read_plugin_host(ObjectReader& root, Config& c) {
   if (!obj) return;
   ObjectReader r(obj, "pluginHost");
   r.integer_as("maxPendingCallsPerSocket", 1, 1 << 20, c.plugins.host.max_pending_calls);
+  r.integer_as("maxPendingCalls", 1, 1 << 24, c.plugins.host.max_pending_calls_total);
+  r.millis("callTimeout", 0, c.plugins.host.call_timeout);
   r.finish();
 }
 

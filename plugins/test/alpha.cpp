@@ -89,7 +89,10 @@ class Alpha {
   };
 
   explicit Alpha(dhl::Host& host)
-      : host_(host), pool_(host, static_cast<unsigned>(host.config()["workers"].as_int(2))) {
+      : host_(host),
+        pool_(host, static_cast<unsigned>(host.config()["workers"].as_int(2)),
+              static_cast<std::size_t>(
+                  host.config()["maxQueued"].as_int(dhl::WorkerPool::kDefaultMaxQueued))) {
     if (host.config()["failInit"].as_bool()) throw std::runtime_error("failInit was set");
     host_.info("alpha ready");
   }

@@ -38,6 +38,17 @@ async function connect(url, opts = {}) {
 const call = (socket, event, ...args) => withTimeout(socket.emitWithAck(event, ...args), 10000, event);
 const refusals = (m, limit) => m.value('daheim_limit_refusals_total', { limit });
 
+// Waits until alpha has `n` deferred calls of `method` pending (per /metrics).
+async function pendingCalls(url, method, n) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const m = await scrape(url);
+    if (m.value('daheim_plugin_calls_pending', { plugin: 'alpha', method }) === n) return;
+    assert.ok(Date.now() < deadline, `${n} pending calls of ${method}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('limits: events per second per socket', () => {
   let srv;
   before(async () => {
@@ -156,5 +167,75 @@ describe('limits: JSON linear in the input', () => {
     assert.ok(ms < 5000, `${ms} ms`); // linear: well under a second; the quadratic check took seconds more
     abuser.disconnect();
     neighbour.disconnect();
+  });
+});
+
+describe('limits: deferred plugin calls', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer(
+      pluginConfig({
+        plugins: [{ path: 'alpha.so', config: { workers: 1, maxQueued: 2 } }],
+        pluginHost: { callTimeout: 1500, maxPendingCalls: 3, maxPendingCallsPerSocket: 2 },
+      }),
+    );
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it('a call the plugin never answers in time is answered timeout', async () => {
+    const abuser = await connect(srv.url);
+    const neighbour = await connect(srv.url);
+    const started = Date.now();
+    const held = call(abuser, 'hold', 4000, 'late');
+    assert.equal(await call(neighbour, 'hold', 100, 'in time'), 'in time');
+    assert.deepEqual(await held, { error: 'timeout' });
+    const took = Date.now() - started;
+    assert.ok(took >= 1450 && took < 3500, `${took} ms`);
+    await new Promise((r) => setTimeout(r, 4000 - took + 200)); // the plugin's late answer is dropped
+    assert.equal(await call(abuser, 'add', 2, 2), 4);
+    const m = await scrape(srv.url);
+    assert.equal(m.value('daheim_plugin_calls_total', { plugin: 'alpha', method: '$hold', outcome: 'timeout' }), 1);
+    // The neighbour's call; the abuser's late answer was refused (DHL_ERR_DONE), not counted.
+    assert.equal(m.value('daheim_plugin_calls_total', { plugin: 'alpha', method: '$hold', outcome: 'ok' }), 1);
+    abuser.disconnect();
+    neighbour.disconnect();
+  });
+
+  it('one socket cannot fill the server-wide pluginHost.maxPendingCalls; the server holds no more', async () => {
+    const abuser = await connect(srv.url);
+    const neighbour = await connect(srv.url);
+    const third = await connect(srv.url);
+    const held = [1, 2, 3].map((i) => call(abuser, 'hold', 1000, i));
+    await pendingCalls(srv.url, '$hold', 2); // the third: over maxPendingCallsPerSocket (2)
+    const mine = call(neighbour, 'hold', 300, 'n');
+    await pendingCalls(srv.url, '$hold', 3);
+    assert.deepEqual(await call(third, 'hold', 100, 't'), { error: 'overloaded' }); // server-wide: 3
+    assert.equal(await mine, 'n');
+    assert.deepEqual(await Promise.all(held), [1, 2, { error: 'overloaded' }]);
+    assert.equal(await call(third, 'hold', 10, 't'), 't');
+    for (const s of [abuser, neighbour, third]) s.disconnect();
+  });
+});
+
+describe('limits: WorkerPool queue', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer(pluginConfig({ plugins: [{ path: 'alpha.so', config: { workers: 1, maxQueued: 2 } }] }));
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it('a WorkerPool queues at most maxQueued jobs; beyond, overloaded at once', async () => {
+    const abuser = await connect(srv.url);
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => call(abuser, 'slow', 150, i)));
+    const overloaded = answers.filter((a) => a?.error === 'overloaded').length;
+    const done = answers.filter((a) => typeof a === 'number');
+    assert.equal(overloaded + done.length, 6, JSON.stringify(answers));
+    assert.ok(overloaded >= 3 && done.length >= 2, JSON.stringify(answers)); // 1 running + 2 queued at most
+    assert.equal(await call(abuser, 'slow', 10, 7), 7);
+    abuser.disconnect();
   });
 });
