@@ -99,19 +99,22 @@ void write_socketio(MetricsWriter& w, const socketio::Server& io) {
            "Volatile packets dropped because the transport could not take them.");
   w.sample("daheim_socketio_volatile_dropped_total",
            static_cast<double>(io.stats().volatile_dropped));
+}
+
+// One family for every limit, labelled with its config key.
+void write_limits(MetricsWriter& w, const transport::Server& server, const socketio::Server& io) {
   const socketio::Server::Stats& st = io.stats();
   w.family("daheim_limit_refusals_total", "counter",
            "Requests refused (or clients dropped) by a configured limit, by limit.");
-  w.sample("daheim_limit_refusals_total", static_cast<double>(st.events_rate_limited), "limit",
-           "socketio.eventsPerSecond");
-  w.sample("daheim_limit_refusals_total", static_cast<double>(st.rate_limit_disconnects), "limit",
-           "socketio.maxRefusedEvents");
-  w.sample("daheim_limit_refusals_total", static_cast<double>(st.rooms_refused), "limit",
-           "socketio.maxRoomsPerSocket");
-  w.sample("daheim_limit_refusals_total", static_cast<double>(st.namespaces_refused), "limit",
-           "socketio.maxNamespacesPerClient");
-  w.sample("daheim_limit_refusals_total", static_cast<double>(st.auth_payloads_refused), "limit",
-           "socketio.maxAuthPayload");
+  auto sample = [&](uint64_t n, std::string_view key) {
+    w.sample("daheim_limit_refusals_total", static_cast<double>(n), "limit", key);
+  };
+  sample(server.header_overflows(), "engineio.maxHttpHeaderSize");
+  sample(st.events_rate_limited, "socketio.eventsPerSecond");
+  sample(st.rate_limit_disconnects, "socketio.maxRefusedEvents");
+  sample(st.rooms_refused, "socketio.maxRoomsPerSocket");
+  sample(st.namespaces_refused, "socketio.maxNamespacesPerClient");
+  sample(st.auth_payloads_refused, "socketio.maxAuthPayload");
 }
 
 }  // namespace
@@ -157,6 +160,7 @@ std::string Monitoring::metrics_text() const {
   MetricsWriter w(out);
   write_engineio(w, server_, endpoint_);
   write_socketio(w, io_);
+  write_limits(w, server_, io_);
   for (const auto& source : sources_) source(w);
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", resident_bytes());

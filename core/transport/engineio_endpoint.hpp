@@ -25,7 +25,7 @@ struct EndpointOptions {
   std::string path = "/socket.io/";
   engineio::Options eio;
   CorsOptions cors;
-  std::size_t max_header = 8192;
+  std::size_t max_header = 16384;
 };
 
 using HandlerFactory =

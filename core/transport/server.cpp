@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "log/log.hpp"
 
@@ -28,9 +29,19 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
   return server->handle(wsi, reason, user, in, len);
 }
 
+// lws 4.1 drops a request whose headers overflow max_http_header_data with
+// no answer: it logs "Ran out of header data space" and closes the
+// connection right away, on this thread. The log line is our only notice;
+// the close that follows counts it (note_header_overflow).
+thread_local bool t_header_overflow = false;
+
 void lws_log(int level, const char* line) {
   std::string_view s(line);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.find("Ran out of header data space") != std::string_view::npos) {
+    t_header_overflow = true;
+    return;
+  }
   if (level & LLL_ERR)
     log::error("libwebsockets: {}", s);
   else
@@ -318,6 +329,19 @@ bool Server::accept_fd(int fd) {
   return false;
 }
 
+// The request in hand overflowed maxHttpHeaderSize and lws is closing its
+// connection. lws 4.1 has no answer for it, and it has shut the socket's
+// write side before any callback of ours runs, so no 431 can be sent: the
+// client sees the connection closed. Counted and logged instead.
+void Server::note_header_overflow() {
+  ++header_overflows_;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_overflow_log_ < std::chrono::seconds(1)) return;
+  last_overflow_log_ = now;
+  log::warning("request headers over maxHttpHeaderSize ({} bytes): connection closed ({} so far)",
+               options_.max_header, header_overflows_);
+}
+
 // Only what the request's listener serves; everything else is 404.
 int Server::handle_http(lws* wsi, Pss* pss) {
   const Listener* listener = listener_of(wsi);
@@ -418,6 +442,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return endpoint_.on_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
+      if (std::exchange(t_header_overflow, false)) note_header_overflow();
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -454,6 +479,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       ++connections_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
+      t_header_overflow = false;
       if (connections_ > 0) --connections_;
       return 0;
     default:

@@ -4,6 +4,9 @@
 // `$add`, `$echo` and `$join` answer the clients.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import { Manager, Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
 import { startServer } from './lib/server.mjs';
-import { withTimeout } from './lib/util.mjs';
+import jwt from 'jsonwebtoken';
+
+import { hmacSecret, withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
@@ -237,5 +242,60 @@ describe('limits: WorkerPool queue', () => {
     assert.ok(overloaded >= 3 && done.length >= 2, JSON.stringify(answers)); // 1 running + 2 queued at most
     assert.equal(await call(abuser, 'slow', 10, 7), 7);
     abuser.disconnect();
+  });
+});
+
+// A raw HTTP/1.1 request; resolves with what came back when the server closed
+// the connection ({ text, closedAfterMs }).
+function rawRequest(port, headers) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
+    socket.write(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers}\r\n`);
+  });
+}
+
+describe('limits: engineio.maxHttpHeaderSize (16 KiB)', () => {
+  let srv;
+  const secret = hmacSecret(32);
+  before(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'daheim-limits-'));
+    writeFileSync(path.join(dir, 'hs.key'), secret);
+    srv = await startServer(
+      pluginConfig({
+        engineio: { maxHttpHeaderSize: undefined },
+        auth: { hmacSecretFiles: [{ path: path.join(dir, 'hs.key'), alg: 'HS256', kid: '' }] },
+      }),
+    );
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it('an 8 KiB access_token in the query string connects, over polling and WebSocket', async () => {
+    const token = jwt.sign({ sub: 'big', pad: 'p'.repeat(6000) }, secret, { algorithm: 'HS256', expiresIn: '1h' });
+    assert.ok(token.length > 8000 && token.length <= 8192, `${token.length} characters`); // auth.maxTokenSize: 8192
+    for (const transports of [['polling'], WS]) {
+      const socket = await connect(srv.url, { transports, query: { access_token: token } });
+      assert.equal((await call(socket, 'whoami')).claims.sub, 'big');
+      socket.disconnect();
+    }
+  });
+
+  it('a 20 KiB header closes that connection at once; the neighbour is served', async () => {
+    const before = refusals(await scrape(srv.url), 'engineio.maxHttpHeaderSize');
+    const big = await rawRequest(srv.port, `X-Big: ${'a'.repeat(20 * 1024)}\r\n`);
+    // libwebsockets 4.1 shuts the write side before we can answer 431 (README).
+    assert.equal(big.text, '');
+    assert.ok(big.closedAfterMs < 2000, `${big.closedAfterMs} ms`);
+    const small = await rawRequest(srv.port, `X-Small: ${'a'.repeat(1024)}\r\n`);
+    assert.match(small.text, /^HTTP\/1\.1 200 /);
+    const m = await scrape(srv.url);
+    assert.equal(refusals(m, 'engineio.maxHttpHeaderSize') - before, 1);
+    assert.match(srv.logs(), /request headers over maxHttpHeaderSize \(16384 bytes\): connection closed/);
   });
 });
