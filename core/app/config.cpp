@@ -58,6 +58,27 @@ void read_cors(ObjectReader& parent, transport::CorsOptions& cors) {
   r.finish();
 }
 
+transport::AddressSet address_set(ObjectReader& r, const char* name,
+                                  transport::AddressSet fallback) {
+  std::vector<std::string> texts = string_list(r, name, {"<absent>"});
+  if (texts.size() == 1 && texts[0] == "<absent>") return fallback;
+  std::string bad;
+  auto set = transport::AddressSet::parse(texts, &bad);
+  if (!set) throw Failure{r.key(name), "\"" + bad + "\" is not an address or address/prefix"};
+  return *set;
+}
+
+// Per client address: connections, Engine.IO sessions, handshakes per second.
+void read_address_limits(ObjectReader& r, transport::EndpointOptions& e) {
+  auto& a = e.per_address;
+  r.integer_as("maxConnectionsPerAddress", 0, 10000000, a.max_connections);
+  r.integer_as("maxSessionsPerAddress", 0, 10000000, a.max_sessions);
+  r.integer_as("handshakesPerSecondPerAddress", 0, 1 << 20, a.handshakes_per_second);
+  r.integer_as("handshakeBurstPerAddress", 1, 1 << 20, a.handshake_burst);
+  e.trusted_proxies = address_set(r, "trustedProxies", e.trusted_proxies);
+  e.limits_exempt = address_set(r, "addressLimitsExempt", e.limits_exempt);
+}
+
 void read_engineio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("engineio");
   if (!obj) return;
@@ -78,6 +99,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
+  read_address_limits(r, c.endpoint);
   r.finish();
 }
 

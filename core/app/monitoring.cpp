@@ -102,7 +102,8 @@ void write_socketio(MetricsWriter& w, const socketio::Server& io) {
 }
 
 // One family for every limit, labelled with its config key.
-void write_limits(MetricsWriter& w, const transport::Server& server, const socketio::Server& io) {
+void write_limits(MetricsWriter& w, const transport::Server& server,
+                  const transport::EngineIoEndpoint& endpoint, const socketio::Server& io) {
   const socketio::Server::Stats& st = io.stats();
   w.family("daheim_limit_refusals_total", "counter",
            "Requests refused (or clients dropped) by a configured limit, by limit.");
@@ -110,6 +111,10 @@ void write_limits(MetricsWriter& w, const transport::Server& server, const socke
     w.sample("daheim_limit_refusals_total", static_cast<double>(n), "limit", key);
   };
   sample(server.header_overflows(), "engineio.maxHttpHeaderSize");
+  const auto& per_address = endpoint.address_limits().stats();
+  sample(per_address.connections_refused, "engineio.maxConnectionsPerAddress");
+  sample(per_address.sessions_refused, "engineio.maxSessionsPerAddress");
+  sample(per_address.handshakes_refused, "engineio.handshakesPerSecondPerAddress");
   sample(st.events_rate_limited, "socketio.eventsPerSecond");
   sample(st.rate_limit_disconnects, "socketio.maxRefusedEvents");
   sample(st.rooms_refused, "socketio.maxRoomsPerSocket");
@@ -160,7 +165,7 @@ std::string Monitoring::metrics_text() const {
   MetricsWriter w(out);
   write_engineio(w, server_, endpoint_);
   write_socketio(w, io_);
-  write_limits(w, server_, io_);
+  write_limits(w, server_, endpoint_, io_);
   for (const auto& source : sources_) source(w);
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", resident_bytes());

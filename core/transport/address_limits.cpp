@@ -60,6 +60,25 @@ void AddressLimits::remove_connection(const std::string& key, engineio::TimePoin
   release(it, now);
 }
 
+AddressLimits::Verdict AddressLimits::check_session(const std::string& key,
+                                                    engineio::TimePoint now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return Verdict::Admit;
+  Entry& e = it->second;
+  if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {
+    ++stats_.sessions_refused;
+    return Verdict::TooManySessions;
+  }
+  if (options_.handshakes_per_second != 0) {
+    refill(e, now);
+    if (e.tokens < 1) {
+      ++stats_.handshakes_refused;
+      return Verdict::TooManyHandshakes;
+    }
+  }
+  return Verdict::Admit;
+}
+
 AddressLimits::Verdict AddressLimits::add_session(const std::string& key, engineio::TimePoint now) {
   Entry& e = entry(key, now);
   if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {

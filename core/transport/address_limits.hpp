@@ -39,6 +39,9 @@ class AddressLimits {
   void remove_connection(const std::string& key, engineio::TimePoint now);
   // A new Engine.IO session (handshake) from `key`; counted when admitted.
   Verdict add_session(const std::string& key, engineio::TimePoint now);
+  // What add_session would answer, without counting (a WebSocket upgrade is
+  // checked before the 101, counted once established).
+  Verdict check_session(const std::string& key, engineio::TimePoint now);
   void remove_session(const std::string& key, engineio::TimePoint now);
 
   const Stats& stats() const { return stats_; }

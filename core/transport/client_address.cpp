@@ -70,22 +70,35 @@ bool AddressRange::contains(std::string_view address) const {
   return ((*b)[full] & mask) == (bytes_[full] & mask);
 }
 
-bool TrustedProxies::trusts(std::string_view address) const {
+std::optional<AddressSet> AddressSet::parse(const std::vector<std::string>& texts,
+                                            std::string* bad) {
+  std::vector<AddressRange> ranges;
+  for (const std::string& t : texts) {
+    auto r = AddressRange::parse(t);
+    if (!r) {
+      if (bad) *bad = t;
+      return std::nullopt;
+    }
+    ranges.push_back(*r);
+  }
+  return AddressSet(std::move(ranges));
+}
+
+bool AddressSet::contains(std::string_view address) const {
   for (const AddressRange& r : ranges_)
     if (r.contains(address)) return true;
   return false;
 }
 
-std::string TrustedProxies::client_address(std::string_view peer,
-                                           std::string_view forwarded) const {
-  if (forwarded.empty() || !trusts(peer)) return std::string(peer);
+std::string AddressSet::client_address(std::string_view peer, std::string_view forwarded) const {
+  if (forwarded.empty() || !contains(peer)) return std::string(peer);
   std::string_view rest = forwarded;
   std::string_view hop;
   while (!rest.empty()) {
     std::size_t comma = rest.rfind(',');
     hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
-    if (!hop.empty() && !trusts(hop)) return std::string(hop);
+    if (!hop.empty() && !contains(hop)) return std::string(hop);
   }
   return hop.empty() ? std::string(peer) : std::string(hop);
 }

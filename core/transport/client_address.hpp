@@ -25,13 +25,18 @@ class AddressRange {
   unsigned prefix_ = 128;            // in the 128-bit space
 };
 
-class TrustedProxies {
+// A set of address ranges (trusted proxies, addresses exempt from limits).
+class AddressSet {
  public:
-  TrustedProxies() = default;
-  explicit TrustedProxies(std::vector<AddressRange> ranges) : ranges_(std::move(ranges)) {}
+  AddressSet() = default;
+  explicit AddressSet(std::vector<AddressRange> ranges) : ranges_(std::move(ranges)) {}
+  // Each text an AddressRange; nullopt names the first one that is not.
+  static std::optional<AddressSet> parse(const std::vector<std::string>& texts,
+                                         std::string* bad = nullptr);
   bool empty() const { return ranges_.empty(); }
-  bool trusts(std::string_view address) const;
-  // The client: `peer`, or when `peer` is trusted, the right-most entry of
+  bool contains(std::string_view address) const;
+  // With this set as the trusted proxies, the client: `peer`, or when `peer`
+  // is trusted, the right-most entry of
   // X-Forwarded-For (`forwarded`, comma-separated) that is not trusted (the
   // left-most when all are).
   std::string client_address(std::string_view peer, std::string_view forwarded) const;

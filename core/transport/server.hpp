@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "transport/engineio_endpoint.hpp"
@@ -126,7 +127,10 @@ class Server {
   int handle_http(lws* wsi, Pss* pss);
   int confirm_upgrade(lws* wsi);
   void note_header_overflow();
-  bool accept_fd(int fd);
+  bool accept_fd(int fd, const Listener* listener);
+  bool admit_address(int fd, const Listener* listener);
+  void track_connection(lws* wsi);
+  void untrack_connection(lws* wsi);
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
   // One turn of the event loop: blocks until something happens.
@@ -160,6 +164,9 @@ class Server {
   std::unique_ptr<engineio::Timer> drain_check_;
   std::size_t connections_ = 0;
   uint64_t header_overflows_ = 0;
+  // Connections counted per address: by fd until lws makes their wsi.
+  std::unordered_map<int, std::string> fd_keys_;
+  std::unordered_map<lws*, std::string> wsi_keys_;
   std::chrono::steady_clock::time_point last_overflow_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import { Manager, Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
 import { startServer } from './lib/server.mjs';
+
+const startServerQuick = startServer;
 import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
 
 import { hmacSecret, withTimeout } from './lib/util.mjs';
 
@@ -299,3 +303,123 @@ describe('limits: engineio.maxHttpHeaderSize (16 KiB)', () => {
     assert.match(srv.logs(), /request headers over maxHttpHeaderSize \(16384 bytes\): connection closed/);
   });
 });
+
+// GET over `agent` (keep-alive: one connection for all) from `localAddress`.
+function get(url, { agent, localAddress = '127.0.0.1', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, localAddress, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body, socket: res.socket }));
+    });
+    req.on('error', reject);
+  });
+}
+const handshakeUrl = (srv) => `${srv.url}/socket.io/?EIO=4&transport=polling`;
+
+describe('limits: per client address', () => {
+  // 127.0.0.1 is the abuser, 127.0.0.2 the neighbour (loopback is exempt by default).
+  const exempt = { addressLimitsExempt: [] };
+  const startServer = (config) => startServerQuick({ drainTime: 500, ...config });
+
+  it('Engine.IO sessions per address, polling ones on one keep-alive connection included', async () => {
+    const srv = await startServer({ engineio: { ...exempt, maxSessionsPerAddress: 5, handshakeBurstPerAddress: 100 } });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const answers = [];
+      for (let i = 0; i < 7; i++) answers.push(await get(handshakeUrl(srv), { agent }));
+      assert.equal(new Set(answers.map((a) => a.socket)).size, 1); // one TCP connection
+      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429, 429]);
+      assert.deepEqual(JSON.parse(answers[5].body), { code: 4, message: 'Too many sessions from this address' });
+      const neighbour = await get(handshakeUrl(srv), { localAddress: '127.0.0.2' });
+      assert.equal(neighbour.status, 200);
+      // A WebSocket handshake is refused before the upgrade, with the same answer.
+      const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+      const refused = await new Promise((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode)));
+      assert.equal(refused, 429);
+      agent.destroy();
+      const m = await scrape(srv.url);
+      assert.equal(refusals(m, 'engineio.maxSessionsPerAddress'), 3);
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+
+  it('handshakes per second per address', async () => {
+    const srv = await startServer({
+      engineio: { ...exempt, handshakesPerSecondPerAddress: 5, handshakeBurstPerAddress: 3 },
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await get(handshakeUrl(srv))).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      assert.equal((await get(handshakeUrl(srv), { localAddress: '127.0.0.2' })).status, 200);
+      await new Promise((r) => setTimeout(r, 250)); // one token back (5 per second)
+      assert.equal((await get(handshakeUrl(srv))).status, 200);
+      const m = await scrape(srv.url);
+      assert.equal(refusals(m, 'engineio.handshakesPerSecondPerAddress'), 2);
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+
+  it('connections per address: the one over gets 429 and is closed; the neighbour connects', async () => {
+    const srv = await startServer({ engineio: { ...exempt, maxConnectionsPerAddress: 3 } });
+    try {
+      const open = async (localAddress) => {
+        const s = net.connect({ port: srv.port, host: '127.0.0.1', localAddress });
+        await new Promise((resolve, reject) => s.once('connect', resolve).once('error', reject));
+        return s;
+      };
+      const held = [await open('127.0.0.1'), await open('127.0.0.1'), await open('127.0.0.1')];
+      const over = await rawRequest(srv.port, '');
+      assert.match(over.text, /^HTTP\/1\.1 429 Too Many Requests\r\n[\s\S]*Too many connections from this address/);
+      const neighbour = await rawRequestFrom('127.0.0.2', srv.port);
+      assert.match(neighbour.text, /^HTTP\/1\.1 200 /);
+      held[0].destroy();
+      // Once the server has seen that close, 127.0.0.1 may connect again.
+      for (let i = 0; ; i++) {
+        const again = await rawRequest(srv.port, '');
+        if (/^HTTP\/1\.1 200 /.test(again.text)) break;
+        assert.ok(i < 100, 'a connection is admitted again after one closed');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const s of held) s.destroy();
+      assert.ok(refusals(await scrape(srv.url), 'engineio.maxConnectionsPerAddress') >= 1);
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+
+  it('behind a trusted proxy the X-Forwarded-For client counts, and plugins see it', async () => {
+    const srv = await startServer(
+      pluginConfig({ engineio: { ...exempt, trustedProxies: ['127.0.0.1'], maxSessionsPerAddress: 2 } }),
+    );
+    try {
+      const as = (client) => ({ headers: { 'x-forwarded-for': `203.0.113.250, ${client}` } });
+      const a = [];
+      for (let i = 0; i < 3; i++) a.push((await get(handshakeUrl(srv), as('198.51.100.7'))).status);
+      assert.deepEqual(a, [200, 200, 429]);
+      assert.equal((await get(handshakeUrl(srv), as('198.51.100.8'))).status, 200); // the neighbour, same proxy
+      const socket = await connect(srv.url, { extraHeaders: { 'x-forwarded-for': '198.51.100.9' } });
+      assert.equal((await call(socket, 'whoami')).address, '198.51.100.9');
+      socket.disconnect();
+      // An untrusted peer's X-Forwarded-For is ignored.
+      const direct = await get(handshakeUrl(srv), { localAddress: '127.0.0.3', ...as('198.51.100.7') });
+      assert.equal(direct.status, 200);
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+});
+
+function rawRequestFrom(localAddress, port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ text }));
+    socket.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+}

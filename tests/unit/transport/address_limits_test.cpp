@@ -39,10 +39,10 @@ TEST(AddressRange, MatchesPrefixes) {
     EXPECT_FALSE(AddressRange::parse(bad)) << bad;
 }
 
-TEST(TrustedProxies, TakeTheRightMostUntrustedHop) {
-  TrustedProxies none;
+TEST(AddressSet, TakeTheRightMostUntrustedHop) {
+  AddressSet none;
   EXPECT_EQ(none.client_address("203.0.113.9", "198.51.100.1"), "203.0.113.9");
-  TrustedProxies p({*AddressRange::parse("10.0.0.0/8"), *AddressRange::parse("127.0.0.1")});
+  AddressSet p({*AddressRange::parse("10.0.0.0/8"), *AddressRange::parse("127.0.0.1")});
   EXPECT_EQ(p.client_address("127.0.0.1", ""), "127.0.0.1");
   EXPECT_EQ(p.client_address("127.0.0.1", "198.51.100.1"), "198.51.100.1");
   // A client may write its own X-Forwarded-For: only the hops our proxies added count.
