@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "app/auth_config.hpp"
-#include "app/demo_page.hpp"
 #include "app/plugin_setup.hpp"
+#include "auth_middleware/auth_config.hpp"
+#include "dev/demo_page.hpp"
 #include "log/log.hpp"
 #include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -23,8 +23,8 @@ struct Config {
   transport::EndpointOptions endpoint;
   socketio::Options socketio;
   std::vector<std::string> namespaces{"/"};
-  AuthConfig auth;
-  DemoConfig demo;
+  auth_middleware::AuthConfig auth;
+  dev::DemoConfig demo;
   PluginsConfig plugins;
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".

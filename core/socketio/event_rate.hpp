@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::socketio {
 
@@ -23,7 +23,7 @@ class EventRate {
  public:
   enum class Verdict : uint8_t { Pass, Refuse, Disconnect };
 
-  Verdict take(const EventRateLimit& limit, engineio::TimePoint now) {
+  Verdict take(const EventRateLimit& limit, loop::TimePoint now) {
     if (limit.rate == 0) return Verdict::Pass;
     refill(limit, now);
     tokens_ -= 1.0;
@@ -32,7 +32,7 @@ class EventRate {
   }
 
  private:
-  void refill(const EventRateLimit& limit, engineio::TimePoint now) {
+  void refill(const EventRateLimit& limit, loop::TimePoint now) {
     if (!started_) {
       started_ = true;
       tokens_ = limit.burst;
@@ -44,7 +44,7 @@ class EventRate {
   }
 
   double tokens_ = 0;
-  engineio::TimePoint last_{};
+  loop::TimePoint last_{};
   bool started_ = false;
 };
 

@@ -6,7 +6,7 @@
 
 namespace daheim::transport {
 
-AddressLimits::Entry& AddressLimits::entry(const std::string& key, engineio::TimePoint now) {
+AddressLimits::Entry& AddressLimits::entry(const std::string& key, loop::TimePoint now) {
   if (entries_.size() >= sweep_at_) sweep(now);
   auto [it, fresh] = entries_.try_emplace(key);
   if (fresh) {
@@ -16,7 +16,7 @@ AddressLimits::Entry& AddressLimits::entry(const std::string& key, engineio::Tim
   return it->second;
 }
 
-void AddressLimits::refill(Entry& e, engineio::TimePoint now) const {
+void AddressLimits::refill(Entry& e, loop::TimePoint now) const {
   if (now <= e.last) return;
   double seconds = std::chrono::duration<double>(now - e.last).count();
   e.tokens = std::min<double>(options_.handshake_burst,
@@ -24,26 +24,25 @@ void AddressLimits::refill(Entry& e, engineio::TimePoint now) const {
   e.last = now;
 }
 
-bool AddressLimits::idle(Entry& e, engineio::TimePoint now) const {
+bool AddressLimits::idle(Entry& e, loop::TimePoint now) const {
   if (e.connections != 0 || e.sessions != 0) return false;
   if (options_.handshakes_per_second == 0) return true;
   refill(e, now);
   return e.tokens >= options_.handshake_burst;
 }
 
-void AddressLimits::release(Map::iterator it, engineio::TimePoint now) {
+void AddressLimits::release(Map::iterator it, loop::TimePoint now) {
   if (idle(it->second, now)) entries_.erase(it);
 }
 
 // Drops idle entries; the next sweep waits until the table has doubled.
-void AddressLimits::sweep(engineio::TimePoint now) {
+void AddressLimits::sweep(loop::TimePoint now) {
   for (auto it = entries_.begin(); it != entries_.end();)
     it = idle(it->second, now) ? entries_.erase(it) : std::next(it);
   sweep_at_ = std::max<std::size_t>(1024, entries_.size() * 2);
 }
 
-AddressLimits::Verdict AddressLimits::add_connection(const std::string& key,
-                                                     engineio::TimePoint now) {
+AddressLimits::Verdict AddressLimits::add_connection(const std::string& key, loop::TimePoint now) {
   Entry& e = entry(key, now);
   if (options_.max_connections != 0 && e.connections >= options_.max_connections) {
     ++stats_.connections_refused;
@@ -53,15 +52,14 @@ AddressLimits::Verdict AddressLimits::add_connection(const std::string& key,
   return Verdict::Admit;
 }
 
-void AddressLimits::remove_connection(const std::string& key, engineio::TimePoint now) {
+void AddressLimits::remove_connection(const std::string& key, loop::TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   if (it->second.connections > 0) --it->second.connections;
   release(it, now);
 }
 
-AddressLimits::Verdict AddressLimits::check_session(const std::string& key,
-                                                    engineio::TimePoint now) {
+AddressLimits::Verdict AddressLimits::check_session(const std::string& key, loop::TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return Verdict::Admit;
   Entry& e = it->second;
@@ -79,7 +77,7 @@ AddressLimits::Verdict AddressLimits::check_session(const std::string& key,
   return Verdict::Admit;
 }
 
-AddressLimits::Verdict AddressLimits::add_session(const std::string& key, engineio::TimePoint now) {
+AddressLimits::Verdict AddressLimits::add_session(const std::string& key, loop::TimePoint now) {
   Entry& e = entry(key, now);
   if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {
     ++stats_.sessions_refused;
@@ -97,7 +95,7 @@ AddressLimits::Verdict AddressLimits::add_session(const std::string& key, engine
   return Verdict::Admit;
 }
 
-void AddressLimits::remove_session(const std::string& key, engineio::TimePoint now) {
+void AddressLimits::remove_session(const std::string& key, loop::TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   if (it->second.sessions > 0) --it->second.sessions;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::transport {
 
@@ -35,14 +35,14 @@ class AddressLimits {
   explicit AddressLimits(AddressLimitOptions options = {}) : options_(options) {}
 
   // A new TCP connection from `key`; counted when admitted.
-  Verdict add_connection(const std::string& key, engineio::TimePoint now);
-  void remove_connection(const std::string& key, engineio::TimePoint now);
+  Verdict add_connection(const std::string& key, loop::TimePoint now);
+  void remove_connection(const std::string& key, loop::TimePoint now);
   // A new Engine.IO session (handshake) from `key`; counted when admitted.
-  Verdict add_session(const std::string& key, engineio::TimePoint now);
+  Verdict add_session(const std::string& key, loop::TimePoint now);
   // What add_session would answer, without counting (a WebSocket upgrade is
   // checked before the 101, counted once established).
-  Verdict check_session(const std::string& key, engineio::TimePoint now);
-  void remove_session(const std::string& key, engineio::TimePoint now);
+  Verdict check_session(const std::string& key, loop::TimePoint now);
+  void remove_session(const std::string& key, loop::TimePoint now);
 
   const Stats& stats() const { return stats_; }
   std::size_t tracked() const { return entries_.size(); }
@@ -53,7 +53,7 @@ class AddressLimits {
     uint32_t connections = 0;
     uint32_t sessions = 0;
     double tokens = 0;
-    engineio::TimePoint last{};
+    loop::TimePoint last{};
   };
   struct Hash {
     using is_transparent = void;
@@ -61,11 +61,11 @@ class AddressLimits {
   };
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
-  Entry& entry(const std::string& key, engineio::TimePoint now);
-  void refill(Entry& e, engineio::TimePoint now) const;
-  bool idle(Entry& e, engineio::TimePoint now) const;
-  void release(Map::iterator it, engineio::TimePoint now);
-  void sweep(engineio::TimePoint now);
+  Entry& entry(const std::string& key, loop::TimePoint now);
+  void refill(Entry& e, loop::TimePoint now) const;
+  bool idle(Entry& e, loop::TimePoint now) const;
+  void release(Map::iterator it, loop::TimePoint now);
+  void sweep(loop::TimePoint now);
 
   AddressLimitOptions options_;
   Map entries_;

@@ -136,6 +136,13 @@ describe('limits: rooms, namespaces, CONNECT payload', () => {
     neighbour.disconnect();
   });
 
+  it('a plugin asking for an HTTP route after start-up is refused (DHL_ERR_REFUSED)', async () => {
+    const socket = await connect(srv.url);
+    assert.equal(await call(socket, 'lateRoute', '/late'), -3);
+    assert.equal((await fetch(`${srv.url}/late`)).status, 404);
+    socket.disconnect();
+  });
+
   it('a CONNECT payload over maxAuthPayload is refused; a small one connects', async () => {
     const abuser = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { pad: 'x'.repeat(2000) } });
     await assert.rejects(connected(abuser), (err) => err.message === 'Auth payload too large');

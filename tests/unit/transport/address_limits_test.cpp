@@ -9,8 +9,8 @@ namespace daheim::transport {
 namespace {
 
 using Verdict = AddressLimits::Verdict;
-using engineio::Millis;
-using engineio::TimePoint;
+using loop::Millis;
+using loop::TimePoint;
 
 TEST(AddressKey, IPv4AsItIsIPv6ByItsSlash64) {
   EXPECT_EQ(address_key("192.0.2.7"), "192.0.2.7");
