@@ -194,9 +194,12 @@ int run_daemon(Config config) {
   if (!plugins) return kExitConfig;
   plugins->set_http_router({});  // routes are set up during init only (DHL_ERR_REFUSED after)
   ops::Monitoring monitoring(server, endpoint, io);
-  if (authenticator)
+  if (authenticator) {
     monitoring.add_source(
         [&](ops::MetricsWriter& w) { ops::write_auth_metrics(w, authenticator->stats()); });
+    monitoring.add_limit("auth.maxSocketsPerUser",
+                         [&] { return authenticator->stats().too_many_sockets; });
+  }
   monitoring.add_source(
       [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
   monitoring.install(server);

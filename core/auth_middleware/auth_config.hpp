@@ -24,6 +24,9 @@ struct AuthConfig {
   // Failed attempts allowed per client address within the window.
   int64_t max_failures = 20;
   int64_t failure_window_ms = 60000;
+  // Sockets one user may have connected at once, all namespaces together
+  // (auth.maxSocketsPerUser); beyond, connect_error "Too many sockets".
+  int64_t max_sockets_per_user = 50;
 };
 
 }  // namespace daheim::auth_middleware

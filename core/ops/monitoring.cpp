@@ -166,6 +166,8 @@ std::string Monitoring::metrics_text() const {
   write_engineio(w, server_, endpoint_);
   write_socketio(w, io_);
   write_limits(w, server_, endpoint_, io_);
+  for (const auto& [key, count] : limits_)
+    w.sample("daheim_limit_refusals_total", static_cast<double>(count()), "limit", key);
   for (const auto& source : sources_) source(w);
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", resident_bytes());

@@ -430,3 +430,47 @@ function rawRequestFrom(localAddress, port) {
     socket.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   });
 }
+
+describe('limits: auth.maxSocketsPerUser', () => {
+  let srv;
+  const secret = hmacSecret(32);
+  const token = (sub) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '1h' });
+  before(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'daheim-limits-'));
+    writeFileSync(path.join(dir, 'hs.key'), secret);
+    srv = await startServer(
+      pluginConfig({
+        auth: { hmacSecretFiles: [{ path: path.join(dir, 'hs.key'), alg: 'HS256', kid: '' }], maxSocketsPerUser: 2 },
+      }),
+    );
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it("a user's sockets beyond the cap are refused; another user connects", async () => {
+    const alice = [await connect(srv.url, { auth: { token: token('alice') } }), await connect(srv.url, { auth: { token: token('alice') } })];
+    const third = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { token: token('alice') } });
+    await assert.rejects(connected(third), (err) => err.message === 'Too many sockets' && err.data?.code === 'too_many_sockets');
+    third.close();
+    const bob = await connect(srv.url, { auth: { token: token('bob') } });
+    assert.equal((await call(bob, 'whoami')).claims.sub, 'bob');
+    alice[0].disconnect();
+    // Once the server has seen that disconnect, alice may connect again.
+    let again;
+    for (let i = 0; !again; i++) {
+      const s = io(srv.url, { forceNew: true, reconnection: false, transports: WS, auth: { token: token('alice') } });
+      try {
+        await connected(s);
+        again = s;
+      } catch {
+        s.close();
+        assert.ok(i < 50, 'alice connects again after one of her sockets left');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    const m = await scrape(srv.url);
+    assert.ok(refusals(m, 'auth.maxSocketsPerUser') >= 1);
+    for (const s of [alice[1], bob, again]) s.disconnect();
+  });
+});
