@@ -183,6 +183,7 @@ void read_auth(ObjectReader& root, Config& c) {
   read_auth_sources(r, a);
   read_auth_keys(r, a);
   r.string("devSecret", a.dev_secret);
+  r.boolean("devSecretOnPublicListeners", a.dev_secret_on_public_listeners);
   a.verify.issuers = string_list(r, "issuers", {});
   a.verify.audiences = string_list(r, "audiences", {});
   r.integer("leeway", 0, 86400, a.verify.leeway_s);

@@ -18,6 +18,9 @@ struct AuthConfig {
   auth::KeyConfig keys;
   // An HS256 secret given inline, for development (and `daheim-live token`).
   std::string dev_secret;
+  // The development secret on a listener that is not loopback
+  // (auth.devSecretOnPublicListeners): refused at start-up unless true.
+  bool dev_secret_on_public_listeners = false;
   auth::VerifyOptions verify;
   // Accept `$auth.refresh {token}` to extend a live connection.
   bool allow_refresh = true;

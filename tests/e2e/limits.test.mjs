@@ -14,7 +14,9 @@ import { after, before, describe, it } from 'node:test';
 
 import { Manager, Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
-import { startServer } from './lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+
+import { binaryPath, startServer } from './lib/server.mjs';
 
 const startServerQuick = startServer;
 import jwt from 'jsonwebtoken';
@@ -472,5 +474,31 @@ describe('limits: auth.maxSocketsPerUser', () => {
     const m = await scrape(srv.url);
     assert.ok(refusals(m, 'auth.maxSocketsPerUser') >= 1);
     for (const s of [alice[1], bob, again]) s.disconnect();
+  });
+});
+
+describe('limits: the development secret serves loopback only', () => {
+  const run = (config, args = []) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'daheim-limits-'));
+    const file = path.join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    return spawnSync(binaryPath, ['--config', file, ...args], { encoding: 'utf8', timeout: 15000 });
+  };
+
+  it('on every address it refuses to start (exit 78) unless the config says so', async () => {
+    const r = run({ listen: '0.0.0.0:0', auth: { devSecret: 'a development secret, 32 bytes or more long' } });
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /key auth\.devSecret: listener 0 serves every address with the development secret/);
+    // --listen replaces the address: the check sees the real one.
+    const r2 = run({ auth: { devSecret: 'a development secret, 32 bytes or more long' } }, ['--listen', '0.0.0.0:0']);
+    assert.equal(r2.status, 78, r2.stderr);
+    // On loopback, or when the config says so explicitly, it starts.
+    const local = await startServer({ auth: { devSecret: 'a development secret, 32 bytes or more long' } });
+    assert.deepEqual(await local.stop(), { code: 0, signal: null }, local.logs());
+    const open = await startServer(
+      { auth: { devSecret: 'a development secret, 32 bytes or more long', devSecretOnPublicListeners: true } },
+      { listen: '0.0.0.0:0' },
+    );
+    assert.deepEqual(await open.stop(), { code: 0, signal: null }, open.logs());
   });
 });
