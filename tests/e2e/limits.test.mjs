@@ -502,3 +502,56 @@ describe('limits: the development secret serves loopback only', () => {
     assert.deepEqual(await open.stop(), { code: 0, signal: null }, open.logs());
   });
 });
+
+describe('limits: a client that never reads', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer(
+      pluginConfig({
+        plugins: [{ path: 'alpha.so' }, { path: 'beta.so' }],
+        engineio: { maxBufferedBytes: 1048576, maxPayload: 200000 },
+        socketio: { eventsPerSecond: 0 },
+      }),
+    );
+  });
+  after(async () => {
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it('is disconnected once its queue passes engineio.maxBufferedBytes; readers get everything', async () => {
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    let joined;
+    const ready = new Promise((r) => (joined = r));
+    ws.on('message', (d) => {
+      const s = d.toString();
+      if (s.startsWith('0')) ws.send('40');
+      if (s.startsWith('40{')) joined();
+    });
+    await ready;
+    ws._socket.pause(); // never reads again
+    const closed = new Promise((r) => ws._socket.once('close', r));
+    const sender = await connect(srv.url);
+    const reader = io(srv.url, { forceNew: true, reconnection: false, transports: WS });
+    let news = 0;
+    reader.on('beta-news', () => news++);
+    await connected(reader);
+    const payload = 'n'.repeat(64 * 1024);
+    let sent = 0;
+    let dropped = 0;
+    for (; sent < 1000 && dropped === 0; sent++) {
+      assert.equal(await call(sender, 'broadcast', payload), true);
+      if (sent % 25 === 24) dropped = (await scrape(srv.url)).value('daheim_slow_consumer_disconnects_total');
+    }
+    assert.equal(dropped, 1, `after ${sent} broadcasts of 64 KiB`);
+    console.log(`never-reading client dropped after ${sent} broadcasts of 64 KiB (${(sent * 65536 / 1048576).toFixed(1)} MiB)`);
+    ws._socket.resume();
+    await withTimeout(closed, 10000, 'the server closes the never-reading client');
+    for (let i = 0; news < sent; i++) {
+      assert.ok(i < 500, `reader got ${news} of ${sent}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(news, sent);
+    sender.disconnect();
+    reader.disconnect();
+  });
+});
