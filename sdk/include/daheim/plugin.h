@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 1
+#define DHL_ABI_MINOR 2
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -288,6 +288,22 @@ struct dhl_host {
   /* [loop] How many connected sockets `target` selects on this server
    * (rooms, except, namespace); negative: a DHL_ERR_* code. */
   int64_t (*target_count)(dhl_ctx* ctx, const dhl_target* target);
+
+  /* ---- ABI 1.2: check with DHL_HOST_HAS(host, verify_token) ---- */
+  /* [loop] Verifies the JSON Web Token `token` with the server's configured
+   * keys and claim rules (the config's `auth` section: the algorithm pinned
+   * by the key, exp/nbf/iat with its leeway, maxAge, issuers, the user id
+   * claims), except that `audience`, when not absent, replaces the
+   * configured audiences (e.g. "push" for a service credential, so that a
+   * user's token does not pass). DHL_OK: *claims (when not NULL) is the
+   * token's claims, JSON object text. DHL_ERR_REFUSED: the token does not
+   * pass; *error (when not NULL) is why, one of the codes a refused client
+   * gets (`malformed`, `token_expired`, `invalid_signature`, ...).
+   * DHL_ERR_NOTFOUND: the server verifies no tokens (no `auth` section).
+   * The strings are valid until the next verify_token call or the return
+   * of the current callback, whichever comes first. */
+  int (*verify_token)(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* claims,
+                      dhl_str* error);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling
