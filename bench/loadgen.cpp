@@ -12,7 +12,8 @@
 // latency percentiles, and the server's CPU (user and system, all threads) and
 // RSS read from /proc/PID when --server-pid is given.
 //
-// Scenarios (see --help): echo, idle, fanout, storm.
+// Scenarios (see --help): echo, idle, fanout, storm, and daheim: the Daheim
+// workload (users with tokens, presence and push plugins) with service levels.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +27,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +40,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "jwt_hs256.hpp"
 
 namespace {
 
@@ -77,6 +81,7 @@ struct Samples {
 // user/system split from /proc/PID/stat (clock ticks).
 struct ProcCpu {
   double total_s = 0;
+  double wait_s = 0;  // runnable but waiting for a CPU (schedstat's run delay)
   double user_s = 0;
   double sys_s = 0;
   long rss_kb = 0;
@@ -109,8 +114,11 @@ ProcCpu read_proc(int pid) {
     while (dirent* e = readdir(d)) {
       if (e->d_name[0] == '.') continue;
       std::ifstream f(base + "/task/" + e->d_name + "/schedstat");
-      unsigned long long ns = 0;
-      if (f >> ns) sched += static_cast<double>(ns) / 1e9;
+      unsigned long long ns = 0, delay = 0;
+      if (f >> ns >> delay) {
+        sched += static_cast<double>(ns) / 1e9;
+        c.wait_s += static_cast<double>(delay) / 1e9;
+      }
     }
     closedir(d);
   }
@@ -140,19 +148,24 @@ struct Window {
   Nanos t0 = 0, t1 = 0;
   ProcCpu s0, s1;
   SelfCpu c0, c1;
+  ProcCpu m0, m1;  // this process, for its run delay
   void start(int p) {
     pid = p;
     s0 = read_proc(pid);
     c0 = read_self();
+    m0 = read_proc(getpid());
     t0 = now_ns();
   }
   void stop() {
     t1 = now_ns();
     s1 = read_proc(pid);
     c1 = read_self();
+    m1 = read_proc(getpid());
   }
   double wall() const { return seconds(t1 - t0); }
   double server_cpu() const { return s1.total_s - s0.total_s; }
+  double server_wait() const { return s1.wait_s - s0.wait_s; }
+  double client_wait() const { return m1.wait_s - m0.wait_s; }
   double server_sys_share() const {
     double u = s1.user_s - s0.user_s, s = s1.sys_s - s0.sys_s;
     return u + s > 0 ? s / (u + s) : 0;
@@ -197,9 +210,11 @@ class Out {
     num((p + "ops").c_str(), ops);
     num((p + "ops_per_s").c_str(), w.wall() > 0 ? ops / w.wall() : 0);
     num((p + "server_cpu_s").c_str(), w.server_cpu());
+    num((p + "server_wait_s").c_str(), w.server_wait());
     num((p + "server_sys_share").c_str(), w.server_sys_share());
     num((p + "server_us_per_op").c_str(), ops > 0 ? w.server_cpu() * 1e6 / ops : 0);
     num((p + "client_cpu_s").c_str(), w.client_cpu());
+    num((p + "client_wait_s").c_str(), w.client_wait());
     num((p + "client_us_per_op").c_str(), ops > 0 ? w.client_cpu() * 1e6 / ops : 0);
   }
   void latency(const char* prefix, Samples& s) {
@@ -240,6 +255,31 @@ struct Options {
   std::string before;   // shell command run right before the measured echo phase
   std::string after;    // ... and right after it
   double timeout = 60;  // give up a phase after this many seconds
+  // The Daheim workload (scenario `daheim`); rates are per user and minute.
+  struct Daheim {
+    int users = 1000;
+    double teacher_share = 0.2;   // the rest are students
+    double two_tab_share = 0.15;  // users with a second tab open
+    double polling_share = 0.05;  // users on HTTP long-polling (proxies that block WebSocket)
+    double churn_per_min = 0.05;  // leaves (and comes back as a new connection): ~20-minute visits
+    double ready_per_min = 0.2;   // ready toggles per student
+    double calls_per_min = 1;     // `$presence.list` calls per user
+    double push_per_min = 0.5;    // pushes per user via POST /api/v1/push
+    std::string secret = "daheim-live-development-secret-never-use-in-production";
+    std::string audience = "realtime";
+    std::string role_claim = "role";
+    std::string push_secret = "daheim-live-development-push-secret-never-in-production";
+    std::string push_path = "/api/v1/push";
+    int api_port = 0;           // 0: the Socket.IO port
+    int api_conns = 16;         // the API server's pool: one request at a time each
+    double drain = 10;          // seconds to wait for the last acks and pushes
+    double slo_ack_ms = 250;    // p99 ack latency
+    double slo_push_ms = 1000;  // p99 push delivery latency
+    double slo_cpu = 0.8;       // server CPU as a share of its cores
+    double server_cores = 1;
+    int drop_push_every = 0;  // self-test: ignore every K-th push that arrives
+    unsigned seed = 1;
+  } d;
 };
 
 [[noreturn]] void usage(int code) {
@@ -259,9 +299,73 @@ struct Options {
       "        --warmup S --timeout S\n"
       "        --before CMD --after CMD: shell commands run around the measured phase\n"
       "        (echo; fan-out burst; storm connect; idle hold without --clients),\n"
-      "        e.g. callgrind_control -i on|off PID\n",
+      "        e.g. callgrind_control -i on|off PID\n"
+      "  daheim  --users N [--duration S] and the flags below: N Daheim users with HS256\n"
+      "          tokens, presence and push plugins; churn, ready toggles, $presence.list\n"
+      "          calls, pushes via HTTP; checks the service levels, exits 3 when one failed\n"
+      "          --teacher-share F (0.2) --two-tab-share F (0.15) --polling-share F (0.05)\n"
+      "          per user and minute: --churn-per-min R (0.05: 20-minute visits)\n"
+      "          --ready-per-min R (0.2, students) --calls-per-min R (1) --push-per-min R (0.5)\n"
+      "          --secret S --audience A --role-claim C --push-secret S --push-path P\n"
+      "          --api-port N --api-conns K (16) --drain S (10) --seed N\n"
+      "          service levels: --slo-ack-ms MS (250) --slo-push-ms MS (1000) (p99 each)\n"
+      "          --slo-cpu F (0.8 of --server-cores N, 1); no missed push or ack, no\n"
+      "          disconnect the client did not ask for\n"
+      "          --drop-push-every K (self-test: count every K-th push as not arrived)\n",
       code ? stderr : stdout);
   std::exit(code);
+}
+
+bool parse_daheim(Options::Daheim& d, const std::string& a, const std::string& v) {
+  double x = std::strtod(v.c_str(), nullptr);
+  int n = static_cast<int>(x);
+  if (a == "--users")
+    d.users = n;
+  else if (a == "--teacher-share")
+    d.teacher_share = x;
+  else if (a == "--two-tab-share")
+    d.two_tab_share = x;
+  else if (a == "--polling-share")
+    d.polling_share = x;
+  else if (a == "--churn-per-min")
+    d.churn_per_min = x;
+  else if (a == "--ready-per-min")
+    d.ready_per_min = x;
+  else if (a == "--calls-per-min")
+    d.calls_per_min = x;
+  else if (a == "--push-per-min")
+    d.push_per_min = x;
+  else if (a == "--secret")
+    d.secret = v;
+  else if (a == "--audience")
+    d.audience = v;
+  else if (a == "--role-claim")
+    d.role_claim = v;
+  else if (a == "--push-secret")
+    d.push_secret = v;
+  else if (a == "--push-path")
+    d.push_path = v;
+  else if (a == "--api-port")
+    d.api_port = n;
+  else if (a == "--api-conns")
+    d.api_conns = std::max(n, 1);
+  else if (a == "--drain")
+    d.drain = x;
+  else if (a == "--slo-ack-ms")
+    d.slo_ack_ms = x;
+  else if (a == "--slo-push-ms")
+    d.slo_push_ms = x;
+  else if (a == "--slo-cpu")
+    d.slo_cpu = x;
+  else if (a == "--server-cores")
+    d.server_cores = x;
+  else if (a == "--drop-push-every")
+    d.drop_push_every = n;
+  else if (a == "--seed")
+    d.seed = static_cast<unsigned>(n);
+  else
+    return false;
+  return true;
 }
 
 Options parse_args(int argc, char** argv) {
@@ -311,7 +415,7 @@ Options parse_args(int argc, char** argv) {
       o.after = v;
     else if (a == "--timeout")
       o.timeout = d();
-    else
+    else if (!parse_daheim(o.d, a, v))
       usage(64);
   }
   if (o.transport != "websocket" && o.transport != "polling") usage(64);
@@ -322,7 +426,7 @@ Options parse_args(int argc, char** argv) {
 
 struct Client;
 
-enum class Role { Ws, PollGet, PollPost };
+enum class Role { Ws, PollGet, PollPost, Api };
 enum class ConnState { Connecting, Handshake, Open, Closed };
 
 struct Conn {
@@ -350,6 +454,12 @@ struct Client {
   std::deque<Nanos> sent;  // send (or scheduled) times of outstanding acks, in order
   Nanos started = 0;
   Nanos connected = 0;
+  // The Daheim workload: the CONNECT payload (the token), the user and tab
+  // this client is, and its calls waiting for an ack (id, due time).
+  std::string connect_payload;
+  int user = -1;
+  int tab = 0;
+  std::vector<std::pair<std::uint64_t, Nanos>> calls;
 };
 
 class Scenario;
@@ -399,6 +509,20 @@ class Engine {
       flush_post(c);
     }
   }
+
+  // HTTP/1.1 keep-alive client to the server (the push ingress): `c.ws`
+  // carries one request at a time, answered through Scenario::on_http.
+  void open_api(Client& c) {
+    c.phase = Phase::Connected;
+    c.connected = now_ns();
+    start_conn(c, c.ws, Role::Api);
+  }
+  bool api_idle(const Client& c) const { return !c.ws.busy && c.ws.fd >= 0; }
+  void api_request(Client& c, std::string_view request) {
+    c.ws.busy = true;
+    queue(c.ws, request);
+  }
+  const std::string& host_header() const { return host_header_; }
 
   // Runs the loop once, waiting at most timeout_ms.
   void poll_once(int timeout_ms) { poll_for(Nanos(timeout_ms) * 1'000'000); }
@@ -454,7 +578,10 @@ class Scenario {
   virtual ~Scenario() = default;
   virtual void on_connected(Client&) {}
   virtual void on_failed(Client&) {}
-  virtual void on_ack(Client&, std::string_view /*args*/) {}
+  // A connected client failed: a disconnect it did not ask for.
+  virtual void on_lost(Client&) {}
+  virtual void on_ack(Client&, std::uint64_t /*id*/, std::string_view /*args*/) {}
+  virtual void on_http(Client&, int /*status*/, std::string_view /*body*/) {}
   virtual void on_event(Client&, std::string_view /*array*/) {}
 };
 
@@ -502,9 +629,11 @@ void Engine::fail(Client& c, const std::string& why) {
     failed_setting_up.add(now_ns() - c.started);
   else if (c.phase == Phase::Connected)
     failed_connected.add(now_ns() - c.connected);
+  bool was_connected = c.phase == Phase::Connected;
   close_client(c);
   c.phase = Phase::Failed;
   if (was_connecting && scenario) scenario->on_failed(c);
+  if (was_connected && scenario) scenario->on_lost(c);
 }
 
 void Engine::write_some(Conn& k) {
@@ -540,7 +669,7 @@ void Engine::on_event(Conn& k, std::uint32_t ev) {
     }
     if (!(ev & EPOLLOUT)) return;
     k.state = ConnState::Handshake;
-    if (k.role == Role::PollPost) k.state = ConnState::Open;
+    if (k.role == Role::PollPost || k.role == Role::Api) k.state = ConnState::Open;
     write_some(k);
     if (k.fd < 0) return;
   } else if (ev & EPOLLOUT) {
@@ -556,11 +685,11 @@ void Engine::on_event(Conn& k, std::uint32_t ev) {
         if (static_cast<std::size_t>(n) < sizeof buf) break;
         continue;
       }
-      if (n == 0 && k.role == Role::PollPost && !k.busy) {
+      if (n == 0 && (k.role == Role::PollPost || k.role == Role::Api) && !k.busy) {
         // An idle keep-alive connection timed out (Node closes them after 5 s).
         ::close(k.fd);
         k.fd = -1;
-        start_conn(c, c.post, Role::PollPost);
+        start_conn(c, k, k.role);
         return;
       }
       if (n == 0) return fail(c, "closed by the server");
@@ -694,6 +823,11 @@ void Engine::parse_http(Conn& k) {
       k.in_off = 0;
     }
     k.busy = false;
+    if (k.role == Role::Api) {
+      if (scenario) scenario->on_http(c, status, body);
+      if (k.fd < 0) return;
+      continue;
+    }
     if (status != 200) return fail(c, "HTTP " + std::to_string(status) + ": " + body.substr(0, 80));
     on_http_body(k, body);
     if (k.fd < 0) return;
@@ -748,7 +882,7 @@ void Engine::on_eio(Client& c, std::string_view packet) {
         c.sid = std::string(packet.substr(p + 7, e - p - 7));
         start_conn(c, c.post, Role::PollPost);
       }
-      send_message(c, "0");
+      send_message(c, "0" + c.connect_payload);
       return;
     }
     case '2':  // ping
@@ -782,8 +916,10 @@ void Engine::on_sio(Client& c, std::string_view p) {
     }
   } else if (type == '3') {
     std::size_t i = 0;
-    while (i < p.size() && p[i] >= '0' && p[i] <= '9') ++i;
-    if (scenario) scenario->on_ack(c, p.substr(i));
+    std::uint64_t id = 0;
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9')
+      id = id * 10 + static_cast<unsigned>(p[i++] - '0');
+    if (scenario) scenario->on_ack(c, id, p.substr(i));
   } else if (type == '2') {
     if (scenario) scenario->on_event(c, p);
   } else if (type == '4') {
@@ -881,7 +1017,7 @@ class Echo : public Connector {
     out.num((std::string(prefix) + "offered_per_s").c_str(), o_.rate);
   }
 
-  void on_ack(Client& c, std::string_view) override {
+  void on_ack(Client& c, std::uint64_t, std::string_view) override {
     if (c.sent.empty()) return;
     Nanos t = now_ns();
     if (measuring_) {
@@ -985,6 +1121,578 @@ class Fanout : public Connector {
   std::vector<std::uint64_t> count_;
 };
 
+// --- the Daheim workload ---------------------------------------------------------------------
+
+// A small deterministic random source (xorshift64*), so runs are repeatable.
+class Random {
+ public:
+  explicit Random(unsigned seed) : s_(0x9e3779b97f4a7c15ull ^ seed) {}
+  double uniform() {
+    s_ ^= s_ >> 12, s_ ^= s_ << 25, s_ ^= s_ >> 27;
+    return static_cast<double>((s_ * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+  }
+  std::size_t below(std::size_t n) {
+    return std::min(n - 1, static_cast<std::size_t>(uniform() * static_cast<double>(n)));
+  }
+  // Seconds to the next event of a Poisson stream of `per_s` events per second.
+  double exponential(double per_s) { return -std::log(1.0 - uniform()) / per_s; }
+
+ private:
+  std::uint64_t s_;
+};
+
+// One Daheim user: a teacher or a student with one or two tabs (clients).
+struct User {
+  int id = 0;
+  bool teacher = false;
+  bool polling = false;
+  std::vector<Client*> tabs;
+  std::size_t connected_tabs = 0;
+  bool online = false;   // every tab joined the namespace: pushes and calls may target it
+  bool leaving = false;  // leaves once its pushes and calls are answered
+  bool ready = false;
+  int pending_pushes = 0;
+  int pending_calls = 0;
+};
+
+// A push sent through the ingress: to whom, when it was due, which tabs got it.
+struct PushRecord {
+  int user = 0;
+  Nanos due = 0;
+  std::uint8_t expected = 0;
+  std::uint8_t got_mask = 0;
+  std::uint8_t got = 0;
+  bool posted = false;   // the request went to an ingress connection
+  bool settled = false;  // every expected tab has it, or the ingress refused it
+};
+
+// Pushes at the end of a run: still waiting in the generator for an ingress
+// connection (a generator bound: raise --api-conns), and posted but not
+// delivered to every tab (missed).
+struct PushTally {
+  std::uint64_t unsent = 0, missed = 0, deliveries_missed = 0;
+};
+
+// What the generator counted; every "sent" has its "arrived".
+struct DaheimCounts {
+  std::uint64_t calls_sent = 0, acks = 0, ack_errors = 0, unexpected_acks = 0, calls_lost = 0;
+  std::uint64_t ready_toggles = 0, list_calls = 0;
+  std::uint64_t pushes_sent = 0, pushes_accepted = 0, push_http_errors = 0;
+  std::uint64_t push_deliveries_expected = 0, push_deliveries = 0, push_duplicates = 0;
+  std::uint64_t push_misdelivered = 0, push_dropped_on_purpose = 0;
+  // The ingress counted more sockets than the user has tabs (a departed polling tab's
+  // session lives until its ping timeout), or fewer.
+  std::uint64_t push_sockets_more = 0, push_sockets_fewer = 0;
+  std::uint64_t push_arrivals = 0;
+  std::uint64_t leaves = 0, joins = 0, lost = 0, skipped_no_target = 0;
+  std::uint64_t ev_online = 0, ev_ready_users = 0, ev_user_ready = 0, ev_user_not_ready = 0;
+  std::uint64_t ev_other = 0;
+  std::string last_bad;
+};
+
+class Daheim : public Scenario {
+ public:
+  Daheim(Engine& e, const Options& o) : e_(e), o_(o), d_(o.d), rng_(o.d.seed) {}
+
+  // Makes the users, their tabs and tokens, and the ingress connections.
+  void build(std::vector<std::unique_ptr<Client>>& pool);
+  // Connects every tab, `window` at a time; false on timeout.
+  bool connect_all();
+  // Waits until the broadcasts caused by the connections stopped arriving
+  // (no `online` for `quiet_s`), at most `max_s`: the measured phase must
+  // not carry the connect phase's backlog.
+  void settle(double quiet_s, double max_s);
+  // The measured phase and the drain; writes the report, returns the failed
+  // service levels (empty: all held).
+  std::string run(Out& out);
+
+  void on_connected(Client& c) override;
+  void on_failed(Client& c) override;
+  void on_lost(Client& c) override;
+  void on_ack(Client& c, std::uint64_t id, std::string_view args) override;
+  void on_event(Client& c, std::string_view array) override;
+  void on_http(Client& c, int status, std::string_view body) override;
+
+  std::size_t tabs() const { return tabs_; }
+
+ private:
+  enum class Kind { Push, Call, Ready, Churn };
+  struct Stream {
+    Kind kind;
+    double per_s;
+    Nanos next;
+  };
+
+  void fire(Kind k, Nanos due);
+  User* pick(bool students_only);
+  void call(User& u, std::string_view event_and_args, Nanos due);
+  void send_push(User& u, Nanos due);
+  void pump_api();
+  void on_push(Client& c, std::string_view rest);
+  void settle_push(PushRecord& r);
+  void maybe_leave(User& u);
+  void process_leaves();
+  void join(User& u);
+  bool quiet() const;
+  void report(Out& out, const Window& w);
+  PushTally tally() const;
+  std::string failed_levels(double cpu_share);
+
+  Engine& e_;
+  const Options& o_;
+  const Options::Daheim& d_;
+  Random rng_;
+  std::vector<User> users_;
+  std::vector<Client*> api_;
+  std::vector<int> api_inflight_;  // push per ingress connection, -1: idle
+  std::deque<int> api_queue_;      // pushes waiting for an idle connection
+  std::vector<std::string> push_body_;
+  std::vector<PushRecord> pushes_;
+  std::vector<int> to_leave_;
+  std::size_t tabs_ = 0;
+  int joining_ = 0;  // tabs opened, not yet joined or failed
+  bool measuring_ = false;
+  DaheimCounts n_;
+  Samples ack_lat_, push_lat_, setup_lat_;
+};
+
+void Daheim::build(std::vector<std::unique_ptr<Client>>& pool) {
+  users_.resize(static_cast<std::size_t>(std::max(d_.users, 0)));
+  for (std::size_t i = 0; i < users_.size(); ++i) {
+    User& u = users_[i];
+    u.id = static_cast<int>(i);
+    u.teacher = rng_.uniform() < d_.teacher_share;
+    u.polling = rng_.uniform() < d_.polling_share;
+    int tabs = rng_.uniform() < d_.two_tab_share ? 2 : 1;
+    std::string token = loadgen::hs256_token(d_.secret, "u" + std::to_string(i), d_.role_claim,
+                                             u.teacher ? "teacher" : "student", d_.audience, 3600);
+    for (int t = 0; t < tabs; ++t) {
+      pool.push_back(std::make_unique<Client>());
+      Client& c = *pool.back();
+      c.id = static_cast<int>(pool.size() - 1);
+      c.user = u.id;
+      c.tab = t;
+      c.connect_payload = "{\"token\":\"" + token + "\"}";
+      u.tabs.push_back(&c);
+      ++tabs_;
+    }
+  }
+  for (int i = 0; i < d_.api_conns; ++i) {
+    pool.push_back(std::make_unique<Client>());
+    api_.push_back(pool.back().get());
+    api_inflight_.push_back(-1);
+    e_.open_api(*api_.back());
+  }
+}
+
+bool Daheim::connect_all() {
+  Nanos deadline = now_ns() + static_cast<Nanos>(o_.timeout * 1e9);
+  std::size_t next = 0;
+  std::vector<std::pair<User*, Client*>> order;
+  for (User& u : users_)
+    for (Client* c : u.tabs) order.emplace_back(&u, c);
+  while ((next < order.size() || joining_ > 0) && now_ns() < deadline) {
+    while (next < order.size() && joining_ < o_.window) {
+      ++joining_;
+      e_.open(*order[next].second, order[next].first->polling);
+      ++next;
+    }
+    e_.poll_once(10);
+  }
+  return next == order.size() && joining_ == 0;
+}
+
+void Daheim::settle(double quiet_s, double max_s) {
+  Nanos end = now_ns() + static_cast<Nanos>(max_s * 1e9);
+  Nanos quiet = static_cast<Nanos>(quiet_s * 1e9);
+  std::uint64_t seen = n_.ev_online + n_.ev_ready_users;
+  Nanos last = now_ns();
+  while (now_ns() < end && now_ns() - last < quiet) {
+    e_.poll_once(20);
+    if (std::uint64_t n = n_.ev_online + n_.ev_ready_users; n != seen) seen = n, last = now_ns();
+  }
+}
+
+void Daheim::on_connected(Client& c) {
+  if (c.user < 0) return;
+  User& u = users_[static_cast<std::size_t>(c.user)];
+  --joining_;
+  ++n_.joins;
+  setup_lat_.add(now_ns() - c.started);
+  if (++u.connected_tabs == u.tabs.size()) u.online = true;
+}
+
+void Daheim::on_failed(Client& c) {
+  if (c.user >= 0) --joining_;
+}
+
+void Daheim::on_lost(Client& c) {
+  ++n_.lost;
+  if (c.user < 0) return;  // an ingress connection: its push stays unsettled (missed)
+  User& u = users_[static_cast<std::size_t>(c.user)];
+  u.online = false;
+  u.connected_tabs = u.connected_tabs > 0 ? u.connected_tabs - 1 : 0;
+  n_.calls_lost += c.calls.size();
+  u.pending_calls -= static_cast<int>(c.calls.size());
+  c.calls.clear();
+}
+
+void Daheim::on_ack(Client& c, std::uint64_t id, std::string_view args) {
+  auto it =
+      std::find_if(c.calls.begin(), c.calls.end(), [&](const auto& p) { return p.first == id; });
+  if (c.user < 0 || it == c.calls.end()) {
+    ++n_.unexpected_acks;
+    return;
+  }
+  if (measuring_) ack_lat_.add(now_ns() - it->second);
+  c.calls.erase(it);
+  ++n_.acks;
+  // `$ready` answers {}, `$presence.list` {users, total, next}; an error is {"error": ...}.
+  if (args != "[{}]" && args.substr(0, 10) != "[{\"users\":") {
+    ++n_.ack_errors;
+    n_.last_bad = "ack " + std::string(args.substr(0, 80));
+  }
+  User& u = users_[static_cast<std::size_t>(c.user)];
+  --u.pending_calls;
+  maybe_leave(u);
+}
+
+void Daheim::on_event(Client& c, std::string_view a) {
+  auto name_end = a.find('"', 2);
+  if (a.size() < 3 || a.substr(0, 2) != "[\"" || name_end == std::string_view::npos) {
+    ++n_.ev_other;
+    return;
+  }
+  std::string_view name = a.substr(2, name_end - 2);
+  if (name == "push")
+    on_push(c, a.substr(name_end + 1));
+  else if (name == "online")
+    ++n_.ev_online;
+  else if (name == "readyUsers")
+    ++n_.ev_ready_users;
+  else if (name == "userIsReady")
+    ++n_.ev_user_ready;
+  else if (name == "userIsNotReady")
+    ++n_.ev_user_not_ready;
+  else
+    ++n_.ev_other, n_.last_bad = "event " + std::string(a.substr(0, 80));
+}
+
+// `,{"seq":N}]` of a push event.
+void Daheim::on_push(Client& c, std::string_view rest) {
+  constexpr std::string_view kSeq = ",{\"seq\":";
+  std::size_t seq = 0;
+  if (rest.substr(0, kSeq.size()) != kSeq ||
+      std::from_chars(rest.data() + kSeq.size(), rest.data() + rest.size(), seq).ec !=
+          std::errc() ||
+      seq >= pushes_.size()) {
+    ++n_.ev_other;
+    n_.last_bad = "push " + std::string(rest.substr(0, 80));
+    return;
+  }
+  ++n_.push_arrivals;
+  if (d_.drop_push_every > 0 && n_.push_arrivals % static_cast<unsigned>(d_.drop_push_every) == 0) {
+    ++n_.push_dropped_on_purpose;
+    return;
+  }
+  PushRecord& r = pushes_[seq];
+  auto bit = static_cast<std::uint8_t>(1u << c.tab);
+  if (r.user != c.user) {
+    ++n_.push_misdelivered;
+  } else if (r.got_mask & bit) {
+    ++n_.push_duplicates;
+  } else {
+    r.got_mask |= bit;
+    ++r.got;
+    ++n_.push_deliveries;
+    if (measuring_) push_lat_.add(now_ns() - r.due);
+    if (r.got == r.expected) settle_push(r);
+  }
+}
+
+void Daheim::settle_push(PushRecord& r) {
+  if (r.settled) return;
+  r.settled = true;
+  User& u = users_[static_cast<std::size_t>(r.user)];
+  --u.pending_pushes;
+  maybe_leave(u);
+}
+
+void Daheim::on_http(Client& c, int status, std::string_view body) {
+  auto slot = static_cast<std::size_t>(std::find(api_.begin(), api_.end(), &c) - api_.begin());
+  if (slot >= api_.size() || api_inflight_[slot] < 0) {
+    ++n_.push_http_errors;
+    n_.last_bad = "unexpected HTTP answer " + std::to_string(status);
+    return;
+  }
+  PushRecord& r = pushes_[static_cast<std::size_t>(api_inflight_[slot])];
+  api_inflight_[slot] = -1;
+  constexpr std::string_view kSockets = "{\"sockets\":";
+  int sockets = -1;
+  if (body.substr(0, kSockets.size()) == kSockets)
+    std::from_chars(body.data() + kSockets.size(), body.data() + body.size(), sockets);
+  if (status == 202) {
+    ++n_.pushes_accepted;
+    if (sockets > r.expected) ++n_.push_sockets_more;
+    if (sockets < r.expected) ++n_.push_sockets_fewer;
+  } else {
+    ++n_.push_http_errors;
+    n_.last_bad = "push answered " + std::to_string(status) + " " + std::string(body.substr(0, 80));
+    n_.push_deliveries_expected -= r.expected - r.got;
+    settle_push(r);
+  }
+  pump_api();
+}
+
+void Daheim::pump_api() {
+  for (std::size_t i = 0; i < api_.size() && !api_queue_.empty(); ++i) {
+    if (api_inflight_[i] >= 0 || !e_.api_idle(*api_[i])) continue;
+    int seq = api_queue_.front();
+    api_queue_.pop_front();
+    api_inflight_[i] = seq;
+    pushes_[static_cast<std::size_t>(seq)].posted = true;
+    const std::string& body = push_body_[static_cast<std::size_t>(seq)];
+    std::string req =
+        "POST " + d_.push_path + " HTTP/1.1\r\nHost: " + e_.host_header() +
+        "\r\nAuthorization: Bearer " + d_.push_secret +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+    e_.api_request(*api_[i], req);
+  }
+}
+
+void Daheim::send_push(User& u, Nanos due) {
+  auto seq = static_cast<int>(pushes_.size());
+  PushRecord r;
+  r.user = u.id;
+  r.due = due;
+  r.expected = static_cast<std::uint8_t>(u.tabs.size());
+  pushes_.push_back(r);
+  push_body_.push_back("{\"to\":{\"user\":\"u" + std::to_string(u.id) +
+                       "\"},\"event\":\"push\",\"data\":{\"seq\":" + std::to_string(seq) + "}}");
+  ++u.pending_pushes;
+  ++n_.pushes_sent;
+  n_.push_deliveries_expected += r.expected;
+  api_queue_.push_back(seq);
+  pump_api();
+}
+
+void Daheim::call(User& u, std::string_view event_and_args, Nanos due) {
+  Client& c = *u.tabs[rng_.below(u.tabs.size())];
+  std::uint64_t id = c.next_ack++;
+  c.calls.emplace_back(id, due);
+  ++u.pending_calls;
+  ++n_.calls_sent;
+  std::string msg = "2" + std::to_string(id) + "[";
+  msg += event_and_args;
+  msg += "]";
+  e_.send_message(c, msg);
+}
+
+User* Daheim::pick(bool students_only) {
+  for (int attempt = 0; attempt < 16 && !users_.empty(); ++attempt) {
+    User& u = users_[rng_.below(users_.size())];
+    if (u.online && !u.leaving && !(students_only && u.teacher)) return &u;
+  }
+  ++n_.skipped_no_target;
+  return nullptr;
+}
+
+void Daheim::fire(Kind k, Nanos due) {
+  User* u = pick(k == Kind::Ready);
+  if (!u) return;
+  switch (k) {
+    case Kind::Push:
+      send_push(*u, due);
+      break;
+    case Kind::Call:
+      ++n_.list_calls;
+      call(*u, R"("presence.list",{"limit":20})", due);
+      break;
+    case Kind::Ready:
+      ++n_.ready_toggles;
+      u->ready = !u->ready;
+      call(*u,
+           u->ready ? R"("ready",{"ready":true,"topic":"Reisen"})" : R"("ready",{"ready":false})",
+           due);
+      break;
+    case Kind::Churn:
+      u->leaving = true;
+      maybe_leave(*u);
+      break;
+  }
+}
+
+// A user leaves once nothing it waits for is outstanding (so a push or ack
+// that went missing is never mistaken for one the user walked away from).
+// The close happens outside the callbacks that found it due.
+void Daheim::maybe_leave(User& u) {
+  if (u.leaving && u.online && u.pending_pushes == 0 && u.pending_calls == 0) {
+    u.online = false;
+    to_leave_.push_back(u.id);
+  }
+}
+
+void Daheim::process_leaves() {
+  for (int id : to_leave_) {
+    User& u = users_[static_cast<std::size_t>(id)];
+    for (Client* c : u.tabs) e_.close_client(*c);
+    ++n_.leaves;
+    u.leaving = false;
+    u.ready = false;  // a new visit starts not ready
+    join(u);
+  }
+  to_leave_.clear();
+}
+
+// Comes back as a new visit: fresh connections with the same token.
+void Daheim::join(User& u) {
+  u.connected_tabs = 0;
+  for (Client* c : u.tabs) {
+    c->sid.clear();
+    c->post_queue.clear();
+    c->calls.clear();
+    ++joining_;
+    e_.open(*c, u.polling);
+  }
+}
+
+bool Daheim::quiet() const {
+  if (!api_queue_.empty() || joining_ > 0 || !to_leave_.empty()) return false;
+  for (int s : api_inflight_)
+    if (s >= 0) return false;
+  for (const User& u : users_)
+    if (u.online && (u.pending_pushes > 0 || u.pending_calls > 0)) return false;
+  return true;
+}
+
+std::string Daheim::run(Out& out) {
+  double n = static_cast<double>(users_.size()), students = 0;
+  for (const User& u : users_) students += u.teacher ? 0 : 1;
+  Nanos t0 = now_ns(), end = t0 + static_cast<Nanos>(o_.duration * 1e9);
+  std::vector<Stream> streams = {{Kind::Push, d_.push_per_min * n / 60, 0},
+                                 {Kind::Call, d_.calls_per_min * n / 60, 0},
+                                 {Kind::Ready, d_.ready_per_min * students / 60, 0},
+                                 {Kind::Churn, d_.churn_per_min * n / 60, 0}};
+  std::erase_if(streams, [](const Stream& s) { return s.per_s <= 0; });
+  for (Stream& s : streams) s.next = t0 + static_cast<Nanos>(rng_.exponential(s.per_s) * 1e9);
+  Window w;
+  measuring_ = true;
+  w.start(o_.server_pid);
+  for (Nanos t = now_ns(); t < end; t = now_ns()) {
+    Nanos next = end;
+    for (Stream& s : streams) {
+      while (s.next <= t) {
+        fire(s.kind, s.next);
+        s.next += static_cast<Nanos>(rng_.exponential(s.per_s) * 1e9);
+      }
+      next = std::min(next, s.next);
+    }
+    process_leaves();
+    e_.poll_for(std::min(next, t + 20'000'000) - now_ns());
+    process_leaves();
+  }
+  w.stop();
+  Nanos drain = now_ns() + static_cast<Nanos>(d_.drain * 1e9);
+  while (now_ns() < drain && !quiet()) {
+    e_.poll_once(5);
+    process_leaves();
+  }
+  measuring_ = false;
+  report(out, w);
+  return failed_levels(w.wall() > 0 ? w.server_cpu() / w.wall() / d_.server_cores : 0);
+}
+
+void Daheim::report(Out& out, const Window& w) {
+  double teachers = 0, polling = 0, two_tabs = 0;
+  for (const User& u : users_) {
+    teachers += u.teacher;
+    polling += u.polling ? static_cast<double>(u.tabs.size()) : 0;
+    two_tabs += u.tabs.size() == 2;
+  }
+  out.num("users", static_cast<double>(users_.size()));
+  out.num("tabs", static_cast<double>(tabs_));
+  out.num("teachers", teachers);
+  out.num("two_tab_users", two_tabs);
+  out.num("polling_tabs", polling);
+  out.window("run_", w, static_cast<double>(n_.acks + n_.push_deliveries));
+  out.num("server_cpu_share", w.wall() > 0 ? w.server_cpu() / w.wall() / d_.server_cores : 0);
+  out.num("client_cpu_share", w.wall() > 0 ? w.client_cpu() / w.wall() : 0);
+  out.num("server_rss_run_kb", static_cast<double>(w.s1.rss_kb));
+  PushTally t = tally();
+  const std::pair<const char*, std::uint64_t> counts[] = {
+      {"calls_sent", n_.calls_sent},
+      {"list_calls", n_.list_calls},
+      {"ready_toggles", n_.ready_toggles},
+      {"acks", n_.acks},
+      {"acks_missing", n_.calls_sent - n_.acks - n_.calls_lost},
+      {"ack_errors", n_.ack_errors},
+      {"unexpected_acks", n_.unexpected_acks},
+      {"calls_lost", n_.calls_lost},
+      {"pushes_sent", n_.pushes_sent},
+      {"pushes_accepted", n_.pushes_accepted},
+      {"push_http_errors", n_.push_http_errors},
+      {"push_deliveries_expected", n_.push_deliveries_expected},
+      {"push_deliveries", n_.push_deliveries},
+      {"push_arrivals", n_.push_arrivals},
+      {"push_dropped_on_purpose", n_.push_dropped_on_purpose},
+      {"pushes_unsent", t.unsent},
+      {"pushes_missed", t.missed},
+      {"push_deliveries_missed", t.deliveries_missed},
+      {"push_duplicates", n_.push_duplicates},
+      {"push_misdelivered", n_.push_misdelivered},
+      {"push_sockets_more", n_.push_sockets_more},
+      {"push_sockets_fewer", n_.push_sockets_fewer},
+      {"leaves", n_.leaves},
+      {"joins", n_.joins},
+      {"disconnects_unrequested", n_.lost},
+      {"skipped_no_target", n_.skipped_no_target},
+      {"events_online", n_.ev_online},
+      {"events_ready_users", n_.ev_ready_users},
+      {"events_user_is_ready", n_.ev_user_ready},
+      {"events_user_is_not_ready", n_.ev_user_not_ready},
+      {"events_other", n_.ev_other},
+  };
+  for (const auto& [k, v] : counts) out.num(k, static_cast<double>(v));
+  out.latency("ack_", ack_lat_);
+  out.latency("push_", push_lat_);
+  out.latency("setup_", setup_lat_);
+  if (!n_.last_bad.empty()) out.str("last_unexpected", n_.last_bad);
+}
+
+PushTally Daheim::tally() const {
+  PushTally t;
+  for (const PushRecord& r : pushes_) {
+    if (r.settled) continue;
+    if (!r.posted) {
+      ++t.unsent;
+    } else {
+      ++t.missed;
+      t.deliveries_missed += r.expected - r.got;
+    }
+  }
+  return t;
+}
+
+std::string Daheim::failed_levels(double cpu_share) {
+  PushTally t = tally();
+  std::string failed;
+  auto fail = [&](bool bad, const char* name) {
+    if (!bad) return;
+    if (!failed.empty()) failed += ',';
+    failed += name;
+  };
+  fail(ack_lat_.pct_us(99) > d_.slo_ack_ms * 1e3, "ack_p99");
+  fail(push_lat_.pct_us(99) > d_.slo_push_ms * 1e3, "push_p99");
+  fail(t.missed > 0 || n_.push_http_errors > 0, "missed_push");
+  fail(t.unsent > 0, "push_unsent");
+  fail(n_.push_duplicates > 0 || n_.push_misdelivered > 0, "wrong_push");
+  fail(n_.calls_sent != n_.acks || n_.ack_errors > 0 || n_.unexpected_acks > 0, "missed_ack");
+  fail(n_.lost > 0 || e_.errors > 0, "disconnect");
+  fail(cpu_share > d_.slo_cpu, "cpu");
+  return failed;
+}
+
 int run(const Options& o) {
   Engine engine(o);
   Out out;
@@ -993,6 +1701,7 @@ int run(const Options& o) {
   ProcCpu base = read_proc(o.server_pid);
   out.num("server_rss_start_kb", static_cast<double>(base.rss_kb));
   bool polling = o.transport == "polling";
+  std::string failed;  // service levels the daheim scenario missed
   out.str("transport", o.transport);
 
   if (o.scenario == "echo") {
@@ -1137,6 +1846,29 @@ int run(const Options& o) {
     while (now_ns() < t) usleep(20'000);
     c.stop();
     out.num("close_server_cpu_s", c.server_cpu());
+  } else if (o.scenario == "daheim") {
+    Daheim daheim(engine, o);
+    engine.scenario = &daheim;
+    daheim.build(pool);
+    Window w;
+    w.start(o.server_pid);
+    bool all = daheim.connect_all();
+    w.stop();
+    out.num("connected_all", all ? 1 : 0);
+    out.window("connect_", w, static_cast<double>(daheim.tabs()));
+    Nanos settle = now_ns();
+    daheim.settle(0.5, o.timeout);
+    out.num("settle_s", seconds(now_ns() - settle));
+    ProcCpu connected = read_proc(o.server_pid);
+    out.num("server_rss_connected_kb", static_cast<double>(connected.rss_kb));
+    if (o.d.users > 0)
+      out.num("rss_per_user_bytes", static_cast<double>(connected.rss_kb - base.rss_kb) * 1024.0 /
+                                        static_cast<double>(o.d.users));
+    failed = daheim.run(out);
+    if (!all && failed.find("disconnect") == std::string::npos)
+      failed += failed.empty() ? "disconnect" : ",disconnect";
+    out.num("slo_ok", failed.empty() ? 1 : 0);
+    out.str("slo_failed", failed);
   } else {
     usage(64);
   }
@@ -1154,7 +1886,7 @@ int run(const Options& o) {
   ProcCpu end = read_proc(o.server_pid);
   out.num("server_rss_end_kb", static_cast<double>(end.rss_kb));
   std::puts(out.done().c_str());
-  return 0;
+  return failed.empty() ? 0 : 3;
 }
 
 }  // namespace

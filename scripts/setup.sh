@@ -28,8 +28,10 @@ pkgs=(
   g++ meson ninja-build pkg-config git
   libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev
   libboost-dev libfmt-dev libsystemd-dev
+  libhiredis-dev libmsgpack-cxx-dev redis-server
   googletest libgtest-dev libgmock-dev
   chromium
+  clang libclang-rt-14-dev   # scripts/fuzz.sh (libFuzzer, ASan, UBSan)
 )
 # Node.js is usually there already (node 20); take Debian's only if it is not.
 if ! command -v node >/dev/null 2>&1; then

@@ -267,6 +267,7 @@ void read_root(const cJSON* root, Config& c) {
                            plugin_message))
     throw Failure{plugin_key, plugin_message};
   read_plugin_host(r, c);
+  read_cluster(r, c.cluster);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "app/cluster_config.hpp"
 #include "app/plugin_setup.hpp"
 #include "auth_middleware/auth_config.hpp"
 #include "dev/demo_page.hpp"
@@ -26,6 +27,7 @@ struct Config {
   auth_middleware::AuthConfig auth;
   dev::DemoConfig demo;
   PluginsConfig plugins;
+  ClusterConfig cluster;  // enabled: a node of a cluster over Redis
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

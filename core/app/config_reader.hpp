@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -42,8 +43,9 @@ class ObjectReader {
     const cJSON* v = take(name);
     if (!v) return;
     double d = cJSON_IsNumber(v) ? v->valuedouble : -1e300;
-    if (!cJSON_IsNumber(v) || d != static_cast<double>(static_cast<int64_t>(d)) || d < min ||
-        d > max)
+    // Range first: casting a double beyond int64_t is undefined (found by tests/fuzz/config_fuzz).
+    if (!cJSON_IsNumber(v) || !(d >= static_cast<double>(min) && d <= static_cast<double>(max)) ||
+        std::abs(d) >= 9e18 || d != static_cast<double>(static_cast<int64_t>(d)))
       throw Failure{key(name), "expected an integer from " + std::to_string(min) + " to " +
                                    std::to_string(max)};
     out = static_cast<int64_t>(d);

@@ -9,12 +9,14 @@
 #include <memory>
 
 #include "app/cli.hpp"
+#include "app/cluster_setup.hpp"
 #include "app/plugin_setup.hpp"
 #include "auth_middleware/authenticator.hpp"
 #include "daheim_version.h"
 #include "dev/demo_page.hpp"
 #include "log/log.hpp"
 #include "ops/auth_metrics.hpp"
+#include "ops/host_limits.hpp"
 #include "ops/monitoring.hpp"
 #include "ops/plugin_metrics.hpp"
 #include "ops/signals.hpp"
@@ -224,10 +226,21 @@ int run_daemon(Config config) {
   if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
   transport::Server server(config.server, endpoint, timers, inbox);
+  std::unique_ptr<ClusterSetup> cluster;
+  if (config.cluster.enabled) {
+    std::string error;
+    cluster = ClusterSetup::create(config.cluster, server, timers, io, error);
+    if (!cluster) {
+      log::error("config error: {}: key cluster.redis: {}", config.source, error);
+      return kExitConfig;
+    }
+  }
   if (std::string err = server.start(); !err.empty()) {
     log::error("{}", err);
     return 1;
   }
+  if (cluster) cluster->start();
+  ops::warn_host_limits({config.server.max_connections, ops::default_listen_backlog()});
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
   if (std::string error; !dev::install_demo(server, config.demo, config.endpoint.path, error)) {
@@ -248,6 +261,13 @@ int run_daemon(Config config) {
   }
   monitoring.add_source(
       [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
+  if (cluster) {
+    monitoring.add_source([&](ops::MetricsWriter& w) { cluster->write_metrics(w); });
+    monitoring.add_health([&](std::string& fields) {
+      fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
+      return cluster->connected();
+    });
+  }
   monitoring.install(server);
   ops::SystemdNotifier notifier(timers);
   ops::Signals signals(

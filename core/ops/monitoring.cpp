@@ -180,7 +180,11 @@ void Monitoring::install(transport::Server& server) {
   server.add_route(transport::kServiceMetrics, "/healthz", [this](const transport::RouteRequest&) {
     transport::HttpReply r;
     r.content_type = "application/json";
-    r.body = fmt::format("{{\"status\":\"ok\",\"sessions\":{}}}", endpoint_.session_count());
+    std::string fields;
+    bool ok = true;
+    for (const Health& h : health_) ok = h(fields) && ok;
+    r.body = fmt::format("{{\"status\":\"{}\",\"sessions\":{}{}}}", ok ? "ok" : "degraded",
+                         endpoint_.session_count(), fields);
     return r;
   });
   server.add_route(transport::kServiceMetrics, "/metrics", [this](const transport::RouteRequest&) {

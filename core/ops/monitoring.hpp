@@ -50,6 +50,10 @@ class Monitoring {
   void add_limit(std::string key, std::function<uint64_t()> count) {
     limits_.emplace_back(std::move(key), std::move(count));
   }
+  // More /healthz members: appends `,"name":value` to `fields`; false makes
+  // the status "degraded" (still 200: the node serves its own clients).
+  using Health = std::function<bool(std::string& fields)>;
+  void add_health(Health health) { health_.push_back(std::move(health)); }
   void install(transport::Server& server);
   std::string metrics_text() const;
 
@@ -59,6 +63,7 @@ class Monitoring {
   const socketio::Server& io_;
   std::vector<Source> sources_;
   std::vector<std::pair<std::string, std::function<uint64_t()>>> limits_;
+  std::vector<Health> health_;
 };
 
 }  // namespace daheim::ops

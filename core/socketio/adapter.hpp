@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +19,23 @@ namespace daheim::socketio {
 
 class BroadcastAck;
 class Socket;
+
+// A socket on any node of a cluster, as fetch_sockets_async reports it.
+struct RemoteSocket {
+  std::string id;
+  std::vector<std::string> rooms;
+  std::string handshake_json;  // socket.io's handshake object
+  std::string data_json;       // socket.data; "{}" when unset
+};
+// `complete`: every node answered before the timeout.
+using FetchSocketsCallback = std::function<void(std::vector<RemoteSocket> sockets, bool complete)>;
+using RoomsCallback = std::function<void(std::vector<std::string> rooms, bool complete)>;
+// The first argument each other node's handler acked with, as JSON.
+using ServerSideEmitCallback =
+    std::function<void(std::vector<std::string> answers_json, bool complete)>;
+
+// The description of a local socket that fetch_sockets_async reports.
+RemoteSocket describe_socket(const Socket& socket);
 
 class Adapter {
  public:
@@ -55,6 +73,20 @@ class Adapter {
   virtual void del_sockets(const BroadcastOptions& opts,
                            std::span<const std::string_view> rooms) = 0;
   virtual void disconnect_sockets(const BroadcastOptions& opts, bool close_transport) = 0;
+
+  // Cluster-wide questions. A single node answers at once (before the call
+  // returns) with its own sockets and rooms; a cluster adapter asks the
+  // other nodes and answers when all did or at the timeout, with what came.
+  virtual void fetch_sockets_async(const BroadcastOptions& opts, FetchSocketsCallback callback);
+  virtual void all_rooms_async(RoomsCallback callback);
+  // Sends event `event` with `args` (a JSON array text) to the other nodes'
+  // server-side handlers (Namespace::on_server_side_emit). With a callback
+  // their acks are collected. A single node calls it at once with none.
+  virtual void server_side_emit(std::string_view event, std::string_view args,
+                                ServerSideEmitCallback callback);
+  // True: broadcast_with_ack reports the server count to the BroadcastAck
+  // itself, later (the namespace must not use server_count()).
+  virtual bool reports_server_count() const { return false; }
 };
 
 }  // namespace daheim::socketio

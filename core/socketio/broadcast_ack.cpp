@@ -15,6 +15,7 @@ void BroadcastAck::set_server_count(std::size_t servers) {
 
 void BroadcastAck::on_response(std::string_view args, std::vector<std::string>&& attachments) {
   if (done_) return;
+  if (response_hook_) response_hook_(args, attachments);
   responses_.push_back({std::string(args), std::move(attachments)});
   check();
 }

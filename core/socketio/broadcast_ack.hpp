@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ class BroadcastAck {
   // How many servers report (Adapter::server_count()).
   void set_server_count(std::size_t servers);
   void on_response(std::string_view args, std::vector<std::string>&& attachments);
+  // Runs for every answer as it arrives (a cluster adapter forwards the
+  // answers to a broadcast another node asked for).
+  using ResponseHook =
+      std::function<void(std::string_view args, const std::vector<std::string>& attachments)>;
+  void set_response_hook(ResponseHook hook) { response_hook_ = std::move(hook); }
   // The deadline passed: complete with what arrived.
   void expire();
 
@@ -39,6 +45,7 @@ class BroadcastAck {
   void finish(bool timed_out);
 
   BroadcastAckCallback callback_;
+  ResponseHook response_hook_;
   std::vector<AckResponse> responses_;
   loop::TimePoint deadline_;
   std::size_t expected_clients_ = 0;

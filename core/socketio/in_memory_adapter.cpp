@@ -49,6 +49,7 @@ void InMemoryAdapter::join(uint32_t slot, std::string_view room) {
   if (it == rooms_.end()) {
     it = rooms_.emplace(std::string(room), Room{}).first;
     it->second.name = &it->first;
+    on_room_created(it->first);
   }
   Room& r = it->second;
   s.rooms.push_back({&r, static_cast<uint32_t>(r.members.size())});
@@ -74,7 +75,12 @@ void InMemoryAdapter::leave(uint32_t slot, Room& room) {
       }
     }
   }
-  if (room.members.empty()) rooms_.erase(rooms_.find(*room.name));
+  if (room.members.empty()) {
+    auto it = rooms_.find(*room.name);
+    std::string name = it->first;
+    rooms_.erase(it);
+    on_room_deleted(name);
+  }
 }
 
 void InMemoryAdapter::add_all(std::string_view socket_id, std::span<const std::string_view> rooms) {
@@ -192,6 +198,15 @@ std::vector<std::string> InMemoryAdapter::socket_rooms(std::string_view socket_i
   if (s.own_room) rooms.emplace_back(s.socket->id());
   for (const Membership& m : s.rooms) rooms.push_back(*m.room->name);
   return rooms;
+}
+
+std::vector<std::string> InMemoryAdapter::all_rooms() const {
+  std::vector<std::string> out;
+  out.reserve(rooms_.size() + index_.size());
+  for (const auto& [id, slot] : index_)
+    if (slots_[slot].own_room) out.emplace_back(id);
+  for (const auto& [name, room] : rooms_) out.push_back(name);
+  return out;
 }
 
 std::vector<Socket*> InMemoryAdapter::fetch_sockets(const BroadcastOptions& opts) {

@@ -38,12 +38,21 @@ class InMemoryAdapter : public Adapter {
   void del_sockets(const BroadcastOptions& opts, std::span<const std::string_view> rooms) override;
   void disconnect_sockets(const BroadcastOptions& opts, bool close_transport) override;
 
+  void all_rooms_async(RoomsCallback callback) override { callback(all_rooms(), true); }
+  // Every room with a member here, the sockets' own-id rooms included (as
+  // socket.io-adapter's `rooms` keys).
+  std::vector<std::string> all_rooms() const;
+
   // Interned rooms (the implicit own-id rooms are not counted).
   std::size_t room_count() const { return rooms_.size(); }
   bool has_room(std::string_view room) const;
 
  protected:
   Namespace& nsp() const { return nsp_; }
+  // An interned room got its first member / lost its last one (cluster
+  // adapters subscribe to its channel meanwhile).
+  virtual void on_room_created(const std::string& /*room*/) {}
+  virtual void on_room_deleted(const std::string& /*room*/) {}
 
  private:
   struct Room;

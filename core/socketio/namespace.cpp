@@ -46,8 +46,26 @@ bool Namespace::emit_with_ack(const BroadcastOptions& opts, std::string_view eve
   broadcast_acks_.push_back(ack);
   arm_ack_timer();
   adapter_->broadcast_with_ack(packet, ack_id, opts, ack);
-  ack->set_server_count(adapter_->server_count());
+  if (!adapter_->reports_server_count()) ack->set_server_count(adapter_->server_count());
   return true;
+}
+
+void Namespace::track_broadcast_ack(std::shared_ptr<BroadcastAck> ack) {
+  std::erase_if(broadcast_acks_, [](const auto& a) { return a->done(); });
+  broadcast_acks_.push_back(std::move(ack));
+  arm_ack_timer();
+}
+
+bool Namespace::server_side_emit(std::string_view event, std::string_view args,
+                                 ServerSideEmitCallback callback) {
+  if (is_reserved_event(event)) return false;
+  adapter_->server_side_emit(event, args, std::move(callback));
+  return true;
+}
+
+void Namespace::dispatch_server_side_emit(std::string_view event, std::string_view args,
+                                          ServerSideAck ack) {
+  if (on_server_side_emit_) on_server_side_emit_(event, args, std::move(ack));
 }
 
 void Namespace::arm_ack_timer() {

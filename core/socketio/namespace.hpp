@@ -34,6 +34,12 @@ class Namespace {
   using ConnectionHandler = std::function<void(Socket&)>;
   using EventHandler = std::function<void(Socket&, Event&)>;
   using DisconnectHandler = std::function<void(Socket&, DisconnectReason)>;
+  // An event another node sent with serverSideEmit: `args` is its JSON
+  // argument array; `ack` (null when the sender wants none) takes the JSON
+  // of the one value to answer with.
+  using ServerSideAck = std::function<void(std::string_view answer_json)>;
+  using ServerSideEmitHandler =
+      std::function<void(std::string_view event, std::string_view args, ServerSideAck ack)>;
 
   Namespace(Server& server, std::string name);
   ~Namespace();
@@ -52,6 +58,13 @@ class Namespace {
   // The catch-all event handler (one; setting it again replaces it).
   void on_event(EventHandler handler) { on_event_ = std::move(handler); }
   void on_disconnect(DisconnectHandler handler) { on_disconnect_.push_back(std::move(handler)); }
+  void on_server_side_emit(ServerSideEmitHandler handler) {
+    on_server_side_emit_ = std::move(handler);
+  }
+  // The other nodes' handlers get `event` (see Adapter::server_side_emit).
+  // false: a reserved event name.
+  bool server_side_emit(std::string_view event, std::string_view args,
+                        ServerSideEmitCallback callback = nullptr);
 
   // Broadcasts, encoded once (`args` as for Socket::emit). false: a
   // reserved event name.
@@ -90,6 +103,10 @@ class Namespace {
   // Unregisters the socket (rooms included).
   void remove(Socket& socket);
   void notify_disconnect(Socket& socket, DisconnectReason reason);
+  // For adapters: an event from another node's serverSideEmit.
+  void dispatch_server_side_emit(std::string_view event, std::string_view args, ServerSideAck ack);
+  // For adapters: expires `ack` at its deadline like the namespace's own.
+  void track_broadcast_ack(std::shared_ptr<BroadcastAck> ack);
 
  private:
   void arm_ack_timer();
@@ -102,6 +119,7 @@ class Namespace {
   std::vector<ConnectionHandler> on_connection_;
   EventHandler on_event_;
   std::vector<DisconnectHandler> on_disconnect_;
+  ServerSideEmitHandler on_server_side_emit_;
   std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;

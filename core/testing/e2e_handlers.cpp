@@ -32,6 +32,16 @@
 //   disconnect-me {close}        Socket::disconnect(close)
 //   close-transport              closes the Engine.IO connection (socket.conn.close())
 //   disconnect-reason "id"       -> ack(why socket `id` left, or null)
+// Cluster-wide (Namespace / Adapter; a single node answers alone):
+//   fetch-sockets {rooms?, except?} -> ack({sockets: [{id, rooms}], complete})
+//   all-rooms                    -> ack({rooms, complete})
+//   sockets-join / sockets-leave {rooms?, except?} [rooms] -> ack(true)
+//   disconnect-sockets {rooms?, except?} close -> ack(true)
+//   server-side-emit {event, ack?} ...args -> ack(sent); with ack, the event
+//       `server-side-result` complete [answers] follows.
+// A server-side event from another node is emitted to this node's own
+// sockets (flag local) as `server-side` event ...args, and acked with
+// {"pong": <first argument>}.
 // Anything else is ignored (and so never acked: the client's timeouts).
 #include "testing/e2e_handlers.hpp"
 
@@ -39,6 +49,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -135,6 +146,12 @@ std::string prepend(std::string_view value, std::string_view args) {
   } else {
     out += ']';
   }
+  return out;
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  json::append_string(out, s);
   return out;
 }
 
@@ -246,6 +263,8 @@ void broadcast_with_ack(Socket& s, Event& e, const SplitArgs& args) {
   reply(s, e, ok ? "[true]" : "[false]");
 }
 
+bool cluster_command(Socket& s, Event& e, const SplitArgs& args);
+
 void on_command(Socket& s, Event& e, const Reasons& reasons) {
   SplitArgs args = split(e.args);
   if (e.name == "echo") {
@@ -276,6 +295,7 @@ void on_command(Socket& s, Event& e, const Reasons& reasons) {
     s.disconnect(bool_of(opts.get(), "close"));
   } else if (e.name == "close-transport") {
     s.connection().close(engineio::CloseReason::ForcedClose);
+  } else if (cluster_command(s, e, args)) {
   } else if (e.name == "disconnect-reason") {
     Json id = parse(args.first);
     auto it = cJSON_IsString(id.get()) ? reasons.find(id->valuestring) : reasons.end();
@@ -289,6 +309,78 @@ void on_command(Socket& s, Event& e, const Reasons& reasons) {
   }
 }
 
+std::string remote_sockets(const std::vector<socketio::RemoteSocket>& sockets, bool complete) {
+  std::string out = "[{\"sockets\":[";
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"id\":";
+    json::append_string(out, sockets[i].id);
+    out += ",\"rooms\":" + string_array(sockets[i].rooms) + "}";
+  }
+  return out + "],\"complete\":" + (complete ? "true" : "false") + "}]";
+}
+
+// The cluster commands; false: not one of them.
+bool cluster_command(Socket& s, Event& e, const SplitArgs& args) {
+  socketio::Namespace& nsp = s.nsp();
+  std::string id(s.id());
+  std::optional<uint64_t> ack_id = e.ack_id;
+  // Answers may come later: find the socket again by id.
+  auto answer = [&nsp, id, ack_id](std::string text) {
+    if (Socket* target = nsp.socket(id); target != nullptr && ack_id) target->ack(*ack_id, text);
+  };
+  Json opts = parse(args.first);
+  if (e.name == "fetch-sockets") {
+    nsp.adapter().fetch_sockets_async(
+        broadcast_options(opts.get()),
+        [answer](auto sockets, bool complete) { answer(remote_sockets(sockets, complete)); });
+  } else if (e.name == "all-rooms") {
+    nsp.adapter().all_rooms_async([answer](std::vector<std::string> rooms, bool complete) {
+      answer("[{\"rooms\":" + string_array(rooms) +
+             ",\"complete\":" + (complete ? "true" : "false") + "}]");
+    });
+  } else if (e.name == "sockets-join" || e.name == "sockets-leave") {
+    Json rooms = parse(split(args.rest).first);
+    std::vector<std::string> names = strings_of(rooms.get());
+    std::vector<std::string_view> views(names.begin(), names.end());
+    if (e.name == "sockets-join")
+      nsp.sockets_join(broadcast_options(opts.get()), views);
+    else
+      nsp.sockets_leave(broadcast_options(opts.get()), views);
+    answer("[true]");
+  } else if (e.name == "disconnect-sockets") {
+    Json close = parse(split(args.rest).first);
+    nsp.disconnect_sockets(broadcast_options(opts.get()), cJSON_IsTrue(close.get()));
+    answer("[true]");
+  } else if (e.name == "server-side-emit") {
+    socketio::ServerSideEmitCallback done;
+    if (bool_of(opts.get(), "ack")) {
+      done = [&nsp, id](std::vector<std::string> answers, bool complete) {
+        std::string list = "[";
+        for (std::size_t i = 0; i < answers.size(); ++i) list += (i ? "," : "") + answers[i];
+        if (Socket* target = nsp.socket(id))
+          target->emit("server-side-result",
+                       std::string("[") + (complete ? "true" : "false") + "," + list + "]]");
+      };
+    }
+    bool sent = nsp.server_side_emit(string_of(opts.get(), "event"), args.rest, std::move(done));
+    answer(sent ? "[true]" : "[false]");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void on_server_side(socketio::Namespace& nsp, std::string_view event, std::string_view args,
+                    const socketio::Namespace::ServerSideAck& ack) {
+  socketio::BroadcastOptions local;
+  local.flags.local = true;
+  nsp.emit_to(local, "server-side", prepend(std::string(json_quote(event)), args));
+  if (!ack) return;
+  SplitArgs a = split(args);
+  ack("{\"pong\":" + std::string(a.first.empty() ? "null" : a.first) + "}");
+}
+
 }  // namespace
 
 void install_e2e_handlers(socketio::Server& io) {
@@ -300,6 +392,9 @@ void install_e2e_handlers(socketio::Server& io) {
       s.emit("hello", "[" + identity(s) + "]");
     });
     nsp.on_event([reasons](Socket& s, Event& e) { on_command(s, e, *reasons); });
+    nsp.on_server_side_emit(
+        [&nsp](std::string_view event, std::string_view args,
+               socketio::Namespace::ServerSideAck ack) { on_server_side(nsp, event, args, ack); });
     nsp.on_disconnect([reasons](Socket& s, socketio::DisconnectReason why) {
       if (reasons->size() >= kMaxReasons) reasons->clear();
       (*reasons)[std::string(s.id())] = std::string(socketio::to_string(why));

@@ -24,6 +24,14 @@ engineio::Method method_of(lws* wsi) {
   }
 }
 
+// A NUL in a field value is invalid (RFC 9110 §5.5): replaced with SP, as the RFC allows, before
+// anything reads it (HeaderList keeps "name\0value\0": a NUL there would forge entries; found by
+// tests/fuzz/http_fuzz).
+std::string without_nul(std::string value) {
+  std::replace(value.begin(), value.end(), '\0', ' ');
+  return value;
+}
+
 std::string path_of(lws* wsi) {
   char* uri = nullptr;
   int len = 0;
@@ -91,7 +99,7 @@ std::optional<std::string> read_header(lws* wsi, int token) {
   int n = lws_hdr_copy(wsi, value.data(), len + 1, t);
   if (n < 0) return std::nullopt;
   value.resize(static_cast<std::size_t>(n));
-  return value;
+  return without_nul(std::move(value));
 }
 
 std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name) {
@@ -115,7 +123,7 @@ std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_na
                           static_cast<int>(custom.size())) < 0)
     return std::nullopt;
   value.resize(static_cast<std::size_t>(len));
-  return value;
+  return without_nul(std::move(value));
 }
 
 engineio::HeaderList read_headers(lws* wsi) {

@@ -48,8 +48,13 @@ void lws_log(int level, const char* line) {
     log::warning("libwebsockets: {}", s);
 }
 
+int fd_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+  return LwsReactor::callback(wsi, reason, user, in, len);
+}
+
 lws_protocols g_protocols[] = {
     {"engine.io", callback, sizeof(ConnectionState), 0, 0, nullptr, 0},
+    {LwsReactor::kProtocol, fd_callback, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -140,6 +145,7 @@ std::string Server::start() {
   for (const auto& l : options_.listeners) listeners_.push_back(Listener{l});
   for (Listener& listener : listeners_)
     if (std::string err = create_vhost(info, listener); !err.empty()) return err;
+  reactor_.attach(listeners_.empty() ? nullptr : listeners_.front().vhost);
   timers_.attach(context_, ev_loop_);
   start_writer();
   endpoint_.attach(context_);

@@ -17,6 +17,7 @@
 #include "transport/engineio_endpoint.hpp"
 #include "transport/listener.hpp"
 #include "transport/loop_prepare.hpp"
+#include "transport/lws_reactor.hpp"
 #include "transport/tls_certificate.hpp"
 
 struct uv_loop_s;
@@ -93,6 +94,8 @@ class Server {
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
   lws_context* context() const { return context_; }
+  // Descriptors of other services (Redis) watched on the loop; after start().
+  loop::Reactor& reactor() { return reactor_; }
   // Serves `path` (exact match) with `route` on the listeners that serve
   // `service`. Set up before run().
   void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
@@ -148,6 +151,7 @@ class Server {
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
+  LwsReactor reactor_;
   std::vector<std::function<void()>> wake_hooks_;
   struct RouteEntry {
     std::string path;

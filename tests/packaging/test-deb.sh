@@ -63,6 +63,12 @@ done
 installed_by_us=0
 user_existed=0
 getent passwd daheim-live >/dev/null && user_existed=1
+# The postinst applies the package's sysctl.d file; the test puts back what
+# this host had (the package's purge leaves running kernel settings alone).
+sysctl_keys="net.core.somaxconn net.ipv4.tcp_max_syn_backlog net.ipv4.ip_local_port_range"
+[ -e /proc/sys/net/netfilter/nf_conntrack_max ] && sysctl_keys="$sysctl_keys net.netfilter.nf_conntrack_max"
+sysctl_before=()
+for k in $sysctl_keys; do sysctl_before+=("$k=$(sysctl -n "$k" | tr '\t' ' ')"); done
 out=$(mktemp -d /tmp/daheim-live-test-deb.XXXXXX)
 
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -71,6 +77,7 @@ cleanup() {
     apt_get purge -y -qq daheim-live-plugin-dev daheim-live >"$out/purge.log" 2>&1 ||
       { cat "$out/purge.log"; echo "packaging-deb: cleanup: purging the packages failed"; }
   fi
+  for kv in "${sysctl_before[@]}"; do sysctl -q -w "$kv" >/dev/null 2>&1 || true; done
   # Debian leaves system users behind on purge; this test created it.
   if [ "$user_existed" -eq 0 ] && ! pkg_installed daheim-live &&
      getent passwd daheim-live >/dev/null; then
@@ -139,9 +146,22 @@ unitdir=$(dirname "$(dpkg -L daheim-live | grep '/systemd/system/daheim-live.ser
 for f in /usr/bin/daheim-live /etc/daheim-live/daheim-live.json \
          "$unitdir/daheim-live.service" "$unitdir/daheim-live.socket" \
          /usr/lib/sysusers.d/daheim-live.conf /usr/share/man/man8/daheim-live.8.gz \
-         "/usr/lib/$multiarch/daheim-live/plugins"; do
+         /usr/lib/sysctl.d/60-daheim-live.conf "/usr/lib/$multiarch/daheim-live/plugins"; do
   if [ -e "$f" ]; then ok "installed $f"; else bad "missing $f"; fi
 done
+# The host settings for 100k+ connections, in the syntax systemd-sysctl reads.
+sysctl_conf=/usr/lib/sysctl.d/60-daheim-live.conf
+for kv in "net.core.somaxconn = 65535" "net.ipv4.tcp_max_syn_backlog = 65535" \
+          "net.ipv4.ip_local_port_range = 10240 65535" "-net.netfilter.nf_conntrack_max = 2097152"; do
+  if grep -qxF -- "$kv" "$sysctl_conf"; then ok "$sysctl_conf: $kv"; else bad "$sysctl_conf lacks '$kv'"; fi
+done
+if [ -x /lib/systemd/systemd-sysctl ]; then
+  if line=$(/lib/systemd/systemd-sysctl --cat-config 2>&1 | grep -F "60-daheim-live.conf"); then
+    ok "systemd-sysctl reads it: $line"
+  else
+    bad "systemd-sysctl --cat-config does not list 60-daheim-live.conf"
+  fi
+fi
 # The daemon's built-in default plugin directory must be the packaged one.
 named=$(grep -aoE '/[[:alnum:]_./-]*/daheim-live/plugins' /usr/bin/daheim-live | sort -u | tr '\n' ' ')
 if [ -z "$named" ]; then
@@ -237,7 +257,8 @@ else
   bad "dpkg --purge"
 fi
 for f in /usr/bin/daheim-live /etc/daheim-live "$unitdir/daheim-live.service" \
-         /usr/lib/sysusers.d/daheim-live.conf "/usr/lib/$multiarch/daheim-live"; do
+         /usr/lib/sysusers.d/daheim-live.conf /usr/lib/sysctl.d/60-daheim-live.conf \
+         "/usr/lib/$multiarch/daheim-live"; do
   [ -e "$f" ] && bad "left behind after purge: $f"
 done
 finish

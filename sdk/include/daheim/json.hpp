@@ -238,6 +238,10 @@ inline void append_double(std::string& out, double d) {
     out += "null";
     return;
   }
+  if (d == 0) {  // -0 too, as JavaScript writes it: "-0" would parse back as the integer 0
+    out += '0';
+    return;
+  }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, d);
   out.append(buf, r.ptr);

@@ -120,6 +120,16 @@ TEST(Config, BadPendingCallCapsAreNamed) {
   EXPECT_EQ(load_error(R"({"pluginHost": 4})").key, "pluginHost");
 }
 
+// Numbers beyond int64_t are refused like any other out-of-range value (the reader once cast
+// them first: undefined behaviour, found by tests/fuzz/config_fuzz).
+TEST(Config, HugeNumbersAreOutOfRange) {
+  for (const char* bad : {"5.12e108", "-5.12e108", "9.3e18", "1e400"}) {
+    ConfigError e = load_error(std::string(R"({"engineio": {"maxPayload": )") + bad + "}}");
+    EXPECT_EQ(e.key, "engineio.maxPayload") << bad;
+    EXPECT_EQ(e.message, "expected an integer from 1 to 1073741824") << bad;
+  }
+}
+
 TEST(Config, UnreadableOrInvalidFileNamesTheFile) {
   EXPECT_EQ(load_error("{ not json").message, "not valid JSON");
   EXPECT_EQ(load_error("[1, 2]").message, "expected a JSON object");
@@ -191,6 +201,52 @@ TEST(Config, ListenerErrorsNameTheListener) {
   EXPECT_EQ(load_error(R"({"listen": "h:1", "listeners": [{"listen": "h:2"}]})").key, "listeners");
   EXPECT_EQ(load_error(R"({"listeners": [{"listen": "h:2"}, {"listen": "h:2"}]})").key,
             "listeners[1].listen");
+}
+
+TEST(Config, ClusterIsOffUnlessConfigured) {
+  EXPECT_FALSE(default_config().cluster.enabled);
+  EXPECT_FALSE(embedded_config().cluster.enabled);
+  ConfigFile pw("s3cret\n");
+  ConfigFile f(R"({"cluster": {"redis": "redis://10.0.0.5:6380/2", "passwordFile": ")" + pw.path() +
+               R"(", "key": "app", "adapter": "sharded", "requestsTimeout": 700,
+                   "reconnectMin": 50, "reconnectMax": 800, "publishBufferBytes": 4096,
+                   "maxMessageBytes": 65536}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_TRUE(c.cluster.enabled);
+  EXPECT_EQ(c.cluster.address.host, "10.0.0.5");
+  EXPECT_EQ(c.cluster.address.port, 6380);
+  EXPECT_EQ(c.cluster.address.db, 2);
+  EXPECT_EQ(c.cluster.address.password, "s3cret");
+  EXPECT_EQ(c.cluster.options.key, "app");
+  EXPECT_EQ(c.cluster.options.adapter, cluster::AdapterKind::Sharded);
+  EXPECT_EQ(c.cluster.options.requests_timeout.count(), 700);
+  EXPECT_EQ(c.cluster.redis.reconnect_max.count(), 800);
+  EXPECT_EQ(c.cluster.redis.publish_buffer_bytes, 4096u);
+  EXPECT_EQ(c.cluster.options.max_message_bytes, 65536u);
+  ConfigFile unix_file(R"({"cluster": {"redis": "unix:///run/redis/redis.sock?db=3"}})");
+  Config u = default_config();
+  ASSERT_TRUE(load_config(unix_file.path(), u, e));
+  EXPECT_EQ(u.cluster.address.unix_path, "/run/redis/redis.sock");
+  EXPECT_EQ(u.cluster.address.db, 3);
+}
+
+TEST(Config, ClusterErrorsNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* key;
+  } cases[] = {
+      {R"({"cluster": {"redis": "http://x"}})", "cluster.redis"},
+      {R"({"cluster": {"redis": "redis://h:99999"}})", "cluster.redis"},
+      {R"({"cluster": {"adapter": "streams"}})", "cluster.adapter"},
+      {R"({"cluster": {"passwordFile": "/nonexistent/pw"}})", "cluster.passwordFile"},
+      {R"({"cluster": {"key": "a#b"}})", "cluster.key"},
+      {R"({"cluster": {"reconnectMin": 500, "reconnectMax": 100}})", "cluster.reconnectMax"},
+      {R"({"cluster": {"maxMessageBytes": 10}})", "cluster.maxMessageBytes"},
+      {R"({"cluster": {"redis": "redis://h", "retry": 1}})", "cluster.retry"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(load_error(c.text).key, c.key) << c.text;
 }
 
 TEST(Cli, ParsesCommandsAndRefusesBadArguments) {

@@ -28,6 +28,11 @@ TEST(Json, WhitespaceNumbersAndEscapes) {
   EXPECT_EQ(round_trip("1e3"), "1000");
   EXPECT_EQ(round_trip("0.1"), "0.1");
   EXPECT_EQ(round_trip("18446744073709551616"), "18446744073709551616");  // a double
+  // Negative zero is written "0", as JavaScript writes it: "-0" would parse back as an integer
+  // and dump differently (found by tests/fuzz/json_fuzz).
+  EXPECT_EQ(round_trip("-0e-3"), "0");
+  EXPECT_EQ(round_trip("-0.0"), "0");
+  EXPECT_EQ(Json(-0.0).dump(), "0");
   EXPECT_EQ(round_trip(R"("\u00e9\ud83d\ude00\n\t\"\\\/")"), "\"é😀\\n\\t\\\"\\\\/\"");
   EXPECT_EQ(round_trip(R"("\ud800x")"), "\"\xEF\xBF\xBDx\"");  // a lone surrogate
   EXPECT_EQ(round_trip("\"\x01\""), "<error>");

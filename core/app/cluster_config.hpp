@@ -1,0 +1,26 @@
+// The `cluster` config section: this node joins a cluster over Redis.
+// Absent: a single node, no Redis anywhere.
+#pragma once
+
+#include <string>
+
+#include "cluster/cluster_options.hpp"
+#include "cluster/redis_client.hpp"
+
+namespace daheim::app {
+
+class ObjectReader;
+
+struct ClusterConfig {
+  bool enabled = false;
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string password_file;
+  cluster::RedisAddress address;      // from redis_url (+ the password file)
+  cluster::RedisClientOptions redis;  // endpoint resolved at start
+  cluster::ClusterOptions options;
+};
+
+// Reads `cluster` from the root object; throws Failure.
+void read_cluster(ObjectReader& root, ClusterConfig& out);
+
+}  // namespace daheim::app

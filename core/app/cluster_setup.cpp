@@ -1,0 +1,69 @@
+#include "app/cluster_setup.hpp"
+
+#include "ops/monitoring.hpp"
+#include "log/log.hpp"
+#include "socketio/in_memory_adapter.hpp"
+#include "socketio/namespace.hpp"
+#include "transport/server.hpp"
+
+namespace daheim::app {
+
+std::unique_ptr<ClusterSetup> ClusterSetup::create(const ClusterConfig& config,
+                                                   transport::Server& server,
+                                                   loop::TimerQueue& timers,
+                                                   socketio::Server& io, std::string& error) {
+  cluster::RedisClientOptions options = config.redis;
+  error = cluster::resolve_endpoint(config.address, options.endpoint);
+  if (!error.empty()) return nullptr;
+  std::unique_ptr<ClusterSetup> s(new ClusterSetup(io));
+  s->redis_ = std::make_unique<cluster::RedisClient>(server.reactor(), timers, options);
+  s->node_ = std::make_unique<cluster::ClusterNode>(*s->redis_, timers, config.options);
+  io.set_adapter_factory(s->node_->adapter_factory());
+  io.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io.make_adapter(nsp)); });
+  return s;
+}
+
+void ClusterSetup::start() {
+  log::notice("cluster: joining over Redis at {} (key \"{}\")",
+              redis_->endpoint().address.describe(), node_->options().key);
+  redis_->start();
+}
+
+// The namespaces outlive this node (the Socket.IO server is made first):
+// they go back to in-memory adapters before the cluster ones lose their node.
+ClusterSetup::~ClusterSetup() {
+  redis_->stop();
+  io_.set_adapter_factory(nullptr);
+  io_.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io_.make_adapter(nsp)); });
+}
+
+void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
+  const cluster::RedisClientStats& r = redis_->stats();
+  const cluster::ClusterStats& s = node_->stats();
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
+    w.family(name, "counter", help);
+    w.sample(name, static_cast<double>(v));
+  };
+  w.family("daheim_cluster_connected", "gauge", "1 while both Redis connections are up");
+  w.sample("daheim_cluster_connected", redis_->connected() ? 1 : 0);
+  w.family("daheim_cluster_subscriptions", "gauge", "Redis channels and patterns subscribed");
+  w.sample("daheim_cluster_subscriptions", static_cast<double>(redis_->subscriptions()));
+  w.family("daheim_cluster_publish_buffered", "gauge", "Publishes waiting for Redis");
+  w.sample("daheim_cluster_publish_buffered", static_cast<double>(redis_->buffered_publishes()));
+  counter("daheim_cluster_published_total", "Messages published to Redis", r.published);
+  counter("daheim_cluster_publish_dropped_total",
+          "Publishes dropped while Redis was unreachable (buffer full)", r.publish_dropped);
+  counter("daheim_cluster_broadcasts_published_total", "Broadcasts sent to the other nodes",
+          s.broadcasts_published);
+  counter("daheim_cluster_received_total", "Messages received from Redis (own included)",
+          s.messages_received);
+  counter("daheim_cluster_applied_total", "Messages from other nodes acted upon",
+          s.messages_applied);
+  counter("daheim_cluster_dropped_total", "Messages dropped as malformed or too large",
+          s.messages_dropped);
+  counter("daheim_cluster_request_timeouts_total",
+          "Cluster requests completed without every node's answer", s.request_timeouts);
+  counter("daheim_cluster_reconnects_total", "Redis reconnection attempts", r.reconnects);
+}
+
+}  // namespace daheim::app

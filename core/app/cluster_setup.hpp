@@ -1,0 +1,49 @@
+// Runs this node as a cluster member when the config has a `cluster`
+// section: the Redis client on the server's loop, the cluster adapters on
+// every namespace, the cluster's /metrics families and /healthz field.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/cluster_config.hpp"
+#include "cluster/cluster_node.hpp"
+#include "cluster/redis_client.hpp"
+
+namespace daheim::transport {
+class Server;
+}
+
+namespace daheim::app {
+
+}  // namespace daheim::app
+namespace daheim::ops {
+class MetricsWriter;
+}  // namespace daheim::ops
+namespace daheim::app {
+
+class ClusterSetup {
+ public:
+  // Before any socket connects. Null with `error` set: the address does
+  // not resolve.
+  static std::unique_ptr<ClusterSetup> create(const ClusterConfig& config,
+                                              transport::Server& server,
+                                              loop::TimerQueue& timers, socketio::Server& io,
+                                              std::string& error);
+  // After the server started (its loop watches the descriptors).
+  void start();
+  ~ClusterSetup();
+  ClusterSetup(const ClusterSetup&) = delete;
+  ClusterSetup& operator=(const ClusterSetup&) = delete;
+  bool connected() const { return redis_->connected(); }
+  cluster::ClusterNode& node() { return *node_; }
+  void write_metrics(ops::MetricsWriter& w) const;
+
+ private:
+  explicit ClusterSetup(socketio::Server& io) : io_(io) {}
+  socketio::Server& io_;
+  std::unique_ptr<cluster::RedisClient> redis_;
+  std::unique_ptr<cluster::ClusterNode> node_;
+};
+
+}  // namespace daheim::app

@@ -1,0 +1,71 @@
+#include "transport/lws_reactor.hpp"
+
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <unistd.h>
+
+namespace daheim::transport {
+namespace {
+
+class LwsWatch final : public loop::FdWatch {
+ public:
+  explicit LwsWatch(loop::FdEvents& events) : events_(events) {}
+  ~LwsWatch() override {
+    if (wsi_ == nullptr) return;
+    lws_set_opaque_user_data(wsi_, nullptr);
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  }
+  void want_write() override {
+    if (wsi_ != nullptr) lws_callback_on_writable(wsi_);
+  }
+  void set_wsi(lws* wsi) { wsi_ = wsi; }
+  loop::FdEvents& events() { return events_; }
+
+ private:
+  loop::FdEvents& events_;
+  lws* wsi_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<loop::FdWatch> LwsReactor::watch(int fd, loop::FdEvents& events) {
+  if (vhost_ == nullptr) return nullptr;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return nullptr;
+  auto w = std::make_unique<LwsWatch>(events);
+  lws_sock_file_fd_type u;
+  u.filefd = copy;
+  lws* wsi = lws_adopt_descriptor_vhost(vhost_, LWS_ADOPT_RAW_FILE_DESC, u, kProtocol, nullptr);
+  if (wsi == nullptr) {
+    close(copy);
+    return nullptr;
+  }
+  lws_set_opaque_user_data(wsi, w.get());
+  w->set_wsi(wsi);
+  return w;
+}
+
+int LwsReactor::callback(lws* wsi, int reason, void* user, void* in, std::size_t len) {
+  auto* w = static_cast<LwsWatch*>(lws_get_opaque_user_data(wsi));
+  switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+      if (w != nullptr) w->events().on_readable();
+      return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+      if (w != nullptr) w->events().on_writable();
+      return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+      // lws gave up the descriptor (hang-up or error): the owner finds out
+      // by reading.
+      if (w != nullptr) {
+        lws_set_opaque_user_data(wsi, nullptr);
+        w->set_wsi(nullptr);
+        w->events().on_readable();
+      }
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
+  }
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,121 @@
+// Plugins see one server: the push plugin's POST /api/v1/push on either of
+// two daheim-live nodes (same Redis) reaches the user's sockets on both, and
+// a room or everybody across the cluster (plugins/push emits with the host's
+// emit_to / emit_to_user, which the cluster adapter publishes).
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import jwt from 'jsonwebtoken';
+import { createClient } from 'redis';
+
+import { startRedis } from './lib/redis.mjs';
+import { startServer } from './lib/server.mjs';
+import { Recorder, WS, connected, io } from './lib/sio.mjs';
+import { hmacSecret, request } from './lib/util.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
+const dir = mkdtempSync(path.join(tmpdir(), 'daheim-cluster-push-'));
+const file = (name, text) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const userKey = hmacSecret(32);
+const bearer = crypto.randomBytes(32).toString('base64url');
+const userToken = (sub) =>
+  jwt.sign({ sub, aud: 'realtime' }, userKey, { algorithm: 'HS256', keyid: 'u', expiresIn: '1h' });
+
+let redis;
+let A;
+let B;
+const sockets = [];
+
+async function open(url, user) {
+  const socket = io(url, { forceNew: true, reconnection: false, autoConnect: false, transports: WS,
+    auth: { token: userToken(user) } });
+  sockets.push(socket);
+  const rec = new Recorder(socket);
+  const up = connected(socket);
+  socket.connect();
+  await up;
+  await rec.next('welcome');
+  return { socket, rec };
+}
+
+async function push(url, body) {
+  const res = await request(`${url}/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: JSON.parse(res.body) };
+}
+
+before(async () => {
+  redis = await startRedis();
+  const config = {
+    testHandler: undefined,
+    auth: {
+      hmacSecretFiles: [{ path: file('users.key', userKey), alg: 'HS256', kid: 'u' }],
+      audiences: ['realtime'],
+      tokenSources: ['auth'],
+    },
+    plugins: [
+      { path: path.join(pluginsDir, 'test', 'alpha.so'), config: { workers: 1 } },
+      { path: path.join(pluginsDir, 'push', 'push.so'), config: { bearerSecretFile: file('push.secret', bearer) } },
+    ],
+    cluster: { redis: redis.url },
+  };
+  [A, B] = await Promise.all([startServer(config), startServer(config)]);
+  const control = createClient({ url: redis.url });
+  control.on('error', () => {});
+  await control.connect();
+  for (;;) {
+    const [, n] = await control.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
+    if (Number(n) === 2) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await control.quit();
+});
+
+after(async () => {
+  for (const s of sockets) s.disconnect();
+  await Promise.allSettled([A?.stop(), B?.stop()]);
+  await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cluster: plugins see one server', () => {
+  test('a push on either node reaches the user on both, and everybody', async () => {
+    const aliceA = await open(A.url, 'alice');
+    const aliceB = await open(B.url, 'alice');
+    const bobB = await open(B.url, 'bob');
+    let r = await push(A.url, { to: { users: ['alice'] }, event: 'note', data: { n: 1 } });
+    assert.equal(r.status, 202);
+    assert.deepEqual(await aliceA.rec.next('note'), [{ n: 1 }]);
+    assert.deepEqual(await aliceB.rec.next('note'), [{ n: 1 }]);
+    r = await push(B.url, { to: { users: ['bob'] }, event: 'note', data: { n: 2 } });
+    assert.equal(r.status, 202);
+    assert.deepEqual(await bobB.rec.next('note'), [{ n: 2 }]);
+    r = await push(A.url, { to: { all: true }, event: 'all', data: 3 });
+    assert.equal(r.status, 202);
+    for (const s of [aliceA, aliceB, bobB]) assert.deepEqual(await s.rec.next('all'), [3]);
+    // Exactly once: a marker from the other node comes after anything
+    // duplicated (Redis delivers in the order it took the publishes).
+    await push(B.url, { to: { all: true }, event: 'marker', data: 4 });
+    for (const s of [aliceA, aliceB, bobB]) {
+      assert.deepEqual(await s.rec.next('marker'), [4]);
+      assert.equal(s.rec.count('all'), 1);
+    }
+    assert.equal(aliceA.rec.count('note'), 1);
+    assert.equal(aliceB.rec.count('note'), 1);
+    assert.equal(bobB.rec.count('note'), 1);
+  });
+});
