@@ -58,6 +58,27 @@ void read_cors(ObjectReader& parent, transport::CorsOptions& cors) {
   r.finish();
 }
 
+transport::AddressSet address_set(ObjectReader& r, const char* name,
+                                  transport::AddressSet fallback) {
+  std::vector<std::string> texts = string_list(r, name, {"<absent>"});
+  if (texts.size() == 1 && texts[0] == "<absent>") return fallback;
+  std::string bad;
+  auto set = transport::AddressSet::parse(texts, &bad);
+  if (!set) throw Failure{r.key(name), "\"" + bad + "\" is not an address or address/prefix"};
+  return *set;
+}
+
+// Per client address: connections, Engine.IO sessions, handshakes per second.
+void read_address_limits(ObjectReader& r, transport::EndpointOptions& e) {
+  auto& a = e.per_address;
+  r.integer_as("maxConnectionsPerAddress", 0, 10000000, a.max_connections);
+  r.integer_as("maxSessionsPerAddress", 0, 10000000, a.max_sessions);
+  r.integer_as("handshakesPerSecondPerAddress", 0, 1 << 20, a.handshakes_per_second);
+  r.integer_as("handshakeBurstPerAddress", 1, 1 << 20, a.handshake_burst);
+  e.trusted_proxies = address_set(r, "trustedProxies", e.trusted_proxies);
+  e.limits_exempt = address_set(r, "addressLimitsExempt", e.limits_exempt);
+}
+
 void read_engineio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("engineio");
   if (!obj) return;
@@ -79,6 +100,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
+  read_address_limits(r, c.endpoint);
   r.finish();
 }
 
@@ -122,6 +144,12 @@ void read_socketio(ObjectReader& root, Config& c) {
   r.integer_as("maxPendingAcks", 1, 1 << 20, c.socketio.max_pending_acks);
   r.integer_as("maxPendingBroadcastAcks", 1, 1 << 20, c.socketio.max_pending_broadcast_acks);
   read_recovery(r, c.socketio.recovery);
+  r.integer_as("eventsPerSecond", 0, 1 << 20, c.socketio.event_rate.rate);
+  r.integer_as("eventBurst", 1, 1 << 20, c.socketio.event_rate.burst);
+  r.integer_as("maxRefusedEvents", 0, 1 << 20, c.socketio.event_rate.max_debt);
+  r.integer_as("maxRoomsPerSocket", 1, 1 << 20, c.socketio.max_rooms_per_socket);
+  r.integer_as("maxNamespacesPerClient", 1, 1024, c.socketio.max_namespaces_per_client);
+  r.integer_as("maxAuthPayload", 2, 1 << 24, c.socketio.max_auth_payload);
   r.finish();
 }
 
@@ -172,6 +200,7 @@ void read_auth(ObjectReader& root, Config& c) {
   read_auth_sources(r, a);
   read_auth_keys(r, a);
   r.string("devSecret", a.dev_secret);
+  r.boolean("devSecretOnPublicListeners", a.dev_secret_on_public_listeners);
   a.verify.issuers = string_list(r, "issuers", {});
   a.verify.audiences = string_list(r, "audiences", {});
   r.integer("leeway", 0, 86400, a.verify.leeway_s);
@@ -183,6 +212,7 @@ void read_auth(ObjectReader& root, Config& c) {
   r.integer_as("maxTokenSize", 64, 65536, a.verify.max_token_size);
   r.boolean("allowRefresh", a.allow_refresh);
   r.integer("maxFailures", 1, 1 << 30, a.max_failures);
+  r.integer("maxSocketsPerUser", 1, 1 << 30, a.max_sockets_per_user);
   r.integer("failureWindow", 1, int64_t(1) << 40, a.failure_window_ms);
   r.finish();
   if (a.enabled && a.keys.hmac_secret_files.empty() && a.keys.pem_files.empty() &&
@@ -219,6 +249,8 @@ void read_plugin_host(ObjectReader& root, Config& c) {
   if (!obj) return;
   ObjectReader r(obj, "pluginHost");
   r.integer_as("maxPendingCallsPerSocket", 1, 1 << 20, c.plugins.host.max_pending_calls);
+  r.integer_as("maxPendingCalls", 1, 1 << 24, c.plugins.host.max_pending_calls_total);
+  r.millis("callTimeout", 0, c.plugins.host.call_timeout);
   r.finish();
 }
 

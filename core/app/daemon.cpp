@@ -1,7 +1,10 @@
 #include "app/daemon.hpp"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <memory>
 
@@ -178,10 +181,47 @@ bool check_certificates(const Config& config) {
   return true;
 }
 
+// The address a listener will serve on: its inherited socket's, or its host.
+std::string listener_address(const transport::ListenerOptions& l) {
+  if (l.inherited_fd < 0) return l.host;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(l.inherited_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_UNIX)
+    return "127.0.0.1";  // a local socket
+  return buf;
+}
+
+// Anyone can sign tokens with the well-known development secret: it serves
+// loopback listeners only, unless auth.devSecretOnPublicListeners says so.
+bool check_dev_secret(const Config& config) {
+  const auto& a = config.auth;
+  if (!a.enabled || a.dev_secret.empty() || a.dev_secret_on_public_listeners) return true;
+  static const transport::AddressSet loopback = transport::EndpointOptions::loopback();
+  const auto& listeners = config.server.listeners;
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    std::string address = listener_address(listeners[i]);
+    if (address == "localhost" || loopback.contains(address)) continue;
+    log::error(
+        "config error: {}: key auth.devSecret: listener {} serves {} with the development secret, "
+        "which signs tokens anyone can make; listen on loopback only, configure real keys, or set "
+        "auth.devSecretOnPublicListeners: true",
+        config.source, i,
+        address.empty() || address == "0.0.0.0" || address == "::" ? "every address" : address);
+    return false;
+  }
+  return true;
+}
+
 int run_daemon(Config config) {
   log::set_level(config.log_level);
   if (!ops::take_inherited_listeners(config.server.listeners, config.source) ||
-      !check_certificates(config))
+      !check_certificates(config) || !check_dev_secret(config))
     return kExitConfig;
   loop::LwsTimerQueue timers;
   loop::Inbox inbox;  // work from other threads (plugins' replies) for the loop
@@ -218,10 +258,14 @@ int run_daemon(Config config) {
       config.plugins, config.source, config.namespaces, io, inbox,
       [&](plugin::Host& host) { prepare_plugins(host, config, server, authenticator.get()); });
   if (!plugins) return kExitConfig;
+  plugins->set_http_router({});  // routes are set up during init only (DHL_ERR_REFUSED after)
   ops::Monitoring monitoring(server, endpoint, io);
-  if (authenticator)
+  if (authenticator) {
     monitoring.add_source(
         [&](ops::MetricsWriter& w) { ops::write_auth_metrics(w, authenticator->stats()); });
+    monitoring.add_limit("auth.maxSocketsPerUser",
+                         [&] { return authenticator->stats().too_many_sockets; });
+  }
   monitoring.add_source(
       [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
   if (cluster) {

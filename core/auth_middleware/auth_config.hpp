@@ -18,12 +18,18 @@ struct AuthConfig {
   auth::KeyConfig keys;
   // An HS256 secret given inline, for development (and `daheim-live token`).
   std::string dev_secret;
+  // The development secret on a listener that is not loopback
+  // (auth.devSecretOnPublicListeners): refused at start-up unless true.
+  bool dev_secret_on_public_listeners = false;
   auth::VerifyOptions verify;
   // Accept `$auth.refresh {token}` to extend a live connection.
   bool allow_refresh = true;
   // Failed attempts allowed per client address within the window.
   int64_t max_failures = 20;
   int64_t failure_window_ms = 60000;
+  // Sockets one user may have connected at once, all namespaces together
+  // (auth.maxSocketsPerUser); beyond, connect_error "Too many sockets".
+  int64_t max_sockets_per_user = 50;
 };
 
 }  // namespace daheim::auth_middleware

@@ -114,8 +114,16 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
     record_failure(address);
     return refuse(socket, *error);
   }
+  auto& user = std::get<auth::User>(result);
+  if (auto it = sockets_per_user_.find(user.id);
+      it != sockets_per_user_.end() && it->second >= config_.max_sockets_per_user) {
+    ++stats_.too_many_sockets;
+    log::info("auth: refused {} of user {}: maxSocketsPerUser ({}) connected", socket.id(), user.id,
+              config_.max_sockets_per_user);
+    return socketio::ConnectError{"Too many sockets", R"({"code":"too_many_sockets"})"};
+  }
   ++stats_.accepted;
-  attach(socket, std::move(std::get<auth::User>(result)));
+  attach(socket, std::move(user));
   return std::nullopt;
 }
 
@@ -138,9 +146,13 @@ void Authenticator::attach(socketio::Socket& socket, auth::User user) {
     s->disconnect_because(socketio::DisconnectReason::TokenExpired);
   });
   socket.set_slot(kUserSlot, state);
+  ++sockets_per_user_[state->user.id];
   // Freed from the loop later: the disconnect may come from the expiry timer
   // that the state owns.
   socket.on_disconnect([this](socketio::Socket& s, socketio::DisconnectReason) {
+    if (auto it = sockets_per_user_.find(state_of(s)->user.id);
+        it != sockets_per_user_.end() && --it->second == 0)
+      sockets_per_user_.erase(it);
     retired_.emplace_back(state_of(s));
     s.set_slot(kUserSlot, nullptr);
     reaper_.arm(loop::Millis(0));

@@ -30,6 +30,7 @@ struct AuthStats {
   static constexpr std::size_t kRateLimited = 9;  // after the last auth::AuthError
   uint64_t accepted = 0;
   std::array<uint64_t, kRateLimited + 1> refusals{};  // by auth::AuthError, then rate_limited
+  uint64_t too_many_sockets = 0;                      // auth.maxSocketsPerUser
   uint64_t expired_disconnects = 0;
 };
 
@@ -79,6 +80,7 @@ class Authenticator {
   std::unordered_map<std::string, Failures> failures_;
   AuthStats stats_;
   std::vector<std::unique_ptr<SocketAuth>> retired_;
+  std::unordered_map<std::string, uint32_t> sockets_per_user_;  // connected, by user id
   loop::Timer reaper_;
 };
 

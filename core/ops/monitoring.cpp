@@ -136,6 +136,27 @@ void write_recovery(MetricsWriter& w, const socketio::Server& io) {
            "offset_not_in_log");
 }
 
+// One family for every limit, labelled with its config key.
+void write_limits(MetricsWriter& w, const transport::Server& server,
+                  const transport::EngineIoEndpoint& endpoint, const socketio::Server& io) {
+  const socketio::Server::Stats& st = io.stats();
+  w.family("daheim_limit_refusals_total", "counter",
+           "Requests refused (or clients dropped) by a configured limit, by limit.");
+  auto sample = [&](uint64_t n, std::string_view key) {
+    w.sample("daheim_limit_refusals_total", static_cast<double>(n), "limit", key);
+  };
+  sample(server.header_overflows(), "engineio.maxHttpHeaderSize");
+  const auto& per_address = endpoint.address_limits().stats();
+  sample(per_address.connections_refused, "engineio.maxConnectionsPerAddress");
+  sample(per_address.sessions_refused, "engineio.maxSessionsPerAddress");
+  sample(per_address.handshakes_refused, "engineio.handshakesPerSecondPerAddress");
+  sample(st.events_rate_limited, "socketio.eventsPerSecond");
+  sample(st.rate_limit_disconnects, "socketio.maxRefusedEvents");
+  sample(st.rooms_refused, "socketio.maxRoomsPerSocket");
+  sample(st.namespaces_refused, "socketio.maxNamespacesPerClient");
+  sample(st.auth_payloads_refused, "socketio.maxAuthPayload");
+}
+
 }  // namespace
 
 void MetricsWriter::family(std::string_view name, std::string_view type, std::string_view help) {
@@ -180,6 +201,9 @@ std::string Monitoring::metrics_text() const {
   write_engineio(w, server_, endpoint_);
   write_socketio(w, io_);
   write_recovery(w, io_);
+  write_limits(w, server_, endpoint_, io_);
+  for (const auto& [key, count] : limits_)
+    w.sample("daheim_limit_refusals_total", static_cast<double>(count()), "limit", key);
   for (const auto& source : sources_) source(w);
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", resident_bytes());

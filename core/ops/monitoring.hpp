@@ -46,6 +46,10 @@ class Monitoring {
              const socketio::Server& io);
   // More metric families (auth, plugins), appended in order.
   void add_source(Source source) { sources_.push_back(std::move(source)); }
+  // One more sample of daheim_limit_refusals_total{limit=`key`}.
+  void add_limit(std::string key, std::function<uint64_t()> count) {
+    limits_.emplace_back(std::move(key), std::move(count));
+  }
   // More /healthz members: appends `,"name":value` to `fields`; false makes
   // the status "degraded" (still 200: the node serves its own clients).
   using Health = std::function<bool(std::string& fields)>;
@@ -58,6 +62,7 @@ class Monitoring {
   const transport::EngineIoEndpoint& endpoint_;
   const socketio::Server& io_;
   std::vector<Source> sources_;
+  std::vector<std::pair<std::string, std::function<uint64_t()>>> limits_;
   std::vector<Health> health_;
 };
 

@@ -9,13 +9,13 @@ using plugin::CallOutcome;
 using plugin::LatencyHistogram;
 
 constexpr CallOutcome kOutcomes[] = {CallOutcome::Ok, CallOutcome::Error, CallOutcome::Overloaded,
-                                     CallOutcome::Dropped};
+                                     CallOutcome::Dropped, CallOutcome::Timeout};
 static_assert(std::size(kOutcomes) == plugin::kCallOutcomes);
 static_assert(LatencyHistogram::kLe.size() == LatencyHistogram::kUpperNs.size());
 
 void write_calls(MetricsWriter& w, const plugin::StatsView& stats) {
   w.family("daheim_plugin_calls_total", "counter",
-           "Calls of plugins' $-methods by outcome (ok, error, overloaded, dropped).");
+           "Calls of plugins' $-methods by outcome (ok, error, overloaded, dropped, timeout).");
   for (const auto& m : stats.methods)
     for (CallOutcome o : kOutcomes)
       w.sample("daheim_plugin_calls_total", static_cast<double>(m.stats->count(o)),

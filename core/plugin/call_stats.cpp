@@ -10,6 +10,8 @@ std::string_view to_string(CallOutcome outcome) {
       return "error";
     case CallOutcome::Overloaded:
       return "overloaded";
+    case CallOutcome::Timeout:
+      return "timeout";
     case CallOutcome::Dropped:
       return "dropped";
   }

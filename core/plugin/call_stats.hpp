@@ -18,9 +18,11 @@ namespace daheim::plugin {
 // How a call ended. Ok: answered (or returned nothing); Error: answered
 // with the coded-error convention (reply_error, a thrown dhl::Error, an
 // exception); Overloaded: refused unseen, the socket had too many calls
-// pending; Dropped: answered after its socket had gone.
-enum class CallOutcome : uint8_t { Ok, Error, Overloaded, Dropped };
-inline constexpr std::size_t kCallOutcomes = 4;
+// pending (or the server too many); Dropped: answered after its socket had
+// gone; Timeout: not answered within pluginHost.callTimeout (the client got
+// {"error":"timeout"}).
+enum class CallOutcome : uint8_t { Ok, Error, Overloaded, Dropped, Timeout };
+inline constexpr std::size_t kCallOutcomes = 5;
 std::string_view to_string(CallOutcome outcome);
 
 // Fixed buckets from 50 µs to 10 s. Counts are per bucket (not cumulative);

@@ -30,6 +30,22 @@ std::size_t CallRegistry::drop(const dhl_ctx* ctx) {
   return std::erase_if(calls_, [&](const auto& c) { return !ctx || c.second.ctx == ctx; });
 }
 
+std::vector<PendingCall> CallRegistry::take_older(std::chrono::steady_clock::time_point cutoff) {
+  std::lock_guard lock(mutex_);
+  std::vector<PendingCall> out;
+  auto it = calls_.begin();
+  for (; it != calls_.end() && it->second.started <= cutoff; ++it)
+    out.push_back(std::move(it->second));
+  calls_.erase(calls_.begin(), it);
+  return out;
+}
+
+std::optional<std::chrono::steady_clock::time_point> CallRegistry::oldest() const {
+  std::lock_guard lock(mutex_);
+  if (calls_.empty()) return std::nullopt;
+  return calls_.begin()->second.started;
+}
+
 std::size_t CallRegistry::size() const {
   std::lock_guard lock(mutex_);
   return calls_.size();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -80,11 +81,15 @@ class CallRegistry {
   // Drops every pending call of `ctx` (all when null); returns how many.
   std::size_t drop(const dhl_ctx* ctx);
   std::size_t size() const;
+  // Takes out the calls dispatched at or before `cutoff` (oldest first).
+  std::vector<PendingCall> take_older(std::chrono::steady_clock::time_point cutoff);
+  // When the oldest pending call was dispatched; nullopt when none is.
+  std::optional<std::chrono::steady_clock::time_point> oldest() const;
 
  private:
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, PendingCall> calls_;
+  std::map<uint64_t, PendingCall> calls_;  // ids grow with the dispatch time
 };
 
 }  // namespace daheim::plugin

@@ -17,6 +17,7 @@ namespace {
 
 constexpr std::string_view kUnhandled = R"([{"error":"unhandled"}])";
 constexpr std::string_view kOverloaded = R"([{"error":"overloaded"}])";
+constexpr std::string_view kTimeout = R"([{"error":"timeout"}])";
 constexpr std::size_t kWarningsPerSecond = 20;
 
 dhl_socket* handle(socketio::Socket& s) {
@@ -172,6 +173,7 @@ void Host::shutdown() {
   shut_down_ = true;
   *alive_ = nullptr;  // namespace handlers and ack callbacks become no-ops
   lane_.close();
+  call_timer_.reset();
   {
     PluginCallScope scope(*this);
     lane_.run();  // accepted tasks run before their plugin's shutdown
@@ -271,11 +273,12 @@ void Host::on_event(socketio::Socket& socket, socketio::Event& event) {
   auto it = routes_.find(event.name);
   if (it == routes_.end()) return unhandled(socket, event);
   if (const BuiltinMethod* builtin = it->second.builtin) return (*builtin)(socket, event);
-  if (pending_call_count(socket) >= options_.max_pending_calls) {
+  if (pending_call_count(socket) >= options_.max_pending_calls ||
+      calls_.size() >= options_.max_pending_calls_total) {
     it->second.stats->refuse(CallOutcome::Overloaded);
     if (event.ack_id) socket.ack(*event.ack_id, kOverloaded);
     warn_limited("plugins: socket " + std::string(socket.id()) +
-                 " has too many calls pending; answered overloaded");
+                 " has too many calls pending (or the server has); answered overloaded");
     return;
   }
   call_method(it->second, socket, event);
@@ -388,8 +391,44 @@ dhl_call* Host::defer(dhl_ctx* ctx, dhl_call* call) {
   socketio::Socket& socket = *sync->socket;
   add_pending_call(socket);
   ++sync->stats->pending;
-  return calls_.add({ctx, sync->method, &socket.nsp(), std::string(socket.id()), sync->ack_id,
-                     sync->stats, sync->started});
+  dhl_call* handle = calls_.add({ctx, sync->method, &socket.nsp(), std::string(socket.id()),
+                                 sync->ack_id, sync->stats, sync->started});
+  if (!call_timer_ || !call_timer_->armed()) arm_call_timeout();
+  return handle;
+}
+
+// One timer for every deferred call: calls are registered in dispatch order,
+// so the oldest one is due first.
+void Host::arm_call_timeout() {
+  if (options_.call_timeout.count() <= 0 || shut_down_) return;
+  std::optional<std::chrono::steady_clock::time_point> oldest = calls_.oldest();
+  if (!oldest) {
+    if (call_timer_) call_timer_->disarm();
+    return;
+  }
+  if (!call_timer_)
+    call_timer_ = std::make_unique<loop::Timer>(io_.timers(), [this] { expire_calls(); });
+  auto due = *oldest + options_.call_timeout - std::chrono::steady_clock::now();
+  call_timer_->arm(std::max(loop::Millis(0), std::chrono::ceil<loop::Millis>(due)));
+}
+
+void Host::expire_calls() {
+  PluginCallScope scope(*this);
+  auto cutoff = std::chrono::steady_clock::now() - options_.call_timeout;
+  std::vector<PendingCall> expired = calls_.take_older(cutoff);
+  for (const PendingCall& call : expired) {
+    socketio::Socket* socket = call.nsp->socket(call.socket_id);
+    --call.stats->pending;
+    call.stats->finish(CallOutcome::Timeout, call.started);
+    if (socket == nullptr) continue;
+    remove_pending_call(*socket);
+    if (call.ack_id) socket->ack(*call.ack_id, kTimeout);
+  }
+  if (!expired.empty())
+    warn_limited("plugins: " + std::to_string(expired.size()) +
+                 " deferred calls unanswered after " +
+                 std::to_string(options_.call_timeout.count()) + " ms; answered timeout");
+  arm_call_timeout();
 }
 
 int Host::wants_ack(const dhl_call* call) const {

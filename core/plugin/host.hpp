@@ -28,6 +28,7 @@
 
 #include "daheim/plugin.h"
 #include "loop/inbox.hpp"
+#include "loop/timer.hpp"
 #include "plugin/call_stats.hpp"
 #include "plugin/calls.hpp"
 #include "plugin/context.hpp"
@@ -55,6 +56,13 @@ struct HostOptions {
   // pluginHost.maxPendingCallsPerSocket); beyond that its events are
   // answered {"error":"overloaded"} without calling the plugin.
   std::size_t max_pending_calls = 16384;
+  // Deferred calls the whole server may have outstanding
+  // (pluginHost.maxPendingCalls); beyond, as above.
+  std::size_t max_pending_calls_total = 100000;
+  // A deferred call not answered within this time is answered
+  // {"error":"timeout"} (pluginHost.callTimeout); a later reply gets
+  // DHL_ERR_DONE. 0: no timeout.
+  std::chrono::milliseconds call_timeout{30000};
 };
 
 // The authenticated user behind a socket (from the auth middleware). The
@@ -162,6 +170,8 @@ class Host {
   void send(socketio::Socket& socket, dhl_ctx& ctx, const char* method,
             std::optional<uint64_t> ack_id, const dhl_payload* result);
   void collect();
+  void arm_call_timeout();
+  void expire_calls();
 
   socketio::Server& io_;
   HostOptions options_;
@@ -182,6 +192,7 @@ class Host {
   SyncCall* current_ = nullptr;  // the call a method is running with
   std::vector<std::unique_ptr<dhl_timer>> dead_timers_;
   uint64_t unhandled_events_ = 0;
+  std::unique_ptr<loop::Timer> call_timer_;  // pluginHost.callTimeout
   int depth_ = 0;
   int message_depth_ = 0;
   bool shut_down_ = false;

@@ -244,8 +244,7 @@ int api_join(dhl_ctx* ctx, dhl_socket* s, dhl_str room) {
   if (!loop_socket(ctx, s, "join")) return DHL_ERR_THREAD;
   if (!valid_name(room)) return DHL_ERR_INVALID;
   if (!sock(s).connected()) return DHL_ERR_GONE;
-  sock(s).join(view(room));
-  return DHL_OK;
+  return sock(s).join(view(room)) ? DHL_OK : DHL_ERR_REFUSED;
 }
 
 int api_leave(dhl_ctx* ctx, dhl_socket* s, dhl_str room) {

@@ -133,9 +133,11 @@ void Client::dispatch(Packet& packet) {
     std::string_view name = packet.nsp;
     if (legacy_) name = name.substr(0, name.find('?'));  // "/admin?token=x"
     if (this->socket(name) != nullptr || restoring(name)) return close_forced_server();
+    std::erase_if(departed_, [&](const Departed& d) { return d.nsp == name; });
     return connect(packet);
   }
   Socket* socket = this->socket(packet.nsp);
+  if (socket == nullptr && drop_after_disconnect(packet)) return;
   if (socket == nullptr || packet.type == PacketType::ConnectError) return close_forced_server();
   if (packet.is_event()) return on_event(*socket, packet);
   if (packet.is_ack()) return socket->on_ack_packet(packet);
@@ -159,6 +161,42 @@ void Client::connect_main() {
   connect(packet);
 }
 
+void Client::note_server_disconnect(std::string_view nsp) {
+  for (const Departed& d : departed_)
+    if (d.nsp == nsp) return;
+  departed_.push_back({std::string(nsp), 0});
+}
+
+// Events and acks the client sent to a namespace before the server's
+// DISCONNECT reached it; its own DISCONNECT ends the wait.
+bool Client::drop_after_disconnect(const Packet& packet) {
+  auto it = std::find_if(departed_.begin(), departed_.end(),
+                         [&](const Departed& d) { return d.nsp == packet.nsp; });
+  if (it == departed_.end() || packet.type == PacketType::ConnectError) return false;
+  if (packet.type == PacketType::Disconnect) {
+    departed_.erase(it);
+    return true;
+  }
+  return ++it->dropped <= kMaxAfterDisconnect;
+}
+
+// Options::max_namespaces_per_client and max_auth_payload; a CONNECT over
+// either gets a CONNECT_ERROR naming the limit.
+bool Client::within_limits(const Packet& packet) {
+  const Options& options = server_.options();
+  if (sockets_.size() >= options.max_namespaces_per_client) {
+    ++server_.stats().namespaces_refused;
+    send(encode_connect_error(packet.nsp, "Too many namespaces"));
+    return false;
+  }
+  if (packet.data.size() > options.max_auth_payload) {
+    ++server_.stats().auth_payloads_refused;
+    send(encode_connect_error(packet.nsp, "Auth payload too large"));
+    return false;
+  }
+  return true;
+}
+
 void Client::connect(const Packet& packet) {
   std::string_view name = packet.nsp;
   std::string auth = packet.data.empty() ? std::string("{}") : std::string(packet.data);
@@ -173,6 +211,7 @@ void Client::connect(const Packet& packet) {
                  : encode_connect_error(name, "Invalid namespace"));
     return;
   }
+  if (!within_limits(packet)) return;
   if (nsp->session_store() != nullptr && !legacy_) {
     // socket.io-client sends {pid, offset, ...auth} after a disconnect; the
     // offset is absent when it got no logged event (socket.io #5538).

@@ -3,6 +3,7 @@
 // Engine.IO handler seam; created by Server::make_client().
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ class Client final : public engineio::Handler {
   void disconnect_all();
   // For Socket::teardown: keep the socket until it is safe to free it.
   void detach(Socket& socket);
+  // The server sent DISCONNECT for `nsp`: what the client sent before it
+  // learnt so is dropped (up to kMaxAfterDisconnect packets) instead of
+  // closing the connection as for a namespace never joined.
+  void note_server_disconnect(std::string_view nsp);
+  static constexpr uint32_t kMaxAfterDisconnect = 4096;
 
  private:
   friend class Server;
@@ -67,6 +73,8 @@ class Client final : public engineio::Handler {
   void create_socket(Namespace& nsp, std::string auth, std::optional<RestoredSession> restored);
   bool restoring(std::string_view nsp) const;
   void connect_main();
+  bool within_limits(const Packet& packet);
+  bool drop_after_disconnect(const Packet& packet);
   void on_event(Socket& socket, Packet& packet);
 
   Server& server_;
@@ -84,6 +92,11 @@ class Client final : public engineio::Handler {
   std::vector<std::string> restoring_;
   // Lets a late answer of the store find out that the Client is gone.
   std::shared_ptr<Client*> self_;
+  struct Departed {
+    std::string nsp;
+    uint32_t dropped = 0;
+  };
+  std::vector<Departed> departed_;  // note_server_disconnect()
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;

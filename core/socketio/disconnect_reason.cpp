@@ -24,6 +24,8 @@ std::string_view to_string(DisconnectReason reason) {
       return "forced server close";
     case DisconnectReason::TokenExpired:
       return "token expired";
+    case DisconnectReason::RateLimited:
+      return "rate limited";
   }
   return "unknown";
 }

@@ -19,6 +19,8 @@ enum class DisconnectReason : uint8_t {
   ClientNamespaceDisconnect,  // "client namespace disconnect": the client sent DISCONNECT
   ForcedServerClose,          // "forced server close": the client broke the protocol's state rules
   TokenExpired,               // "token expired": the user's token ran out (authentication)
+  RateLimited,                // "rate limited": far over Options::event_rate (the client
+                              // sees "io server disconnect")
 };
 
 std::string_view to_string(DisconnectReason reason);

@@ -4,6 +4,7 @@
 
 #include "socketio/broadcast_ack.hpp"
 #include "socketio/namespace.hpp"
+#include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
 namespace daheim::socketio {
@@ -38,14 +39,19 @@ void InMemoryAdapter::join(uint32_t slot, std::string_view room) {
     return;
   }
   auto it = rooms_.find(room);
+  if (it != rooms_.end())
+    for (const Membership& m : s.rooms)
+      if (m.room == &it->second) return;
+  if (s.rooms.size() >= nsp_.server().options().max_rooms_per_socket) {
+    ++nsp_.server().stats().rooms_refused;
+    return;
+  }
   if (it == rooms_.end()) {
     it = rooms_.emplace(std::string(room), Room{}).first;
     it->second.name = &it->first;
     on_room_created(it->first);
   }
   Room& r = it->second;
-  for (const Membership& m : s.rooms)
-    if (m.room == &r) return;
   s.rooms.push_back({&r, static_cast<uint32_t>(r.members.size())});
   r.members.push_back(slot);
 }

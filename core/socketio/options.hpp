@@ -5,6 +5,7 @@
 
 #include "loop/timer.hpp"
 #include "socketio/decoder.hpp"
+#include "socketio/event_rate.hpp"
 
 namespace daheim::socketio {
 
@@ -34,6 +35,18 @@ struct Options {
   // Broadcasts with ack one namespace may have outstanding.
   std::size_t max_pending_broadcast_acks = 1024;
   RecoveryOptions recovery;
+  // Client events per socket (EventRate): over the rate an event is refused
+  // (an ack it asked for is [{"error":"rate_limited"}]); past max_debt
+  // refused events the socket is disconnected ("rate limited").
+  EventRateLimit event_rate{200, 1000, 1000};
+  // Rooms one socket may be in besides its own; joins beyond are refused.
+  std::size_t max_rooms_per_socket = 1000;
+  // Namespaces one client may join at once; a CONNECT beyond gets
+  // CONNECT_ERROR "Too many namespaces".
+  std::size_t max_namespaces_per_client = 16;
+  // Largest CONNECT payload (the auth object) in bytes; larger ones get
+  // CONNECT_ERROR "Auth payload too large". It is kept while the socket lives.
+  std::size_t max_auth_payload = 16384;
 };
 
 }  // namespace daheim::socketio

@@ -58,6 +58,11 @@ class Server {
   // Counters for monitoring, updated on the loop.
   struct Stats {
     uint64_t volatile_dropped = 0;
+    uint64_t events_rate_limited = 0;     // refused (Options::event_rate)
+    uint64_t rate_limit_disconnects = 0;  // sockets disconnected for it
+    uint64_t rooms_refused = 0;           // joins over max_rooms_per_socket
+    uint64_t namespaces_refused = 0;      // CONNECTs over max_namespaces_per_client
+    uint64_t auth_payloads_refused = 0;   // CONNECTs over max_auth_payload
   };
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }

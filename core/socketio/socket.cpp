@@ -32,12 +32,16 @@ const engineio::Handshake& Socket::handshake() const {
   return connection().handshake();
 }
 
-void Socket::join(std::string_view room) {
-  join(std::span<const std::string_view>(&room, 1));
+bool Socket::join(std::string_view room) {
+  return join(std::span<const std::string_view>(&room, 1));
 }
 
-void Socket::join(std::span<const std::string_view> rooms) {
-  if (state_ != State::Disconnected) nsp_.adapter().add_all(id(), rooms);
+bool Socket::join(std::span<const std::string_view> rooms) {
+  if (state_ == State::Disconnected) return false;
+  const uint64_t& refused = nsp_.server().stats().rooms_refused;
+  uint64_t before = refused;
+  nsp_.adapter().add_all(id(), rooms);
+  return refused == before;
 }
 
 void Socket::leave(std::string_view room) {
@@ -102,6 +106,7 @@ void Socket::disconnect(bool close_transport) {
 void Socket::disconnect_because(DisconnectReason reason) {
   if (!connected()) return;
   write(encode_disconnect(nsp_.name()), false);
+  client_.note_server_disconnect(nsp_.name());
   teardown(reason);
 }
 
@@ -212,8 +217,22 @@ void Socket::on_connected() {
 }
 
 void Socket::on_event_packet(Packet& packet, std::string_view args) {
+  if (!admit_event(packet)) return;
   Event event{packet.name, args, std::move(packet.attachments), packet.id};
   nsp_.dispatch_event(*this, event);
+}
+
+bool Socket::admit_event(const Packet& packet) {
+  Server& server = nsp_.server();
+  EventRate::Verdict verdict = event_rate_.take(server.options().event_rate, server.timers().now());
+  if (verdict == EventRate::Verdict::Pass) return true;
+  ++server.stats().events_rate_limited;
+  if (packet.id) ack(*packet.id, R"([{"error":"rate_limited"}])");
+  if (verdict == EventRate::Verdict::Disconnect) {
+    ++server.stats().rate_limit_disconnects;
+    disconnect_because(DisconnectReason::RateLimited);
+  }
+  return false;
 }
 
 void Socket::on_ack_packet(Packet& packet) {

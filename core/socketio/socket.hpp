@@ -23,6 +23,7 @@
 #include "socketio/broadcast_options.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
+#include "socketio/event_rate.hpp"
 #include "socketio/packet.hpp"
 #include "socketio/session_store.hpp"
 
@@ -65,8 +66,9 @@ class Socket {
   // The owner of the session being restored (SavedSession::owner).
   const std::string& restored_owner() const { return recovery_->restored->session.owner; }
 
-  void join(std::string_view room);
-  void join(std::span<const std::string_view> rooms);
+  // false: some room was not joined (Options::max_rooms_per_socket).
+  bool join(std::string_view room);
+  bool join(std::span<const std::string_view> rooms);
   void leave(std::string_view room);
   std::vector<std::string> rooms() const;
 
@@ -155,6 +157,8 @@ class Socket {
 
   bool has_ack_room();
   void note_written(const EncodedPacket& packet, bool volatile_);
+  // Options::event_rate: false when the event must not be dispatched.
+  bool admit_event(const Packet& packet);
   void on_ack_timer();
   void arm_ack_timer();
   void fail_pending_acks();
@@ -172,6 +176,7 @@ class Socket {
   std::vector<PendingAck> acks_;
   std::unique_ptr<loop::Timer> ack_timer_;  // created on first use
   std::unique_ptr<Recovery> recovery_;      // recovery on only
+  EventRate event_rate_;
 };
 
 }  // namespace daheim::socketio

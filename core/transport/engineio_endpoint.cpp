@@ -65,6 +65,8 @@ SessionEntry::~SessionEntry() {
   // entry: nothing it does on the way out can leave it on the writer's list.
   session.reset();
   endpoint.writer().forget(*this);
+  if (!address_key.empty())
+    endpoint.address_limits().remove_session(address_key, endpoint.timers().now());
 }
 
 void SessionEntry::on_session_activity(Session& s) {
@@ -135,7 +137,8 @@ EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory facto
     : options_(std::move(options)),
       factory_(std::move(factory)),
       timers_(timers),
-      reap_timer_(timers, [this] { reap(); }) {}
+      reap_timer_(timers, [this] { reap(); }),
+      address_limits_(options_.per_address) {}
 
 EngineIoEndpoint::~EngineIoEndpoint() {
   reap_timer_.disarm();
@@ -170,10 +173,32 @@ int EngineIoEndpoint::refuse(lws* wsi, const HttpRequest& req, ErrorCode code) {
                        engineio::error_body(code), response_headers(req));
 }
 
-SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
-                                               const HttpRequest& req) {
+std::string EngineIoEndpoint::client_address(lws* wsi) const {
+  std::string peer = peer_address(wsi);
+  if (options_.trusted_proxies.empty()) return peer;
+  auto forwarded = read_header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+  return options_.trusted_proxies.client_address(peer, forwarded ? *forwarded : std::string());
+}
+
+std::string EngineIoEndpoint::limit_key(const std::string& address) const {
+  return options_.limits_exempt.contains(address) ? std::string() : address_key(address);
+}
+
+// 429 with the Engine.IO error shape; the message names the limit.
+int EngineIoEndpoint::refuse_address(lws* wsi, const HttpRequest& req,
+                                     AddressLimits::Verdict verdict) {
+  std::string_view what = verdict == AddressLimits::Verdict::TooManyHandshakes
+                              ? "Too many handshakes from this address"
+                              : "Too many sessions from this address";
+  std::string body = R"({"code":4,"message":")" + std::string(what) + "\"}";
+  log::debug("engine.io handshake refused: {}", what);
+  return send_response(wsi, 429, "application/json", body, response_headers(req));
+}
+
+SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, const HttpRequest& req,
+                                               std::string address, std::string key) {
   engineio::Handshake hs;
-  hs.address = peer_address(wsi);
+  hs.address = std::move(address);
   hs.url = request_url(req);
   hs.headers = read_headers(wsi);
   hs.query = req.query;
@@ -183,6 +208,7 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
   auto entry = std::make_unique<SessionEntry>(*this);
   entry->session =
       std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
+  entry->address_key = std::move(key);
   SessionEntry& ref = *entry;
   sessions_.emplace(std::move(sid), std::move(entry));
   ++stats_.sessions_opened;
@@ -221,7 +247,14 @@ int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest&
 }
 
 int EngineIoEndpoint::handshake_polling(lws* wsi, const HttpRequest& req) {
-  SessionEntry& entry = create_session(TransportKind::Polling, wsi, req);
+  std::string address = client_address(wsi);
+  std::string key = limit_key(address);
+  if (!key.empty()) {
+    auto verdict = address_limits_.add_session(key, timers_.now());
+    if (verdict != AddressLimits::Verdict::Admit) return refuse_address(wsi, req, verdict);
+  }
+  SessionEntry& entry =
+      create_session(TransportKind::Polling, wsi, req, std::move(address), std::move(key));
   entry.session->begin_poll();
   return answer_poll(wsi, entry);
 }
@@ -350,7 +383,15 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
       request_info(req, true),
       {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
       lookup(sid));
-  if (!verdict) return 0;
+  if (!verdict) {
+    if (sid) return 0;
+    std::string key = limit_key(client_address(wsi));
+    auto limit = key.empty() ? AddressLimits::Verdict::Admit
+                             : address_limits_.check_session(key, timers_.now());
+    if (limit == AddressLimits::Verdict::Admit) return 0;
+    refuse_address(wsi, req, limit);
+    return 1;
+  }
   std::string message(engineio::error_message(*verdict));
   send_response(wsi, 400, "text/html", message, {}, true);
   return 1;
@@ -360,7 +401,13 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
   HttpRequest req = read_request(wsi, options_.max_header);
   const std::string* sid = req.query_param("sid");
   if (!sid) {
-    SessionEntry& entry = create_session(TransportKind::WebSocket, wsi, req);
+    std::string address = client_address(wsi);
+    std::string key = limit_key(address);
+    if (!key.empty() &&
+        address_limits_.add_session(key, timers_.now()) != AddressLimits::Verdict::Admit)
+      return -1;  // checked at the upgrade already: only a race gets here
+    SessionEntry& entry =
+        create_session(TransportKind::WebSocket, wsi, req, std::move(address), std::move(key));
     pss->role = Role::WsPrimary;
     pss->entry = &entry;
     entry.ws_wsi = wsi;

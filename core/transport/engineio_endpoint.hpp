@@ -14,6 +14,8 @@
 #include "engineio/handler.hpp"
 #include "engineio/session.hpp"
 #include "loop/lws_timer_queue.hpp"
+#include "transport/address_limits.hpp"
+#include "transport/client_address.hpp"
 #include "transport/connection_state.hpp"
 #include "transport/cors.hpp"
 #include "transport/http_util.hpp"
@@ -25,7 +27,15 @@ struct EndpointOptions {
   std::string path = "/socket.io/";
   engineio::Options eio;
   CorsOptions cors;
-  std::size_t max_header = 8192;
+  std::size_t max_header = 16384;
+  // Per client address (address_key): connections, sessions, handshakes.
+  AddressLimitOptions per_address;
+  // Peers whose X-Forwarded-For names the client (engineio.trustedProxies).
+  AddressSet trusted_proxies;
+  // Clients the per-address limits do not apply to (engineio.addressLimitsExempt).
+  AddressSet limits_exempt = loopback();
+
+  static AddressSet loopback() { return *AddressSet::parse({"127.0.0.0/8", "::1"}); }
 };
 
 using HandlerFactory =
@@ -52,6 +62,7 @@ struct SessionEntry final : engineio::SessionObserver {
   bool poll_woken = false;
   bool write_deferred = false;  // on the WsWriter's list
   loop::Timer peek_timer;       // a held GET looks for its client's EOF
+  std::string address_key;      // counted in AddressLimits; empty: exempt
 };
 
 // Counters for monitoring, updated on the loop.
@@ -95,6 +106,10 @@ class EngineIoEndpoint {
   // Open sessions by current transport: {polling, websocket}.
   std::pair<std::size_t, std::size_t> sessions_by_transport() const;
   const EndpointStats& stats() const { return stats_; }
+  AddressLimits& address_limits() { return address_limits_; }
+  const AddressLimits& address_limits() const { return address_limits_; }
+  // The key limits count `address` under; empty when it is exempt.
+  std::string limit_key(const std::string& address) const;
 
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
@@ -109,7 +124,10 @@ class EngineIoEndpoint {
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
   int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
-  SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req);
+  SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req,
+                               std::string address, std::string key);
+  std::string client_address(lws* wsi) const;
+  int refuse_address(lws* wsi, const HttpRequest& req, AddressLimits::Verdict verdict);
   int handshake_polling(lws* wsi, const HttpRequest& req);
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
@@ -127,6 +145,7 @@ class EngineIoEndpoint {
   EndpointStats stats_;
   WsWriter writer_{stats_};
   loop::Timer reap_timer_;
+  AddressLimits address_limits_;
 };
 
 }  // namespace daheim::transport

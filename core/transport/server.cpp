@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "log/log.hpp"
 
@@ -28,9 +29,19 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
   return server->handle(wsi, reason, user, in, len);
 }
 
+// lws 4.1 drops a request whose headers overflow max_http_header_data with
+// no answer: it logs "Ran out of header data space" and closes the
+// connection right away, on this thread. The log line is our only notice;
+// the close that follows counts it (note_header_overflow).
+thread_local bool t_header_overflow = false;
+
 void lws_log(int level, const char* line) {
   std::string_view s(line);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.find("Ran out of header data space") != std::string_view::npos) {
+    t_header_overflow = true;
+    return;
+  }
   if (level & LLL_ERR)
     log::error("libwebsockets: {}", s);
   else
@@ -308,14 +319,14 @@ void Server::accept_inherited(const Listener& listener) {
   for (;;) {
     int fd = accept4(listener.options.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
-    if (!accept_fd(fd) || !lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
+    if (!accept_fd(fd, &listener) || !lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
   }
 }
 
-bool Server::accept_fd(int fd) {
+bool Server::accept_fd(int fd, const Listener* listener) {
   // fds are handed out lowest first, so a new fd's number bounds how many are
   // open: refusing high fds keeps the process clear of EMFILE.
-  if (connections_ < options_.max_connections && fd < fd_cap_) return true;
+  if (connections_ < options_.max_connections && fd < fd_cap_) return admit_address(fd, listener);
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
     last_refusal_log_ = now;
@@ -323,6 +334,84 @@ bool Server::accept_fd(int fd) {
                  connections_, options_.max_connections, fd, fd_cap_);
   }
   return false;
+}
+
+// The request in hand overflowed maxHttpHeaderSize and lws is closing its
+// connection. lws 4.1 has no answer for it, and it has shut the socket's
+// write side before any callback of ours runs, so no 431 can be sent: the
+// client sees the connection closed. Counted and logged instead.
+void Server::note_header_overflow() {
+  ++header_overflows_;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_overflow_log_ < std::chrono::seconds(1)) return;
+  last_overflow_log_ = now;
+  log::warning("request headers over maxHttpHeaderSize ({} bytes): connection closed ({} so far)",
+               options_.max_header, header_overflows_);
+}
+
+namespace {
+
+std::string peer_of_fd(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+// engineio.maxConnectionsPerAddress (proxies and exempt addresses aside). A
+// refused connection on a plain listener gets a 429 before it is closed.
+bool Server::admit_address(int fd, const Listener* listener) {
+  std::string peer = peer_of_fd(fd);
+  const EndpointOptions& o = endpoint_.options();
+  if (peer.empty() || o.trusted_proxies.contains(peer)) return true;
+  std::string key = endpoint_.limit_key(peer);
+  if (key.empty()) return true;
+  AddressLimits& limits = endpoint_.address_limits();
+  if (auto stale = fd_keys_.find(fd); stale != fd_keys_.end()) {
+    limits.remove_connection(stale->second, timers_.now());
+    fd_keys_.erase(stale);
+  }
+  if (limits.add_connection(key, timers_.now()) == AddressLimits::Verdict::Admit) {
+    fd_keys_.emplace(fd, std::move(key));
+    return true;
+  }
+  if (listener && !listener->options.tls()) {
+    static constexpr std::string_view kRefusal =
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+        "content-length: 61\r\nconnection: close\r\n\r\n"
+        R"({"code":4,"message":"Too many connections from this address"})";
+    [[maybe_unused]] ssize_t n =
+        send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+    last_refusal_log_ = now;
+    log::warning("connection refused: {} has maxConnectionsPerAddress ({}) open", key,
+                 limits.options().max_connections);
+  }
+  return false;
+}
+
+// A connection admitted by admit_address() is counted until its wsi goes.
+void Server::track_connection(lws* wsi) {
+  auto it = fd_keys_.find(lws_get_socket_fd(wsi));
+  if (it == fd_keys_.end()) return;
+  wsi_keys_.emplace(wsi, std::move(it->second));
+  fd_keys_.erase(it);
+}
+
+void Server::untrack_connection(lws* wsi) {
+  auto it = wsi_keys_.find(wsi);
+  if (it == wsi_keys_.end()) return;
+  endpoint_.address_limits().remove_connection(it->second, timers_.now());
+  wsi_keys_.erase(it);
 }
 
 // Only what the request's listener serves; everything else is 404.
@@ -401,7 +490,8 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
   auto* pss = static_cast<ConnectionState*>(user);
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-      return accept_fd(static_cast<int>(reinterpret_cast<lws_intptr_t>(in))) ? 0 : 1;
+      return accept_fd(static_cast<int>(reinterpret_cast<lws_intptr_t>(in)), listener_of(wsi)) ? 0
+                                                                                               : 1;
     case LWS_CALLBACK_HTTP:
       return handle_http(wsi, pss);
     case LWS_CALLBACK_HTTP_BODY:
@@ -417,6 +507,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return endpoint_.on_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
+      if (std::exchange(t_header_overflow, false)) note_header_overflow();
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -436,6 +527,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       // Still on the vhost that accepted it.
       lws_set_opaque_user_data(wsi, lws_vhost_user(lws_get_vhost(wsi)));
+      track_connection(wsi);
       return 0;
     case LWS_CALLBACK_RAW_RX_FILE:
       if (const Listener* listener = listener_of(wsi)) accept_inherited(*listener);
@@ -453,6 +545,8 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       ++connections_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
+      t_header_overflow = false;
+      untrack_connection(wsi);
       if (connections_ > 0) --connections_;
       return 0;
     default:

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "loop/inbox.hpp"
@@ -30,7 +31,9 @@ struct ServerOptions {
   // Connections beyond this many are refused at accept; so are any that would
   // bring the process near its fd limit (lws spins at EMFILE).
   std::size_t max_connections = 15000;
-  std::size_t max_header = 8192;
+  // Header space of one HTTP request (request line included), as Node.js's
+  // default; lws closes the connection of a request with more.
+  std::size_t max_header = 16384;
   std::size_t rx_buffer_size = 512;
   std::chrono::milliseconds drain_time{5000};
   // The loop lws runs on: its own poll() loop (cost grows with the number of
@@ -99,6 +102,8 @@ class Server {
     routes_.push_back({std::move(path), std::move(route), options, service});
   }
   std::size_t connection_count() const { return connections_; }
+  // Requests whose headers overflowed max_header (connection closed).
+  uint64_t header_overflows() const { return header_overflows_; }
   bool has_route(std::string_view path) const {
     for (const auto& r : routes_)
       if (r.path == path) return true;
@@ -123,7 +128,11 @@ class Server {
   std::string set_up_tls(Listener& listener);
   int handle_http(lws* wsi, ConnectionState* pss);
   int confirm_upgrade(lws* wsi);
-  bool accept_fd(int fd);
+  void note_header_overflow();
+  bool accept_fd(int fd, const Listener* listener);
+  bool admit_address(int fd, const Listener* listener);
+  void track_connection(lws* wsi);
+  void untrack_connection(lws* wsi);
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
   // One turn of the event loop: blocks until something happens.
@@ -157,6 +166,11 @@ class Server {
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining
   std::unique_ptr<loop::Timer> drain_check_;
   std::size_t connections_ = 0;
+  uint64_t header_overflows_ = 0;
+  // Connections counted per address: by fd until lws makes their wsi.
+  std::unordered_map<int, std::string> fd_keys_;
+  std::unordered_map<lws*, std::string> wsi_keys_;
+  std::chrono::steady_clock::time_point last_overflow_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 

@@ -89,7 +89,10 @@ class Alpha {
   };
 
   explicit Alpha(dhl::Host& host)
-      : host_(host), pool_(host, static_cast<unsigned>(host.config()["workers"].as_int(2))) {
+      : host_(host),
+        pool_(host, static_cast<unsigned>(host.config()["workers"].as_int(2)),
+              static_cast<std::size_t>(
+                  host.config()["maxQueued"].as_int(dhl::WorkerPool::kDefaultMaxQueued))) {
     if (host.config()["failInit"].as_bool()) throw std::runtime_error("failInit was set");
     host_.info("alpha ready");
   }
@@ -217,6 +220,15 @@ class Alpha {
     return f;
   }
 
+  // [path]: asks for an HTTP route after start-up; answers the status code.
+  dhl::Json lateRoute(dhl::Socket&, const dhl::Json& args) {
+    if (!DHL_HOST_HAS(host_.api(), http_route)) return "no http_route";
+    std::string_view path = args[0].as_string("/late");
+    auto fn = [](void*, const dhl_http_request*, dhl_http_response* res) { res->status = 200; };
+    return host_.api()->http_route(host_.ctx(), {"GET", 3}, {path.data(), path.size()}, 0, fn,
+                                   nullptr);
+  }
+
   dhl::Json stats(dhl::Socket&, const dhl::Json&) {
     return dhl::Json::object(
         {{"connects", connects_}, {"timers", static_cast<int64_t>(timers_.size())}});
@@ -240,4 +252,5 @@ DHL_PLUGIN(Alpha, "alpha", "1.0.0", dhl::method<&Alpha::echo>("$echo"),
            dhl::method<&Alpha::crash>("$crash"), dhl::method<&Alpha::nothing>("$nothing"),
            dhl::method<&Alpha::join>("$join"), dhl::method<&Alpha::toRoom>("$toRoom"),
            dhl::method<&Alpha::postEmit>("$postEmit"), dhl::method<&Alpha::timer>("$timer"),
-           dhl::method<&Alpha::ask>("$ask"), dhl::method<&Alpha::stats>("$stats"))
+           dhl::method<&Alpha::ask>("$ask"), dhl::method<&Alpha::stats>("$stats"),
+           dhl::method<&Alpha::lateRoute>("$lateRoute"))

@@ -71,7 +71,7 @@ describe('plugin metrics: calls by outcome, latency, pending, hooks', () => {
 
   it('every registered method has every series, zeros included, before any call', async () => {
     const m = await scrape(srv.url);
-    for (const outcome of ['ok', 'error', 'overloaded', 'dropped']) {
+    for (const outcome of ['ok', 'error', 'overloaded', 'dropped', 'timeout']) {
       assert.equal(calls(m, 'alpha', '$stats', outcome), 0);
       assert.equal(calls(m, 'beta', '$ping', outcome), 0);
     }

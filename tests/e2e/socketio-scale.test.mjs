@@ -14,7 +14,8 @@ describe('socket.io-client at scale', () => {
   let srv;
   const pool = new Pool();
   before(async () => {
-    srv = await startSioServer({ maxPendingAcks: ACKS });
+    // One socket sends ACKS + 1 events in one go: above the default burst (1000).
+    srv = await startSioServer({ maxPendingAcks: ACKS, eventBurst: 2 * ACKS });
   });
   after(async () => {
     pool.close();

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -447,7 +448,7 @@ class JsonParser {
       skip_ws();
       Json v;
       if (!value(v, depth + 1)) return false;
-      add_member(members, std::move(key), std::move(v));
+      members.emplace_back(std::move(key), std::move(v));
       skip_ws();
       if (peek() == ',') {
         ++i_;
@@ -455,18 +456,49 @@ class JsonParser {
       }
       if (peek() != '}') return fail("expected , or }");
       ++i_;
+      merge_duplicates(members);
       return finish_object(out, std::move(members));
     }
   }
 
-  // A repeated key keeps the last value (as JavaScript does).
-  static void add_member(Json::Object& members, std::string key, Json v) {
-    for (Json::Member& m : members)
-      if (m.first == key) {
-        m.second = std::move(v);
-        return;
+  // A repeated key keeps its first position and its last value (as
+  // JavaScript does). Linear in the member count: small objects compare
+  // directly, larger ones through a hash index (quadratic scans of a 100k-key
+  // object would stall the loop).
+  static void merge_duplicates(Json::Object& members) {
+    constexpr std::size_t kDirect = 16;
+    if (members.size() < 2) return;
+    std::vector<bool> dropped;
+    if (members.size() <= kDirect) {
+      for (std::size_t j = 1; j < members.size(); ++j)
+        for (std::size_t i = 0; i < j; ++i)
+          if (!(dropped.size() > i && dropped[i]) && members[i].first == members[j].first) {
+            merge_into(members, dropped, i, j);
+            break;
+          }
+    } else {
+      std::unordered_map<std::string_view, std::size_t> first;
+      first.reserve(members.size());
+      for (std::size_t j = 0; j < members.size(); ++j) {
+        auto [it, fresh] = first.try_emplace(members[j].first, j);
+        if (!fresh) merge_into(members, dropped, it->second, j);
       }
-    members.emplace_back(std::move(key), std::move(v));
+    }
+    if (dropped.empty()) return;
+    std::size_t w = 0;
+    for (std::size_t r = 0; r < members.size(); ++r)
+      if (r >= dropped.size() || !dropped[r]) {
+        if (w != r) members[w] = std::move(members[r]);
+        ++w;
+      }
+    members.resize(w);
+  }
+
+  static void merge_into(Json::Object& members, std::vector<bool>& dropped, std::size_t keep,
+                         std::size_t dup) {
+    members[keep].second = std::move(members[dup].second);
+    if (dropped.size() < members.size()) dropped.resize(members.size(), false);
+    dropped[dup] = true;
   }
 
   bool finish_object(Json& out, Json::Object members) {

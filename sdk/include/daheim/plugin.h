@@ -243,7 +243,9 @@ struct dhl_host {
   /* [loop] Room membership; disconnect sends DISCONNECT and removes the
    * socket from its namespace (close_transport != 0: every namespace of the
    * client, then the connection). on_disconnect callbacks run before
-   * disconnect returns; the handle stays readable until the callback ends. */
+   * disconnect returns; the handle stays readable until the callback ends.
+   * join: DHL_ERR_REFUSED when the socket is in socketio.maxRoomsPerSocket
+   * rooms already. */
   int (*join)(dhl_ctx* ctx, dhl_socket* socket, dhl_str room);
   int (*leave)(dhl_ctx* ctx, dhl_socket* socket, dhl_str room);
   int (*disconnect)(dhl_ctx* ctx, dhl_socket* socket, int close_transport);

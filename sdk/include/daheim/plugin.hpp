@@ -596,10 +596,15 @@ class Call {
 
 // A small thread pool for blocking work. async(fn) runs fn on a worker and
 // answers the call with its result (or its exception, as a method would).
+// At most `max_queued` jobs wait (default 10,000): beyond, run() returns
+// false without queueing and async() answers {"error":"overloaded"} at once.
 // The destructor finishes the queued work and joins the threads.
 class WorkerPool {
  public:
-  WorkerPool(const Host& host, unsigned threads) : host_(host) {
+  static constexpr std::size_t kDefaultMaxQueued = 10000;
+
+  WorkerPool(const Host& host, unsigned threads, std::size_t max_queued = kDefaultMaxQueued)
+      : host_(host), max_queued_(max_queued ? max_queued : 1) {
     for (unsigned i = 0; i < (threads ? threads : 1); ++i)
       threads_.emplace_back([this] { work(); });
   }
@@ -614,20 +619,29 @@ class WorkerPool {
     for (std::thread& t : threads_) t.join();
   }
 
-  void run(std::function<void()> job) {
+  // false: the queue is full (the job is not run).
+  bool run(std::function<void()> job) {
     {
       std::lock_guard lock(mutex_);
+      if (jobs_.size() >= max_queued_) return false;
       jobs_.push_back(std::move(job));
     }
     cv_.notify_one();
+    return true;
   }
 
   template <typename F>
   Future async(F fn) {
     auto promise = std::make_shared<Promise>();
     Future f = promise->future();
-    run([promise, fn = std::move(fn)]() mutable { settle_with(*promise, fn); });
+    if (!run([promise, fn = std::move(fn)]() mutable { settle_with(*promise, fn); }))
+      promise->reject("overloaded");
     return f;
+  }
+
+  std::size_t queued() const {
+    std::lock_guard lock(mutex_);
+    return jobs_.size();
   }
 
   template <typename F>
@@ -667,7 +681,8 @@ class WorkerPool {
   }
 
   const Host& host_;
-  std::mutex mutex_;
+  std::size_t max_queued_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;

@@ -34,7 +34,7 @@ export function defaultConfig() {
       upgradeTimeout: 10000,
       maxPayload: 1000000,
       maxBufferedBytes: 16777216,
-      maxHttpHeaderSize: 8192,
+      maxHttpHeaderSize: 16384,
       maxConnections: 15000,
       cors: { origin: '*', credentials: false },
     },

@@ -112,8 +112,11 @@ TEST(Config, BadPendingCallCapsAreNamed) {
                                  ": expected an integer from 1 to 1048576")
         << bad;
   }
-  EXPECT_EQ(load_error(R"({"pluginHost": {"maxPendingCalls": 4}})").key,
+  EXPECT_EQ(load_error(R"({"pluginHost": {"maxPendingCalls": 0}})").key,
             "pluginHost.maxPendingCalls");
+  EXPECT_EQ(load_error(R"({"pluginHost": {"callTimeout": -1}})").key, "pluginHost.callTimeout");
+  EXPECT_EQ(load_error(R"({"pluginHost": {"maxPendingCall": 4}})").key,
+            "pluginHost.maxPendingCall");
   EXPECT_EQ(load_error(R"({"pluginHost": 4})").key, "pluginHost");
 }
 

@@ -64,7 +64,7 @@ TEST(MetricsWriter, LabelValuesAreEscaped) {
 
 TEST(PluginMetrics, ExactTextForKnownCalls) {
   CallStats echo;
-  echo.calls = {4, 1, 2, 1};  // ok, error, overloaded, dropped
+  echo.calls = {4, 1, 2, 1, 3};  // ok, error, overloaded, dropped, timeout
   echo.pending = 2;
   for (auto d : {30us, 50us, 700us, 3000us}) echo.latency.observe(d);
   echo.latency.observe(12s);
@@ -81,11 +81,11 @@ TEST(PluginMetrics, ExactTextForKnownCalls) {
 
   std::string e =
       "# HELP daheim_plugin_calls_total Calls of plugins' $-methods by outcome (ok, "
-      "error, overloaded, dropped).\n"
+      "error, overloaded, dropped, timeout).\n"
       "# TYPE daheim_plugin_calls_total counter\n";
-  for (auto [method, counts] : {std::pair{"$echo", "4121"}, std::pair{"$idle", "0000"}}) {
+  for (auto [method, counts] : {std::pair{"$echo", "41213"}, std::pair{"$idle", "00000"}}) {
     int i = 0;
-    for (const char* o : {"ok", "error", "overloaded", "dropped"})
+    for (const char* o : {"ok", "error", "overloaded", "dropped", "timeout"})
       e += std::string("daheim_plugin_calls_total{plugin=\"alpha\",method=\"") + method +
            "\",outcome=\"" + o + "\"} " + counts[i++] + "\n";
   }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <daheim/json.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,64 @@ TEST(Json, PlaceholdersBecomeBinaryAndBack) {
   EXPECT_EQ(out, (std::vector<std::string>{std::string("\0\1", 2), "abc"}));
   // Without attachments (or out of range) a placeholder stays an object.
   EXPECT_TRUE((*Json::parse(R"({"_placeholder":true,"num":3})", att)).is_object());
+}
+
+TEST(Json, RepeatedKeysKeepTheFirstPlaceAndTheLastValue) {
+  EXPECT_EQ(Json::parse(R"({"a":1,"b":2,"a":3,"c":4,"b":5,"a":6})")->dump(),
+            R"({"a":6,"b":5,"c":4})");
+  // The same above the size where the parser switches to a hash index.
+  std::string text = "{";
+  std::string want = "{";
+  for (int i = 0; i < 40; ++i) {
+    text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    want += "\"k" + std::to_string(i) + "\":" + std::to_string(i % 10 == 0 ? 100 + i : i) + ",";
+  }
+  for (int i = 0; i < 40; i += 10)
+    text += "\"k" + std::to_string(i) + "\":" + std::to_string(100 + i) + ",";
+  text.back() = '}';
+  want.back() = '}';
+  EXPECT_EQ(Json::parse(text)->dump(), want);
+}
+
+// Many keys in one object: linear, not a scan of every earlier key per key
+// (100k keys took seconds that way, long enough for the watchdog).
+TEST(Json, HundredThousandKeysParseInLinearTime) {
+  std::string text = "{";
+  for (int i = 0; i < 100000; ++i) text += "\"key" + std::to_string(1000000 + i) + "\":0,";
+  text.back() = '}';
+  ASSERT_GE(text.size(), 1000000u);
+  auto start = std::chrono::steady_clock::now();
+  auto j = Json::parse(text);
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  std::printf("dhl::Json::parse: %zu bytes, 100000 keys in %.1f ms\n", text.size(), ms.count());
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->size(), 100000u);
+  EXPECT_EQ(j->members().back().first, "key1099999");
+  EXPECT_LT(ms.count(), 1500.0);  // linear: tens of ms; the quadratic scan took seconds
+  // The same object with every key twice still has 100k members.
+  std::string twice = text.substr(0, text.size() - 1) + "," + text.substr(1);
+  start = std::chrono::steady_clock::now();
+  j = Json::parse(twice);
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  std::printf("dhl::Json::parse: %zu bytes, 200000 keys (each twice) in %.1f ms\n", twice.size(),
+              ms.count());
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->size(), 100000u);
+  EXPECT_LT(ms.count(), 3000.0);
+}
+
+TEST(Json, NestingIsCapped) {
+  std::string ok(Json::kMaxDepth, '[');
+  ok += std::string(Json::kMaxDepth, ']');
+  EXPECT_TRUE(Json::parse(ok));
+  std::string deep(Json::kMaxDepth + 1, '[');
+  deep += std::string(Json::kMaxDepth + 1, ']');
+  std::string error;
+  EXPECT_FALSE(Json::parse(deep, {}, &error));
+  EXPECT_EQ(error, "nested too deeply at offset 256");
+  std::string objects;
+  for (std::size_t i = 0; i <= Json::kMaxDepth; ++i) objects += "{\"a\":";
+  EXPECT_FALSE(Json::parse(objects + "1" + std::string(Json::kMaxDepth + 1, '}')));
 }
 
 }  // namespace

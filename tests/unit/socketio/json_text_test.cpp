@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <string>
 
 namespace daheim::socketio::json {
@@ -135,6 +137,26 @@ TEST(JsonText, Unescapes) {
   std::string out;
   unescape(R"(a\"b\\c\/\n\u0063\u00e9\uD83D\uDE00\uD800x)", out);
   EXPECT_EQ(out, "a\"b\\c/\nc\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx");
+}
+
+// One pass over the text however many members an object has: the
+// placeholder check looks at each key once (escaped keys are decoded, short
+// ones only), and nothing compares a key with earlier keys.
+TEST(JsonText, HundredThousandKeysScanInLinearTime) {
+  std::string text = "{";
+  for (int i = 0; i < 100000; ++i) text += "\"k\\u0065y" + std::to_string(100000 + i) + "\":0,";
+  text += "\"_placeholder\":true,\"num\":0}";
+  ASSERT_GE(text.size(), 1000000u);
+  Shape shape;
+  auto start = std::chrono::steady_clock::now();
+  ScanError error = scan(text, shape, true, 1);
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  std::printf("json::scan: %zu bytes, 100002 keys (escaped) in %.1f ms\n", text.size(), ms.count());
+  EXPECT_EQ(error, ScanError::None);
+  EXPECT_EQ(shape.kind, Kind::Object);
+  EXPECT_LT(ms.count(), 1500.0);  // linear: a few ms
+  // The same members without a valid "num": the check still sees the object whole.
+  EXPECT_EQ(scan(text, shape, true, 0), ScanError::Placeholder);
 }
 
 }  // namespace

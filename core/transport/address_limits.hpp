@@ -1,0 +1,76 @@
+// Per client address (address_key): open TCP connections, open Engine.IO
+// sessions (polling ones included, however many share one keep-alive
+// connection) and new sessions per second (a token bucket). An entry is kept
+// while its address has a connection or a session, or its bucket is not yet
+// full again; idle entries are swept as the table grows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "loop/timer.hpp"
+
+namespace daheim::transport {
+
+struct AddressLimitOptions {
+  std::size_t max_connections = 1000;   // 0: no limit
+  std::size_t max_sessions = 1000;      // 0: no limit
+  uint32_t handshakes_per_second = 20;  // 0: no limit
+  uint32_t handshake_burst = 200;
+};
+
+class AddressLimits {
+ public:
+  enum class Verdict : uint8_t { Admit, TooManyConnections, TooManySessions, TooManyHandshakes };
+  struct Stats {
+    uint64_t connections_refused = 0;
+    uint64_t sessions_refused = 0;
+    uint64_t handshakes_refused = 0;
+  };
+
+  explicit AddressLimits(AddressLimitOptions options = {}) : options_(options) {}
+
+  // A new TCP connection from `key`; counted when admitted.
+  Verdict add_connection(const std::string& key, loop::TimePoint now);
+  void remove_connection(const std::string& key, loop::TimePoint now);
+  // A new Engine.IO session (handshake) from `key`; counted when admitted.
+  Verdict add_session(const std::string& key, loop::TimePoint now);
+  // What add_session would answer, without counting (a WebSocket upgrade is
+  // checked before the 101, counted once established).
+  Verdict check_session(const std::string& key, loop::TimePoint now);
+  void remove_session(const std::string& key, loop::TimePoint now);
+
+  const Stats& stats() const { return stats_; }
+  std::size_t tracked() const { return entries_.size(); }
+  const AddressLimitOptions& options() const { return options_; }
+
+ private:
+  struct Entry {
+    uint32_t connections = 0;
+    uint32_t sessions = 0;
+    double tokens = 0;
+    loop::TimePoint last{};
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+
+  Entry& entry(const std::string& key, loop::TimePoint now);
+  void refill(Entry& e, loop::TimePoint now) const;
+  bool idle(Entry& e, loop::TimePoint now) const;
+  void release(Map::iterator it, loop::TimePoint now);
+  void sweep(loop::TimePoint now);
+
+  AddressLimitOptions options_;
+  Map entries_;
+  std::size_t sweep_at_ = 1024;
+  Stats stats_;
+};
+
+}  // namespace daheim::transport
