@@ -7,7 +7,9 @@
 #include <string>
 
 #include "app/cluster_config.hpp"
+#include "app/plugin_cluster.hpp"
 #include "cluster/cluster_node.hpp"
+#include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
 
 namespace daheim::transport {
@@ -33,6 +35,8 @@ class ClusterSetup {
   ClusterSetup& operator=(const ClusterSetup&) = delete;
   bool connected() const { return redis_->connected(); }
   cluster::ClusterNode& node() { return *node_; }
+  // The plugin host's services (ABI 1.2).
+  plugin::ClusterServices* plugin_services() { return plugin_cluster_.get(); }
   void write_metrics(MetricsWriter& w) const;
 
  private:
@@ -40,6 +44,8 @@ class ClusterSetup {
   socketio::Server& io_;
   std::unique_ptr<cluster::RedisClient> redis_;
   std::unique_ptr<cluster::ClusterNode> node_;
+  std::unique_ptr<cluster::NodeRegistry> registry_;
+  std::unique_ptr<PluginCluster> plugin_cluster_;
 };
 
 }  // namespace daheim::app

@@ -231,9 +231,11 @@ int run_daemon(Config config) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
   }
-  auto plugins = start_plugins(
-      config.plugins, config.source, config.namespaces, io, server.inbox(),
-      [&](plugin::Host& host) { prepare_plugins(host, config, server, authenticator.get()); });
+  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io, server.inbox(),
+                               [&](plugin::Host& host) {
+                                 prepare_plugins(host, config, server, authenticator.get());
+                                 if (cluster) host.set_cluster(cluster->plugin_services());
+                               });
   if (!plugins) return kExitConfig;
   Monitoring monitoring(server, endpoint, io);
   if (authenticator)

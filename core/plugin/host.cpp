@@ -62,7 +62,8 @@ Host::Host(socketio::Server& io, LoopPoster& poster, HostOptions options)
       options_(options),
       loop_thread_(std::this_thread::get_id()),
       queue_(poster),
-      alive_(std::make_shared<Host*>(this)) {}
+      alive_(std::make_shared<Host*>(this)),
+      nodes_(io) {}
 
 Host::~Host() {
   shutdown();
@@ -80,6 +81,8 @@ std::string Host::load(const std::vector<PluginSpec>& specs) {
       return error;
     }
   }
+  if (!nodes_installed_) nodes_.install();
+  nodes_installed_ = true;
   return {};
 }
 
@@ -92,6 +95,7 @@ void Host::roll_back(std::size_t first) {
   }
   while (plugins_.size() > first) {
     dhl_ctx& ctx = *plugins_.back();
+    nodes_.release(&ctx);
     if (ctx.initialized && ctx.desc().shutdown) {
       Entry entry(*this);
       ctx.desc().shutdown(ctx.state);
@@ -183,6 +187,10 @@ void Host::shutdown() {
       on_disconnect(*socket, socketio::DisconnectReason::ServerShuttingDown);
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
     dhl_ctx& ctx = **it;
+    {
+      Entry entry(*this);
+      nodes_.release(&ctx);  // pending Redis calls fail with DHL_ERR_GONE
+    }
     if (!ctx.initialized || !ctx.desc().shutdown) continue;
     Entry entry(*this);
     ctx.desc().shutdown(ctx.state);
