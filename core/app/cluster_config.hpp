@@ -21,8 +21,8 @@ struct ClusterConfig {
   cluster::ClusterOptions options;
   // Heartbeats (key and id are filled at start); a dead node leaves after
   // at most ttl + interval.
-  cluster::NodeRegistryOptions nodes{"", "", engineio::Millis(2000), engineio::Millis(10000)};
-  engineio::Millis plugin_redis_timeout{5000};  // plugins' Redis calls with timeout 0
+  cluster::NodeRegistryOptions nodes{"", "", loop::Millis(2000), loop::Millis(10000)};
+  loop::Millis plugin_redis_timeout{5000};  // plugins' Redis calls with timeout 0
 };
 
 // Reads `cluster` from the root object; throws Failure.

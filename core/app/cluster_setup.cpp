@@ -1,6 +1,6 @@
 #include "app/cluster_setup.hpp"
 
-#include "app/monitoring.hpp"
+#include "ops/monitoring.hpp"
 #include "log/log.hpp"
 #include "socketio/in_memory_adapter.hpp"
 #include "socketio/namespace.hpp"
@@ -10,7 +10,7 @@ namespace daheim::app {
 
 std::unique_ptr<ClusterSetup> ClusterSetup::create(const ClusterConfig& config,
                                                    transport::Server& server,
-                                                   engineio::TimerQueue& timers,
+                                                   loop::TimerQueue& timers,
                                                    socketio::Server& io, std::string& error) {
   cluster::RedisClientOptions options = config.redis;
   error = cluster::resolve_endpoint(config.address, options.endpoint);
@@ -49,7 +49,7 @@ ClusterSetup::~ClusterSetup() {
   io_.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io_.make_adapter(nsp)); });
 }
 
-void ClusterSetup::write_metrics(MetricsWriter& w) const {
+void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
   const cluster::RedisClientStats& r = redis_->stats();
   const cluster::ClusterStats& s = node_->stats();
   auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {

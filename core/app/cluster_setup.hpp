@@ -18,7 +18,11 @@ class Server;
 
 namespace daheim::app {
 
+}  // namespace daheim::app
+namespace daheim::ops {
 class MetricsWriter;
+}  // namespace daheim::ops
+namespace daheim::app {
 
 class ClusterSetup {
  public:
@@ -26,7 +30,7 @@ class ClusterSetup {
   // not resolve.
   static std::unique_ptr<ClusterSetup> create(const ClusterConfig& config,
                                               transport::Server& server,
-                                              engineio::TimerQueue& timers, socketio::Server& io,
+                                              loop::TimerQueue& timers, socketio::Server& io,
                                               std::string& error);
   // After the server started (its loop watches the descriptors).
   void start();
@@ -37,7 +41,7 @@ class ClusterSetup {
   cluster::ClusterNode& node() { return *node_; }
   // The plugin host's services (ABI 1.2).
   plugin::ClusterServices* plugin_services() { return plugin_cluster_.get(); }
-  void write_metrics(MetricsWriter& w) const;
+  void write_metrics(ops::MetricsWriter& w) const;
 
  private:
   explicit ClusterSetup(socketio::Server& io) : io_(io) {}

@@ -3,13 +3,13 @@
 #include <cjson/cJSON.h>
 
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "app/config_reader.hpp"
 #include "app/listeners_config.hpp"
+#include "dev/embedded_default.hpp"
 
 namespace daheim::app {
 namespace {
@@ -108,7 +108,7 @@ void read_socketio(ObjectReader& root, Config& c) {
   r.finish();
 }
 
-void read_auth_keys(ObjectReader& r, AuthConfig& a) {
+void read_auth_keys(ObjectReader& r, auth_middleware::AuthConfig& a) {
   a.keys.hmac_secret_files =
       object_list<auth::KeyConfig::Secret>(r, "hmacSecretFiles", [](ObjectReader& er) {
         auth::KeyConfig::Secret s;
@@ -130,7 +130,7 @@ void read_auth_keys(ObjectReader& r, AuthConfig& a) {
   a.keys.jwks_files = string_list(r, "jwksFiles", {});
 }
 
-void read_auth_sources(ObjectReader& r, AuthConfig& a) {
+void read_auth_sources(ObjectReader& r, auth_middleware::AuthConfig& a) {
   auto sources = string_list(r, "tokenSources", {"query", "auth"});
   a.from_query = a.from_auth_payload = false;
   for (const auto& s : sources) {
@@ -149,7 +149,7 @@ void read_auth(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("auth");
   if (!obj) return;
   ObjectReader r(obj, "auth");
-  AuthConfig& a = c.auth;
+  auth_middleware::AuthConfig& a = c.auth;
   a.enabled = true;
   r.boolean("enabled", a.enabled);
   read_auth_sources(r, a);
@@ -256,41 +256,15 @@ Config default_config() {
   return Config{};
 }
 
-// The built-in plugins of a build tree (the binary is build/core/app/):
-// presence and push, with a development push credential.
-void add_build_tree_plugins(Config& c) {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return;
-  auto dir = exe.parent_path() / ".." / ".." / "plugins";
-  if (!std::filesystem::exists(dir / "presence" / "presence.so", ec) ||
-      !std::filesystem::exists(dir / "push" / "push.so", ec))
-    return;
-  c.plugins.dir = dir.lexically_normal().string();
-  c.plugins.plugins.push_back({"presence/presence.so", "{}"});
-  c.plugins.plugins.push_back(
-      {"push/push.so", std::string(R"({"devBearerSecret":")") + kDevelopmentPushSecret + "\"}"});
-}
-
-// The browser bundle of the npm package, from the working directory or the
-// repository the binary was built in (build/core/app/ under it).
-std::string find_client_script() {
-  const std::filesystem::path rel = "node_modules/socket.io-client/dist/socket.io.min.js";
-  std::error_code ec;
-  if (std::filesystem::exists(rel, ec)) return rel.string();
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  auto repo = exe.parent_path() / ".." / ".." / "..";
-  if (!ec && std::filesystem::exists(repo / rel, ec))
-    return (repo / rel).lexically_normal().string();
-  return {};
-}
-
 Config embedded_config() {
   Config c;
-  c.auth = development_auth();
+  c.auth = dev::development_auth();
   c.demo.enabled = true;
-  c.demo.client_script = find_client_script();
-  add_build_tree_plugins(c);
+  c.demo.client_script = dev::find_client_script();
+  if (auto built = dev::build_tree_plugins()) {
+    c.plugins.dir = built->dir;
+    for (auto& p : built->plugins) c.plugins.plugins.push_back({p.path, p.config_json});
+  }
   return c;
 }
 

@@ -6,10 +6,10 @@
 
 #include <vector>
 
-#include "app/auth_config.hpp"
 #include "app/cluster_config.hpp"
-#include "app/demo_page.hpp"
 #include "app/plugin_setup.hpp"
+#include "auth_middleware/auth_config.hpp"
+#include "dev/demo_page.hpp"
 #include "log/log.hpp"
 #include "socketio/options.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -24,8 +24,8 @@ struct Config {
   transport::EndpointOptions endpoint;
   socketio::Options socketio;
   std::vector<std::string> namespaces{"/"};
-  AuthConfig auth;
-  DemoConfig demo;
+  auth_middleware::AuthConfig auth;
+  dev::DemoConfig demo;
   PluginsConfig plugins;
   ClusterConfig cluster;  // enabled: a node of a cluster over Redis
   // Built-in fixtures for the official suites: "engineio-echo" (bare

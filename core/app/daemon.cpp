@@ -3,53 +3,41 @@
 #include <cjson/cJSON.h>
 #include <fmt/format.h>
 
-#include <systemd/sd-daemon.h>
-
-#include <csignal>
 #include <memory>
 
-#include "app/authenticator.hpp"
 #include "app/cli.hpp"
 #include "app/cluster_setup.hpp"
-#include "app/conformance_handlers.hpp"
-#include "app/demo_page.hpp"
-#include "app/e2e_handlers.hpp"
-#include "app/echo_handler.hpp"
-#include "app/monitoring.hpp"
-#include "app/plugin_metrics.hpp"
 #include "app/plugin_setup.hpp"
-#include "app/systemd_notifier.hpp"
+#include "auth_middleware/authenticator.hpp"
 #include "daheim_version.h"
+#include "dev/demo_page.hpp"
 #include "log/log.hpp"
+#include "ops/auth_metrics.hpp"
+#include "ops/monitoring.hpp"
+#include "ops/plugin_metrics.hpp"
+#include "ops/signals.hpp"
+#include "ops/socket_activation.hpp"
+#include "ops/systemd_notifier.hpp"
 #include "socketio/server.hpp"
+#include "testing/conformance_handlers.hpp"
+#include "testing/e2e_handlers.hpp"
+#include "testing/echo_handler.hpp"
 #include "transport/server.hpp"
 #include "transport/tls_certificate.hpp"
 
 namespace daheim::app {
 namespace {
 
-transport::Server* g_server = nullptr;
-std::atomic<bool> g_reload{false};
-
-void on_stop_signal(int) {
-  if (g_server) g_server->request_stop();
-}
-
-void on_reload_signal(int) {
-  g_reload.store(true);
-  if (g_server) g_server->wake();
-}
-
 transport::HandlerFactory make_factory(const Config& config, socketio::Server& io) {
   if (config.test_handler == "engineio-echo")
-    return [](engineio::Connection& c) { return std::make_unique<EchoHandler>(c); };
+    return [](engineio::Connection& c) { return std::make_unique<testing::EchoHandler>(c); };
   return [&io](engineio::Connection& c) { return io.make_client(c); };
 }
 
 void declare_namespaces(const Config& config, socketio::Server& io) {
   for (const auto& name : config.namespaces) io.of(name);
-  if (config.test_handler == "socketio-conformance") install_conformance_handlers(io);
-  if (config.test_handler == "socketio-e2e") install_e2e_handlers(io);
+  if (config.test_handler == "socketio-conformance") testing::install_conformance_handlers(io);
+  if (config.test_handler == "socketio-e2e") testing::install_e2e_handlers(io);
 }
 
 // One line per listener, then the line the tests and the packaging wait for
@@ -68,7 +56,8 @@ std::string log_listeners(const Config& config, const transport::Server& server)
 }
 
 // SIGHUP: re-read the file and apply what can change live.
-void reload(const Config& running, transport::Server& server, Authenticator* authenticator) {
+void reload(const Config& running, transport::Server& server,
+            auth_middleware::Authenticator* authenticator) {
   if (running.source == "<embedded default>") {
     log::notice("reload: running on the embedded default, nothing to re-read");
     return;
@@ -96,21 +85,14 @@ void reload(const Config& running, transport::Server& server, Authenticator* aut
       running.source, keys, certs);
 }
 
-void install_signals(transport::Server& server) {
-  g_server = &server;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGHUP, on_reload_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-}
-
-std::unique_ptr<Authenticator> make_authenticator(const Config& config,
-                                                  engineio::TimerQueue& timers,
-                                                  socketio::Server& io, bool& failed) {
+std::unique_ptr<auth_middleware::Authenticator> make_authenticator(const Config& config,
+                                                                   loop::TimerQueue& timers,
+                                                                   socketio::Server& io,
+                                                                   bool& failed) {
   failed = false;
   if (!config.auth.enabled) return nullptr;
   std::string error;
-  auto authenticator = Authenticator::create(config.auth, timers, error);
+  auto authenticator = auth_middleware::Authenticator::create(config.auth, timers, error);
   if (!authenticator) {
     failed = true;
     log::error("config error: {}: key auth: {}", config.source, error);
@@ -123,7 +105,7 @@ std::unique_ptr<Authenticator> make_authenticator(const Config& config,
 }  // namespace
 
 // $auth.refresh {token}: a fresh token for the same user extends the socket.
-void add_auth_refresh(plugin::Host& host, Authenticator& authenticator) {
+void add_auth_refresh(plugin::Host& host, auth_middleware::Authenticator& authenticator) {
   host.add_method("auth.refresh", [&authenticator](socketio::Socket& socket,
                                                    socketio::Event& event) {
     std::unique_ptr<cJSON, decltype(&cJSON_Delete)> args(
@@ -139,7 +121,7 @@ void add_auth_refresh(plugin::Host& host, Authenticator& authenticator) {
 }
 
 void prepare_plugins(plugin::Host& host, const Config& config, transport::Server& server,
-                     Authenticator* authenticator) {
+                     auth_middleware::Authenticator* authenticator) {
   host.set_http_router([&server](std::string_view method, std::string_view path,
                                  std::size_t max_body, plugin::HttpHandler handler) {
     if (server.has_route(path)) return false;
@@ -160,29 +142,12 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
   });
   if (!authenticator) return;
   host.set_user_lookup([](const socketio::Socket& socket) {
-    const auth::User* user = Authenticator::user_of(socket);
+    const auth::User* user = auth_middleware::Authenticator::user_of(socket);
     return user ? plugin::SocketUser{user->id, user->claims_json} : plugin::SocketUser{};
   });
   // Test fixtures answer events themselves unless plugins are configured.
   bool fixture_only = !config.test_handler.empty() && config.plugins.plugins.empty();
   if (authenticator->refresh_allowed() && !fixture_only) add_auth_refresh(host, *authenticator);
-}
-
-// systemd socket activation: the passed sockets are the listeners, in order
-// (fd 3 is listeners[0]). False when the counts differ.
-bool take_inherited_listeners(Config& config) {
-  int n = sd_listen_fds(1);
-  if (n <= 0) return true;
-  auto& listeners = config.server.listeners;
-  if (static_cast<std::size_t>(n) != listeners.size()) {
-    log::error("config error: {}: key listeners: systemd passed {} sockets for {} listeners",
-               config.source, n, listeners.size());
-    return false;
-  }
-  for (int i = 0; i < n; ++i)
-    listeners[static_cast<std::size_t>(i)].inherited_fd = SD_LISTEN_FDS_START + i;
-  log::info("socket activation: listening on the {} socket(s) passed by systemd", n);
-  return true;
 }
 
 // A TLS listener starts only with a certificate and key that load.
@@ -201,8 +166,11 @@ bool check_certificates(const Config& config) {
 
 int run_daemon(Config config) {
   log::set_level(config.log_level);
-  if (!take_inherited_listeners(config) || !check_certificates(config)) return kExitConfig;
-  transport::LwsTimerQueue timers;
+  if (!ops::take_inherited_listeners(config.server.listeners, config.source) ||
+      !check_certificates(config))
+    return kExitConfig;
+  loop::LwsTimerQueue timers;
+  loop::Inbox inbox;  // work from other threads (plugins' replies) for the loop
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
   declare_namespaces(config, io);
@@ -210,7 +178,7 @@ int run_daemon(Config config) {
   auto authenticator = make_authenticator(config, timers, io, auth_failed);
   if (auth_failed) return kExitConfig;
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
-  transport::Server server(config.server, endpoint, timers);
+  transport::Server server(config.server, endpoint, timers, inbox);
   std::unique_ptr<ClusterSetup> cluster;
   if (config.cluster.enabled) {
     std::string error;
@@ -227,33 +195,33 @@ int run_daemon(Config config) {
   if (cluster) cluster->start();
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
-  if (std::string error; !install_demo(server, config.demo, config.endpoint.path, error)) {
+  if (std::string error; !dev::install_demo(server, config.demo, config.endpoint.path, error)) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
   }
-  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io, server.inbox(),
+  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io, inbox,
                                [&](plugin::Host& host) {
                                  prepare_plugins(host, config, server, authenticator.get());
                                  if (cluster) host.set_cluster(cluster->plugin_services());
                                });
   if (!plugins) return kExitConfig;
-  Monitoring monitoring(server, endpoint, io);
+  ops::Monitoring monitoring(server, endpoint, io);
   if (authenticator)
-    monitoring.add_source([&](MetricsWriter& w) { authenticator->write_metrics(w); });
-  monitoring.add_source([&](MetricsWriter& w) { write_plugin_metrics(w, plugins->stats()); });
+    monitoring.add_source(
+        [&](ops::MetricsWriter& w) { ops::write_auth_metrics(w, authenticator->stats()); });
+  monitoring.add_source(
+      [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
   if (cluster) {
-    monitoring.add_source([&](MetricsWriter& w) { cluster->write_metrics(w); });
+    monitoring.add_source([&](ops::MetricsWriter& w) { cluster->write_metrics(w); });
     monitoring.add_health([&](std::string& fields) {
       fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
       return cluster->connected();
     });
   }
   monitoring.install(server);
-  SystemdNotifier notifier(timers);
-  install_signals(server);
-  server.add_wake_hook([&config, &server, &authenticator] {
-    if (g_reload.exchange(false)) reload(config, server, authenticator.get());
-  });
+  ops::SystemdNotifier notifier(timers);
+  ops::Signals signals(
+      server, [&config, &server, &authenticator] { reload(config, server, authenticator.get()); });
   server.on_stopping([&] {
     notifier.stopping();
     log::notice("stopping: closing {} sessions", endpoint.session_count());
@@ -261,7 +229,6 @@ int run_daemon(Config config) {
   notifier.ready("listening on " + log_listeners(config, server));
   server.run();
   plugins->shutdown();
-  g_server = nullptr;
   log::notice("stopped");
   return 0;
 }

@@ -7,8 +7,8 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
-#include "app/dev_token.hpp"
 #include "daheim_version.h"
+#include "dev/dev_token.hpp"
 
 namespace daheim::app {
 namespace {
@@ -36,7 +36,10 @@ int main_impl(int argc, char** argv) {
     return kExitConfig;
   }
   if (parsed->command == Arguments::Command::Token) {
-    std::string token = make_dev_token(config, *parsed, error);
+    dev::TokenClaims claims{*parsed->sub, parsed->role,
+                            parsed->ttl ? *parse_duration(*parsed->ttl) : 3600,
+                            parsed->kid.value_or("")};
+    std::string token = dev::make_dev_token(config.auth, claims, error);
     if (token.empty()) {
       std::fprintf(stderr, "daheim-live: config error: %s: %s\n", config.source.c_str(),
                    error.c_str());

@@ -14,12 +14,12 @@ namespace daheim::app {
 class PluginCluster final : public plugin::ClusterServices {
  public:
   PluginCluster(cluster::RedisClient& redis, cluster::NodeRegistry& nodes,
-                engineio::Millis default_timeout)
+                loop::Millis default_timeout)
       : redis_(redis), nodes_(nodes), default_timeout_(default_timeout) {}
   ~PluginCluster() override;
 
   std::string_view node_id() const override { return nodes_.id(); }
-  engineio::Millis default_timeout() const override { return default_timeout_; }
+  loop::Millis default_timeout() const override { return default_timeout_; }
   bool command(std::span<const std::string_view> argv, RedisCallback callback) override;
   bool script(std::string_view script, std::span<const std::string_view> keys,
               std::span<const std::string_view> args, RedisCallback callback) override;
@@ -28,7 +28,7 @@ class PluginCluster final : public plugin::ClusterServices {
  private:
   cluster::RedisClient& redis_;
   cluster::NodeRegistry& nodes_;
-  engineio::Millis default_timeout_;
+  loop::Millis default_timeout_;
 };
 
 }  // namespace daheim::app

@@ -70,9 +70,9 @@ std::string plugin_directory(const PluginsConfig& config, const std::string& con
 std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
                                             const std::string& config_source,
                                             const std::vector<std::string>& namespaces,
-                                            socketio::Server& io, plugin::LoopPoster& poster,
+                                            socketio::Server& io, loop::Inbox& inbox,
                                             const std::function<void(plugin::Host&)>& prepare) {
-  auto host = std::make_unique<plugin::Host>(io, poster, config.host);
+  auto host = std::make_unique<plugin::Host>(io, inbox, config.host);
   if (prepare) prepare(*host);
   std::string dir = plugin_directory(config, config_source);
   std::vector<plugin::PluginSpec> specs = config.plugins;

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "loop/inbox.hpp"
 #include "plugin/host.hpp"
-#include "plugin/loop_poster.hpp"
 #include "socketio/server.hpp"
 
 namespace daheim::app {
@@ -48,7 +48,7 @@ std::string plugin_directory(const PluginsConfig& config, const std::string& con
 std::unique_ptr<plugin::Host> start_plugins(const PluginsConfig& config,
                                             const std::string& config_source,
                                             const std::vector<std::string>& namespaces,
-                                            socketio::Server& io, plugin::LoopPoster& poster,
+                                            socketio::Server& io, loop::Inbox& inbox,
                                             const std::function<void(plugin::Host&)>& prepare = {});
 
 }  // namespace daheim::app

@@ -5,7 +5,7 @@
 
 namespace daheim::cluster {
 
-ClusterNode::ClusterNode(RedisClient& redis, engineio::TimerQueue& timers, ClusterOptions options)
+ClusterNode::ClusterNode(RedisClient& redis, loop::TimerQueue& timers, ClusterOptions options)
     : redis_(redis), timers_(timers), options_(std::move(options)), rng_(std::random_device{}()) {
   redis_.set_message_handler(
       [this](RedisClient::Kind kind, std::string_view channel, std::string_view pattern,

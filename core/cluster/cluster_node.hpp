@@ -28,7 +28,7 @@ class ChannelListener {
 
 class ClusterNode {
  public:
-  ClusterNode(RedisClient& redis, engineio::TimerQueue& timers, ClusterOptions options);
+  ClusterNode(RedisClient& redis, loop::TimerQueue& timers, ClusterOptions options);
   ~ClusterNode();
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
@@ -37,7 +37,7 @@ class ClusterNode {
   socketio::Server::AdapterFactory adapter_factory();
 
   RedisClient& redis() { return redis_; }
-  engineio::TimerQueue& timers() { return timers_; }
+  loop::TimerQueue& timers() { return timers_; }
   const ClusterOptions& options() const { return options_; }
   ClusterStats& stats() { return stats_; }
   const ClusterStats& stats() const { return stats_; }
@@ -58,7 +58,7 @@ class ClusterNode {
 
  private:
   RedisClient& redis_;
-  engineio::TimerQueue& timers_;
+  loop::TimerQueue& timers_;
   ClusterOptions options_;
   ClusterStats stats_;
   std::unordered_map<std::string, ChannelListener*> patterns_;

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::cluster {
 
@@ -13,7 +13,7 @@ enum class AdapterKind { PubSub, Sharded };
 struct ClusterOptions {
   std::string key = "socket.io";  // channel prefix, as the adapters' `key` / `channelPrefix`
   AdapterKind adapter = AdapterKind::PubSub;
-  engineio::Millis requests_timeout{5000};
+  loop::Millis requests_timeout{5000};
   std::size_t max_message_bytes = 1024 * 1024;  // larger messages from Redis are dropped
 };
 

@@ -27,7 +27,7 @@ return alive
 
 }  // namespace
 
-NodeRegistry::NodeRegistry(RedisClient& redis, engineio::TimerQueue& timers,
+NodeRegistry::NodeRegistry(RedisClient& redis, loop::TimerQueue& timers,
                            NodeRegistryOptions options)
     : redis_(redis),
       options_(std::move(options)),

@@ -19,15 +19,15 @@ namespace daheim::cluster {
 struct NodeRegistryOptions {
   std::string key = "socket.io";  // the cluster's key (channel prefix)
   std::string id;                 // this node's id (unique per run)
-  engineio::Millis interval{2000};
-  engineio::Millis ttl{10000};
+  loop::Millis interval{2000};
+  loop::Millis ttl{10000};
 };
 
 class NodeRegistry {
  public:
   using Handler = std::function<void(bool joined, const std::string& id)>;
 
-  NodeRegistry(RedisClient& redis, engineio::TimerQueue& timers, NodeRegistryOptions options);
+  NodeRegistry(RedisClient& redis, loop::TimerQueue& timers, NodeRegistryOptions options);
   ~NodeRegistry();
   NodeRegistry(const NodeRegistry&) = delete;
   NodeRegistry& operator=(const NodeRegistry&) = delete;
@@ -57,7 +57,7 @@ class NodeRegistry {
   bool in_flight_ = false;
   bool running_ = false;
   uint64_t beats_ = 0;
-  engineio::Timer timer_;
+  loop::Timer timer_;
   std::shared_ptr<bool> alive_;
 };
 

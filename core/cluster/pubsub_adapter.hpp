@@ -17,7 +17,7 @@
 #include "cluster/cluster_node.hpp"
 #include "cluster/cluster_options.hpp"
 #include "cluster/msgpack_json.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/in_memory_adapter.hpp"
 
 namespace daheim::cluster {
@@ -71,7 +71,7 @@ class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelList
     std::size_t got = 0;
     std::function<void(const msgpack::object& answer)> on_answer;
     std::function<void(bool complete)> done;
-    std::unique_ptr<engineio::Timer> timer;
+    std::unique_ptr<loop::Timer> timer;
   };
   bool pack_packet(Packer& pk, const socketio::EncodedPacket& packet) const;
   // {rooms, except, flags}; flags.timeout when `timeout_ms` >= 0.

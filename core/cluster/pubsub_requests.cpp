@@ -12,6 +12,7 @@
 #include "socketio/broadcast_ack.hpp"
 #include "socketio/encoder.hpp"
 #include "socketio/namespace.hpp"
+#include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
 namespace daheim::cluster {
@@ -257,7 +258,7 @@ bool PubSubAdapter::answer_broadcast_with_ack(const msgpack::object& req) {
   uint64_t ack_id = nsp().next_ack_id();
   auto encoded =
       socketio::encode(socketio::PacketType::Event, nsp().name(), ack_id, json, attachments);
-  auto deadline = node_.timers().now() + engineio::Millis(timeout_ms);
+  auto deadline = nsp().server().timers().now() + loop::Millis(timeout_ms);
   auto ack = std::make_shared<socketio::BroadcastAck>(nullptr, deadline);
   std::string uid_str;
   if (std::string_view u; as_string(member(req, "uid"), u)) uid_str = std::string(u);
@@ -378,7 +379,7 @@ void PubSubAdapter::ask(std::string request_json, Pending pending) {
     json.replace(json.find(kRequestIdSlot), kRequestIdSlot.size(), quoted);
     Pending p = std::move(*shared);
     p.expected = n - 1;
-    p.timer = std::make_unique<engineio::Timer>(node_.timers(), [this, id] { finish(id, false); });
+    p.timer = std::make_unique<loop::Timer>(node_.timers(), [this, id] { finish(id, false); });
     p.timer->arm(node_.options().requests_timeout);
     pending_.emplace(id, std::move(p));
     publish_request(json);
@@ -465,9 +466,9 @@ void PubSubAdapter::broadcast_with_ack(const socketio::EncodedPacket& packet, ui
                                        const std::shared_ptr<socketio::BroadcastAck>& ack) {
   InMemoryAdapter::broadcast_with_ack(packet, ack_id, opts, ack);
   if (opts.flags.local) return ack->set_server_count(1);
-  auto now = node_.timers().now();
+  auto now = nsp().server().timers().now();
   int64_t timeout_ms =
-      std::max<int64_t>(0, std::chrono::ceil<engineio::Millis>(ack->deadline() - now).count());
+      std::max<int64_t>(0, std::chrono::ceil<loop::Millis>(ack->deadline() - now).count());
   std::string request_id = next_request_id();
   msgpack::sbuffer buf;
   Packer pk(buf);

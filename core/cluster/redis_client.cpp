@@ -22,7 +22,7 @@ std::string_view text(const redisReply* r) {
 
 }  // namespace
 
-RedisClient::RedisClient(Reactor& reactor, engineio::TimerQueue& timers, RedisClientOptions options)
+RedisClient::RedisClient(loop::Reactor& reactor, loop::TimerQueue& timers, RedisClientOptions options)
     : options_(std::move(options)),
       cmd_link_(timers, [this] { cmd_link_.conn->open(); }),
       sub_link_(timers, [this] { sub_link_.conn->open(); }),
@@ -101,7 +101,7 @@ void RedisClient::schedule_retry(Link& link) {
   std::uniform_int_distribution<long long> jitter(delay / 2, delay);
   ++link.attempt;
   ++stats_.reconnects;
-  link.retry.arm(engineio::Millis(jitter(rng_)));
+  link.retry.arm(loop::Millis(jitter(rng_)));
 }
 
 void RedisClient::write_publish(std::string_view channel, std::string_view payload, bool sharded) {

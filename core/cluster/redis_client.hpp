@@ -22,8 +22,8 @@ namespace daheim::cluster {
 struct RedisClientOptions {
   RedisEndpoint endpoint;
   RedisConnection::Limits limits;
-  engineio::Millis reconnect_min{100};
-  engineio::Millis reconnect_max{10000};
+  loop::Millis reconnect_min{100};
+  loop::Millis reconnect_max{10000};
   std::size_t publish_buffer_bytes = 1024 * 1024;
 };
 
@@ -41,7 +41,7 @@ class RedisClient {
                                             std::string_view pattern, std::string_view payload)>;
   using StateHandler = std::function<void(bool connected)>;
 
-  RedisClient(Reactor& reactor, engineio::TimerQueue& timers, RedisClientOptions options);
+  RedisClient(loop::Reactor& reactor, loop::TimerQueue& timers, RedisClientOptions options);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -77,10 +77,10 @@ class RedisClient {
   };
   struct Link {
     std::unique_ptr<RedisConnection> conn;
-    engineio::Timer retry;
+    loop::Timer retry;
     unsigned attempt = 0;
     bool was_up = false;
-    Link(engineio::TimerQueue& timers, std::function<void()> fire)
+    Link(loop::TimerQueue& timers, std::function<void()> fire)
         : retry(timers, std::move(fire)) {}
   };
   void on_cmd_ready();

@@ -63,7 +63,7 @@ void append_command(std::string& out, std::span<const std::string_view> args) {
   }
 }
 
-RedisConnection::RedisConnection(Reactor& reactor, engineio::TimerQueue& timers,
+RedisConnection::RedisConnection(loop::Reactor& reactor, loop::TimerQueue& timers,
                                  const RedisEndpoint& endpoint, Limits limits, bool subscriber,
                                  Handlers handlers)
     : reactor_(reactor),
@@ -214,7 +214,9 @@ void RedisConnection::on_writable() {
 }
 
 void RedisConnection::on_readable() {
-  if (state_ == State::Connecting) return;  // the writable event decides
+  // A refused connect shows as readable (error/hang-up) before any write
+  // readiness on some loops: SO_ERROR tells.
+  if (state_ == State::Connecting) return connected();
   std::weak_ptr<bool> alive = alive_;
   char buf[kReadChunk];
   for (;;) {

@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
-#include "cluster/fd_watch.hpp"
+#include "loop/fd_watch.hpp"
 #include "cluster/redis_address.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 struct redisReader;
 struct redisReply;
@@ -41,10 +41,10 @@ std::string resolve_endpoint(const RedisAddress& address, RedisEndpoint& out);
 // Appends one command in RESP (an array of bulk strings).
 void append_command(std::string& out, std::span<const std::string_view> args);
 
-class RedisConnection final : public FdEvents {
+class RedisConnection final : public loop::FdEvents {
  public:
   struct Limits {
-    engineio::Millis connect_timeout{5000};
+    loop::Millis connect_timeout{5000};
     std::size_t max_reply_bytes = 64 * 1024 * 1024;   // one reply, as it arrives
     std::size_t max_output_bytes = 64 * 1024 * 1024;  // written but not yet taken by the kernel
   };
@@ -57,7 +57,7 @@ class RedisConnection final : public FdEvents {
     PushHandler push;                                  // subscriber connections only
   };
 
-  RedisConnection(Reactor& reactor, engineio::TimerQueue& timers, const RedisEndpoint& endpoint,
+  RedisConnection(loop::Reactor& reactor, loop::TimerQueue& timers, const RedisEndpoint& endpoint,
                   Limits limits, bool subscriber, Handlers handlers);
   ~RedisConnection() override;
   RedisConnection(const RedisConnection&) = delete;
@@ -90,20 +90,20 @@ class RedisConnection final : public FdEvents {
   void drop_pending();
   void write_raw(std::span<const std::string_view> args);
 
-  Reactor& reactor_;
+  loop::Reactor& reactor_;
   const RedisEndpoint& endpoint_;
   Limits limits_;
   bool subscriber_;
   Handlers handlers_;
   State state_ = State::Closed;
   int fd_ = -1;
-  std::unique_ptr<FdWatch> watch_;
+  std::unique_ptr<loop::FdWatch> watch_;
   redisReader* reader_ = nullptr;
   std::string out_;
   std::size_t out_pos_ = 0;
   bool write_wanted_ = false;
   std::deque<ReplyCallback> pending_;
-  engineio::Timer connect_timer_;
+  loop::Timer connect_timer_;
   std::shared_ptr<bool> alive_;  // detects destruction from inside a callback
 };
 

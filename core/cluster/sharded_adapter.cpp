@@ -10,6 +10,7 @@
 #include "socketio/broadcast_ack.hpp"
 #include "socketio/encoder.hpp"
 #include "socketio/namespace.hpp"
+#include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
 namespace daheim::cluster {
@@ -319,7 +320,7 @@ bool ShardedAdapter::apply_broadcast(const msgpack::object& data, std::string_vi
   timeout_ms = std::clamp<int64_t>(timeout_ms, 0, 24 * 3600 * 1000);
   uint64_t ack_id = nsp().next_ack_id();
   auto ack = std::make_shared<socketio::BroadcastAck>(
-      nullptr, node_.timers().now() + engineio::Millis(timeout_ms));
+      nullptr, nsp().server().timers().now() + loop::Millis(timeout_ms));
   std::weak_ptr<bool> alive = alive_;
   ack->set_response_hook(
       [this, alive, id, who](std::string_view a, const std::vector<std::string>& att) {
@@ -416,7 +417,7 @@ void ShardedAdapter::ask(int type, std::string data_json, Pending pending) {
     json.replace(json.find(kSlot), kSlot.size(), json_quoted(id));
     Pending p = std::move(*shared);
     p.expected = n - 1;
-    p.timer = std::make_unique<engineio::Timer>(node_.timers(), [this, id] { finish(id, false); });
+    p.timer = std::make_unique<loop::Timer>(node_.timers(), [this, id] { finish(id, false); });
     p.timer->arm(node_.options().requests_timeout);
     pending_.emplace(id, std::move(p));
     publish_json(type, json);
@@ -481,7 +482,7 @@ void ShardedAdapter::broadcast_with_ack(const socketio::EncodedPacket& packet, u
   InMemoryAdapter::broadcast_with_ack(packet, ack_id, opts, ack);
   if (opts.flags.local) return ack->set_server_count(1);
   std::string id = node_.random_hex(16);
-  auto left = std::chrono::ceil<engineio::Millis>(ack->deadline() - node_.timers().now());
+  auto left = std::chrono::ceil<loop::Millis>(ack->deadline() - nsp().server().timers().now());
   std::string msg = encode_broadcast(packet, opts, id, std::max<int64_t>(0, left.count()));
   if (msg.empty()) return ack->set_server_count(1);
   std::erase_if(ack_requests_, [](const auto& kv) {

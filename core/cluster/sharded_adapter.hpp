@@ -17,7 +17,7 @@
 
 #include "cluster/cluster_node.hpp"
 #include "cluster/msgpack_json.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/in_memory_adapter.hpp"
 
 namespace daheim::cluster {
@@ -65,7 +65,7 @@ class ShardedAdapter final : public socketio::InMemoryAdapter, public ChannelLis
     std::size_t got = 0;
     std::function<void(const msgpack::object& data)> on_answer;
     std::function<void(bool complete)> done;
-    std::unique_ptr<engineio::Timer> timer;
+    std::unique_ptr<loop::Timer> timer;
   };
   // `data_json`: the message's data member as JSON text.
   std::string envelope(int type, std::string_view data_json) const;

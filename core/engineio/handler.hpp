@@ -11,7 +11,7 @@
 
 #include "engineio/header_list.hpp"
 #include "engineio/packet.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::engineio {
 
@@ -39,7 +39,7 @@ struct Handshake {
   HeaderList headers;         // lower-case names
   std::vector<Header> query;  // decoded query parameters, in order
   bool secure = false;
-  TimePoint issued{};
+  loop::TimePoint issued{};
   int64_t issued_unix_ms = 0;
 
   const std::string* query_param(std::string_view name) const;
@@ -63,7 +63,7 @@ class Connection {
   // Server-side close. ForcedClose and ServerShuttingDown flush queued
   // frames first; other reasons close at once.
   virtual void close(CloseReason reason) = 0;
-  virtual TimerQueue& timers() = 0;
+  virtual loop::TimerQueue& timers() = 0;
 };
 
 class Handler {

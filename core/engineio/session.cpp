@@ -66,7 +66,7 @@ const std::string* Handshake::query_param(std::string_view name) const {
 }
 
 Session::Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
-                 TimerQueue& timers, SessionObserver& observer)
+                 loop::TimerQueue& timers, SessionObserver& observer)
     : sid_(std::move(sid)),
       kind_(kind),
       handshake_(std::move(handshake)),

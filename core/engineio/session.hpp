@@ -10,14 +10,14 @@
 
 #include "engineio/frame_queue.hpp"
 #include "engineio/handler.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::engineio {
 
 struct Options {
-  Millis ping_interval{25000};
-  Millis ping_timeout{20000};
-  Millis upgrade_timeout{10000};
+  loop::Millis ping_interval{25000};
+  loop::Millis ping_timeout{20000};
+  loop::Millis upgrade_timeout{10000};
   std::size_t max_payload = 1000000;
   // Bytes queued for one client before it counts as a slow consumer.
   std::size_t max_buffered_bytes = 16u << 20;
@@ -39,7 +39,7 @@ class SessionObserver {
 class Session final : public Connection {
  public:
   Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
-          TimerQueue& timers, SessionObserver& observer);
+          loop::TimerQueue& timers, SessionObserver& observer);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -55,7 +55,7 @@ class Session final : public Connection {
   bool send(FramePtr frame) override;
   bool can_send_now() const override;
   void close(CloseReason reason) override;
-  TimerQueue& timers() override { return timers_; }
+  loop::TimerQueue& timers() override { return timers_; }
 
   bool open() const { return state_ == State::Open; }
   bool closed() const { return state_ == State::Closed; }
@@ -122,7 +122,7 @@ class Session final : public Connection {
   TransportKind kind_;
   Handshake handshake_;
   const Options& options_;
-  TimerQueue& timers_;
+  loop::TimerQueue& timers_;
   SessionObserver& observer_;
   std::unique_ptr<Handler> handler_;
 
@@ -137,9 +137,9 @@ class Session final : public Connection {
   // What a held GET gets when the session closes with nothing else queued.
   PacketType poll_close_answer_ = PacketType::Close;
   FramePtr probe_reply_;
-  Timer heartbeat_timer_;
-  Timer upgrade_timer_;
-  Timer close_timer_;
+  loop::Timer heartbeat_timer_;
+  loop::Timer upgrade_timer_;
+  loop::Timer close_timer_;
 };
 
 }  // namespace daheim::engineio

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "daheim/plugin.h"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::plugin {
 
@@ -24,7 +24,7 @@ class ClusterServices {
   virtual ~ClusterServices() = default;
   virtual std::string_view node_id() const = 0;
   // For calls with timeout_ms 0.
-  virtual engineio::Millis default_timeout() const = 0;
+  virtual loop::Millis default_timeout() const = 0;
   // false: not connected (the callback is not kept).
   virtual bool command(std::span<const std::string_view> argv, RedisCallback callback) = 0;
   virtual bool script(std::string_view script, std::span<const std::string_view> keys,

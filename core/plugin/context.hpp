@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "daheim/plugin.h"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "plugin/call_stats.hpp"
 #include "plugin/library.hpp"
 
@@ -19,7 +19,7 @@ class Host;
 }
 
 struct dhl_timer {
-  dhl_timer(daheim::engineio::TimerQueue& queue, dhl_ctx* owner, dhl_timer_fn callback, void* arg)
+  dhl_timer(daheim::loop::TimerQueue& queue, dhl_ctx* owner, dhl_timer_fn callback, void* arg)
       : ctx(owner), fn(callback), user(arg), timer(queue, [this] { fire(); }) {}
   void fire();
 
@@ -27,7 +27,7 @@ struct dhl_timer {
   dhl_timer_fn fn;
   void* user;
   bool dead = false;  // destroyed by the plugin; freed by the host later
-  daheim::engineio::Timer timer;
+  daheim::loop::Timer timer;
 };
 
 struct dhl_ctx {

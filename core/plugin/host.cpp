@@ -57,11 +57,11 @@ std::string resolve_plugin_path(const std::string& dir, const std::string& path)
   return (std::filesystem::path(dir) / p).lexically_normal().string();
 }
 
-Host::Host(socketio::Server& io, LoopPoster& poster, HostOptions options)
+Host::Host(socketio::Server& io, loop::Inbox& inbox, HostOptions options)
     : io_(io),
       options_(options),
       loop_thread_(std::this_thread::get_id()),
-      queue_(poster),
+      lane_(inbox),
       alive_(std::make_shared<Host*>(this)),
       nodes_(io) {}
 
@@ -91,7 +91,7 @@ std::string Host::load(const std::vector<PluginSpec>& specs) {
 void Host::roll_back(std::size_t first) {
   {
     Entry entry(*this);
-    queue_.run();
+    lane_.run();
   }
   while (plugins_.size() > first) {
     dhl_ctx& ctx = *plugins_.back();
@@ -166,7 +166,7 @@ void Host::remove_routes(const dhl_ctx& ctx) {
 void Host::unload_last() {
   dhl_ctx& ctx = *plugins_.back();
   remove_routes(ctx);
-  queue_.discard(&ctx);
+  lane_.discard(&ctx);
   calls_.drop(&ctx);
   plugins_.pop_back();
 }
@@ -175,10 +175,10 @@ void Host::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   *alive_ = nullptr;  // namespace handlers and ack callbacks become no-ops
-  queue_.close();
+  lane_.close();
   {
     Entry entry(*this);
-    queue_.run();  // accepted tasks run before their plugin's shutdown
+    lane_.run();  // accepted tasks run before their plugin's shutdown
   }
   // Sockets still connected leave the plugins now (their transport may
   // outlive the host): every plugin sees on_disconnect before shutdown.
@@ -329,7 +329,7 @@ int Host::reply_later(dhl_call* call, const dhl_payload* result, CallOutcome out
     PayloadView view(a.args, a.attachments);
     complete(p, &view.payload, a.outcome);
   };
-  return queue_.push(owner, std::move(task)) ? DHL_OK : DHL_ERR_GONE;
+  return lane_.post(owner, std::move(task)) ? DHL_OK : DHL_ERR_GONE;
 }
 
 void Host::complete(const PendingCall& call, const dhl_payload* result, CallOutcome outcome) {
@@ -402,7 +402,7 @@ StatsView Host::stats() const {
 
 int Host::post(dhl_ctx* ctx, dhl_task_fn fn, void* user) {
   if (fn == nullptr) return DHL_ERR_INVALID;
-  bool queued = queue_.push(ctx, [this, fn, user] {
+  bool queued = lane_.post(ctx, [this, fn, user] {
     Entry entry(*this);
     fn(user);
   });

@@ -4,7 +4,7 @@
 // without a method the client gets {"error":"unhandled"}; every plugin's
 // on_connect / on_disconnect runs in load order.
 //
-//   plugin::Host host(io, poster);
+//   plugin::Host host(io, inbox);
 //   if (auto err = host.load(specs); !err.empty()) { log(err); return 78; }
 //   for (const auto& name : namespaces) host.install(io.of(name));
 //   // ... serve; destroying the host shuts the plugins down (after the
@@ -27,13 +27,12 @@
 #include <vector>
 
 #include "daheim/plugin.h"
+#include "loop/inbox.hpp"
 #include "plugin/call_stats.hpp"
 #include "plugin/calls.hpp"
 #include "plugin/context.hpp"
 #include "plugin/http_route.hpp"
-#include "plugin/loop_poster.hpp"
 #include "plugin/node_services.hpp"
-#include "plugin/task_queue.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
 
@@ -75,7 +74,7 @@ std::string resolve_plugin_path(const std::string& dir, const std::string& path)
 
 class Host {
  public:
-  Host(socketio::Server& io, LoopPoster& poster, HostOptions options = {});
+  Host(socketio::Server& io, loop::Inbox& inbox, HostOptions options = {});
   ~Host();
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
@@ -160,7 +159,10 @@ class Host {
   socketio::Server& io_;
   HostOptions options_;
   std::thread::id loop_thread_;
-  TaskQueue queue_;
+  // Plugins' posted tasks and deferred replies from any thread, tagged with
+  // their plugin (dhl_ctx) so that a plugin whose init failed has its tasks
+  // dropped before it is unloaded.
+  loop::Inbox::Lane lane_;
   CallRegistry calls_;
   std::vector<std::unique_ptr<dhl_ctx>> plugins_;
   std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes_;  // event -> method

@@ -185,7 +185,7 @@ int api_emit_with_ack(dhl_ctx* ctx, dhl_socket* s, dhl_str event, const dhl_payl
   Socket& so = sock(s);
   if (!so.connected()) return DHL_ERR_GONE;
   bool sent = so.emit_with_ack(view(event), args_text(args), copy_attachments(args),
-                               engineio::Millis(timeout_ms), ack_callback(ctx, fn, user));
+                               loop::Millis(timeout_ms), ack_callback(ctx, fn, user));
   return sent ? DHL_OK : DHL_ERR_REFUSED;
 }
 
@@ -223,7 +223,7 @@ int api_emit_to_with_ack(dhl_ctx* ctx, const dhl_target* target, dhl_str event,
   if (nsp == nullptr) return DHL_ERR_NOTFOUND;
   std::vector<std::string> attachments = copy_attachments(args);
   bool sent = nsp->emit_with_ack(options_of(*target), view(event), args_text(args), attachments,
-                                 engineio::Millis(timeout_ms), broadcast_callback(ctx, fn, user));
+                                 loop::Millis(timeout_ms), broadcast_callback(ctx, fn, user));
   return sent ? DHL_OK : DHL_ERR_REFUSED;
 }
 
@@ -298,7 +298,7 @@ int api_timer_arm(dhl_ctx* ctx, dhl_timer* t, uint64_t delay_ms) {
   if (!on_loop(ctx, "timer_arm")) return DHL_ERR_THREAD;
   if (!ctx->host->owns_timer(ctx, t)) return DHL_ERR_INVALID;
   constexpr uint64_t kMaxDelay = uint64_t{1} << 40;
-  t->timer.arm(engineio::Millis(static_cast<int64_t>(std::min(delay_ms, kMaxDelay))));
+  t->timer.arm(loop::Millis(static_cast<int64_t>(std::min(delay_ms, kMaxDelay))));
   return DHL_OK;
 }
 

@@ -116,9 +116,9 @@ int NodeServices::start_call(dhl_ctx* ctx, uint32_t timeout_ms, dhl_redis_fn fn,
     if (*alive) (*alive)->finish(id, status, reply);
   });
   if (!queued) return DHL_ERR_UNAVAILABLE;
-  engineio::Millis timeout =
-      timeout_ms ? engineio::Millis(timeout_ms) : cluster_->default_timeout();
-  auto timer = std::make_unique<engineio::Timer>(
+  loop::Millis timeout =
+      timeout_ms ? loop::Millis(timeout_ms) : cluster_->default_timeout();
+  auto timer = std::make_unique<loop::Timer>(
       io_.timers(), [this, id] { finish(id, DHL_ERR_TIMEOUT, nullptr); });
   timer->arm(timeout);
   calls_.emplace(id, Pending{ctx, fn, user, std::move(timer)});
@@ -170,10 +170,10 @@ int NodeServices::emit(dhl_ctx* ctx, std::string_view event, std::string_view ar
       if (*alive && (*alive)->end_emit(id)) deliver_answers(fn, user, answers, complete);
     };
     if (timeout_ms) {
-      auto timer = std::make_unique<engineio::Timer>(io_.timers(), [this, id, fn, user] {
+      auto timer = std::make_unique<loop::Timer>(io_.timers(), [this, id, fn, user] {
         if (end_emit(id)) deliver_answers(fn, user, {}, false);
       });
-      timer->arm(engineio::Millis(timeout_ms));
+      timer->arm(loop::Millis(timeout_ms));
       emits_.emplace(id, std::move(timer));
     } else {
       emits_.emplace(id, nullptr);
@@ -191,7 +191,7 @@ bool NodeServices::end_emit(uint64_t id) {
   return true;
 }
 
-void NodeServices::retire(std::unique_ptr<engineio::Timer> timer) {
+void NodeServices::retire(std::unique_ptr<loop::Timer> timer) {
   if (!timer) return;
   timer->disarm();
   dead_timers_.push_back(std::move(timer));  // it may be the one firing now

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "daheim/plugin.h"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "plugin/cluster_services.hpp"
 
 struct dhl_node_answer {
@@ -65,7 +65,7 @@ class NodeServices {
     dhl_ctx* ctx;
     dhl_redis_fn fn;
     void* user;
-    std::unique_ptr<engineio::Timer> timer;
+    std::unique_ptr<loop::Timer> timer;
   };
   template <typename T>
   struct Handler {
@@ -80,7 +80,7 @@ class NodeServices {
                   std::function<void(std::string_view)> ack);
 
   bool end_emit(uint64_t id);
-  void retire(std::unique_ptr<engineio::Timer> timer);
+  void retire(std::unique_ptr<loop::Timer> timer);
 
   socketio::Server& io_;
   ClusterServices* cluster_ = nullptr;
@@ -89,8 +89,8 @@ class NodeServices {
   uint64_t next_call_ = 0;
   std::unordered_map<dhl_ctx*, Handler<dhl_node_fn>> node_handlers_;
   std::unordered_map<dhl_ctx*, Handler<dhl_node_message_fn>> message_handlers_;
-  std::map<uint64_t, std::unique_ptr<engineio::Timer>> emits_;  // waiting for answers
-  std::vector<std::unique_ptr<engineio::Timer>> dead_timers_;
+  std::map<uint64_t, std::unique_ptr<loop::Timer>> emits_;  // waiting for answers
+  std::vector<std::unique_ptr<loop::Timer>> dead_timers_;
   std::shared_ptr<NodeServices*> alive_;
 };
 

@@ -11,14 +11,14 @@
 #include <string_view>
 #include <vector>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/ack.hpp"
 
 namespace daheim::socketio {
 
 class BroadcastAck {
  public:
-  BroadcastAck(BroadcastAckCallback callback, engineio::TimePoint deadline)
+  BroadcastAck(BroadcastAckCallback callback, loop::TimePoint deadline)
       : callback_(std::move(callback)), deadline_(deadline) {}
   BroadcastAck(const BroadcastAck&) = delete;
   BroadcastAck& operator=(const BroadcastAck&) = delete;
@@ -37,7 +37,7 @@ class BroadcastAck {
   void expire();
 
   bool done() const { return done_; }
-  engineio::TimePoint deadline() const { return deadline_; }
+  loop::TimePoint deadline() const { return deadline_; }
   std::size_t expected_clients() const { return expected_clients_; }
 
  private:
@@ -47,7 +47,7 @@ class BroadcastAck {
   BroadcastAckCallback callback_;
   ResponseHook response_hook_;
   std::vector<AckResponse> responses_;
-  engineio::TimePoint deadline_;
+  loop::TimePoint deadline_;
   std::size_t expected_clients_ = 0;
   std::size_t servers_reported_ = 0;
   std::size_t server_count_ = std::numeric_limits<std::size_t>::max();

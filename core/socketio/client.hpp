@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engineio/handler.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/decoder.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
@@ -60,7 +60,7 @@ class Client final : public engineio::Handler {
   Server& server_;
   engineio::Connection& connection_;
   Decoder decoder_;
-  engineio::Timer connect_timer_;
+  loop::Timer connect_timer_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   // Sockets that left; freed when the next message arrives (no Socket& of
   // the application can be alive then) or with the Client.

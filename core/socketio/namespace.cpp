@@ -35,13 +35,13 @@ bool Namespace::emit_to(const BroadcastOptions& opts, std::string_view event, st
 
 bool Namespace::emit_with_ack(const BroadcastOptions& opts, std::string_view event,
                               std::string_view args, std::span<const std::string> attachments,
-                              engineio::Millis timeout, BroadcastAckCallback callback) {
+                              loop::Millis timeout, BroadcastAckCallback callback) {
   if (is_reserved_event(event)) return false;
   std::erase_if(broadcast_acks_, [](const auto& a) { return a->done(); });
   if (broadcast_acks_.size() >= server_.options().max_pending_broadcast_acks) return false;
   uint64_t ack_id = next_ack_id();
   EncodedPacket packet = encode_event(name_, event, args, attachments, ack_id);
-  engineio::TimePoint deadline = server_.timers().now() + timeout;
+  loop::TimePoint deadline = server_.timers().now() + timeout;
   auto ack = std::make_shared<BroadcastAck>(std::move(callback), deadline);
   broadcast_acks_.push_back(ack);
   arm_ack_timer();
@@ -69,20 +69,20 @@ void Namespace::dispatch_server_side_emit(std::string_view event, std::string_vi
 }
 
 void Namespace::arm_ack_timer() {
-  engineio::TimePoint earliest = engineio::TimePoint::max();
+  loop::TimePoint earliest = loop::TimePoint::max();
   for (const auto& a : broadcast_acks_)
     if (!a->done()) earliest = std::min(earliest, a->deadline());
-  if (earliest == engineio::TimePoint::max()) {
+  if (earliest == loop::TimePoint::max()) {
     ack_timer_.disarm();
     return;
   }
-  engineio::TimePoint now = server_.timers().now();
-  ack_timer_.arm(earliest <= now ? engineio::Millis(0)
-                                 : std::chrono::ceil<engineio::Millis>(earliest - now));
+  loop::TimePoint now = server_.timers().now();
+  ack_timer_.arm(earliest <= now ? loop::Millis(0)
+                                 : std::chrono::ceil<loop::Millis>(earliest - now));
 }
 
 void Namespace::on_ack_timer() {
-  engineio::TimePoint now = server_.timers().now();
+  loop::TimePoint now = server_.timers().now();
   std::vector<std::shared_ptr<BroadcastAck>> expired;
   for (const auto& a : broadcast_acks_)
     if (!a->done() && a->deadline() <= now) expired.push_back(a);

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/ack.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/broadcast_options.hpp"
@@ -80,7 +80,7 @@ class Namespace {
   // returns. Clients that disconnect meanwhile are waited for until the
   // timeout, as in the reference.
   bool emit_with_ack(const BroadcastOptions& opts, std::string_view event, std::string_view args,
-                     std::span<const std::string> attachments, engineio::Millis timeout,
+                     std::span<const std::string> attachments, loop::Millis timeout,
                      BroadcastAckCallback callback);
 
   // A connected socket of this namespace, or null.
@@ -126,7 +126,7 @@ class Namespace {
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;
   std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;
-  engineio::Timer ack_timer_;
+  loop::Timer ack_timer_;
 };
 
 }  // namespace daheim::socketio

@@ -3,14 +3,14 @@
 
 #include <cstddef>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/decoder.hpp"
 
 namespace daheim::socketio {
 
 struct Options {
   // A connection that joins no namespace within this time is closed.
-  engineio::Millis connect_timeout{45000};
+  loop::Millis connect_timeout{45000};
   // Attachments per binary packet (socket.io-parser maxAttachments).
   std::size_t max_attachments = kDefaultMaxAttachments;
   // Server-to-client acks one socket may have outstanding; emit_with_ack

@@ -18,7 +18,7 @@ std::string normalize(std::string_view name) {
 
 }  // namespace
 
-Server::Server(engineio::TimerQueue& timers, Options options) : timers_(timers), options_(options) {
+Server::Server(loop::TimerQueue& timers, Options options) : timers_(timers), options_(options) {
   of(kMainNamespace);
 }
 

@@ -19,7 +19,7 @@
 #include <utility>
 
 #include "engineio/handler.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/options.hpp"
 
@@ -34,7 +34,7 @@ class Server {
 
   // `timers` runs namespace-level timers (broadcast ack timeouts); it is the
   // loop's queue, the one the Engine.IO sessions use.
-  explicit Server(engineio::TimerQueue& timers, Options options = {});
+  explicit Server(loop::TimerQueue& timers, Options options = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -69,7 +69,7 @@ class Server {
   void for_each_namespace(F&& f) {
     for (auto& [name, nsp] : namespaces_) f(*nsp);
   }
-  engineio::TimerQueue& timers() const { return timers_; }
+  loop::TimerQueue& timers() const { return timers_; }
   std::size_t client_count() const { return client_count_; }
 
   // Adapters for namespaces created from now on (default: InMemoryAdapter).
@@ -83,7 +83,7 @@ class Server {
   void unlink(Client& client);
 
  private:
-  engineio::TimerQueue& timers_;
+  loop::TimerQueue& timers_;
   Options options_;
   Stats stats_;
   AdapterFactory adapter_factory_;

@@ -57,12 +57,12 @@ bool Socket::emit_volatile(std::string_view event, std::string_view args,
 }
 
 bool Socket::emit_with_ack(std::string_view event, std::string_view args,
-                           std::span<const std::string> attachments, engineio::Millis timeout,
+                           std::span<const std::string> attachments, loop::Millis timeout,
                            AckCallback callback) {
   if (!connected() || is_reserved_event(event) || !has_ack_room()) return false;
   uint64_t ack_id = nsp_.next_ack_id();
   if (!write(encode_event(nsp_.name(), event, args, attachments, ack_id), false)) return false;
-  engineio::TimePoint deadline = connection().timers().now() + timeout;
+  loop::TimePoint deadline = connection().timers().now() + timeout;
   acks_.push_back({ack_id, deadline, std::move(callback), nullptr});
   arm_ack_timer();
   return true;
@@ -132,7 +132,7 @@ bool Socket::write(const EncodedPacket& packet, bool volatile_) {
 bool Socket::write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
                             const std::shared_ptr<BroadcastAck>& ack) {
   if (!connected() || !has_ack_room() || !write(packet, volatile_)) return false;
-  acks_.push_back({ack_id, engineio::TimePoint::max(), nullptr, ack});
+  acks_.push_back({ack_id, loop::TimePoint::max(), nullptr, ack});
   return true;
 }
 
@@ -171,23 +171,22 @@ void Socket::on_ack_packet(Packet& packet) {
 }
 
 void Socket::arm_ack_timer() {
-  engineio::TimePoint earliest = engineio::TimePoint::max();
+  loop::TimePoint earliest = loop::TimePoint::max();
   for (const PendingAck& a : acks_)
     if (!a.broadcast) earliest = std::min(earliest, a.deadline);
-  if (earliest == engineio::TimePoint::max()) {
+  if (earliest == loop::TimePoint::max()) {
     if (ack_timer_) ack_timer_->disarm();
     return;
   }
-  engineio::TimerQueue& timers = connection().timers();
-  if (!ack_timer_)
-    ack_timer_ = std::make_unique<engineio::Timer>(timers, [this] { on_ack_timer(); });
-  engineio::TimePoint now = timers.now();
-  ack_timer_->arm(earliest <= now ? engineio::Millis(0)
-                                  : std::chrono::ceil<engineio::Millis>(earliest - now));
+  loop::TimerQueue& timers = connection().timers();
+  if (!ack_timer_) ack_timer_ = std::make_unique<loop::Timer>(timers, [this] { on_ack_timer(); });
+  loop::TimePoint now = timers.now();
+  ack_timer_->arm(earliest <= now ? loop::Millis(0)
+                                  : std::chrono::ceil<loop::Millis>(earliest - now));
 }
 
 void Socket::on_ack_timer() {
-  engineio::TimePoint now = connection().timers().now();
+  loop::TimePoint now = connection().timers().now();
   std::vector<AckCallback> expired;
   for (std::size_t i = 0; i < acks_.size();) {
     if (acks_[i].broadcast || acks_[i].deadline > now) {

@@ -17,7 +17,7 @@
 
 #include "engineio/handler.hpp"
 #include "engineio/sid.hpp"
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 #include "socketio/ack.hpp"
 #include "socketio/broadcast_options.hpp"
 #include "socketio/disconnect_reason.hpp"
@@ -69,7 +69,7 @@ class Socket {
   // once: with the answer, or timed_out = true at the timeout or when the
   // socket disconnects first.
   bool emit_with_ack(std::string_view event, std::string_view args,
-                     std::span<const std::string> attachments, engineio::Millis timeout,
+                     std::span<const std::string> attachments, loop::Millis timeout,
                      AckCallback callback);
   // Answers the client's event that carried `id` (Event::ack_id).
   bool ack(uint64_t id, std::string_view args = {}, std::span<const std::string> attachments = {});
@@ -114,7 +114,7 @@ class Socket {
   enum class State : uint8_t { Connecting, Connected, Disconnected };
   struct PendingAck {
     uint64_t id;
-    engineio::TimePoint deadline;
+    loop::TimePoint deadline;
     AckCallback callback;                     // emit_with_ack, or
     std::shared_ptr<BroadcastAck> broadcast;  // a broadcast's collector
   };
@@ -133,7 +133,7 @@ class Socket {
   std::vector<std::pair<uint32_t, void*>> slots_;
   std::vector<DisconnectCallback> on_disconnect_;
   std::vector<PendingAck> acks_;
-  std::unique_ptr<engineio::Timer> ack_timer_;  // created on first use
+  std::unique_ptr<loop::Timer> ack_timer_;  // created on first use
 };
 
 }  // namespace daheim::socketio

@@ -19,7 +19,7 @@ static_assert(LWS_PRE <= engineio::kFrameHeadroom, "frames need LWS_PRE bytes of
 
 namespace {
 
-constexpr engineio::Millis kPeekInterval{500};
+constexpr loop::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
 
 void doom(lws* wsi) {
@@ -140,7 +140,7 @@ void SessionEntry::peek() {
 // ---------------------------------------------------------------- endpoint
 
 EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory factory,
-                                   LwsTimerQueue& timers)
+                                   loop::LwsTimerQueue& timers)
     : options_(std::move(options)),
       factory_(std::move(factory)),
       timers_(timers),
@@ -491,7 +491,7 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
   reap_list_.push_back(entry.session->id());
-  if (!reap_timer_.armed()) reap_timer_.arm(engineio::Millis(0));
+  if (!reap_timer_.armed()) reap_timer_.arm(loop::Millis(0));
 }
 
 void EngineIoEndpoint::reap() {

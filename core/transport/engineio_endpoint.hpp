@@ -13,9 +13,9 @@
 
 #include "engineio/handler.hpp"
 #include "engineio/session.hpp"
+#include "loop/lws_timer_queue.hpp"
 #include "transport/cors.hpp"
 #include "transport/http_util.hpp"
-#include "transport/lws_timer_queue.hpp"
 #include "transport/pss.hpp"
 #include "transport/ws_writer.hpp"
 
@@ -51,7 +51,7 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* probe_wsi = nullptr;
   bool poll_woken = false;
   bool write_deferred = false;  // on the WsWriter's list
-  engineio::Timer peek_timer;   // a held GET looks for its client's EOF
+  loop::Timer peek_timer;       // a held GET looks for its client's EOF
 };
 
 // Counters for monitoring, updated on the loop.
@@ -68,7 +68,7 @@ struct EndpointStats {
 
 class EngineIoEndpoint {
  public:
-  EngineIoEndpoint(EndpointOptions options, HandlerFactory factory, LwsTimerQueue& timers);
+  EngineIoEndpoint(EndpointOptions options, HandlerFactory factory, loop::LwsTimerQueue& timers);
   ~EngineIoEndpoint();
 
   void attach(lws_context* context) { context_ = context; }
@@ -100,7 +100,7 @@ class EngineIoEndpoint {
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
   lws_context* context() const { return context_; }
-  LwsTimerQueue& timers() { return timers_; }
+  loop::LwsTimerQueue& timers() { return timers_; }
   WsWriter& writer() { return writer_; }
   // End of a loop turn: writes the frames queued during it.
   void flush() { writer_.flush(); }
@@ -121,13 +121,13 @@ class EngineIoEndpoint {
 
   EndpointOptions options_;
   HandlerFactory factory_;
-  LwsTimerQueue& timers_;
+  loop::LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
   WsWriter writer_{stats_};
-  engineio::Timer reap_timer_;
+  loop::Timer reap_timer_;
 };
 
 }  // namespace daheim::transport

@@ -7,9 +7,9 @@
 namespace daheim::transport {
 namespace {
 
-class LwsWatch final : public cluster::FdWatch {
+class LwsWatch final : public loop::FdWatch {
  public:
-  explicit LwsWatch(cluster::FdEvents& events) : events_(events) {}
+  explicit LwsWatch(loop::FdEvents& events) : events_(events) {}
   ~LwsWatch() override {
     if (wsi_ == nullptr) return;
     lws_set_opaque_user_data(wsi_, nullptr);
@@ -19,16 +19,16 @@ class LwsWatch final : public cluster::FdWatch {
     if (wsi_ != nullptr) lws_callback_on_writable(wsi_);
   }
   void set_wsi(lws* wsi) { wsi_ = wsi; }
-  cluster::FdEvents& events() { return events_; }
+  loop::FdEvents& events() { return events_; }
 
  private:
-  cluster::FdEvents& events_;
+  loop::FdEvents& events_;
   lws* wsi_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<cluster::FdWatch> LwsReactor::watch(int fd, cluster::FdEvents& events) {
+std::unique_ptr<loop::FdWatch> LwsReactor::watch(int fd, loop::FdEvents& events) {
   if (vhost_ == nullptr) return nullptr;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return nullptr;

@@ -55,8 +55,9 @@ int process_fd_limit() {
 
 }  // namespace
 
-Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue& timers)
-    : options_(std::move(options)), endpoint_(endpoint), timers_(timers) {}
+Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimerQueue& timers,
+               loop::Inbox& inbox)
+    : options_(std::move(options)), endpoint_(endpoint), timers_(timers), inbox_(inbox) {}
 
 Server::~Server() {
   if (prepare_) prepare_->stop();
@@ -256,20 +257,20 @@ void Server::run() {
   while (!stop_.load()) service_once();
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
-  drain_deadline_ = std::make_unique<engineio::Timer>(timers_, [this] {
+  drain_deadline_ = std::make_unique<loop::Timer>(timers_, [this] {
     wake_.store(true);
     lws_cancel_service(context_);
   });
   drain_deadline_->arm(options_.drain_time);
   // lws_service() only returns on an event: look every few ms whether the
   // last session has gone.
-  drain_check_ = std::make_unique<engineio::Timer>(timers_, [this] {
+  drain_check_ = std::make_unique<loop::Timer>(timers_, [this] {
     if (endpoint_.session_count() == 0)
       lws_cancel_service(context_);
     else
-      drain_check_->arm(engineio::Millis(10));
+      drain_check_->arm(loop::Millis(10));
   });
-  drain_check_->arm(engineio::Millis(10));
+  drain_check_->arm(loop::Millis(10));
   while (endpoint_.session_count() > 0 && !wake_.load()) service_once();
   drain_deadline_.reset();
   drain_check_.reset();

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "loop/inbox.hpp"
+#include "loop/lws_timer_queue.hpp"
 #include "transport/engineio_endpoint.hpp"
 #include "transport/listener.hpp"
-#include "transport/loop_inbox.hpp"
 #include "transport/loop_prepare.hpp"
 #include "transport/lws_reactor.hpp"
-#include "transport/lws_timer_queue.hpp"
 #include "transport/tls_certificate.hpp"
 
 struct uv_loop_s;
@@ -63,7 +63,8 @@ struct RouteOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, EngineIoEndpoint& endpoint, LwsTimerQueue& timers);
+  Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimerQueue& timers,
+         loop::Inbox& inbox);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -90,10 +91,8 @@ class Server {
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
   lws_context* context() const { return context_; }
-  // Work posted from any thread runs on the loop (plugins' async replies).
-  LoopInbox& inbox() { return inbox_; }
   // Descriptors of other services (Redis) watched on the loop; after start().
-  cluster::Reactor& reactor() { return reactor_; }
+  loop::Reactor& reactor() { return reactor_; }
   // Serves `path` (exact match) with `route` on the listeners that serve
   // `service`. Set up before run().
   void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
@@ -133,7 +132,8 @@ class Server {
 
   ServerOptions options_;
   EngineIoEndpoint& endpoint_;
-  LwsTimerQueue& timers_;
+  loop::LwsTimerQueue& timers_;
+  loop::Inbox& inbox_;  // attached in start(), drained on wake-ups, closed first
   lws_context* context_ = nullptr;
   ::uv_loop_s* uv_loop_ = nullptr;        // EventLoop::Libuv
   std::unique_ptr<LoopPrepare> prepare_;  // writes queued frames before the loop sleeps
@@ -142,7 +142,6 @@ class Server {
   int fd_cap_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
-  LoopInbox inbox_;
   LwsReactor reactor_;
   std::vector<std::function<void()>> wake_hooks_;
   struct RouteEntry {
@@ -155,8 +154,8 @@ class Server {
   int finish_route_post(lws* wsi, Pss* pss);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
-  std::unique_ptr<engineio::Timer> drain_deadline_;  // while draining
-  std::unique_ptr<engineio::Timer> drain_check_;
+  std::unique_ptr<loop::Timer> drain_deadline_;  // while draining
+  std::unique_ptr<loop::Timer> drain_check_;
   std::size_t connections_ = 0;
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };

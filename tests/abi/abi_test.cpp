@@ -90,8 +90,8 @@ class AbiV1Plugin : public ::testing::Test {
   }
 
   Harness h;
-  ManualPoster poster;
-  plugin::Host host{h.server, poster};
+  ManualInbox inbox;
+  plugin::Host host{h.server, inbox};
 };
 
 TEST_F(AbiV1Plugin, ServesEveryKindOfCall) {
@@ -109,12 +109,12 @@ TEST_F(AbiV1Plugin, ServesEveryKindOfCall) {
   p->send(R"(425["abi.timer"])");
   EXPECT_EQ(p->take(), (Frames{R"(431[{"a":[1,2]},"x"])", "432[1]", "433[2]",
                                R"(434[{"error":"abiError"}])", "435[true]"}));
-  h.timers.advance(engineio::Millis(20));
+  h.timers.advance(loop::Millis(20));
   EXPECT_EQ(p->take(), Frames{R"(42["abi-tick","tick"])"});
 
   p->send(R"(426["abi.later"])");
   Frames got;
-  poster.run_until([&] {
+  inbox.run_until([&] {
     for (auto& f : p->take()) got.push_back(f);
     return !got.empty();
   });

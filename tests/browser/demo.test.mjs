@@ -1,4 +1,4 @@
-// The demo page (core/app/demo/index.html) in headless Chromium: Debian's
+// The demo page (core/dev/demo/index.html) in headless Chromium: Debian's
 // `chromium`, driven by playwright-core. A teacher and a student log in on
 // two pages with development tokens (`daheim-live token`); each sees the
 // other come online; the student's ready state reaches the teacher; a push

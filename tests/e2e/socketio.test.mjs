@@ -1,6 +1,6 @@
 // End-to-end: the real socket.io-client (npm, pinned in package.json) against
 // the real daheim-live binary running the e2e fixture (testHandler
-// "socketio-e2e", core/app/e2e_handlers.cpp documents its commands).
+// "socketio-e2e", core/testing/e2e_handlers.cpp documents its commands).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

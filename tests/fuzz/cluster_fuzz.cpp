@@ -29,8 +29,8 @@ using namespace daheim;
 
 // Never watches anything: the Redis client stays disconnected, so what the
 // adapter publishes is buffered up to its bound and then dropped.
-struct NoReactor final : cluster::Reactor {
-  std::unique_ptr<cluster::FdWatch> watch(int, cluster::FdEvents&) override { return nullptr; }
+struct NoReactor final : loop::Reactor {
+  std::unique_ptr<loop::FdWatch> watch(int, loop::FdEvents&) override { return nullptr; }
 };
 
 struct Peer {
@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       world->node.on_message(Kind::Channel, "socket.io-response#/#", {}, payload);
       break;
   }
-  world->timers.advance(engineio::Millis(6000));  // expire what the input started
+  world->timers.advance(loop::Millis(6000));  // expire what the input started
   for (auto& p : world->peers) p->conn.frames.clear();
   return 0;
 }

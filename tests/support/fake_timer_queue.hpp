@@ -4,20 +4,20 @@
 #include <algorithm>
 #include <map>
 
-#include "engineio/timer.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::testing {
 
-class FakeTimerQueue final : public engineio::TimerQueue {
+class FakeTimerQueue final : public loop::TimerQueue {
  public:
-  engineio::TimePoint now() const override { return now_; }
+  loop::TimePoint now() const override { return now_; }
 
-  void schedule(engineio::Timer& timer, engineio::Millis delay) override {
+  void schedule(loop::Timer& timer, loop::Millis delay) override {
     cancel(timer);
     due_.emplace(now_ + delay, &timer);
   }
 
-  void cancel(engineio::Timer& timer) override {
+  void cancel(loop::Timer& timer) override {
     for (auto it = due_.begin(); it != due_.end(); ++it) {
       if (it->second == &timer) {
         due_.erase(it);
@@ -27,12 +27,12 @@ class FakeTimerQueue final : public engineio::TimerQueue {
   }
 
   // Moves the clock forward, firing every timer that falls due, in order.
-  void advance(engineio::Millis by) {
-    engineio::TimePoint until = now_ + by;
+  void advance(loop::Millis by) {
+    loop::TimePoint until = now_ + by;
     while (!due_.empty() && due_.begin()->first <= until) {
       auto it = due_.begin();
       now_ = it->first;
-      engineio::Timer* t = it->second;
+      loop::Timer* t = it->second;
       due_.erase(it);
       t->fire_from_queue();
     }
@@ -42,8 +42,8 @@ class FakeTimerQueue final : public engineio::TimerQueue {
   std::size_t pending() const { return due_.size(); }
 
  private:
-  engineio::TimePoint now_{};
-  std::multimap<engineio::TimePoint, engineio::Timer*> due_;
+  loop::TimePoint now_{};
+  std::multimap<loop::TimePoint, loop::Timer*> due_;
 };
 
 }  // namespace daheim::testing

@@ -1,5 +1,5 @@
 // Helpers for the socket.io-client end-to-end tests: a server started with
-// the "socketio-e2e" fixture (core/app/e2e_handlers.cpp), sockets that record
+// the "socketio-e2e" fixture (core/testing/e2e_handlers.cpp), sockets that record
 // every event from before they connect (so no event can be missed), and the
 // fixture's commands as promises.
 

@@ -10,19 +10,19 @@
 #include <memory>
 #include <vector>
 
-#include "cluster/fd_watch.hpp"
-#include "engineio/timer.hpp"
+#include "loop/fd_watch.hpp"
+#include "loop/timer.hpp"
 
 namespace daheim::testing {
 
-class PollLoop final : public cluster::Reactor, public engineio::TimerQueue {
+class PollLoop final : public loop::Reactor, public loop::TimerQueue {
  public:
-  engineio::TimePoint now() const override { return engineio::Clock::now(); }
-  void schedule(engineio::Timer& timer, engineio::Millis delay) override {
+  loop::TimePoint now() const override { return loop::Clock::now(); }
+  void schedule(loop::Timer& timer, loop::Millis delay) override {
     cancel(timer);
     due_.emplace(now() + delay, &timer);
   }
-  void cancel(engineio::Timer& timer) override {
+  void cancel(loop::Timer& timer) override {
     for (auto it = due_.begin(); it != due_.end(); ++it)
       if (it->second == &timer) {
         due_.erase(it);
@@ -30,7 +30,7 @@ class PollLoop final : public cluster::Reactor, public engineio::TimerQueue {
       }
   }
 
-  std::unique_ptr<cluster::FdWatch> watch(int fd, cluster::FdEvents& events) override {
+  std::unique_ptr<loop::FdWatch> watch(int fd, loop::FdEvents& events) override {
     auto w = std::make_unique<Watch>(*this, fd, events);
     watches_.push_back(w.get());
     return w;
@@ -38,33 +38,33 @@ class PollLoop final : public cluster::Reactor, public engineio::TimerQueue {
 
   // Runs until `done()` or `limit` passed; returns done().
   bool run_until(const std::function<bool()>& done,
-                 engineio::Millis limit = engineio::Millis(10000)) {
+                 loop::Millis limit = loop::Millis(10000)) {
     auto end = now() + limit;
     while (!done()) {
       if (now() >= end) return false;
-      turn(engineio::Millis(20));
+      turn(loop::Millis(20));
     }
     return true;
   }
-  void run_for(engineio::Millis d) {
+  void run_for(loop::Millis d) {
     auto end = now() + d;
-    while (now() < end) turn(engineio::Millis(10));
+    while (now() < end) turn(loop::Millis(10));
   }
 
  private:
-  struct Watch final : cluster::FdWatch {
-    Watch(PollLoop& l, int f, cluster::FdEvents& e) : loop(l), fd(f), events(&e) {}
+  struct Watch final : loop::FdWatch {
+    Watch(PollLoop& l, int f, loop::FdEvents& e) : loop(l), fd(f), events(&e) {}
     ~Watch() override { std::erase(loop.watches_, this); }
     void want_write() override { wants_write = true; }
     PollLoop& loop;
     int fd;
-    cluster::FdEvents* events;
+    loop::FdEvents* events;
     bool wants_write = false;
   };
 
-  void turn(engineio::Millis max_wait) {
+  void turn(loop::Millis max_wait) {
     while (!due_.empty() && due_.begin()->first <= now()) {
-      engineio::Timer* t = due_.begin()->second;
+      loop::Timer* t = due_.begin()->second;
       due_.erase(due_.begin());
       t->fire_from_queue();
     }
@@ -85,7 +85,7 @@ class PollLoop final : public cluster::Reactor, public engineio::TimerQueue {
     }
   }
 
-  std::multimap<engineio::TimePoint, engineio::Timer*> due_;
+  std::multimap<loop::TimePoint, loop::Timer*> due_;
   std::vector<Watch*> watches_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cluster/cluster_node.hpp"
 #include "harness.hpp"
 #include "poll_loop.hpp"
@@ -24,7 +26,7 @@ RedisClientOptions options_for(int port) {
   EXPECT_EQ(parse_redis_url("redis://127.0.0.1:" + std::to_string(port), a), "");
   RedisClientOptions o;
   EXPECT_EQ(resolve_endpoint(a, o.endpoint), "");
-  o.reconnect_min = engineio::Millis(20);
+  o.reconnect_min = loop::Millis(20);
   return o;
 }
 
@@ -114,7 +116,7 @@ TEST_F(PubSubAdapterTest, PublishesToTheRoomChannelAndNeverLocalBroadcasts) {
   // The observer's PSUBSCRIBE is in place once a probe arrives.
   ASSERT_TRUE(loop.run_until([&] {
     redis.publish("socket.io#/#probe#", "p");
-    loop.run_for(engineio::Millis(20));
+    loop.run_for(loop::Millis(20));
     return !seen.empty();
   }));
   seen.clear();
@@ -127,7 +129,7 @@ TEST_F(PubSubAdapterTest, PublishesToTheRoomChannelAndNeverLocalBroadcasts) {
   h.server.of("/").emit_to(to_room, "hi", "[1]");
   h.server.of("/").emit("hi", "[1]");
   ASSERT_TRUE(loop.run_until([&] { return seen.size() == 2; }));
-  loop.run_for(engineio::Millis(50));
+  loop.run_for(loop::Millis(50));
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].first, "socket.io#/#room1#");
   EXPECT_EQ(seen[1].first, "socket.io#/#");
@@ -244,6 +246,90 @@ TEST_F(PubSubAdapterTest, EmitterRequestsJoinLeaveAndDisconnect) {
   EXPECT_EQ(h.server.of("/").size(), 2u);
   request("{not json");
   EXPECT_EQ(node.stats().messages_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace daheim::cluster
+
+namespace daheim::cluster {
+namespace {
+
+// Requests with a real Redis: an "observer" node that subscribes to the
+// request channel (so NUMSUB counts it) but never answers.
+class PubSubRequestTest : public PubSubAdapterTest {
+ protected:
+  void SetUp() override {
+    server = std::make_unique<testing::RedisServer>(std::vector<std::string>{},
+                                                    redis.endpoint().address.port);
+    observer = std::make_unique<RedisClient>(loop, loop, options_for(server->port()));
+    observer->set_message_handler([this](RedisClient::Kind, std::string_view ch, std::string_view,
+                                         std::string_view p) { seen.emplace_back(ch, p); });
+    observer->subscribe(RedisClient::Kind::Channel, "socket.io-request#/#");
+    observer->start();
+    redis.start();
+    ASSERT_TRUE(loop.run_until([&] { return redis.connected() && observer->connected(); }));
+    std::size_t n = 0;
+    ASSERT_TRUE(loop.run_until([&] {
+      adapter().count_servers([&](std::size_t c) { n = c; });
+      loop.run_for(loop::Millis(20));
+      return n == 2;
+    }));
+  }
+  std::unique_ptr<testing::RedisServer> server;
+  std::unique_ptr<RedisClient> observer;
+  std::vector<std::pair<std::string, std::string>> seen;
+};
+
+TEST_F(PubSubRequestTest, ANodeThatDoesNotAnswerGivesAnHonestPartialAnswerAtTheTimeout) {
+  socket(0).join("r");
+  std::optional<std::pair<std::size_t, bool>> got;
+  auto start = loop.now();
+  adapter().fetch_sockets_async({}, [&](std::vector<socketio::RemoteSocket> s, bool complete) {
+    got = std::make_pair(s.size(), complete);
+  });
+  ASSERT_TRUE(loop.run_until([&] { return got.has_value(); }, loop::Millis(15000)));
+  EXPECT_GE(loop.now() - start, loop::Millis(4900));  // requestsTimeout 5000
+  EXPECT_EQ(*got, std::make_pair(std::size_t{3}, false));
+  EXPECT_EQ(node.stats().request_timeouts, 1u);
+  // What the observer saw: the reference's REMOTE_FETCH request, byte for byte.
+  ASSERT_EQ(seen.size(), 1u);
+  std::string json = seen[0].second;
+  auto id_at = json.find("\"requestId\":\"") + 13;
+  std::string id = json.substr(id_at, 6);
+  EXPECT_EQ(json, R"({"uid":")" + adapter().uid() + R"(","requestId":")" + id +
+                      R"(","type":5,"opts":{"rooms":[],"except":[]}})");
+}
+
+TEST_F(PubSubRequestTest, PublishesJoinLeaveDisconnectAndAckBroadcastRequests) {
+  BroadcastOptions opts;
+  opts.rooms = {"a"};
+  std::string_view rooms[] = {"b"};
+  h.server.of("/").sockets_join(opts, rooms);
+  h.server.of("/").sockets_leave(opts, rooms);
+  h.server.of("/").disconnect_sockets(opts, true);
+  h.server.of("/").emit_with_ack(opts, "ask", "[1]", {}, loop::Millis(1000),
+                                 [](bool, std::vector<socketio::AckResponse>&) {});
+  ASSERT_TRUE(loop.run_until([&] { return seen.size() == 4; }));
+  std::string uid = adapter().uid();
+  EXPECT_EQ(seen[0].second, R"({"uid":")" + uid +
+                                R"(","type":2,"opts":{"rooms":["a"],"except":[]},"rooms":["b"]})");
+  EXPECT_EQ(seen[1].second, R"({"uid":")" + uid +
+                                R"(","type":3,"opts":{"rooms":["a"],"except":[]},"rooms":["b"]})");
+  EXPECT_EQ(seen[2].second,
+            R"({"uid":")" + uid + R"(","type":4,"opts":{"rooms":["a"],"except":[]},"close":true})");
+  // BROADCAST with ack: msgpack {uid, requestId, type: 7, packet, opts} with
+  // flags.timeout.
+  const std::string& m = seen[3].second;
+  std::string head = "\x85\xa3uid\xa6"s + uid + "\xa9requestId\xa6";
+  ASSERT_EQ(m.substr(0, head.size()), head);
+  EXPECT_EQ(m.substr(head.size() + 6),
+            "\xa4type\x07\xa6packet\x83\xa4type\x02\xa4"
+            "data\x92\xa3"
+            "ask\x01\xa3nsp\xa1/"
+            "\xa4opts\x83\xa5rooms\x91\xa1"
+            "a\xa6"
+            "except\x90\xa5"
+            "flags\x81\xa7timeout\xcd\x03\xe8"s);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace {
 
 using testing::PollLoop;
 using testing::RedisServer;
-using Millis = engineio::Millis;
+using Millis = loop::Millis;
 
 struct Received {
   RedisClient::Kind kind;

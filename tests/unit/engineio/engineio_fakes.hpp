@@ -17,6 +17,11 @@
 
 namespace daheim::engineio {
 
+// The timers the sessions run on (core/loop).
+using loop::Millis;
+using loop::TimePoint;
+using loop::Timer;
+
 // Lower-case hex of raw bytes, for readable assertions on binary data.
 inline std::string hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -27,7 +27,7 @@ class DispatchTest : public ::testing::Test {
   void SetUp() override { start({}); }
 
   void start(plugin::HostOptions options) {
-    host = std::make_unique<plugin::Host>(h.server, poster, options);
+    host = std::make_unique<plugin::Host>(h.server, inbox, options);
     ASSERT_EQ(host->load({{fixture("calls_first"), R"({"k":1})"}, {fixture("calls_second"), ""}}),
               "");
     host->install(h.server.of("/"));
@@ -44,7 +44,7 @@ class DispatchTest : public ::testing::Test {
   // Runs posted work until `p` has received `n` frames.
   Frames wait_frames(Peer& p, std::size_t n) {
     Frames got;
-    poster.run_until([&] {
+    inbox.run_until([&] {
       for (auto& f : p.take()) got.push_back(f);
       return got.size() >= n;
     });
@@ -61,7 +61,7 @@ class DispatchTest : public ::testing::Test {
   }
 
   Harness h;
-  ManualPoster poster;
+  ManualInbox inbox;
   std::unique_ptr<plugin::Host> host;
 };
 
@@ -137,8 +137,8 @@ TEST_F(DispatchTest, ReplyForASocketThatLeftIsDropped) {
   auto p = join();
   p->send(R"(4213["first.later",30,"late"])");
   p->send("41");  // leaves the namespace
-  poster.run_until([&] { return host->pending_calls() == 0; });
-  poster.run();
+  inbox.run_until([&] { return host->pending_calls() == 0; });
+  inbox.run();
   EXPECT_THAT(p->take(), IsEmpty());
 }
 
@@ -147,17 +147,17 @@ TEST_F(DispatchTest, ReplyAfterTheConnectionIsFreedTouchesNothing) {
   p->send(R"(4214["first.later",30,"late"])");
   p->conn.close(engineio::CloseReason::TransportClose);
   p.reset();  // the Client and its Socket are freed
-  poster.run_until([&] { return host->pending_calls() == 0; });
-  poster.run();  // the answer is applied: the socket is looked up and not found
+  inbox.run_until([&] { return host->pending_calls() == 0; });
+  inbox.run();  // the answer is applied: the socket is looked up and not found
   SUCCEED();
 }
 
 TEST_F(DispatchTest, TimerAnswersOnTheLoopAndMayDestroyItself) {
   auto p = join();
   p->send(R"(4210["first.timed",30])");
-  h.timers.advance(engineio::Millis(29));
+  h.timers.advance(loop::Millis(29));
   EXPECT_THAT(p->take(), IsEmpty());
-  h.timers.advance(engineio::Millis(1));
+  h.timers.advance(loop::Millis(1));
   EXPECT_EQ(p->take(), Frames{R"(4310["timer"])"});
   p->send(R"(4211["first.echo"])");  // frees the destroyed timer
   EXPECT_EQ(p->take(), Frames{"4311[]"});
@@ -215,8 +215,8 @@ TEST_F(DispatchTest, UserClaimsAndTheUserRoom) {
 
 TEST(ServerMethods, AnswerLikePluginsAndCannotBeRedefined) {
   Harness h;
-  ManualPoster poster;
-  plugin::Host host(h.server, poster);
+  ManualInbox inbox;
+  plugin::Host host(h.server, inbox);
   EXPECT_TRUE(host.add_method("shared", [](socketio::Socket& s, socketio::Event& e) {
     if (e.ack_id) s.ack(*e.ack_id, R"(["server"])");
   }));
@@ -282,7 +282,7 @@ TEST_F(DispatchTest, DeferredCallsArePendingUntilAnsweredAndTimedToTheAnswer) {
   EXPECT_EQ(later.latency.buckets()[7], 0u);  // not within 10 ms
   p->send(R"(422["first.later",30,2])");
   p->send("41");  // leaves: the answer is dropped, and not timed
-  poster.run_until([&] { return later.pending == 0; });
+  inbox.run_until([&] { return later.pending == 0; });
   EXPECT_EQ(later.count(plugin::CallOutcome::Dropped), 1u);
   EXPECT_EQ(later.latency.count(), 1u);
 }
@@ -305,7 +305,7 @@ TEST_F(DispatchTest, ShutdownWithCallsInFlightThenEventsAreIgnored) {
   p->send(R"(421["first.later",20,1])");
   host->shutdown();  // joins the plugin's thread; its answer is dropped
   p->send(R"(422["first.echo"])");
-  poster.run();
+  inbox.run();
   EXPECT_THAT(p->take(), IsEmpty());
   std::string log = err.take();
   EXPECT_THAT(log, HasSubstr("first disconnect server shutting down"));

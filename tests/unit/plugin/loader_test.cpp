@@ -29,8 +29,8 @@ class LoaderTest : public ::testing::Test {
   }
 
   Harness h;
-  ManualPoster poster;
-  plugin::Host host{h.server, poster};
+  ManualInbox inbox;
+  plugin::Host host{h.server, inbox};
 };
 
 TEST_F(LoaderTest, LoadsAPluginAndRunsItsInit) {
@@ -109,8 +109,8 @@ TEST_F(LoaderTest, InitFailureRollsBackEverything) {
   EXPECT_EQ(error, "plugin " + fixture("fix_init_fail") + " (init-fail): init failed (returned 3)");
   EXPECT_EQ(host.plugin_count(), 0u);
   // Its own reason came first; its posted task and timer never run.
-  poster.run();
-  h.timers.advance(engineio::Millis(10));
+  inbox.run();
+  h.timers.advance(loop::Millis(10));
   std::string log = err.take();
   EXPECT_THAT(log, HasSubstr("init-fail cannot start: the key \"x\" is missing"));
   EXPECT_THAT(log, HasSubstr("fix-a shutdown"));

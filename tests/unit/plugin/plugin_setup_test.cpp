@@ -58,11 +58,11 @@ TEST(PluginConfig, Errors) {
 
 TEST(PluginSetup, StartsAndFails) {
   Harness h;
-  ManualPoster poster;
+  ManualInbox inbox;
   app::PluginsConfig config;
   config.dir = PLUGINS_BUILD_DIR;
   config.plugins = {{"test/alpha.so", "null"}, {"test/beta.so", "null"}};
-  auto host = app::start_plugins(config, "<embedded default>", {"/"}, h.server, poster);
+  auto host = app::start_plugins(config, "<embedded default>", {"/"}, h.server, inbox);
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->plugin_count(), 2u);
   auto p = h.join();
@@ -71,7 +71,7 @@ TEST(PluginSetup, StartsAndFails) {
 
   StderrCapture err;
   config.plugins.push_back({"test/missing.so", "null"});
-  EXPECT_EQ(app::start_plugins(config, "<embedded default>", {"/"}, h.server, poster), nullptr);
+  EXPECT_EQ(app::start_plugins(config, "<embedded default>", {"/"}, h.server, inbox), nullptr);
   EXPECT_THAT(err.take(), HasSubstr("plugin " PLUGINS_BUILD_DIR "/test/missing.so: no such file"));
 }
 

@@ -1,5 +1,5 @@
-// Helpers for the plugin tests: fixture paths, a LoopPoster whose tasks the
-// test runs by hand, and stderr capture (the log goes to fd 2).
+// Helpers for the plugin tests: fixture paths, the loop's inbox whose
+// tasks the test runs by hand, and stderr capture (the log goes to fd 2).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "plugin/loop_poster.hpp"
+#include "loop/inbox.hpp"
 
 namespace daheim::testing {
 
@@ -26,23 +26,11 @@ inline std::string built_plugin(const std::string& rel) {
 }
 #endif
 
-class ManualPoster final : public plugin::LoopPoster {
+// The loop's inbox with no event loop behind it: the test runs the posted
+// tasks by hand.
+class ManualInbox final : public loop::Inbox {
  public:
-  bool post(std::function<void()> task) override {
-    std::lock_guard lock(mutex_);
-    if (closed) return false;
-    tasks_.push_back(std::move(task));
-    return true;
-  }
-  std::size_t run() {
-    std::vector<std::function<void()>> batch;
-    {
-      std::lock_guard lock(mutex_);
-      batch.swap(tasks_);
-    }
-    for (auto& t : batch) t();
-    return batch.size();
-  }
+  std::size_t run() { return drain(); }
   // Runs posted tasks until `done()` (or 5 s).
   bool run_until(const std::function<bool()>& done) {
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -54,11 +42,6 @@ class ManualPoster final : public plugin::LoopPoster {
     }
     return true;
   }
-  bool closed = false;
-
- private:
-  std::mutex mutex_;
-  std::vector<std::function<void()>> tasks_;
 };
 
 // Captures what the log writes to stderr while alive.

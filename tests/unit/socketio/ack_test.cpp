@@ -10,7 +10,7 @@
 namespace daheim::testing {
 namespace {
 
-using engineio::Millis;
+using loop::Millis;
 using socketio::AckResponse;
 using socketio::BroadcastOptions;
 using socketio::Socket;

@@ -209,8 +209,8 @@ TEST_F(BroadcastTest, ReservedEventNamesAreNotSent) {
   EXPECT_FALSE(socket(0).emit("connect_error"));
   EXPECT_FALSE(socket(0).emit_volatile("newListener"));
   EXPECT_FALSE(socket(0).broadcast({}, "removeListener"));
-  EXPECT_FALSE(nsp().emit_with_ack({}, "disconnecting", "", {}, engineio::Millis(10), nullptr));
-  EXPECT_FALSE(socket(0).emit_with_ack("connect", "", {}, engineio::Millis(10), nullptr));
+  EXPECT_FALSE(nsp().emit_with_ack({}, "disconnecting", "", {}, loop::Millis(10), nullptr));
+  EXPECT_FALSE(socket(0).emit_with_ack("connect", "", {}, loop::Millis(10), nullptr));
   for (auto& p : peers) EXPECT_TRUE(p->take().empty());
 }
 

@@ -12,7 +12,7 @@ namespace daheim::testing {
 namespace {
 
 using engineio::CloseReason;
-using engineio::Millis;
+using loop::Millis;
 using socketio::DisconnectReason;
 using socketio::Socket;
 using Frames = std::vector<std::string>;

@@ -34,7 +34,7 @@ class FakeConnection final : public engineio::Connection {
     closed = reason;
     if (handler != nullptr) handler->on_close(reason);
   }
-  engineio::TimerQueue& timers() override { return timers_; }
+  loop::TimerQueue& timers() override { return timers_; }
 
   // The frames' bodies: text as is, binary as "<bin:" + bytes + ">".
   std::vector<std::string> take() {

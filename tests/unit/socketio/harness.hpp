@@ -42,7 +42,7 @@ struct Peer {
 // The conformance fixture's options (reference/conformance.md §2).
 inline socketio::Options fixture_options() {
   socketio::Options o;
-  o.connect_timeout = engineio::Millis(1000);
+  o.connect_timeout = loop::Millis(1000);
   return o;
 }
 

@@ -1,0 +1,78 @@
+// JWT authentication as Socket.IO connect middleware: verifies the token
+// before any plugin sees the socket, attaches the user, disconnects it when
+// the token expires (unless refreshed), rate-limits failures per address,
+// and reloads keys on SIGHUP.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/auth_error.hpp"
+#include "auth/verifier.hpp"
+#include "auth_middleware/auth_config.hpp"
+#include "loop/timer.hpp"
+#include "socketio/namespace.hpp"
+#include "socketio/socket.hpp"
+
+namespace daheim::auth_middleware {
+
+struct SocketAuth;
+
+// What /metrics shows of the middleware (ops/auth_metrics.hpp).
+struct AuthStats {
+  static constexpr std::size_t kRateLimited = 9;  // after the last auth::AuthError
+  uint64_t accepted = 0;
+  std::array<uint64_t, kRateLimited + 1> refusals{};  // by auth::AuthError, then rate_limited
+  uint64_t expired_disconnects = 0;
+};
+
+class Authenticator {
+ public:
+  // Loads the keys; returns nullptr and fills `error` on failure.
+  static std::unique_ptr<Authenticator> create(const AuthConfig& config, loop::TimerQueue& timers,
+                                               std::string& error);
+
+  ~Authenticator();
+  void install(socketio::Namespace& nsp);
+  // The verified user of a socket, or null (not authenticated).
+  static const auth::User* user_of(const socketio::Socket& socket);
+  // `$auth.refresh`: same checks, same user id. nullopt on success, else the
+  // error code (an AuthError's code, or "user_mismatch").
+  std::optional<std::string_view> refresh(socketio::Socket& socket, std::string_view token);
+  // SIGHUP: re-reads the key files; keeps the old keys on error.
+  bool reload(const AuthConfig& config, std::string& error);
+  const AuthStats& stats() const { return stats_; }
+  bool refresh_allowed() const { return config_.allow_refresh; }
+
+ private:
+  Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
+                std::shared_ptr<const auth::KeyStore> keys);
+  std::optional<socketio::ConnectError> check(socketio::Socket& socket);
+  std::string token_of(const socketio::Socket& socket) const;
+  bool rate_limited(const std::string& address);
+  void record_failure(const std::string& address);
+  socketio::ConnectError refuse(socketio::Socket& socket, auth::AuthError error);
+  void attach(socketio::Socket& socket, auth::User user);
+  void arm_expiry(socketio::Socket& socket);
+  int64_t now_unix() const;
+
+  struct Failures {
+    int64_t window_start_ms = 0;
+    int64_t count = 0;
+  };
+
+  AuthConfig config_;
+  loop::TimerQueue& timers_;
+  auth::Verifier verifier_;
+  std::unordered_map<std::string, Failures> failures_;
+  AuthStats stats_;
+  std::vector<std::unique_ptr<SocketAuth>> retired_;
+  loop::Timer reaper_;
+};
+
+}  // namespace daheim::auth_middleware

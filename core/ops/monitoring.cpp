@@ -1,0 +1,174 @@
+#include "ops/monitoring.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cstdio>
+
+#include "socketio/namespace.hpp"
+#include "socketio/socket.hpp"
+
+namespace daheim::ops {
+namespace {
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// name="value",... (no braces)
+std::string label_text(MetricsWriter::Labels labels) {
+  std::string out;
+  for (const MetricsWriter::Label& l : labels) {
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}=\"{}\"", l.name, escape_label(l.value));
+  }
+  return out;
+}
+
+double resident_bytes() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  int n = std::fscanf(f, "%ld %ld", &pages, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+double open_fds() {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return 0;
+  double n = 0;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n - 1;  // the directory stream itself
+}
+
+void write_engineio(MetricsWriter& w, const transport::Server& server,
+                    const transport::EngineIoEndpoint& endpoint) {
+  const auto& st = endpoint.stats();
+  w.family("daheim_connections", "gauge", "Open TCP connections.");
+  w.sample("daheim_connections", static_cast<double>(server.connection_count()));
+  auto [polling, websocket] = endpoint.sessions_by_transport();
+  w.family("daheim_engineio_sessions", "gauge", "Open Engine.IO sessions by transport.");
+  w.sample("daheim_engineio_sessions", static_cast<double>(polling), "transport", "polling");
+  w.sample("daheim_engineio_sessions", static_cast<double>(websocket), "transport", "websocket");
+  w.family("daheim_engineio_sessions_opened_total", "counter", "Engine.IO sessions opened.");
+  w.sample("daheim_engineio_sessions_opened_total", static_cast<double>(st.sessions_opened));
+  w.family("daheim_engineio_messages_total", "counter",
+           "WebSocket messages and polling requests with data, by direction.");
+  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_in), "direction",
+           "in");
+  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_out), "direction",
+           "out");
+  w.family("daheim_engineio_websocket_writes_total", "counter",
+           "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).");
+  w.sample("daheim_engineio_websocket_writes_total", static_cast<double>(st.ws_writes));
+  w.family("daheim_engineio_websocket_partial_writes_total", "counter",
+           "WebSocket writes the socket did not take whole (the rest waits for it to drain).");
+  w.sample("daheim_engineio_websocket_partial_writes_total",
+           static_cast<double>(st.ws_partial_writes));
+  w.family("daheim_engineio_bytes_total", "counter", "Payload bytes, by direction.");
+  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
+  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");
+  w.family("daheim_slow_consumer_disconnects_total", "counter",
+           "Sessions closed for queueing more than maxBufferedBytes.");
+  w.sample("daheim_slow_consumer_disconnects_total", static_cast<double>(st.slow_consumer_closes));
+}
+
+void write_socketio(MetricsWriter& w, const socketio::Server& io) {
+  w.family("daheim_socketio_sockets", "gauge", "Connected Socket.IO sockets by namespace.");
+  std::size_t pending = 0;
+  io.for_each_namespace([&](const socketio::Namespace& nsp) {
+    w.sample("daheim_socketio_sockets", static_cast<double>(nsp.size()), "namespace", nsp.name());
+    for (const socketio::Socket* s : nsp.fetch_sockets()) pending += s->pending_acks();
+  });
+  w.family("daheim_socketio_acks_pending", "gauge", "Server-to-client acks awaiting an answer.");
+  w.sample("daheim_socketio_acks_pending", static_cast<double>(pending));
+  w.family("daheim_socketio_volatile_dropped_total", "counter",
+           "Volatile packets dropped because the transport could not take them.");
+  w.sample("daheim_socketio_volatile_dropped_total",
+           static_cast<double>(io.stats().volatile_dropped));
+}
+
+}  // namespace
+
+void MetricsWriter::family(std::string_view name, std::string_view type, std::string_view help) {
+  out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void MetricsWriter::sample(std::string_view name, double value, std::string_view label,
+                           std::string_view label_value) {
+  if (label.empty())
+    out_ += fmt::format("{} {}\n", name, value);
+  else
+    sample(name, value, {{label, label_value}});
+}
+
+void MetricsWriter::sample(std::string_view name, double value, Labels labels) {
+  if (labels.size() == 0) return sample(name, value);
+  out_ += fmt::format("{}{{{}}} {}\n", name, label_text(labels), value);
+}
+
+void MetricsWriter::histogram(std::string_view name, Labels labels,
+                              std::span<const std::string_view> le,
+                              std::span<const uint64_t> buckets, double sum) {
+  std::string common = label_text(labels);
+  std::string_view comma = common.empty() ? "" : ",";
+  uint64_t count = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    count += buckets[i];
+    std::string_view bound = i < le.size() ? le[i] : "+Inf";
+    out_ += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, common, comma, bound, count);
+  }
+  std::string braces = common.empty() ? "" : "{" + common + "}";
+  out_ += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, sum, name, braces, count);
+}
+
+Monitoring::Monitoring(const transport::Server& server, const transport::EngineIoEndpoint& endpoint,
+                       const socketio::Server& io)
+    : server_(server), endpoint_(endpoint), io_(io) {}
+
+std::string Monitoring::metrics_text() const {
+  std::string out;
+  MetricsWriter w(out);
+  write_engineio(w, server_, endpoint_);
+  write_socketio(w, io_);
+  for (const auto& source : sources_) source(w);
+  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  w.sample("process_resident_memory_bytes", resident_bytes());
+  w.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  w.sample("process_open_fds", open_fds());
+  return out;
+}
+
+void Monitoring::install(transport::Server& server) {
+  server.add_route(transport::kServiceMetrics, "/healthz", [this](const transport::RouteRequest&) {
+    transport::HttpReply r;
+    r.content_type = "application/json";
+    std::string fields;
+    bool ok = true;
+    for (const Health& h : health_) ok = h(fields) && ok;
+    r.body = fmt::format("{{\"status\":\"{}\",\"sessions\":{}{}}}", ok ? "ok" : "degraded",
+                         endpoint_.session_count(), fields);
+    return r;
+  });
+  server.add_route(transport::kServiceMetrics, "/metrics", [this](const transport::RouteRequest&) {
+    transport::HttpReply r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_text();
+    return r;
+  });
+}
+
+}  // namespace daheim::ops
