@@ -1,7 +1,7 @@
 #include "app/cluster_setup.hpp"
 
-#include "ops/monitoring.hpp"
 #include "log/log.hpp"
+#include "ops/monitoring.hpp"
 #include "socketio/in_memory_adapter.hpp"
 #include "socketio/namespace.hpp"
 #include "transport/server.hpp"
@@ -10,8 +10,8 @@ namespace daheim::app {
 
 std::unique_ptr<ClusterSetup> ClusterSetup::create(const ClusterConfig& config,
                                                    transport::Server& server,
-                                                   loop::TimerQueue& timers,
-                                                   socketio::Server& io, std::string& error) {
+                                                   loop::TimerQueue& timers, socketio::Server& io,
+                                                   std::string& error) {
   cluster::RedisClientOptions options = config.redis;
   error = cluster::resolve_endpoint(config.address, options.endpoint);
   if (!error.empty()) return nullptr;

@@ -16,9 +16,7 @@ namespace daheim::transport {
 class Server;
 }
 
-namespace daheim::app {
-
-}  // namespace daheim::app
+namespace daheim::app {}  // namespace daheim::app
 namespace daheim::ops {
 class MetricsWriter;
 }  // namespace daheim::ops
@@ -29,9 +27,8 @@ class ClusterSetup {
   // Before any socket connects. Null with `error` set: the address does
   // not resolve.
   static std::unique_ptr<ClusterSetup> create(const ClusterConfig& config,
-                                              transport::Server& server,
-                                              loop::TimerQueue& timers, socketio::Server& io,
-                                              std::string& error);
+                                              transport::Server& server, loop::TimerQueue& timers,
+                                              socketio::Server& io, std::string& error);
   // After the server started (its loop watches the descriptors).
   void start();
   ~ClusterSetup();

@@ -116,10 +116,9 @@ int NodeServices::start_call(dhl_ctx* ctx, uint32_t timeout_ms, dhl_redis_fn fn,
     if (*alive) (*alive)->finish(id, status, reply);
   });
   if (!queued) return DHL_ERR_UNAVAILABLE;
-  loop::Millis timeout =
-      timeout_ms ? loop::Millis(timeout_ms) : cluster_->default_timeout();
-  auto timer = std::make_unique<loop::Timer>(
-      io_.timers(), [this, id] { finish(id, DHL_ERR_TIMEOUT, nullptr); });
+  loop::Millis timeout = timeout_ms ? loop::Millis(timeout_ms) : cluster_->default_timeout();
+  auto timer = std::make_unique<loop::Timer>(io_.timers(),
+                                             [this, id] { finish(id, DHL_ERR_TIMEOUT, nullptr); });
   timer->arm(timeout);
   calls_.emplace(id, Pending{ctx, fn, user, std::move(timer)});
   return DHL_OK;

@@ -13,14 +13,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace counter {
 
-constexpr std::string_view kAdd = R"(
-return redis.call('INCRBY', KEYS[1], ARGV[1])
-)";
+constexpr std::string_view kAdd = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
 class Counter {
  public:
@@ -37,24 +36,22 @@ class Counter {
                     return std::nullopt;
                   }) {}
 
-  // $counter.add {by} -> {value}
+  // $counter.add {by} -> {value}; everybody gets `counter {value}`.
   dhl::Future add(dhl::Socket&, const dhl::Json& args) {
     const dhl::Json& by = args[0]["by"];
     if (!by.is_int()) throw dhl::Error("badRequest");
-    dhl::Promise p;
-    dhl::Future f = p.future();
+    auto p = std::make_shared<dhl::Promise>();
+    dhl::Future f = p->future();
     if (!host_.clustered()) {
-      local_ += by.as_int();
-      publish(local_, std::move(p));
+      publish(local_ += by.as_int(), *p);
       return f;
     }
-    auto shared = std::make_shared<dhl::Promise>(std::move(p));
     int rc = host_.redis_script(kAdd, {"counter:value"}, {std::to_string(by.as_int())},
-                                [this, shared](int status, const dhl::RedisReply& r) {
-                                  if (status != DHL_OK) return shared->reject("unavailable");
-                                  publish(r.integer, std::move(*shared));
+                                [this, p](int status, const dhl::RedisReply& r) {
+                                  if (status != DHL_OK) return p->reject("unavailable");
+                                  publish(r.integer, *p);
                                 });
-    if (rc != DHL_OK) shared->reject("unavailable");
+    if (rc != DHL_OK) p->reject("unavailable");
     return f;
   }
 
@@ -72,7 +69,7 @@ class Counter {
   }
 
  private:
-  void publish(int64_t value, dhl::Promise p) {
+  void publish(int64_t value, dhl::Promise& p) {
     host_.emit_to(dhl::Target{"/", {}, {}}, "counter", dhl::Json::object({{"value", value}}));
     p.resolve(dhl::Json::object({{"value", value}}));
   }
