@@ -141,6 +141,12 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
     return true;
   });
   if (!authenticator) return;
+  host.set_token_verifier([authenticator](std::string_view token, std::string_view audience) {
+    auto result = authenticator->verify(token, audience);
+    if (auto* error = std::get_if<auth::AuthError>(&result))
+      return plugin::TokenCheck{false, {}, auth::code(*error)};
+    return plugin::TokenCheck{true, std::move(std::get<auth::User>(result).claims_json), {}};
+  });
   host.set_user_lookup([](const socketio::Socket& socket) {
     const auth::User* user = auth_middleware::Authenticator::user_of(socket);
     return user ? plugin::SocketUser{user->id, user->claims_json} : plugin::SocketUser{};

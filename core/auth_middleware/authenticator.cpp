@@ -87,6 +87,14 @@ int64_t Authenticator::now_unix() const {
   return unix_ms() / 1000;
 }
 
+std::variant<auth::User, auth::AuthError> Authenticator::verify(std::string_view token,
+                                                                std::string_view audience) const {
+  if (audience.empty()) return verifier_.verify(token, now_unix());
+  auth::VerifyOptions options = verifier_.options();
+  options.audiences = {std::string(audience)};
+  return auth::Verifier(verifier_.keys(), std::move(options)).verify(token, now_unix());
+}
+
 std::string Authenticator::token_of(const socketio::Socket& socket) const {
   if (config_.from_query) {
     if (const std::string* t = socket.handshake().query_param("access_token")) return *t;

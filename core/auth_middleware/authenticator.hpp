@@ -9,7 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "auth/auth_error.hpp"
@@ -44,6 +46,11 @@ class Authenticator {
   // `$auth.refresh`: same checks, same user id. nullopt on success, else the
   // error code (an AuthError's code, or "user_mismatch").
   std::optional<std::string_view> refresh(socketio::Socket& socket, std::string_view token);
+  // A token that is not a socket's (the plugins' verify_token): the same keys
+  // and claim rules, except that a non-empty `audience` replaces the
+  // configured audiences. Not rate-limited, not counted.
+  std::variant<auth::User, auth::AuthError> verify(std::string_view token,
+                                                   std::string_view audience) const;
   // SIGHUP: re-reads the key files; keeps the old keys on error.
   bool reload(const AuthConfig& config, std::string& error);
   const AuthStats& stats() const { return stats_; }

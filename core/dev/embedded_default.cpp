@@ -15,7 +15,7 @@ auth_middleware::AuthConfig development_auth() {
 std::optional<BuildTreePlugins> build_tree_plugins() {
   const std::filesystem::path dir = DHL_BUILD_TREE_PLUGIN_DIR;
   std::error_code ec;
-  if (!std::filesystem::exists(dir / "presence" / "presence.so", ec) ||
+  if (dir.empty() || !std::filesystem::exists(dir / "presence" / "presence.so", ec) ||
       !std::filesystem::exists(dir / "push" / "push.so", ec))
     return std::nullopt;
   BuildTreePlugins built{dir.lexically_normal().string(), {}};
@@ -30,7 +30,8 @@ std::string find_client_script() {
   std::error_code ec;
   if (std::filesystem::exists(rel, ec)) return rel.string();
   const std::filesystem::path source = DHL_SOURCE_TREE;
-  if (std::filesystem::exists(source / rel, ec)) return (source / rel).lexically_normal().string();
+  if (!source.empty() && std::filesystem::exists(source / rel, ec))
+    return (source / rel).lexically_normal().string();
   return {};
 }
 

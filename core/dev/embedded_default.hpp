@@ -2,7 +2,8 @@
 // token secret, and what a build tree offers next to the binary: its
 // built-in plugins and the socket.io-client bundle of its npm install.
 // meson tells this library (and no other) where the build and source trees
-// are; an installed binary finds none of them there and runs without.
+// are, unless built with -Dbuild_tree_defaults=false (packages): then there
+// is nothing to look up.
 #pragma once
 
 #include <optional>

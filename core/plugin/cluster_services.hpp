@@ -1,4 +1,4 @@
-// What the plugin host needs from the cluster layer for the ABI 1.2 host
+// What the plugin host needs from the cluster layer for the ABI 1.3 host
 // services (node id, membership, Redis commands). The app wires the real
 // one (app/plugin_cluster); without a cluster the host has none and answers
 // DHL_ERR_UNAVAILABLE. Loop thread only.

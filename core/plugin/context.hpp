@@ -13,6 +13,7 @@
 #include "loop/timer.hpp"
 #include "plugin/call_stats.hpp"
 #include "plugin/library.hpp"
+#include "plugin/token_check.hpp"
 
 namespace daheim::plugin {
 class Host;
@@ -41,6 +42,7 @@ struct dhl_ctx {
   std::unordered_map<dhl_timer*, std::unique_ptr<dhl_timer>> timers;
   std::vector<daheim::plugin::CallStats> calls;  // per method, in the descriptor's order
   daheim::plugin::HookStats hooks;
+  daheim::plugin::TokenCheck last_token_check;  // what verify_token's strings point into
 
   const dhl_plugin_desc& desc() const { return library->desc(); }
   std::string_view name() const { return library->name(); }

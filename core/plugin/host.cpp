@@ -7,7 +7,7 @@
 #include "log/log.hpp"
 #include "plugin/host_api.hpp"
 #include "plugin/payload.hpp"
-#include "plugin/socket_tally.hpp"
+#include "plugin/socket_counters.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/server.hpp"
 #include "socketio/socket.hpp"
@@ -34,14 +34,14 @@ log::Level to_level(int level) {
 // Every entry into plugin code from the loop goes through one: at the
 // outermost level it frees the timers plugins destroyed meanwhile (a timer
 // may destroy itself from its own callback).
-class Host::Entry {
+class Host::PluginCallScope {
  public:
-  explicit Entry(Host& host) : host_(host) {
+  explicit PluginCallScope(Host& host) : host_(host) {
     if (host_.depth_++ == 0) host_.collect();
   }
-  ~Entry() { --host_.depth_; }
-  Entry(const Entry&) = delete;
-  Entry& operator=(const Entry&) = delete;
+  ~PluginCallScope() { --host_.depth_; }
+  PluginCallScope(const PluginCallScope&) = delete;
+  PluginCallScope& operator=(const PluginCallScope&) = delete;
 
  private:
   Host& host_;
@@ -90,14 +90,14 @@ std::string Host::load(const std::vector<PluginSpec>& specs) {
 // order); their accepted tasks run first.
 void Host::roll_back(std::size_t first) {
   {
-    Entry entry(*this);
+    PluginCallScope scope(*this);
     lane_.run();
   }
   while (plugins_.size() > first) {
     dhl_ctx& ctx = *plugins_.back();
     nodes_.release(&ctx);
     if (ctx.initialized && ctx.desc().shutdown) {
-      Entry entry(*this);
+      PluginCallScope scope(*this);
       ctx.desc().shutdown(ctx.state);
     }
     unload_last();
@@ -118,7 +118,7 @@ std::string Host::load_one(const PluginSpec& spec) {
   dhl_ctx& c = *ctx;
   plugins_.push_back(std::move(ctx));
   if (dhl_init_fn init = c.desc().init) {
-    Entry entry(*this);
+    PluginCallScope scope(*this);
     if (int rc = init(&c, &host_api(), &c.state); rc != 0) {
       error = "plugin " + spec.path + " (" + std::string(c.name()) + "): init failed (returned " +
               std::to_string(rc) + ")";
@@ -177,7 +177,7 @@ void Host::shutdown() {
   *alive_ = nullptr;  // namespace handlers and ack callbacks become no-ops
   lane_.close();
   {
-    Entry entry(*this);
+    PluginCallScope scope(*this);
     lane_.run();  // accepted tasks run before their plugin's shutdown
   }
   // Sockets still connected leave the plugins now (their transport may
@@ -188,11 +188,11 @@ void Host::shutdown() {
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
     dhl_ctx& ctx = **it;
     {
-      Entry entry(*this);
+      PluginCallScope scope(*this);
       nodes_.release(&ctx);  // pending Redis calls fail with DHL_ERR_GONE
     }
     if (!ctx.initialized || !ctx.desc().shutdown) continue;
-    Entry entry(*this);
+    PluginCallScope scope(*this);
     ctx.desc().shutdown(ctx.state);
   }
   if (std::size_t n = calls_.drop(nullptr))
@@ -224,7 +224,7 @@ SocketUser Host::user_of(const socketio::Socket& socket) const {
 }
 
 void Host::on_connect(socketio::Socket& socket) {
-  Entry entry(*this);
+  PluginCallScope scope(*this);
   SocketUser user = user_of(socket);
   if (!user.id.empty()) socket.join(std::string(DHL_USER_ROOM_PREFIX) + std::string(user.id));
   for (std::size_t i = 0; i < plugins_.size() && socket.connected(); ++i) {
@@ -237,7 +237,7 @@ void Host::on_connect(socketio::Socket& socket) {
 }
 
 void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason reason) {
-  Entry entry(*this);
+  PluginCallScope scope(*this);
   std::size_t n = std::min(connected_plugins(socket), plugins_.size());
   std::string_view why = socketio::to_string(reason);
   for (std::size_t i = 0; i < n; ++i) {
@@ -246,11 +246,11 @@ void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason re
     ++ctx.hooks.disconnects;
     ctx.desc().on_disconnect(ctx.state, handle(socket), str(why));
   }
-  clear_tally(socket);
+  clear_counters(socket);
 }
 
 void Host::on_event(socketio::Socket& socket, socketio::Event& event) {
-  Entry entry(*this);
+  PluginCallScope scope(*this);
   auto it = routes_.find(event.name);
   if (it == routes_.end()) return unhandled(socket, event);
   if (const BuiltinMethod* builtin = it->second.builtin) return (*builtin)(socket, event);
@@ -403,7 +403,7 @@ StatsView Host::stats() const {
 int Host::post(dhl_ctx* ctx, dhl_task_fn fn, void* user) {
   if (fn == nullptr) return DHL_ERR_INVALID;
   bool queued = lane_.post(ctx, [this, fn, user] {
-    Entry entry(*this);
+    PluginCallScope scope(*this);
     fn(user);
   });
   return queued ? DHL_OK : DHL_ERR_GONE;
@@ -430,7 +430,7 @@ void Host::destroy_timer(dhl_ctx* ctx, dhl_timer* timer) {
 }
 
 void Host::fire_timer(dhl_timer& timer) {
-  Entry entry(*this);
+  PluginCallScope scope(*this);
   if (!timer.dead) timer.fn(timer.user);
 }
 

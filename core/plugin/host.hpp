@@ -32,6 +32,7 @@
 #include "plugin/calls.hpp"
 #include "plugin/context.hpp"
 #include "plugin/http_route.hpp"
+#include "plugin/token_check.hpp"
 #include "plugin/node_services.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
@@ -87,10 +88,13 @@ class Host {
   // its catch-all event handler).
   void install(socketio::Namespace& nsp);
   void set_user_lookup(UserLookup lookup) { user_lookup_ = std::move(lookup); }
+  // What verify_token uses; none (no auth section): DHL_ERR_NOTFOUND.
+  void set_token_verifier(TokenVerifier verifier) { token_verifier_ = std::move(verifier); }
+  const TokenVerifier& token_verifier() const { return token_verifier_; }
   // Where plugins' HTTP routes go (host API http_route); none: refused.
   void set_http_router(HttpRouter router) { http_router_ = std::move(router); }
   const HttpRouter& http_router() const { return http_router_; }
-  // The cluster behind the ABI 1.2 services (before load(); null: one node).
+  // The cluster behind the ABI 1.3 services (before load(); null: one node).
   void set_cluster(ClusterServices* cluster) { nodes_.set_cluster(cluster); }
   NodeServices& nodes() { return nodes_; }
   // Adds a server method for event `event` (no "$"). Call before load():
@@ -136,8 +140,9 @@ class Host {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  // Host entry from the loop: frees destroyed timers at the outermost level.
-  class Entry;
+  // Held while plugin code runs (callbacks, tasks, timers): at the outermost
+  // level it frees the timers plugins destroyed.
+  class PluginCallScope;
 
   std::string load_one(const PluginSpec& spec);
   std::string add_routes(dhl_ctx& ctx);
@@ -169,6 +174,7 @@ class Host {
   std::vector<std::unique_ptr<BuiltinMethod>> builtins_;
   std::vector<socketio::Namespace*> installed_;
   UserLookup user_lookup_;
+  TokenVerifier token_verifier_;
   HttpRouter http_router_;
   std::shared_ptr<Host*> alive_;
   NodeServices nodes_;

@@ -368,7 +368,19 @@ int64_t api_target_count(dhl_ctx* ctx, const dhl_target* target) {
   return static_cast<int64_t>(nsp->fetch_sockets(options_of(*target)).size());
 }
 
-// ---- Plugins in a cluster (ABI 1.2) --------------------------------------------
+int api_verify_token(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* claims,
+                     dhl_str* error) {
+  if (!on_loop(ctx, "verify_token")) return DHL_ERR_THREAD;
+  const TokenVerifier& verify = ctx->host->token_verifier();
+  if (!verify) return DHL_ERR_NOTFOUND;
+  ctx->last_token_check = verify(view(token), view(audience));
+  const TokenCheck& check = ctx->last_token_check;
+  if (claims) *claims = check.ok ? view(std::string_view(check.claims_json)) : kAbsent;
+  if (error) *error = check.ok ? kAbsent : view(check.error);
+  return check.ok ? DHL_OK : DHL_ERR_REFUSED;
+}
+
+// ---- Plugins in a cluster (ABI 1.3) --------------------------------------------
 
 dhl_str api_node_id(dhl_ctx* ctx) {
   return ctx ? str(ctx->host->nodes().node_id()) : kAbsent;
@@ -474,6 +486,7 @@ constexpr dhl_host kHostApi = {
     api_http_route,
     api_http_header,
     api_target_count,
+    api_verify_token,
     api_node_id,
     api_node_clustered,
     api_node_events,

@@ -1,4 +1,4 @@
-// The ABI 1.2 host services of the plugin host: this node's id and
+// The ABI 1.3 host services of the plugin host: this node's id and
 // membership events, Redis commands and scripts through the host's own
 // connection (with the call's timeout, failed with a code when the host
 // stops), and messages between the instances of one plugin on all nodes

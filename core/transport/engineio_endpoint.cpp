@@ -22,11 +22,12 @@ namespace {
 constexpr loop::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
 
-void doom(lws* wsi) {
-  auto* pss = static_cast<Pss*>(lws_wsi_user(wsi));
+// Detaches a WebSocket from its session and closes it at its next WRITEABLE.
+void close_soon(lws* wsi) {
+  auto* pss = static_cast<ConnectionState*>(lws_wsi_user(wsi));
   if (pss) {
     pss->entry = nullptr;
-    pss->role = Role::WsDoomed;
+    pss->role = Role::WsClosing;
   }
   lws_callback_on_writable(wsi);
 }
@@ -42,18 +43,6 @@ engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
   return info;
 }
 
-std::optional<std::size_t> content_length(lws* wsi) {
-  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-  if (!v) return std::nullopt;
-  std::size_t n = 0;
-  for (char c : *v) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::size_t>(c - '0');
-    if (n > (std::size_t(1) << 40)) return n;
-  }
-  return n;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- entry
@@ -63,12 +52,12 @@ SessionEntry::SessionEntry(EngineIoEndpoint& owner)
 
 SessionEntry::~SessionEntry() {
   if (poll_wsi) {
-    auto* pss = static_cast<Pss*>(lws_wsi_user(poll_wsi));
+    auto* pss = static_cast<ConnectionState*>(lws_wsi_user(poll_wsi));
     if (pss) pss->entry = nullptr;
     lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
-  if (ws_wsi) doom(ws_wsi);
-  if (probe_wsi) doom(probe_wsi);
+  if (ws_wsi) close_soon(ws_wsi);
+  if (probe_wsi) close_soon(probe_wsi);
   poll_wsi = ws_wsi = probe_wsi = nullptr;
   // The session (and its handler) goes before the writer forgets this
   // entry: nothing it does on the way out can leave it on the writer's list.
@@ -82,7 +71,7 @@ void SessionEntry::on_session_activity(Session& s) {
     if (s.probe_active()) {
       lws_callback_on_writable(probe_wsi);
     } else {
-      doom(probe_wsi);
+      close_soon(probe_wsi);
       probe_wsi = nullptr;
     }
   }
@@ -200,7 +189,7 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi,
   return ref;
 }
 
-int EngineIoEndpoint::on_http(lws* wsi, Pss* pss, const HttpRequest& req) {
+int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
   if (req.method == engineio::Method::Options && options_.cors.enabled) {
     std::vector<engineio::Header> h;
     auto acrh = read_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
@@ -234,7 +223,8 @@ int EngineIoEndpoint::handshake_polling(lws* wsi, const HttpRequest& req) {
   return answer_poll(wsi, entry);
 }
 
-int EngineIoEndpoint::poll(lws* wsi, Pss* pss, SessionEntry& entry, const HttpRequest& req) {
+int EngineIoEndpoint::poll(lws* wsi, ConnectionState* pss, SessionEntry& entry,
+                           const HttpRequest& req) {
   switch (entry.session->begin_poll()) {
     case Session::PollStart::Overlap:
       return send_response(wsi, 400, {}, {}, response_headers(req));
@@ -265,7 +255,7 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   return rc;
 }
 
-int EngineIoEndpoint::on_http_writeable(lws* wsi, Pss* pss) {
+int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
   if (pss->role != Role::PollHeld) return 0;
   SessionEntry* entry = pss->entry;
   pss->role = Role::None;
@@ -277,7 +267,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, Pss* pss) {
   return answer_poll(wsi, *entry);
 }
 
-void EngineIoEndpoint::on_http_closed(Pss* pss) {
+void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
     entry->poll_wsi = nullptr;
@@ -287,47 +277,46 @@ void EngineIoEndpoint::on_http_closed(Pss* pss) {
     entry->session->poll_aborted();
     if (entry->session->finished()) schedule_reap(*entry);
   }
-  release(pss);
+  pss->buffer.release();
 }
 
-void EngineIoEndpoint::release(Pss* pss) {
-  delete pss->buffer;
-  pss->buffer = nullptr;
-}
-
-int EngineIoEndpoint::start_post(lws* wsi, Pss* pss, SessionEntry* entry, const HttpRequest& req) {
-  auto len = content_length(wsi);
-  if (len && *len > options_.eio.max_payload)
-    return send_response(wsi, 413, {}, {}, response_headers(req), true);
-  if (!len && read_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
-    return send_response(wsi, 411, {}, {}, response_headers(req), true);
-  if (!len) len = 0;  // HTTP/1.1: no length and no chunking means no body
+int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry,
+                                 const HttpRequest& req) {
+  std::size_t len = 0;
+  switch (request_body_length(wsi, options_.eio.max_payload, len)) {
+    case BodyLength::TooLarge:
+      return send_response(wsi, 413, {}, {}, response_headers(req), true);
+    case BodyLength::LengthRequired:
+      return send_response(wsi, 411, {}, {}, response_headers(req), true);
+    case BodyLength::Ok:
+      break;
+  }
   if (entry) {
     if (!entry->session->begin_post()) {
       pss->role = Role::PostRejected;
       pss->pending_error = -1;
     } else {
       pss->role = Role::Post;
-      pss->buffer = new std::string();
+      pss->buffer.get();  // the body is read for this session
       std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
     }
   }
-  if (len && *len == 0) return finish_post(wsi, pss, req);
+  if (len == 0) return finish_post(wsi, pss, req);
   return 0;
 }
 
-int EngineIoEndpoint::on_http_body(lws*, Pss* pss, const void* in, std::size_t len) {
+int EngineIoEndpoint::on_http_body(lws*, ConnectionState* pss, const void* in, std::size_t len) {
   if (pss->role != Role::Post || !pss->buffer) return 0;
-  if (pss->buffer->size() + len > options_.eio.max_payload) return -1;
-  pss->buffer->append(static_cast<const char*>(in), len);
+  if (pss->buffer.size() + len > options_.eio.max_payload) return -1;
+  pss->buffer.get().append(static_cast<const char*>(in), len);
   return 0;
 }
 
-int EngineIoEndpoint::on_http_body_completion(lws* wsi, Pss* pss) {
+int EngineIoEndpoint::on_http_body_completion(lws* wsi, ConnectionState* pss) {
   return finish_post(wsi, pss, read_request(wsi, options_.max_header));
 }
 
-int EngineIoEndpoint::finish_post(lws* wsi, Pss* pss, const HttpRequest& req) {
+int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
   Role role = pss->role;
   pss->role = Role::None;
   if (role == Role::PostRejected) {
@@ -336,8 +325,7 @@ int EngineIoEndpoint::finish_post(lws* wsi, Pss* pss, const HttpRequest& req) {
   }
   std::string sid(pss->sid);
   SessionEntry* entry = find(&sid);
-  std::string body = pss->buffer ? std::move(*pss->buffer) : std::string();
-  release(pss);
+  std::string body = pss->buffer.take();
   if (!entry) return refuse(wsi, req, ErrorCode::UnknownSid);
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
@@ -362,7 +350,7 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
   return 1;
 }
 
-int EngineIoEndpoint::on_ws_established(lws* wsi, Pss* pss) {
+int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
   HttpRequest req = read_request(wsi, options_.max_header);
   const std::string* sid = req.query_param("sid");
   if (!sid) {
@@ -381,27 +369,25 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, Pss* pss) {
   return 0;
 }
 
-int EngineIoEndpoint::on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len) {
+int EngineIoEndpoint::on_ws_receive(lws* wsi, ConnectionState* pss, const void* in,
+                                    std::size_t len) {
   if (!pss->entry) return 0;
   std::string_view chunk(static_cast<const char*>(in), len);
   bool final = lws_is_final_fragment(wsi);
   if (!pss->buffer && final) return dispatch_ws(wsi, pss, chunk, lws_frame_is_binary(wsi));
-  if (!pss->buffer) {
-    pss->buffer = new std::string();
-    pss->rx_binary = lws_frame_is_binary(wsi);
-  }
-  if (pss->buffer->size() + len + lws_remaining_packet_payload(wsi) > options_.eio.max_payload) {
+  if (!pss->buffer) pss->rx_binary = lws_frame_is_binary(wsi);
+  if (pss->buffer.size() + len + lws_remaining_packet_payload(wsi) > options_.eio.max_payload) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
     return -1;
   }
-  pss->buffer->append(chunk);
+  pss->buffer.get().append(chunk);
   if (!final) return 0;
-  std::string message = std::move(*pss->buffer);
-  release(pss);
+  std::string message = pss->buffer.take();
   return dispatch_ws(wsi, pss, message, pss->rx_binary);
 }
 
-int EngineIoEndpoint::dispatch_ws(lws* wsi, Pss* pss, std::string_view data, bool binary) {
+int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data,
+                                  bool binary) {
   if (data.size() > options_.eio.max_payload) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
     return -1;
@@ -436,8 +422,8 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, Pss* pss, std::string_view data, boo
   return 0;
 }
 
-int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
-  if (!pss->entry || pss->role == Role::WsDoomed) {
+int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
+  if (!pss->entry || pss->role == Role::WsClosing) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
     return -1;
   }
@@ -456,10 +442,10 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, Pss* pss) {
   return 0;
 }
 
-void EngineIoEndpoint::on_ws_closed(Pss* pss) {
+void EngineIoEndpoint::on_ws_closed(ConnectionState* pss) {
   SessionEntry* entry = pss->entry;
   pss->entry = nullptr;
-  release(pss);
+  pss->buffer.release();
   if (!entry) return;
   if (pss->role == Role::WsPrimary && entry->ws_wsi) {
     entry->ws_wsi = nullptr;

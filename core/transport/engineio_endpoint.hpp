@@ -14,9 +14,9 @@
 #include "engineio/handler.hpp"
 #include "engineio/session.hpp"
 #include "loop/lws_timer_queue.hpp"
+#include "transport/connection_state.hpp"
 #include "transport/cors.hpp"
 #include "transport/http_util.hpp"
-#include "transport/pss.hpp"
 #include "transport/ws_writer.hpp"
 
 namespace daheim::transport {
@@ -76,19 +76,18 @@ class EngineIoEndpoint {
   bool matches(std::string_view path) const;
   const EndpointOptions& options() const { return options_; }
 
-  int on_http(lws* wsi, Pss* pss, const HttpRequest& req);
-  int on_http_body(lws* wsi, Pss* pss, const void* in, std::size_t len);
-  int on_http_body_completion(lws* wsi, Pss* pss);
-  int on_http_writeable(lws* wsi, Pss* pss);
-  void on_http_closed(Pss* pss);
-  void release(Pss* pss);
+  int on_http(lws* wsi, ConnectionState* pss, const HttpRequest& req);
+  int on_http_body(lws* wsi, ConnectionState* pss, const void* in, std::size_t len);
+  int on_http_body_completion(lws* wsi, ConnectionState* pss);
+  int on_http_writeable(lws* wsi, ConnectionState* pss);
+  void on_http_closed(ConnectionState* pss);
 
   // 0: let the upgrade proceed; nonzero: refused (a 400 was written).
   int on_confirm_upgrade(lws* wsi);
-  int on_ws_established(lws* wsi, Pss* pss);
-  int on_ws_receive(lws* wsi, Pss* pss, const void* in, std::size_t len);
-  int on_ws_writeable(lws* wsi, Pss* pss);
-  void on_ws_closed(Pss* pss);
+  int on_ws_established(lws* wsi, ConnectionState* pss);
+  int on_ws_receive(lws* wsi, ConnectionState* pss, const void* in, std::size_t len);
+  int on_ws_writeable(lws* wsi, ConnectionState* pss);
+  void on_ws_closed(ConnectionState* pss);
 
   // Graceful close of every session (shutdown).
   void close_all(engineio::CloseReason reason);
@@ -112,11 +111,11 @@ class EngineIoEndpoint {
   int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
   SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req);
   int handshake_polling(lws* wsi, const HttpRequest& req);
-  int poll(lws* wsi, Pss* pss, SessionEntry& entry, const HttpRequest& req);
+  int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
-  int start_post(lws* wsi, Pss* pss, SessionEntry* entry, const HttpRequest& req);
-  int finish_post(lws* wsi, Pss* pss, const HttpRequest& req);
-  int dispatch_ws(lws* wsi, Pss* pss, std::string_view data, bool binary);
+  int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);
+  int finish_post(lws* wsi, ConnectionState* pss, const HttpRequest& req);
+  int dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data, bool binary);
   void reap();
 
   EndpointOptions options_;

@@ -65,6 +65,24 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg) {
   return req;
 }
 
+BodyLength request_body_length(lws* wsi, std::size_t max_body, std::size_t& length) {
+  constexpr std::size_t kCap = std::size_t(1) << 40;  // above every limit; no overflow
+  length = 0;
+  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  bool valid = v && !v->empty();
+  for (std::size_t i = 0; valid && i < v->size(); ++i) {
+    char c = (*v)[i];
+    valid = c >= '0' && c <= '9';
+    if (valid && length <= kCap) length = length * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (!valid) {
+    length = 0;
+    return read_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) ? BodyLength::LengthRequired
+                                                              : BodyLength::Ok;
+  }
+  return length > max_body ? BodyLength::TooLarge : BodyLength::Ok;
+}
+
 std::optional<std::string> read_header(lws* wsi, int token) {
   auto t = static_cast<lws_token_indexes>(token);
   int len = lws_hdr_total_length(wsi, t);

@@ -31,6 +31,14 @@ std::optional<std::string> read_header(lws* wsi, int token);
 // A request header by lower-case name (known to lws or custom).
 std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name);
 std::string peer_address(lws* wsi);
+
+// The one Content-Length rule of every HTTP path (Engine.IO POSTs and plain
+// routes): the body is Content-Length bytes, digits only (an empty or
+// non-numeric value counts as absent); no length and no Transfer-Encoding
+// means no body; a chunked body (Transfer-Encoding without a length) is
+// refused with 411; a length above `max_body` with 413.
+enum class BodyLength { Ok, TooLarge, LengthRequired };
+BodyLength request_body_length(lws* wsi, std::size_t max_body, std::size_t& length);
 std::string request_url(const HttpRequest& req);
 
 // Writes status, headers and body with LWS_WRITE_HTTP_FINAL. Returns the

@@ -42,7 +42,7 @@ int fd_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std
 }
 
 lws_protocols g_protocols[] = {
-    {"engine.io", callback, sizeof(Pss), 0, 0, nullptr, 0},
+    {"engine.io", callback, sizeof(ConnectionState), 0, 0, nullptr, 0},
     {LwsReactor::kProtocol, fd_callback, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
@@ -326,7 +326,7 @@ bool Server::accept_fd(int fd) {
 }
 
 // Only what the request's listener serves; everything else is 404.
-int Server::handle_http(lws* wsi, Pss* pss) {
+int Server::handle_http(lws* wsi, ConnectionState* pss) {
   const Listener* listener = listener_of(wsi);
   unsigned services = listener ? listener->options.services : 0;
   HttpRequest req = read_request(wsi, options_.max_header);
@@ -362,20 +362,9 @@ int reply(lws* wsi, HttpReply r) {
   return send_response(wsi, r.status, r.content_type, r.body, r.headers);
 }
 
-std::optional<std::size_t> request_length(lws* wsi) {
-  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-  if (!v || v->empty() || v->size() > 12) return std::nullopt;
-  std::size_t n = 0;
-  for (char c : *v) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::size_t>(c - '0');
-  }
-  return n;
-}
-
 }  // namespace
 
-int Server::serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t index) {
+int Server::serve_route(lws* wsi, ConnectionState* pss, const HttpRequest& req, std::size_t index) {
   const RouteEntry& entry = routes_[index];
   if (req.method != entry.options.method) {
     const char* allow = entry.options.method == engineio::Method::Post ? "POST" : "GET";
@@ -383,30 +372,33 @@ int Server::serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t 
   }
   if (entry.options.method != engineio::Method::Post)
     return reply(wsi, entry.route(route_request(wsi, req, {})));
-  auto len = request_length(wsi);
-  if (!len && read_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
-    return send_response(wsi, 411, {}, {}, {}, true);
-  if (len && *len > entry.options.max_body)
-    return send_response(wsi, 413, "application/json", R"({"error":"payload_too_large"})", {},
-                         true);
+  std::size_t len = 0;
+  switch (request_body_length(wsi, entry.options.max_body, len)) {
+    case BodyLength::TooLarge:
+      return send_response(wsi, 413, "application/json", R"({"error":"payload_too_large"})", {},
+                           true);
+    case BodyLength::LengthRequired:
+      return send_response(wsi, 411, {}, {}, {}, true);
+    case BodyLength::Ok:
+      break;
+  }
   pss->role = Role::RoutePost;
   pss->route = static_cast<uint16_t>(index);
-  pss->buffer = new std::string();
-  if (!len || *len == 0) return finish_route_post(wsi, pss);
+  pss->buffer.get();  // the body goes here
+  if (len == 0) return finish_route_post(wsi, pss);
   return 0;
 }
 
-int Server::finish_route_post(lws* wsi, Pss* pss) {
+int Server::finish_route_post(lws* wsi, ConnectionState* pss) {
   pss->role = Role::None;
-  std::string body = pss->buffer ? std::move(*pss->buffer) : std::string();
-  endpoint_.release(pss);
+  std::string body = pss->buffer.take();
   HttpRequest req = read_request(wsi, options_.max_header);
   return reply(wsi, routes_[pss->route].route(route_request(wsi, req, body)));
 }
 
 int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
   auto reason = static_cast<lws_callback_reasons>(r);
-  auto* pss = static_cast<Pss*>(user);
+  auto* pss = static_cast<ConnectionState*>(user);
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
       return accept_fd(static_cast<int>(reinterpret_cast<lws_intptr_t>(in))) ? 0 : 1;
@@ -414,8 +406,8 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       return handle_http(wsi, pss);
     case LWS_CALLBACK_HTTP_BODY:
       if (pss && pss->role == Role::RoutePost) {
-        if (pss->buffer->size() + len > routes_[pss->route].options.max_body) return -1;
-        pss->buffer->append(static_cast<const char*>(in), len);
+        if (pss->buffer.size() + len > routes_[pss->route].options.max_body) return -1;
+        pss->buffer.get().append(static_cast<const char*>(in), len);
         return 0;
       }
       return endpoint_.on_http_body(wsi, pss, in, len);
@@ -428,7 +420,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-      if (pss) endpoint_.release(pss);
+      if (pss) pss->buffer.release();
       return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return confirm_upgrade(wsi);

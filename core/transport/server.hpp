@@ -121,7 +121,7 @@ class Server {
   static Listener* listener_of(lws* wsi);
   std::string create_vhost(lws_context_creation_info& info, Listener& listener);
   std::string set_up_tls(Listener& listener);
-  int handle_http(lws* wsi, Pss* pss);
+  int handle_http(lws* wsi, ConnectionState* pss);
   int confirm_upgrade(lws* wsi);
   bool accept_fd(int fd);
   std::string adopt_listener(Listener& listener);
@@ -150,8 +150,8 @@ class Server {
     RouteOptions options;
     Service service;
   };
-  int serve_route(lws* wsi, Pss* pss, const HttpRequest& req, std::size_t index);
-  int finish_route_post(lws* wsi, Pss* pss);
+  int serve_route(lws* wsi, ConnectionState* pss, const HttpRequest& req, std::size_t index);
+  int finish_route_post(lws* wsi, ConnectionState* pss);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining

@@ -10,24 +10,22 @@
 // Config (plugins[].config):
 //   "bearerSecretFile": "/etc/daheim-live/push.secret"   at least 32 bytes
 //   "devBearerSecret": "..."   the same, inline, for development configs only
-//   "serviceJwt": {"secretFile": "...", "audience": "push", "issuer": "daheim-api",
-//                  "algorithms": ["HS256"], "leeway": 30}
+//   "serviceJwt": {"audience": "push", "issuer": "daheim-api"}   a JWT checked by
+//                  the server with its auth keys and claim rules (host verify_token)
 //   "path": "/api/v1/push", "namespace": "/", "maxBody": 65536, "maxUsers": 1000
 // At least one credential must be configured.
 //
-// The HTTP part uses the C ABI directly (dhl_host::http_route, appended
-// after ABI 1.0: the plugin fails its init on an older host).
+// The HTTP part and the token check use the C ABI directly (dhl_host::
+// http_route, appended in ABI 1.1, and verify_token, 1.2: the plugin fails its
+// init on an older host when it needs them).
 #include <daheim/plugin.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstddef>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -67,34 +65,6 @@ bool same_secret(std::string_view a, std::string_view b) {
   return la == lb && CRYPTO_memcmp(ha.data(), hb.data(), la) == 0;
 }
 
-bool base64url_decode(std::string_view in, std::string& out) {
-  out.clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return bits < 6;  // a lone trailing character is not valid base64
-}
-
 std::string json_error(std::string_view code, std::string_view message) {
   return dhl::Json::object({{"error", code}, {"message", message}}).dump();
 }
@@ -120,69 +90,29 @@ std::optional<std::size_t> host_count(const Api* api, dhl_ctx* ctx, const dhl_ta
   return std::nullopt;
 }
 
-// ---- Service JWT (HMAC) ---------------------------------------------------
+// ---- Service JWT -----------------------------------------------------------
 
+// What a service token must carry on top of the server's checks (its keys,
+// algorithms, exp/nbf/iat with the leeway): `audience` in aud (instead of the
+// server's audiences), an exp, and `issuer` as iss when given.
 struct JwtConfig {
-  std::string secret;
   std::string audience;
   std::string issuer;  // empty: not checked
-  std::set<std::string> algorithms{"HS256"};
-  int64_t leeway = 30;
 };
 
-const EVP_MD* hmac_digest(std::string_view alg) {
-  if (alg == "HS256") return EVP_sha256();
-  if (alg == "HS384") return EVP_sha384();
-  if (alg == "HS512") return EVP_sha512();
-  return nullptr;
-}
-
 // Empty when the token is valid, else why not.
-std::string verify_jwt(const JwtConfig& cfg, std::string_view token) {
-  std::size_t d1 = token.find('.');
-  std::size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
-  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
-    return "not a JWT";
-  std::string header_text, claims_text, sig;
-  if (!base64url_decode(token.substr(0, d1), header_text) ||
-      !base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), claims_text) ||
-      !base64url_decode(token.substr(d2 + 1), sig))
-    return "not a JWT";
-  std::optional<dhl::Json> header = dhl::Json::parse(header_text);
-  std::optional<dhl::Json> claims = dhl::Json::parse(claims_text);
-  if (!header || !header->is_object() || !claims || !claims->is_object()) return "not a JWT";
-  std::string alg(header->operator[]("alg").as_string());
-  const EVP_MD* md = hmac_digest(alg);
-  if (md == nullptr || !cfg.algorithms.count(alg)) return "algorithm not accepted";
-  if (header->contains("crit")) return "unsupported critical header";
-
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_len = 0;
-  std::string_view signing_input = token.substr(0, d2);
-  if (HMAC(md, cfg.secret.data(), static_cast<int>(cfg.secret.size()),
-           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-           mac.data(), &mac_len) == nullptr)
-    return "signature check failed";
-  if (sig.size() != mac_len || CRYPTO_memcmp(sig.data(), mac.data(), mac_len) != 0)
-    return "bad signature";
-
-  const dhl::Json& c = *claims;
-  auto now = static_cast<int64_t>(std::time(nullptr));
-  const dhl::Json* exp = c.find("exp");
+std::string verify_jwt(const dhl_host* api, dhl_ctx* ctx, const JwtConfig& cfg,
+                       std::string_view token) {
+  dhl_str claims_text{nullptr, 0}, error{nullptr, 0};
+  int rc = api->verify_token(ctx, dhl::str(token), dhl::str(cfg.audience), &claims_text, &error);
+  if (rc == DHL_ERR_REFUSED) return std::string(dhl::view(error));
+  if (rc != DHL_OK) return "the server cannot verify tokens (error " + std::to_string(rc) + ")";
+  std::optional<dhl::Json> claims = dhl::Json::parse(dhl::view(claims_text));
+  if (!claims || !claims->is_object()) return "malformed";
+  const dhl::Json* exp = claims->find("exp");
   if (exp == nullptr || !exp->is_number()) return "no exp claim";
-  if (static_cast<int64_t>(std::floor(exp->as_double())) + cfg.leeway <= now) return "expired";
-  if (const dhl::Json* nbf = c.find("nbf")) {
-    if (!nbf->is_number()) return "bad nbf claim";
-    if (static_cast<int64_t>(std::floor(nbf->as_double())) - cfg.leeway > now)
-      return "not yet valid";
-  }
-  bool aud_ok = false;
-  const dhl::Json& aud = c["aud"];
-  if (aud.is_string()) aud_ok = aud.as_string() == cfg.audience;
-  for (const dhl::Json& a : aud.items())
-    aud_ok = aud_ok || (a.is_string() && a.as_string() == cfg.audience);
-  if (!aud_ok) return "audience not accepted";
-  if (!cfg.issuer.empty() && c["iss"].as_string() != cfg.issuer) return "issuer not accepted";
+  if (!cfg.issuer.empty() && (*claims)["iss"].as_string() != cfg.issuer)
+    return "issuer not accepted";
   return {};
 }
 
@@ -293,7 +223,10 @@ class Push {
           "devBearerSecret: the push credential is written in the configuration (development "
           "only)");
     }
-    if (const dhl::Json* j = cfg.find("serviceJwt")) jwt_ = read_jwt_config(*j);
+    if (const dhl::Json* j = cfg.find("serviceJwt")) {
+      jwt_ = read_jwt_config(*j);
+      check_token_support();
+    }
     if (bearer_.empty() && !jwt_)
       throw std::runtime_error(
           "config: give bearerSecretFile and/or serviceJwt (no credential, no push)");
@@ -301,15 +234,16 @@ class Push {
 
   static JwtConfig read_jwt_config(const dhl::Json& j) {
     if (!j.is_object()) throw std::runtime_error("config: serviceJwt must be an object");
-    static const std::set<std::string_view> known{"secretFile", "audience", "issuer", "algorithms",
-                                                  "leeway"};
-    for (const auto& [k, v] : j.members())
-      if (!known.count(k))
+    for (const auto& [k, v] : j.members()) {
+      if (k == "secretFile" || k == "algorithms" || k == "leeway")
+        throw std::runtime_error(
+            "config: serviceJwt." + k +
+            ": service tokens are checked with the server's auth keys and claim rules; put the "
+            "key in the server's auth section (hmacSecretFiles, publicKeys or jwksFiles)");
+      if (k != "audience" && k != "issuer")
         throw std::runtime_error("config: serviceJwt: unknown key \"" + k + "\"");
+    }
     JwtConfig c;
-    if (!j["secretFile"].is_string())
-      throw std::runtime_error("config: serviceJwt.secretFile is required");
-    c.secret = read_secret_file(std::string(j["secretFile"].as_string()), "serviceJwt.secretFile");
     if (!j["audience"].is_string() || j["audience"].as_string().empty())
       throw std::runtime_error("config: serviceJwt.audience is required (e.g. \"push\")");
     c.audience = std::string(j["audience"].as_string());
@@ -318,21 +252,21 @@ class Push {
         throw std::runtime_error("config: serviceJwt.issuer must be a string");
       c.issuer = std::string(j["issuer"].as_string());
     }
-    if (const dhl::Json* a = j.find("algorithms")) {
-      c.algorithms.clear();
-      for (const dhl::Json& x : a->items()) {
-        if (!x.is_string() || hmac_digest(x.as_string()) == nullptr)
-          throw std::runtime_error("config: serviceJwt.algorithms: HS256, HS384 or HS512");
-        c.algorithms.insert(std::string(x.as_string()));
-      }
-      if (c.algorithms.empty()) throw std::runtime_error("config: serviceJwt.algorithms is empty");
-    }
-    if (const dhl::Json* l = j.find("leeway")) {
-      if (!l->is_int() || l->as_int() < 0 || l->as_int() > 600)
-        throw std::runtime_error("config: serviceJwt.leeway: seconds from 0 to 600");
-      c.leeway = l->as_int();
-    }
     return c;
+  }
+
+  // Service tokens need the host's verify_token and the server's keys.
+  void check_token_support() const {
+    const dhl_host* api = host_.api();
+    if (!DHL_HOST_HAS(api, verify_token))
+      throw std::runtime_error(
+          "serviceJwt: this server cannot verify tokens for plugins (dhl_host::verify_token, "
+          "added in ABI 1.2): upgrade daheim-live");
+    if (api->verify_token(host_.ctx(), dhl::str(""), dhl::str(jwt_->audience), nullptr, nullptr) ==
+        DHL_ERR_NOTFOUND)
+      throw std::runtime_error(
+          "serviceJwt: the server verifies no tokens (its config has no auth section with the "
+          "keys)");
   }
 
   // The C callback: one request, answered synchronously.
@@ -381,7 +315,7 @@ class Push {
     while (!cred.empty() && cred.back() == ' ') cred.remove_suffix(1);
     if (!bearer_.empty() && same_secret(cred, bearer_)) return;
     if (jwt_ && std::count(cred.begin(), cred.end(), '.') == 2) {
-      std::string why = verify_jwt(*jwt_, cred);
+      std::string why = verify_jwt(host_.api(), host_.ctx(), *jwt_, cred);
       if (why.empty()) return;
       throw refuse("service token refused: " + why);
     }

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,7 @@ function pushConfig(extra = {}) {
   return {
     // The secret file ends with a newline, as `echo` writes it.
     bearerSecretFile: file('push.secret', `${bearer}\n`),
-    serviceJwt: { secretFile: file('push-jwt.secret', jwtSecret), audience: 'push', issuer: 'daheim-api' },
+    serviceJwt: { audience: 'push', issuer: 'daheim-api' },
     maxBody: MAX_BODY,
     ...extra,
   };
@@ -51,7 +52,11 @@ function serverConfig(push = pushConfig()) {
   return {
     testHandler: undefined,
     auth: {
-      hmacSecretFiles: [{ path: file('users.key', userKey), alg: 'HS256', kid: 'u' }],
+      // The service key is one of the server's keys: the host verifies service tokens for the plugin.
+      hmacSecretFiles: [
+        { path: file('users.key', userKey), alg: 'HS256', kid: 'u' },
+        { path: file('push-jwt.secret', jwtSecret), alg: 'HS256', kid: 'api' },
+      ],
       audiences: ['realtime'],
       tokenSources: ['auth', 'query'],
     },
@@ -303,6 +308,31 @@ describe('push plugin', () => {
       });
     }
 
+    // The same Content-Length rule as the Engine.IO POSTs: a length no limit
+    // admits is 413 however many digits it has (it was once read as no body).
+    it('a Content-Length of 14 digits: 413, before the plugin runs', async () => {
+      const { port } = new URL(url);
+      const head = await new Promise((resolve, reject) => {
+        const s = net.connect(Number(port), '127.0.0.1', () =>
+          s.write(
+            `POST /api/v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${bearer}\r\n` +
+              'Content-Type: application/json\r\nContent-Length: 99999999999999\r\n\r\n{}',
+          ),
+        );
+        let got = '';
+        s.on('data', (d) => {
+          got += d;
+          if (got.includes('\r\n\r\n')) {
+            s.destroy();
+            resolve(got);
+          }
+        });
+        s.on('error', reject);
+        s.on('close', () => resolve(got));
+      });
+      assert.match(head, /^HTTP\/1\.1 413 /);
+    });
+
     it('a body over maxBody: 413, before the plugin runs', async () => {
       const big = { to: { all: true }, event: 'big', data: 'x'.repeat(MAX_BODY) };
       const r = await push(big);
@@ -348,7 +378,9 @@ describe('push plugin: configuration errors stop the start-up (exit 78)', () => 
     ['an unknown key', { devBearerSecret: 'x'.repeat(32), bearerSecret: 'y' }, /unknown key "bearerSecret"/],
     ['a missing secret file', { bearerSecretFile: '/nonexistent/push.secret' }, /cannot read \/nonexistent\/push\.secret/],
     ['a short secret', { bearerSecretFile: (() => { const p = path.join(short, 's'); writeFileSync(p, 'short\n'); return p; })() }, /fewer than 32 bytes/],
-    ['a JWT config without audience', { serviceJwt: { secretFile: '/dev/null' } }, /serviceJwt/],
+    ['a JWT config without audience', { devBearerSecret: 'x'.repeat(32), serviceJwt: {} }, /serviceJwt\.audience is required/],
+    ['a JWT secret in the plugin (moved to the server)', { serviceJwt: { secretFile: '/dev/null', audience: 'push' } }, /serviceJwt\.secretFile: .*server's auth section/],
+    ['a service JWT without the server checking tokens', { serviceJwt: { audience: 'push' } }, /serviceJwt: the server verifies no tokens/],
     ['a bad maxBody', { devBearerSecret: 'x'.repeat(32), maxBody: 'big' }, /maxBody/],
   ];
   for (const [name, push, re] of cases) {

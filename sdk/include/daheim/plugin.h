@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 2
+#define DHL_ABI_MINOR 3
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -73,9 +73,9 @@ extern "C" {
 #define DHL_ERR_TIMEOUT (-6)  /* ack callbacks: no (complete) answer in time */
 #define DHL_ERR_NOTFOUND (-7) /* no such namespace, header, index, ... */
 /* Redis unreachable: no cluster configured, not connected, or the connection
- * was lost before the reply came (ABI 1.2). */
+ * was lost before the reply came (ABI 1.3). */
 #define DHL_ERR_UNAVAILABLE (-8)
-#define DHL_ERR_REDIS (-9) /* Redis answered with an error reply (ABI 1.2) */
+#define DHL_ERR_REDIS (-9) /* Redis answered with an error reply (ABI 1.3) */
 
 /* ---- Log levels (syslog priorities) ------------------------------------ */
 #define DHL_LOG_ERROR 3
@@ -185,7 +185,7 @@ typedef void (*dhl_ack_fn)(void* user, int status, const dhl_payload* answer);
 typedef void (*dhl_broadcast_ack_fn)(void* user, int status, const dhl_payload* answers,
                                      size_t count);
 
-/* ---- Plugins in a cluster (ABI 1.2) ------------------------------------ */
+/* ---- Plugins in a cluster (ABI 1.3) ------------------------------------ */
 /* Redis reply types (RESP2). */
 #define DHL_REDIS_NIL 0
 #define DHL_REDIS_STRING 1 /* bulk string (binary-safe) */
@@ -324,7 +324,23 @@ struct dhl_host {
    * (rooms, except, namespace); negative: a DHL_ERR_* code. */
   int64_t (*target_count)(dhl_ctx* ctx, const dhl_target* target);
 
-  /* ---- ABI 1.2, plugins in a cluster: check with DHL_HOST_HAS(host, node_id) ---- */
+  /* ---- ABI 1.2: check with DHL_HOST_HAS(host, verify_token) ---- */
+  /* [loop] Verifies the JSON Web Token `token` with the server's configured
+   * keys and claim rules (the config's `auth` section: the algorithm pinned
+   * by the key, exp/nbf/iat with its leeway, maxAge, issuers, the user id
+   * claims), except that `audience`, when not absent, replaces the
+   * configured audiences (e.g. "push" for a service credential, so that a
+   * user's token does not pass). DHL_OK: *claims (when not NULL) is the
+   * token's claims, JSON object text. DHL_ERR_REFUSED: the token does not
+   * pass; *error (when not NULL) is why, one of the codes a refused client
+   * gets (`malformed`, `token_expired`, `invalid_signature`, ...).
+   * DHL_ERR_NOTFOUND: the server verifies no tokens (no `auth` section).
+   * The strings are valid until the next verify_token call or the return
+   * of the current callback, whichever comes first. */
+  int (*verify_token)(dhl_ctx* ctx, dhl_str token, dhl_str audience, dhl_str* claims,
+                      dhl_str* error);
+
+  /* ---- ABI 1.3, plugins in a cluster: check with DHL_HOST_HAS(host, node_id) ---- */
   /* [any] This node's id: unique per process run (a restarted node has a new
    * one), the same for every plugin. Valid until shutdown returns. */
   dhl_str (*node_id)(dhl_ctx* ctx);

@@ -334,7 +334,7 @@ class Host {
 
   uint64_t now_ms() const { return api_->now_ms(ctx_); }
 
-  // ---- Plugins in a cluster (ABI 1.2; on an older host: one node) ----
+  // ---- Plugins in a cluster (ABI 1.3; on an older host: one node) ----
   bool has_cluster_api() const { return DHL_HOST_HAS(api_, node_answer); }
   // [any thread] True when the server runs as a cluster node.
   bool clustered() const { return has_cluster_api() && api_->node_clustered(ctx_) == 1; }

@@ -16,7 +16,7 @@
 // posts from other threads wait until run_pending() / run_until() runs them.
 // Timers run on a fake clock: advance(ms). Limitations: broadcast acks
 // complete at once with no answers; rooms are plain sets. A FakeCluster
-// (below) simulates the ABI 1.2 cluster services: node messages, node
+// (below) simulates the ABI 1.3 cluster services: node messages, node
 // events and Redis through a fake the test provides.
 #pragma once
 

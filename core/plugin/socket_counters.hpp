@@ -17,7 +17,7 @@ inline uint32_t plugin_slot_key(std::size_t index) {
   return kSlotBase + 1 + static_cast<uint32_t>(index);
 }
 
-namespace tally_detail {
+namespace counters_detail {
 inline constexpr uintptr_t kConnectedMask = 0xFFFF;
 inline constexpr int kPendingShift = 16;
 
@@ -27,27 +27,29 @@ inline uintptr_t get(const socketio::Socket& s) {
 inline void put(socketio::Socket& s, uintptr_t v) {
   s.set_slot(kSlotBase, reinterpret_cast<void*>(v));
 }
-}  // namespace tally_detail
+}  // namespace counters_detail
 
 inline std::size_t connected_plugins(const socketio::Socket& s) {
-  return tally_detail::get(s) & tally_detail::kConnectedMask;
+  return counters_detail::get(s) & counters_detail::kConnectedMask;
 }
 inline void set_connected_plugins(socketio::Socket& s, std::size_t n) {
-  uintptr_t v = tally_detail::get(s) & ~tally_detail::kConnectedMask;
-  tally_detail::put(s, v | (n & tally_detail::kConnectedMask));
+  uintptr_t v = counters_detail::get(s) & ~counters_detail::kConnectedMask;
+  counters_detail::put(s, v | (n & counters_detail::kConnectedMask));
 }
 inline std::size_t pending_call_count(const socketio::Socket& s) {
-  return tally_detail::get(s) >> tally_detail::kPendingShift;
+  return counters_detail::get(s) >> counters_detail::kPendingShift;
 }
 inline void add_pending_call(socketio::Socket& s) {
-  tally_detail::put(s, tally_detail::get(s) + (uintptr_t{1} << tally_detail::kPendingShift));
+  counters_detail::put(s,
+                       counters_detail::get(s) + (uintptr_t{1} << counters_detail::kPendingShift));
 }
 inline void remove_pending_call(socketio::Socket& s) {
   if (pending_call_count(s) > 0)
-    tally_detail::put(s, tally_detail::get(s) - (uintptr_t{1} << tally_detail::kPendingShift));
+    counters_detail::put(
+        s, counters_detail::get(s) - (uintptr_t{1} << counters_detail::kPendingShift));
 }
-inline void clear_tally(socketio::Socket& s) {
-  tally_detail::put(s, 0);
+inline void clear_counters(socketio::Socket& s) {
+  counters_detail::put(s, 0);
 }
 
 }  // namespace daheim::plugin

@@ -1,0 +1,74 @@
+// Per-connection (WebSocket) / per-transaction (HTTP) state that libwebsockets
+// allocates zeroed for us (its "per-session data", `pss` in the callbacks).
+// lws frees it without running destructors: every member is valid as all
+// zero bytes and trivially destructible, and the one heap member is an
+// LwsHeldString.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+namespace daheim::transport {
+
+struct SessionEntry;
+
+// The owner of a heap string kept in lws-allocated storage: all zero bytes are
+// the empty state (no constructor needed), get() creates the string on first
+// use, take() hands its contents over and release() frees it. The transport
+// calls release() on every path after which lws may free the storage (body
+// or message done, connection closed, protocol dropped); it is idempotent.
+// The only new and delete of the per-connection paths.
+class LwsHeldString {
+ public:
+  LwsHeldString() = default;
+  LwsHeldString(const LwsHeldString&) = delete;
+  LwsHeldString& operator=(const LwsHeldString&) = delete;
+
+  explicit operator bool() const { return text_ != nullptr; }
+  std::string& get() {
+    if (!text_) text_ = new std::string();
+    return *text_;
+  }
+  std::size_t size() const { return text_ ? text_->size() : 0; }
+  std::string take() {
+    std::string out = text_ ? std::move(*text_) : std::string();
+    release();
+    return out;
+  }
+  void release() {
+    delete text_;
+    text_ = nullptr;
+  }
+
+ private:
+  std::string* text_;  // no initialiser: lws zero-fills the storage
+};
+static_assert(std::is_trivially_default_constructible_v<LwsHeldString> &&
+              std::is_trivially_destructible_v<LwsHeldString>);
+
+enum class Role : uint8_t {
+  None = 0,
+  PollHeld,      // a GET parked until the session has something to say
+  Post,          // a POST whose body is being read for a session
+  PostRejected,  // a POST to refuse once its body has been read
+  WsPrimary,     // the session's WebSocket
+  WsProbe,       // a WebSocket probing an upgrade from polling
+  WsClosing,     // a WebSocket to close at the next chance
+  RoutePost,     // a POST to a plain HTTP route whose body is being read
+};
+
+struct ConnectionState {
+  Role role;
+  bool rx_binary;
+  int16_t pending_error;  // engineio::ErrorCode for PostRejected, -1: 400 without body
+  uint16_t route;         // RoutePost: index of the route
+  SessionEntry* entry;    // WebSocket roles and PollHeld; cleared when the entry goes
+  LwsHeldString buffer;   // POST body or WebSocket message being reassembled
+  char sid[24];           // POST: the session to deliver the body to
+};
+
+static_assert(std::is_trivially_default_constructible_v<ConnectionState> &&
+              std::is_trivially_destructible_v<ConnectionState>);
+
+}  // namespace daheim::transport
