@@ -51,6 +51,11 @@ void read_cluster(ObjectReader& root, ClusterConfig& c) {
   r.millis("reconnectMax", 1, c.redis.reconnect_max);
   if (c.redis.reconnect_max < c.redis.reconnect_min)
     throw Failure{r.key("reconnectMax"), "must not be below reconnectMin"};
+  r.millis("heartbeatInterval", 100, c.nodes.interval);
+  r.millis("nodeTtl", 200, c.nodes.ttl);
+  if (c.nodes.ttl <= c.nodes.interval)
+    throw Failure{r.key("nodeTtl"), "must be above heartbeatInterval"};
+  r.millis("pluginRedisTimeout", 1, c.plugin_redis_timeout);
   r.integer_as("publishBufferBytes", 0, int64_t(1) << 34, c.redis.publish_buffer_bytes);
   r.integer_as("maxMessageBytes", 1024, int64_t(1) << 30, c.options.max_message_bytes);
   // Larger messages are dropped (and counted) once read; only a reply past

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cluster/cluster_options.hpp"
+#include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
 
 namespace daheim::app {
@@ -18,6 +19,10 @@ struct ClusterConfig {
   cluster::RedisAddress address;      // from redis_url (+ the password file)
   cluster::RedisClientOptions redis;  // endpoint resolved at start
   cluster::ClusterOptions options;
+  // Heartbeats (key and id are filled at start); a dead node leaves after
+  // at most ttl + interval.
+  cluster::NodeRegistryOptions nodes{"", "", loop::Millis(2000), loop::Millis(10000)};
+  loop::Millis plugin_redis_timeout{5000};  // plugins' Redis calls with timeout 0
 };
 
 // Reads `cluster` from the root object; throws Failure.

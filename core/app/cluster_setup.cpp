@@ -1,7 +1,7 @@
 #include "app/cluster_setup.hpp"
 
-#include "ops/monitoring.hpp"
 #include "log/log.hpp"
+#include "ops/monitoring.hpp"
 #include "socketio/in_memory_adapter.hpp"
 #include "socketio/namespace.hpp"
 #include "transport/server.hpp"
@@ -10,28 +10,40 @@ namespace daheim::app {
 
 std::unique_ptr<ClusterSetup> ClusterSetup::create(const ClusterConfig& config,
                                                    transport::Server& server,
-                                                   loop::TimerQueue& timers,
-                                                   socketio::Server& io, std::string& error) {
+                                                   loop::TimerQueue& timers, socketio::Server& io,
+                                                   std::string& error) {
   cluster::RedisClientOptions options = config.redis;
   error = cluster::resolve_endpoint(config.address, options.endpoint);
   if (!error.empty()) return nullptr;
   std::unique_ptr<ClusterSetup> s(new ClusterSetup(io));
   s->redis_ = std::make_unique<cluster::RedisClient>(server.reactor(), timers, options);
   s->node_ = std::make_unique<cluster::ClusterNode>(*s->redis_, timers, config.options);
+  cluster::NodeRegistryOptions nodes = config.nodes;
+  nodes.key = config.options.key;
+  nodes.id = s->node_->random_hex(16);
+  s->registry_ = std::make_unique<cluster::NodeRegistry>(*s->redis_, timers, nodes);
+  s->plugin_cluster_ =
+      std::make_unique<PluginCluster>(*s->redis_, *s->registry_, config.plugin_redis_timeout);
   io.set_adapter_factory(s->node_->adapter_factory());
   io.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io.make_adapter(nsp)); });
   return s;
 }
 
 void ClusterSetup::start() {
-  log::notice("cluster: joining over Redis at {} (key \"{}\")",
+  log::notice("cluster: node {} joining over Redis at {} (key \"{}\")", registry_->id(),
               redis_->endpoint().address.describe(), node_->options().key);
   redis_->start();
+  redis_->set_state_handler([this](bool connected) {
+    if (connected) registry_->start();
+  });
 }
 
 // The namespaces outlive this node (the Socket.IO server is made first):
 // they go back to in-memory adapters before the cluster ones lose their node.
 ClusterSetup::~ClusterSetup() {
+  redis_->set_state_handler(nullptr);
+  registry_->stop();
+  plugin_cluster_.reset();
   redis_->stop();
   io_.set_adapter_factory(nullptr);
   io_.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io_.make_adapter(nsp)); });

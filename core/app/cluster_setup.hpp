@@ -7,16 +7,16 @@
 #include <string>
 
 #include "app/cluster_config.hpp"
+#include "app/plugin_cluster.hpp"
 #include "cluster/cluster_node.hpp"
+#include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
 
 namespace daheim::transport {
 class Server;
 }
 
-namespace daheim::app {
-
-}  // namespace daheim::app
+namespace daheim::app {}  // namespace daheim::app
 namespace daheim::ops {
 class MetricsWriter;
 }  // namespace daheim::ops
@@ -27,9 +27,8 @@ class ClusterSetup {
   // Before any socket connects. Null with `error` set: the address does
   // not resolve.
   static std::unique_ptr<ClusterSetup> create(const ClusterConfig& config,
-                                              transport::Server& server,
-                                              loop::TimerQueue& timers, socketio::Server& io,
-                                              std::string& error);
+                                              transport::Server& server, loop::TimerQueue& timers,
+                                              socketio::Server& io, std::string& error);
   // After the server started (its loop watches the descriptors).
   void start();
   ~ClusterSetup();
@@ -37,6 +36,8 @@ class ClusterSetup {
   ClusterSetup& operator=(const ClusterSetup&) = delete;
   bool connected() const { return redis_->connected(); }
   cluster::ClusterNode& node() { return *node_; }
+  // The plugin host's services (ABI 1.3).
+  plugin::ClusterServices* plugin_services() { return plugin_cluster_.get(); }
   void write_metrics(ops::MetricsWriter& w) const;
 
  private:
@@ -44,6 +45,8 @@ class ClusterSetup {
   socketio::Server& io_;
   std::unique_ptr<cluster::RedisClient> redis_;
   std::unique_ptr<cluster::ClusterNode> node_;
+  std::unique_ptr<cluster::NodeRegistry> registry_;
+  std::unique_ptr<PluginCluster> plugin_cluster_;
 };
 
 }  // namespace daheim::app

@@ -254,9 +254,11 @@ int run_daemon(Config config) {
     log::error("config error: {}: key demo.clientScript: {}", config.source, error);
     return kExitConfig;
   }
-  auto plugins = start_plugins(
-      config.plugins, config.source, config.namespaces, io, inbox,
-      [&](plugin::Host& host) { prepare_plugins(host, config, server, authenticator.get()); });
+  auto plugins = start_plugins(config.plugins, config.source, config.namespaces, io, inbox,
+                               [&](plugin::Host& host) {
+                                 prepare_plugins(host, config, server, authenticator.get());
+                                 if (cluster) host.set_cluster(cluster->plugin_services());
+                               });
   if (!plugins) return kExitConfig;
   plugins->set_http_router({});  // routes are set up during init only (DHL_ERR_REFUSED after)
   ops::Monitoring monitoring(server, endpoint, io);

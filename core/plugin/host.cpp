@@ -63,7 +63,8 @@ Host::Host(socketio::Server& io, loop::Inbox& inbox, HostOptions options)
       options_(options),
       loop_thread_(std::this_thread::get_id()),
       lane_(inbox),
-      alive_(std::make_shared<Host*>(this)) {}
+      alive_(std::make_shared<Host*>(this)),
+      nodes_(io) {}
 
 Host::~Host() {
   shutdown();
@@ -81,6 +82,8 @@ std::string Host::load(const std::vector<PluginSpec>& specs) {
       return error;
     }
   }
+  if (!nodes_installed_) nodes_.install();
+  nodes_installed_ = true;
   return {};
 }
 
@@ -93,6 +96,7 @@ void Host::roll_back(std::size_t first) {
   }
   while (plugins_.size() > first) {
     dhl_ctx& ctx = *plugins_.back();
+    nodes_.release(&ctx);
     if (ctx.initialized && ctx.desc().shutdown) {
       PluginCallScope scope(*this);
       ctx.desc().shutdown(ctx.state);
@@ -185,6 +189,10 @@ void Host::shutdown() {
       on_disconnect(*socket, socketio::DisconnectReason::ServerShuttingDown);
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
     dhl_ctx& ctx = **it;
+    {
+      PluginCallScope scope(*this);
+      nodes_.release(&ctx);  // pending Redis calls fail with DHL_ERR_GONE
+    }
     if (!ctx.initialized || !ctx.desc().shutdown) continue;
     PluginCallScope scope(*this);
     ctx.desc().shutdown(ctx.state);

@@ -34,6 +34,7 @@
 #include "plugin/context.hpp"
 #include "plugin/http_route.hpp"
 #include "plugin/token_check.hpp"
+#include "plugin/node_services.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
 #include "socketio/session_store.hpp"
@@ -102,6 +103,9 @@ class Host {
   // Where plugins' HTTP routes go (host API http_route); none: refused.
   void set_http_router(HttpRouter router) { http_router_ = std::move(router); }
   const HttpRouter& http_router() const { return http_router_; }
+  // The cluster behind the ABI 1.3 services (before load(); null: one node).
+  void set_cluster(ClusterServices* cluster) { nodes_.set_cluster(cluster); }
+  NodeServices& nodes() { return nodes_; }
   // Adds a server method for event `event` (no "$"). Call before load():
   // a plugin defining the same method then fails to load. false: taken.
   bool add_method(std::string event, BuiltinMethod method);
@@ -189,6 +193,8 @@ class Host {
   TokenVerifier token_verifier_;
   HttpRouter http_router_;
   std::shared_ptr<Host*> alive_;
+  NodeServices nodes_;
+  bool nodes_installed_ = false;
   SyncCall* current_ = nullptr;  // the call a method is running with
   std::vector<std::unique_ptr<dhl_timer>> dead_timers_;
   uint64_t unhandled_events_ = 0;

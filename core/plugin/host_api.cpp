@@ -387,6 +387,77 @@ int api_send_message(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json) 
   return ctx->host->message(*ctx, view(plugin), view(topic), view(json));
 }
 
+// ---- Plugins in a cluster (ABI 1.3) --------------------------------------------
+
+dhl_str api_node_id(dhl_ctx* ctx) {
+  return ctx ? str(ctx->host->nodes().node_id()) : kAbsent;
+}
+
+int api_node_clustered(dhl_ctx* ctx) {
+  return ctx && ctx->host->nodes().clustered() ? 1 : 0;
+}
+
+int api_node_events(dhl_ctx* ctx, dhl_node_fn fn, void* user) {
+  if (!on_loop(ctx, "node_events")) return DHL_ERR_THREAD;
+  return ctx->host->nodes().set_node_handler(ctx, fn, user);
+}
+
+bool valid_strs(const dhl_str* s, std::size_t n) {
+  if (n && !s) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!s[i].ptr && s[i].len) return false;
+  return true;
+}
+
+std::vector<std::string_view> views_of(const dhl_str* s, std::size_t n) {
+  std::vector<std::string_view> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(view(s[i]));
+  return out;
+}
+
+int api_redis_command(dhl_ctx* ctx, const dhl_str* argv, size_t argc, uint32_t timeout_ms,
+                      dhl_redis_fn fn, void* user) {
+  if (!on_loop(ctx, "redis_command")) return DHL_ERR_THREAD;
+  if (!valid_strs(argv, argc)) return DHL_ERR_INVALID;
+  return ctx->host->nodes().command(ctx, views_of(argv, argc), timeout_ms, fn, user);
+}
+
+int api_redis_script(dhl_ctx* ctx, dhl_str script, const dhl_str* keys, size_t key_count,
+                     const dhl_str* args, size_t arg_count, uint32_t timeout_ms, dhl_redis_fn fn,
+                     void* user) {
+  if (!on_loop(ctx, "redis_script")) return DHL_ERR_THREAD;
+  if (!valid_strs(keys, key_count) || !valid_strs(args, arg_count)) return DHL_ERR_INVALID;
+  return ctx->host->nodes().script(ctx, view(script), views_of(keys, key_count),
+                                   views_of(args, arg_count), timeout_ms, fn, user);
+}
+
+int api_node_messages(dhl_ctx* ctx, dhl_node_message_fn fn, void* user) {
+  if (!on_loop(ctx, "node_messages")) return DHL_ERR_THREAD;
+  return ctx->host->nodes().set_message_handler(ctx, fn, user);
+}
+
+int api_node_emit(dhl_ctx* ctx, dhl_str event, const dhl_payload* args, uint32_t timeout_ms,
+                  dhl_broadcast_ack_fn fn, void* user) {
+  if (!on_loop(ctx, "node_emit")) return DHL_ERR_THREAD;
+  if (!valid_name(event) || !valid_args(args) || (args && args->attachment_count))
+    return DHL_ERR_INVALID;
+  return ctx->host->nodes().emit(ctx, view(event), args_text(args), timeout_ms, fn, user);
+}
+
+int api_node_answer(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value) {
+  if (!on_loop(ctx, "node_answer")) return DHL_ERR_THREAD;
+  if (!answer || !answer->send) return DHL_ERR_DONE;
+  std::string_view v = view(json_value);
+  std::string array = "[" + std::string(v) + "]";
+  dhl_payload p{array.data(), array.size(), nullptr, 0};
+  if (v.empty() || !valid_args(&p)) return DHL_ERR_INVALID;
+  auto send = std::move(answer->send);
+  answer->send = nullptr;
+  send(v);
+  return DHL_OK;
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -424,6 +495,14 @@ constexpr dhl_host kHostApi = {
     api_target_count,
     api_verify_token,
     api_send_message,
+    api_node_id,
+    api_node_clustered,
+    api_node_events,
+    api_redis_command,
+    api_redis_script,
+    api_node_messages,
+    api_node_emit,
+    api_node_answer,
 };
 
 }  // namespace

@@ -65,6 +65,8 @@ class Namespace {
   void on_server_side_emit(ServerSideEmitHandler handler) {
     on_server_side_emit_ = std::move(handler);
   }
+  // The handler set now (to chain a new one in front of it).
+  const ServerSideEmitHandler& server_side_emit_handler() const { return on_server_side_emit_; }
   // The other nodes' handlers get `event` (see Adapter::server_side_emit).
   // false: a reserved event name.
   bool server_side_emit(std::string_view event, std::string_view args,

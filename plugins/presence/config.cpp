@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kKeys[] = {
     "namespace",      "roleClaim",       "roleRooms",      "authenticatedRoom",  "readyRoles",
     "readyUsersRoom", "listRoles",       "onlineInterval", "readyUsersInterval", "readyGrace",
-    "listPageSize",   "listMaxPageSize", "maxTopicBytes",
+    "listPageSize",   "listMaxPageSize", "maxTopicBytes",  "redisKey",
 };
 
 struct Reader {
@@ -80,7 +80,7 @@ std::optional<Config> parse_config(const dhl::Json& json, std::string& error,
   Reader r{json, error};
   constexpr uint64_t kDay = 24ull * 3600 * 1000;
   if (!r.string("namespace", c.nsp) || !r.string("roleClaim", c.role_claim) ||
-      !r.string("authenticatedRoom", c.authenticated_room) ||
+      !r.string("authenticatedRoom", c.authenticated_room) || !r.string("redisKey", c.redis_key) ||
       !r.string("readyUsersRoom", c.ready_users_room) || !r.strings("readyRoles", c.ready_roles) ||
       !r.integer("onlineInterval", 0, kDay, c.online_interval_ms) ||
       !r.integer("readyUsersInterval", 0, kDay, c.ready_users_interval_ms) ||

@@ -30,6 +30,7 @@ struct Config {
   std::size_t list_page_size = 100;
   std::size_t list_max_page_size = 1000;
   std::size_t max_topic_bytes = 1024;
+  std::string redis_key = "presence";  // clustered: the prefix of the Redis keys
 
   // The room of `role`, or nullptr.
   const std::string* room_of(std::string_view role) const {

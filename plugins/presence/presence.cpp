@@ -27,6 +27,7 @@
 
 #include "config.hpp"
 #include "presence_store.hpp"
+#include "redis_presence.hpp"
 
 namespace presence {
 
@@ -115,7 +116,9 @@ class Presence {
         online_(host, cfg_.online_interval_ms, [this](bool force) { return send_online(force); }),
         ready_users_(host, cfg_.ready_users_interval_ms,
                      [this](bool force) { return send_ready_users(force); }),
-        expiry_(host, [this] { expire(); }) {}
+        expiry_(host, [this] { expire(); }) {
+    if (host.clustered()) redis_ = std::make_unique<RedisPresence>(host, cfg_);
+  }
 
   void onConnect(dhl::Socket& socket) {
     auto& st = socket.state<SocketState>();
@@ -129,6 +132,8 @@ class Presence {
     socket.join(DHL_USER_ROOM_PREFIX + st.user);
     const std::string* room = cfg_.room_of(st.role);
     if (room) socket.join(*room);
+    if (redis_)
+      return redis_->connect(st.user, st.role, st.id, room && *room == cfg_.ready_users_room);
 
     Joined joined = store_->connect(st.user, st.role, st.id);
     restore_ready(st, joined);
@@ -145,6 +150,7 @@ class Presence {
   void onDisconnect(dhl::Socket& socket) {
     auto& st = socket.state<SocketState>();
     if (!st.tracked) return;
+    if (redis_) return redis_->disconnect(st.user, st.id);
     if (store_->disconnect(st.user, st.id, host_.now_ms() + cfg_.ready_grace_ms)) {
       online_.request();
       arm_expiry();
@@ -170,7 +176,7 @@ class Presence {
   }
 
   // $ready {ready, topic} -> {}
-  dhl::Json ready(dhl::Socket& socket, const dhl::Json& args) {
+  dhl::Future ready(dhl::Socket& socket, const dhl::Json& args) {
     const auto& st = socket.state<SocketState>();
     if (!st.tracked || !cfg_.ready_roles.contains(st.role)) throw dhl::Error("forbidden");
     const dhl::Json& a = args[0];
@@ -181,19 +187,22 @@ class Presence {
       const dhl::Json& topic = a["topic"];
       if (has_binary(topic) || topic.dump().size() > cfg_.max_topic_bytes)
         throw dhl::Error("badRequest");
+      if (redis_) return redis_->ready(st.user, true, topic);
       if (store_->set_ready(st.user, topic)) {
         host_.emit_to_user(cfg_.nsp, st.user, "userIsReady", dhl::Json::object({{"topic", topic}}));
         ready_users_.request();
       }
+    } else if (redis_) {
+      return redis_->ready(st.user, false, dhl::Json());
     } else if (store_->clear_ready(st.user)) {
       host_.emit_to_user(cfg_.nsp, st.user, "userIsNotReady");
       ready_users_.request();
     }
-    return dhl::Json::object();
+    return dhl::Future::ready(dhl::Json::object());
   }
 
   // $presence.list {offset, limit} -> {users, total, next}
-  dhl::Json list(dhl::Socket& socket, const dhl::Json& args) {
+  dhl::Future list(dhl::Socket& socket, const dhl::Json& args) {
     const auto& st = socket.state<SocketState>();
     if (!st.tracked || (cfg_.list_roles && !cfg_.list_roles->contains(st.role)))
       throw dhl::Error("forbidden");
@@ -210,6 +219,7 @@ class Presence {
       limit = static_cast<std::size_t>(
           std::min<int64_t>(l->as_int(), static_cast<int64_t>(cfg_.list_max_page_size)));
     }
+    if (redis_) return redis_->list(offset, limit);
     Page page = store_->online_users(offset, limit);
     dhl::Json users = dhl::Json::array();
     for (OnlineUser& u : page.users)
@@ -218,9 +228,10 @@ class Presence {
                                          {"ready", u.ready},
                                          {"topic", std::move(u.topic)}}));
     std::size_t end = offset + page.users.size();
-    return dhl::Json::object({{"users", std::move(users)},
-                              {"total", page.total},
-                              {"next", end < page.total ? dhl::Json(end) : dhl::Json()}});
+    return dhl::Future::ready(
+        dhl::Json::object({{"users", std::move(users)},
+                           {"total", page.total},
+                           {"next", end < page.total ? dhl::Json(end) : dhl::Json()}}));
   }
 
  private:
@@ -291,6 +302,7 @@ class Presence {
   dhl::Host& host_;
   Config cfg_;
   std::unique_ptr<PresenceStore> store_;
+  std::unique_ptr<RedisPresence> redis_;  // clustered: the state is in Redis
   std::optional<dhl::Json> last_online_;
   std::optional<dhl::Json> last_ready_users_;
   Coalescer online_;

@@ -72,6 +72,10 @@ extern "C" {
 #define DHL_ERR_DONE (-5)     /* the call was already answered (or deferred) */
 #define DHL_ERR_TIMEOUT (-6)  /* ack callbacks: no (complete) answer in time */
 #define DHL_ERR_NOTFOUND (-7) /* no such namespace, header, index, ... */
+/* Redis unreachable: no cluster configured, not connected, or the connection
+ * was lost before the reply came (ABI 1.3). */
+#define DHL_ERR_UNAVAILABLE (-8)
+#define DHL_ERR_REDIS (-9) /* Redis answered with an error reply (ABI 1.3) */
 
 /* ---- Log levels (syslog priorities) ------------------------------------ */
 #define DHL_LOG_ERROR 3
@@ -186,6 +190,39 @@ typedef void (*dhl_ack_fn)(void* user, int status, const dhl_payload* answer);
  * client answered, DHL_ERR_TIMEOUT with those that answered in time. */
 typedef void (*dhl_broadcast_ack_fn)(void* user, int status, const dhl_payload* answers,
                                      size_t count);
+
+/* ---- Plugins in a cluster (ABI 1.3) ------------------------------------ */
+/* Redis reply types (RESP2). */
+#define DHL_REDIS_NIL 0
+#define DHL_REDIS_STRING 1 /* bulk string (binary-safe) */
+#define DHL_REDIS_STATUS 2 /* "+OK" and the like */
+#define DHL_REDIS_ERROR 3  /* "-ERR ...": str is the message */
+#define DHL_REDIS_INTEGER 4
+#define DHL_REDIS_ARRAY 5
+/* One reply, as a tree; borrowed for the callback. */
+typedef struct dhl_redis_reply {
+  int type; /* DHL_REDIS_* */
+  int64_t integer;
+  dhl_str str; /* STRING, STATUS, ERROR */
+  const struct dhl_redis_reply* elements;
+  size_t element_count;
+} dhl_redis_reply;
+/* The outcome of a Redis command: status DHL_OK with the reply, DHL_ERR_REDIS
+ * with the error reply, or DHL_ERR_TIMEOUT / DHL_ERR_UNAVAILABLE /
+ * DHL_ERR_GONE (host stopping) with reply NULL. */
+typedef void (*dhl_redis_fn)(void* user, int status, const dhl_redis_reply* reply);
+
+/* Node membership events. */
+#define DHL_NODE_JOINED 1
+#define DHL_NODE_LEFT 2 /* stopped, or its heartbeat expired (it died) */
+typedef void (*dhl_node_fn)(void* user, int event, dhl_str node_id);
+/* A node message answer handle, valid during the message callback only. */
+typedef struct dhl_node_answer dhl_node_answer;
+/* A message from this plugin's instance on another node. `answer` is NULL
+ * unless the sender waits for answers (answer with node_answer, at most once,
+ * during the callback; unanswered: the sender gets no answer from this node). */
+typedef void (*dhl_node_message_fn)(void* user, dhl_str event, const dhl_payload* args,
+                                    dhl_node_answer* answer);
 
 /* ---- The host API table ------------------------------------------------ */
 struct dhl_host {
@@ -319,6 +356,44 @@ struct dhl_host {
    * or it takes no messages, or it is this plugin; DHL_ERR_REFUSED: messages
    * nested too deep (a loop). */
   int (*send_message)(dhl_ctx* ctx, dhl_str plugin, dhl_str topic, dhl_str json);
+
+  /* ---- ABI 1.3, plugins in a cluster: check with DHL_HOST_HAS(host, node_id) ---- */
+  /* [any] This node's id: unique per process run (a restarted node has a new
+   * one), the same for every plugin. Valid until shutdown returns. */
+  dhl_str (*node_id)(dhl_ctx* ctx);
+  /* [any] 1 when the server runs as a cluster node (config `cluster`). */
+  int (*node_clustered)(dhl_ctx* ctx);
+  /* [loop] Sets (fn NULL: clears) this plugin's handler of node membership:
+   * fn runs on the loop when a node joins or leaves the cluster (a node that
+   * stops refreshing its heartbeat leaves when the heartbeat's TTL ends).
+   * Never called for a single node. */
+  int (*node_events)(dhl_ctx* ctx, dhl_node_fn fn, void* user);
+  /* [loop] Sends one Redis command (argv: binary-safe strings) on the
+   * host's own connection. On DHL_OK `fn` runs exactly once on the loop,
+   * after at most timeout_ms (0: the host's default); DHL_ERR_UNAVAILABLE:
+   * no cluster, or not connected now (fn never runs). Do not use commands
+   * that change the connection's state (SUBSCRIBE, MULTI without EXEC in the
+   * same call, SELECT, ...). */
+  int (*redis_command)(dhl_ctx* ctx, const dhl_str* argv, size_t argc, uint32_t timeout_ms,
+                       dhl_redis_fn fn, void* user);
+  /* [loop] Runs the Lua `script` with KEYS and ARGV: EVALSHA first, EVAL when
+   * Redis does not have the script yet. As redis_command otherwise. */
+  int (*redis_script)(dhl_ctx* ctx, dhl_str script, const dhl_str* keys, size_t key_count,
+                      const dhl_str* args, size_t arg_count, uint32_t timeout_ms, dhl_redis_fn fn,
+                      void* user);
+  /* [loop] Sets (fn NULL: clears) this plugin's handler of node messages. */
+  int (*node_messages)(dhl_ctx* ctx, dhl_node_message_fn fn, void* user);
+  /* [loop] Sends `event` with `args` (JSON only, no attachments) to this
+   * plugin's instances on the other nodes (socket.io serverSideEmit, carried
+   * by the cluster adapter). fn NULL: no answers wanted. Otherwise fn runs
+   * exactly once: DHL_OK when every other node answered (each answer a
+   * one-element array), DHL_ERR_TIMEOUT with those that came in time; a
+   * single node answers at once with none. */
+  int (*node_emit)(dhl_ctx* ctx, dhl_str event, const dhl_payload* args, uint32_t timeout_ms,
+                   dhl_broadcast_ack_fn fn, void* user);
+  /* [loop, inside the message callback] Answers a node message with one
+   * JSON value. DHL_ERR_DONE: answered already or no answer wanted. */
+  int (*node_answer)(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling

@@ -218,6 +218,54 @@ struct TargetView {
 
 }  // namespace detail
 
+// A Redis reply (RESP2), copied out of the host's.
+struct RedisReply {
+  int type = DHL_REDIS_NIL;  // DHL_REDIS_*
+  int64_t integer = 0;
+  std::string str;  // STRING, STATUS, ERROR (binary-safe)
+  std::vector<RedisReply> elements;
+
+  static RedisReply from(const dhl_redis_reply* r) {
+    RedisReply out;
+    if (!r) return out;
+    out.type = r->type;
+    out.integer = r->integer;
+    out.str = std::string(view(r->str));
+    for (std::size_t i = 0; i < r->element_count; ++i)
+      out.elements.push_back(from(&r->elements[i]));
+    return out;
+  }
+  bool is_nil() const { return type == DHL_REDIS_NIL; }
+  bool is_error() const { return type == DHL_REDIS_ERROR; }
+  bool is_array() const { return type == DHL_REDIS_ARRAY; }
+  const RedisReply& operator[](std::size_t i) const {
+    static const RedisReply kNil;
+    return i < elements.size() ? elements[i] : kNil;
+  }
+};
+using RedisCallback = std::function<void(int status, const RedisReply& reply)>;
+
+namespace detail {
+
+struct RedisBox {
+  const dhl_host* api;
+  dhl_ctx* ctx;
+  RedisCallback fn;
+};
+
+inline void on_redis(void* user, int status, const dhl_redis_reply* reply) {
+  std::unique_ptr<RedisBox> box(static_cast<RedisBox*>(user));
+  guarded(box->api, box->ctx, "redis callback", [&] { box->fn(status, RedisReply::from(reply)); });
+}
+
+inline std::vector<dhl_str> strs(const std::vector<std::string>& v) {
+  std::vector<dhl_str> out;
+  for (const std::string& s : v) out.push_back({s.data(), s.size()});
+  return out;
+}
+
+}  // namespace detail
+
 // The server, as one plugin sees it. One per plugin, alive from the
 // constructor of the plugin class to the end of its destructor.
 class Host {
@@ -297,6 +345,43 @@ class Host {
     if (!DHL_HOST_HAS(api_, send_message)) return DHL_ERR_NOTFOUND;
     std::string text = data.dump();
     return api_->send_message(ctx_, str(plugin), str(topic), str(text));
+  }
+
+  // ---- Plugins in a cluster (ABI 1.3; on an older host: one node) ----
+  bool has_cluster_api() const { return DHL_HOST_HAS(api_, node_answer); }
+  // [any thread] True when the server runs as a cluster node.
+  bool clustered() const { return has_cluster_api() && api_->node_clustered(ctx_) == 1; }
+  // [any thread] This node's id (unique per process run).
+  std::string_view node_id() const {
+    return has_cluster_api() ? view(api_->node_id(ctx_)) : std::string_view();
+  }
+  // [loop] One Redis command through the host's connection; `fn` runs once
+  // on the loop with the status (DHL_OK, DHL_ERR_REDIS, DHL_ERR_TIMEOUT,
+  // DHL_ERR_UNAVAILABLE, DHL_ERR_GONE) and the reply (nil on failure). Not
+  // DHL_OK: fn never runs. timeout 0: the host's default.
+  int redis(const std::vector<std::string>& argv, RedisCallback fn,
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+  // [loop] A Lua script (EVALSHA, falling back to EVAL).
+  int redis_script(std::string_view script, const std::vector<std::string>& keys,
+                   const std::vector<std::string>& args, RedisCallback fn,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+  // [loop] Sends `event` (JSON arguments, no binary) to this plugin's
+  // instances on the other nodes (NodeMessages handlers there).
+  int node_emit(std::string_view event, const Json& args = Json::array()) const {
+    if (!has_cluster_api()) return DHL_ERR_UNAVAILABLE;
+    Encoded e(args);
+    return api_->node_emit(ctx_, str(event), e.get(), 0, nullptr, nullptr);
+  }
+  // [loop] Same, gathering each other node's answer: fn(timed_out, answers).
+  int node_emit_with_answers(std::string_view event, const Json& args,
+                             std::chrono::milliseconds timeout, BroadcastAckCallback fn) const {
+    if (!has_cluster_api()) return DHL_ERR_UNAVAILABLE;
+    Encoded e(args);
+    auto* box = new detail::BroadcastAckBox{api_, ctx_, std::move(fn)};
+    int rc = api_->node_emit(ctx_, str(event), e.get(), clamp_ms(timeout),
+                             &detail::on_broadcast_ack, box);
+    if (rc != DHL_OK) delete box;
+    return rc;
   }
 
   static uint32_t clamp_ms(std::chrono::milliseconds t) {
@@ -721,6 +806,83 @@ class Timer {
     detail::guarded(api, ctx, "timer", fn);
   }
   std::unique_ptr<Box> box_;
+};
+
+inline int Host::redis(const std::vector<std::string>& argv, RedisCallback fn,
+                       std::chrono::milliseconds timeout) const {
+  if (!has_cluster_api()) return DHL_ERR_UNAVAILABLE;
+  std::vector<dhl_str> a = detail::strs(argv);
+  auto* box = new detail::RedisBox{api_, ctx_, std::move(fn)};
+  int rc = api_->redis_command(ctx_, a.data(), a.size(), clamp_ms(timeout), &detail::on_redis, box);
+  if (rc != DHL_OK) delete box;
+  return rc;
+}
+
+inline int Host::redis_script(std::string_view script, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& args, RedisCallback fn,
+                              std::chrono::milliseconds timeout) const {
+  if (!has_cluster_api()) return DHL_ERR_UNAVAILABLE;
+  std::vector<dhl_str> k = detail::strs(keys), a = detail::strs(args);
+  auto* box = new detail::RedisBox{api_, ctx_, std::move(fn)};
+  int rc = api_->redis_script(ctx_, str(script), k.data(), k.size(), a.data(), a.size(),
+                              clamp_ms(timeout), &detail::on_redis, box);
+  if (rc != DHL_OK) delete box;
+  return rc;
+}
+
+// [loop] While alive, `fn(joined, node_id)` runs when another node joins or
+// leaves (its heartbeat expired: it died). Keep it as a member.
+class NodeEvents {
+ public:
+  using Fn = std::function<void(bool joined, std::string_view node_id)>;
+  NodeEvents(const Host& host, Fn fn) : host_(host), box_(std::make_unique<Fn>(std::move(fn))) {
+    if (host_.has_cluster_api()) host_.api()->node_events(host_.ctx(), &NodeEvents::on, this);
+  }
+  NodeEvents(const NodeEvents&) = delete;
+  NodeEvents& operator=(const NodeEvents&) = delete;
+  ~NodeEvents() {
+    if (host_.has_cluster_api()) host_.api()->node_events(host_.ctx(), nullptr, nullptr);
+  }
+
+ private:
+  static void on(void* user, int event, dhl_str id) {
+    auto* self = static_cast<NodeEvents*>(user);
+    Fn fn = *self->box_;
+    detail::guarded(self->host_.api(), self->host_.ctx(), "node event",
+                    [&] { fn(event == DHL_NODE_JOINED, view(id)); });
+  }
+  const Host& host_;
+  std::unique_ptr<Fn> box_;
+};
+
+// [loop] While alive, messages node_emit() sends from the other nodes reach
+// `fn(event, args)`; what it returns answers the sender when it waits for
+// answers (nullopt: no answer from this node). Keep it as a member.
+class NodeMessages {
+ public:
+  using Fn = std::function<std::optional<Json>(std::string_view event, const Json& args)>;
+  NodeMessages(const Host& host, Fn fn) : host_(host), fn_(std::move(fn)) {
+    if (host_.has_cluster_api()) host_.api()->node_messages(host_.ctx(), &NodeMessages::on, this);
+  }
+  NodeMessages(const NodeMessages&) = delete;
+  NodeMessages& operator=(const NodeMessages&) = delete;
+  ~NodeMessages() {
+    if (host_.has_cluster_api()) host_.api()->node_messages(host_.ctx(), nullptr, nullptr);
+  }
+
+ private:
+  static void on(void* user, dhl_str event, const dhl_payload* args, dhl_node_answer* answer) {
+    auto* self = static_cast<NodeMessages*>(user);
+    const Host& host = self->host_;
+    detail::guarded(host.api(), host.ctx(), "node message", [&] {
+      std::optional<Json> out = self->fn_(view(event), decode(args));
+      if (!out || !answer) return;
+      std::string text = out->dump();
+      host.api()->node_answer(host.ctx(), answer, str(text));
+    });
+  }
+  const Host& host_;
+  Fn fn_;
 };
 
 // ---- Trampolines: the C entry points behind DHL_PLUGIN ------------------

@@ -251,7 +251,8 @@ TEST(Config, ClusterIsOffUnlessConfigured) {
   ConfigFile f(R"({"cluster": {"redis": "redis://10.0.0.5:6380/2", "passwordFile": ")" + pw.path() +
                R"(", "key": "app", "adapter": "sharded", "requestsTimeout": 700,
                    "reconnectMin": 50, "reconnectMax": 800, "publishBufferBytes": 4096,
-                   "maxMessageBytes": 65536}})");
+                   "maxMessageBytes": 65536, "heartbeatInterval": 250, "nodeTtl": 1500,
+                   "pluginRedisTimeout": 900}})");
   Config c = default_config();
   ConfigError e;
   ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
@@ -266,6 +267,9 @@ TEST(Config, ClusterIsOffUnlessConfigured) {
   EXPECT_EQ(c.cluster.redis.reconnect_max.count(), 800);
   EXPECT_EQ(c.cluster.redis.publish_buffer_bytes, 4096u);
   EXPECT_EQ(c.cluster.options.max_message_bytes, 65536u);
+  EXPECT_EQ(c.cluster.nodes.interval.count(), 250);
+  EXPECT_EQ(c.cluster.nodes.ttl.count(), 1500);
+  EXPECT_EQ(c.cluster.plugin_redis_timeout.count(), 900);
   ConfigFile unix_file(R"({"cluster": {"redis": "unix:///run/redis/redis.sock?db=3"}})");
   Config u = default_config();
   ASSERT_TRUE(load_config(unix_file.path(), u, e));
@@ -285,6 +289,8 @@ TEST(Config, ClusterErrorsNameTheKey) {
       {R"({"cluster": {"key": "a#b"}})", "cluster.key"},
       {R"({"cluster": {"reconnectMin": 500, "reconnectMax": 100}})", "cluster.reconnectMax"},
       {R"({"cluster": {"maxMessageBytes": 10}})", "cluster.maxMessageBytes"},
+      {R"({"cluster": {"heartbeatInterval": 3000, "nodeTtl": 2000}})", "cluster.nodeTtl"},
+      {R"({"cluster": {"heartbeatInterval": 10}})", "cluster.heartbeatInterval"},
       {R"({"cluster": {"redis": "redis://h", "retry": 1}})", "cluster.retry"},
   };
   for (const Case& c : cases) EXPECT_EQ(load_error(c.text).key, c.key) << c.text;

@@ -15,7 +15,9 @@
 // The thread that constructs the FakeHost plays the loop thread. Replies and
 // posts from other threads wait until run_pending() / run_until() runs them.
 // Timers run on a fake clock: advance(ms). Limitations: broadcast acks
-// complete at once with no answers; rooms are plain sets.
+// complete at once with no answers; rooms are plain sets. A FakeCluster
+// (below) simulates the ABI 1.3 cluster services: node messages, node
+// events and Redis through a fake the test provides.
 #pragma once
 
 #include <daheim/plugin.h>
@@ -80,17 +82,64 @@ class FakeSocket {
   std::string disconnect_reason;
 };
 
+class FakeHost;
+
+// A Redis reply the test's fake Redis answers with.
+struct FakeRedisReply {
+  int type = DHL_REDIS_NIL;
+  int64_t integer = 0;
+  std::string str;
+  std::vector<FakeRedisReply> elements;
+  static FakeRedisReply string(std::string s) { return {DHL_REDIS_STRING, 0, std::move(s), {}}; }
+  static FakeRedisReply status(std::string s) { return {DHL_REDIS_STATUS, 0, std::move(s), {}}; }
+  static FakeRedisReply error(std::string s) { return {DHL_REDIS_ERROR, 0, std::move(s), {}}; }
+  static FakeRedisReply integer_(int64_t n) { return {DHL_REDIS_INTEGER, n, {}, {}}; }
+  static FakeRedisReply array(std::vector<FakeRedisReply> e) {
+    return {DHL_REDIS_ARRAY, 0, {}, std::move(e)};
+  }
+};
+
+// Several FakeHosts as the nodes of one cluster, without Redis: node
+// messages go to the same plugin on the other nodes (delivered by the
+// receiver's run_pending()), join() / leave() raise the node events, and
+// every Redis command or script goes to `redis` (the test's fake Redis):
+// argv as sent, scripts as {"EVAL", script, numkeys, keys..., args...}.
+// While `redis_up` is false calls fail with DHL_ERR_UNAVAILABLE.
+struct FakeCluster {
+  std::function<FakeRedisReply(const std::vector<std::string>& argv)> redis;
+  bool redis_up = true;
+  std::vector<FakeHost*> nodes;
+  std::vector<std::vector<std::string>> commands;  // every call, in order
+  void leave(FakeHost& node);                      // the others see it leave (as after a crash)
+  void join(FakeHost& node);
+};
+
+struct FakeNode {
+  std::string id;                  // empty: made up
+  FakeCluster* cluster = nullptr;  // null: a single node
+};
+
 class FakeHost {
  public:
-  explicit FakeHost(const dhl_plugin_desc* desc, std::string config = "null")
-      : desc_(desc), config_(std::move(config)), loop_(std::this_thread::get_id()) {
+  explicit FakeHost(const dhl_plugin_desc* desc, std::string config = "null", FakeNode node = {})
+      : desc_(desc),
+        config_(std::move(config)),
+        loop_(std::this_thread::get_id()),
+        node_id_(node.id.empty() ? "fake-node-" + std::to_string(reinterpret_cast<uintptr_t>(this))
+                                 : node.id),
+        cluster_(node.cluster) {
+    if (cluster_) cluster_->join(*this);
     api_ = make_api();
     init_result_ = desc_->init ? desc_->init(ctx(), &api_, &state_) : 0;
     initialized_ = init_result_ == 0;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
-  ~FakeHost() { shutdown(); }
+  ~FakeHost() {
+    shutdown();
+    if (cluster_) cluster_->leave(*this);
+  }
+  const std::string& node_id() const { return node_id_; }
 
   int init_result() const { return init_result_; }
   bool ok() const { return initialized_; }
@@ -239,6 +288,29 @@ class FakeHost {
     timers_.clear();
   }
 
+  // Node events, as the cluster raises them.
+  void node_event(bool joined, const std::string& id) {
+    if (node_fn_ && initialized_)
+      node_fn_(node_user_, joined ? DHL_NODE_JOINED : DHL_NODE_LEFT, ds(id));
+  }
+  // Queues a task as if another thread posted it (run by run_pending()).
+  void queue(std::function<void()> task) {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  // A node message from another node: the answer, if the handler gave one.
+  std::optional<std::string> deliver_node_message(const std::string& event, const std::string& args,
+                                                  bool want_answer) {
+    if (!message_fn_ || !initialized_) return std::nullopt;
+    dhl_payload p{args.data(), args.size(), nullptr, 0};
+    dhl_node_answer* a = want_answer ? reinterpret_cast<dhl_node_answer*>(&answer_) : nullptr;
+    answer_.reset();
+    answering_ = want_answer;
+    message_fn_(message_user_, ds(event), &p, a);
+    answering_ = false;
+    return std::exchange(answer_, std::nullopt);
+  }
+
  private:
   enum class State { Open, Answered, Deferred };
   struct SyncCall {
@@ -373,6 +445,57 @@ class FakeHost {
         if (s->rooms.count(std::string(sv(t->except[i])))) in = false;
       if (in) s->received.push_back({std::string(sv(event)), decode(p)});
     }
+    return DHL_OK;
+  }
+
+  // Converts into `keep` (the tree's arrays live there) and returns the root.
+  static dhl_redis_reply to_c(const FakeRedisReply& r,
+                              std::vector<std::vector<dhl_redis_reply>>& keep) {
+    dhl_redis_reply out{r.type, r.integer, ds(r.str), nullptr, 0};
+    if (r.type != DHL_REDIS_ARRAY) return out;
+    std::vector<dhl_redis_reply> children;
+    for (const FakeRedisReply& e : r.elements) children.push_back(to_c(e, keep));
+    keep.push_back(std::move(children));
+    out.elements = keep.back().data();
+    out.element_count = r.elements.size();
+    return out;
+  }
+
+  int redis_call(std::vector<std::string> argv, dhl_redis_fn fn, void* user) {
+    if (!fn) return DHL_ERR_INVALID;
+    if (!cluster_ || !cluster_->redis_up || !cluster_->redis) return DHL_ERR_UNAVAILABLE;
+    cluster_->commands.push_back(argv);
+    FakeRedisReply reply = cluster_->redis(argv);
+    queue([reply, fn, user] {
+      std::vector<std::vector<dhl_redis_reply>> keep;
+      dhl_redis_reply c = to_c(reply, keep);
+      fn(user, reply.type == DHL_REDIS_ERROR ? DHL_ERR_REDIS : DHL_OK, &c);
+    });
+    return DHL_OK;
+  }
+
+  int node_emit(dhl_str event, const dhl_payload* p, dhl_broadcast_ack_fn fn, void* user) {
+    if (!valid(p) || (p && p->attachment_count)) return DHL_ERR_INVALID;
+    std::string e(sv(event));
+    std::string args = p && p->json_len ? std::string(p->json, p->json_len) : "[]";
+    std::vector<FakeHost*> others;
+    if (cluster_)
+      for (FakeHost* n : cluster_->nodes)
+        if (n != this) others.push_back(n);
+    auto answers = std::make_shared<std::vector<std::string>>();
+    auto left = std::make_shared<std::size_t>(others.size());
+    auto done = [this, answers, fn, user] {
+      std::vector<dhl_payload> ps;
+      for (const std::string& a : *answers) ps.push_back({a.data(), a.size(), nullptr, 0});
+      fn(user, DHL_OK, ps.data(), ps.size());
+    };
+    if (others.empty() && fn) queue(done);
+    for (FakeHost* n : others)
+      n->queue([this, n, e, args, fn, answers, left, done] {
+        std::optional<std::string> a = n->deliver_node_message(e, args, fn != nullptr);
+        if (a) answers->push_back("[" + *a + "]");
+        if (--*left == 0 && fn) queue(done);
+      });
     return DHL_OK;
   }
 
@@ -519,6 +642,42 @@ class FakeHost {
                                  Json::parse(sv(json)).value_or(Json())});
       return f.message_answer;
     };
+    h.node_id = [](dhl_ctx* c) { return ds(self(c).node_id_); };
+    h.node_clustered = [](dhl_ctx* c) { return self(c).cluster_ ? 1 : 0; };
+    h.node_events = [](dhl_ctx* c, dhl_node_fn fn, void* user) {
+      self(c).node_fn_ = fn;
+      self(c).node_user_ = user;
+      return DHL_OK;
+    };
+    h.redis_command = [](dhl_ctx* c, const dhl_str* argv, size_t argc, uint32_t, dhl_redis_fn fn,
+                         void* user) {
+      if (argc == 0 || !argv) return DHL_ERR_INVALID;
+      std::vector<std::string> a;
+      for (std::size_t i = 0; i < argc; ++i) a.emplace_back(sv(argv[i]));
+      return self(c).redis_call(std::move(a), fn, user);
+    };
+    h.redis_script = [](dhl_ctx* c, dhl_str script, const dhl_str* keys, size_t nk,
+                        const dhl_str* args, size_t na, uint32_t, dhl_redis_fn fn, void* user) {
+      std::vector<std::string> a{"EVAL", std::string(sv(script)), std::to_string(nk)};
+      for (std::size_t i = 0; i < nk; ++i) a.emplace_back(sv(keys[i]));
+      for (std::size_t i = 0; i < na; ++i) a.emplace_back(sv(args[i]));
+      return self(c).redis_call(std::move(a), fn, user);
+    };
+    h.node_messages = [](dhl_ctx* c, dhl_node_message_fn fn, void* user) {
+      self(c).message_fn_ = fn;
+      self(c).message_user_ = user;
+      return DHL_OK;
+    };
+    h.node_emit = [](dhl_ctx* c, dhl_str event, const dhl_payload* p, uint32_t,
+                     dhl_broadcast_ack_fn fn,
+                     void* user) { return self(c).node_emit(event, p, fn, user); };
+    h.node_answer = [](dhl_ctx* c, dhl_node_answer* a, dhl_str json) {
+      FakeHost& host = self(c);
+      if (!a || !host.answering_ || host.answer_) return DHL_ERR_DONE;
+      if (!Json::parse(sv(json))) return DHL_ERR_INVALID;
+      host.answer_ = std::string(sv(json));
+      return DHL_OK;
+    };
     return h;
   }
 
@@ -552,6 +711,24 @@ class FakeHost {
   std::vector<std::function<void()>> tasks_;
   std::map<Timer*, std::unique_ptr<Timer>> timers_;
   uint64_t now_ = 0;
+  std::string node_id_;
+  FakeCluster* cluster_ = nullptr;
+  dhl_node_fn node_fn_ = nullptr;
+  void* node_user_ = nullptr;
+  dhl_node_message_fn message_fn_ = nullptr;
+  void* message_user_ = nullptr;
+  std::optional<std::string> answer_;
+  bool answering_ = false;
 };
+
+inline void FakeCluster::join(FakeHost& node) {
+  for (FakeHost* n : nodes) n->node_event(true, node.node_id());
+  nodes.push_back(&node);
+}
+
+inline void FakeCluster::leave(FakeHost& node) {
+  std::erase(nodes, &node);
+  for (FakeHost* n : nodes) n->node_event(false, node.node_id());
+}
 
 }  // namespace dhl::testing

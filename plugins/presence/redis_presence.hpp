@@ -1,0 +1,59 @@
+// Presence over all nodes of a cluster: the state in Redis (redis_scripts.hpp,
+// one atomic script per operation) through the host's connection. A change
+// is announced to the plugin on the other nodes (node message "changed");
+// every node then reads the state and sends `online` / `readyUsers` to its
+// own sockets when they differ from what it sent last. When a node leaves
+// (its heartbeat expired), every node drops its connections (idempotent:
+// the first one does the work and announces it). Loop thread only.
+#pragma once
+
+#include <daheim/plugin.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+
+namespace presence {
+
+class RedisPresence {
+ public:
+  RedisPresence(dhl::Host& host, const Config& cfg);
+
+  // A tracked socket (user, role, socket id) connected / left.
+  void connect(const std::string& user, const std::string& role, const std::string& socket,
+               bool teacher_room);
+  void disconnect(const std::string& user, const std::string& socket);
+  // $ready: resolves {} once Redis has it.
+  dhl::Future ready(const std::string& user, bool flag, const dhl::Json& topic);
+  // $presence.list
+  dhl::Future list(std::size_t offset, std::size_t limit);
+
+ private:
+  using Done = std::function<void(const dhl::RedisReply& reply)>;
+  // Runs a script with the prefix as ARGV[1]; false: not sent (logged).
+  bool run(std::string_view body, std::vector<std::string> args, Done done,
+           std::function<void()> failed = nullptr);
+  void changed();
+  void refresh();
+  void on_state(const dhl::RedisReply& counts, const dhl::RedisReply& ready);
+  dhl::Json counts_json(const dhl::RedisReply& flat) const;
+  static dhl::Json ready_json(const dhl::RedisReply& flat);
+  void expire();
+  void drop_node(std::string_view node);
+
+  dhl::Host& host_;
+  const Config& cfg_;
+  std::string prefix_;
+  bool refreshing_ = false;
+  bool refresh_again_ = false;
+  std::optional<dhl::Json> last_online_;
+  std::optional<dhl::Json> last_ready_users_;
+  dhl::Timer expiry_;
+  dhl::NodeEvents events_;
+  dhl::NodeMessages messages_;
+};
+
+}  // namespace presence

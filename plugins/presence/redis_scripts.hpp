@@ -1,0 +1,135 @@
+// The presence rules as Lua scripts, one per operation (atomic across
+// nodes). Keys under ARGV[1] (the prefix, "presence:" by default):
+//   socks:<user>  set of "<node>|<socket>"     role     hash user -> role
+//   node:<node>   set of "<socket>|<user>"     counts   hash role -> online users
+//   online        sorted set of users (score 0: ordered by id)
+//   ready         hash user -> topic JSON      readyseq sorted set user -> order
+//   grace         sorted set user -> expiry (ms of Redis TIME)   seq  counter
+// Keys are built in the scripts (a single Redis, not Redis Cluster).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace presence::lua {
+
+// Shared functions, prepended to every script.
+inline constexpr std::string_view kLib = R"(
+local p = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function counts()
+  return redis.call('HGETALL', p .. 'counts')
+end
+local function ready_list()
+  local out = {}
+  for _, u in ipairs(redis.call('ZRANGE', p .. 'readyseq', 0, -1)) do
+    out[#out + 1] = u
+    out[#out + 1] = redis.call('HGET', p .. 'ready', u) or 'null'
+  end
+  return out
+end
+local function drop(node, sock, user, grace)
+  redis.call('SREM', p .. 'node:' .. node, sock .. '|' .. user)
+  if redis.call('SREM', p .. 'socks:' .. user, node .. '|' .. sock) == 0 then return 0 end
+  if redis.call('SCARD', p .. 'socks:' .. user) > 0 then return 0 end
+  local role = redis.call('HGET', p .. 'role', user)
+  if role and role ~= '' then redis.call('HINCRBY', p .. 'counts', role, -1) end
+  redis.call('HDEL', p .. 'role', user)
+  redis.call('ZREM', p .. 'online', user)
+  if redis.call('HEXISTS', p .. 'ready', user) == 1 then
+    redis.call('ZADD', p .. 'grace', now_ms() + tonumber(grace), user)
+  end
+  return 1
+end
+)";
+
+// ARGV: prefix, node, socket, user, role -> {first, ready, topic, counts, readyList}
+inline constexpr std::string_view kConnect = R"(
+local node, sock, user, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local first = redis.call('SCARD', p .. 'socks:' .. user) == 0
+local old = redis.call('HGET', p .. 'role', user)
+if first then
+  if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
+elseif old ~= role then
+  if old and old ~= '' then redis.call('HINCRBY', p .. 'counts', old, -1) end
+  if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
+end
+redis.call('SADD', p .. 'socks:' .. user, node .. '|' .. sock)
+redis.call('SADD', p .. 'node:' .. node, sock .. '|' .. user)
+redis.call('HSET', p .. 'role', user, role)
+redis.call('ZADD', p .. 'online', 0, user)
+redis.call('ZREM', p .. 'grace', user)
+local topic = redis.call('HGET', p .. 'ready', user)
+return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), ready_list()}
+)";
+
+// ARGV: prefix, node, socket, user, grace -> 1 when it was the user's last
+inline constexpr std::string_view kDisconnect = R"(
+return drop(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+)";
+
+// ARGV: prefix, node, grace -> users whose last connection was there
+inline constexpr std::string_view kDropNode = R"(
+local node, n = ARGV[2], 0
+for _, m in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node)) do
+  local bar = string.find(m, '|', 1, true)
+  n = n + drop(node, string.sub(m, 1, bar - 1), string.sub(m, bar + 1), ARGV[3])
+end
+redis.call('DEL', p .. 'node:' .. node)
+return n
+)";
+
+// ARGV: prefix, user, topic JSON -> 1 when it changed
+inline constexpr std::string_view kSetReady = R"(
+local user, topic = ARGV[2], ARGV[3]
+local old = redis.call('HGET', p .. 'ready', user)
+if old == topic then return 0 end
+redis.call('HSET', p .. 'ready', user, topic)
+if not old then redis.call('ZADD', p .. 'readyseq', redis.call('INCR', p .. 'seq'), user) end
+return 1
+)";
+
+// ARGV: prefix, user -> 1 when the user was ready
+inline constexpr std::string_view kClearReady = R"(
+local user = ARGV[2]
+if redis.call('HDEL', p .. 'ready', user) == 0 then return 0 end
+redis.call('ZREM', p .. 'readyseq', user)
+redis.call('ZREM', p .. 'grace', user)
+return 1
+)";
+
+// ARGV: prefix -> the number of ready flags whose grace ended
+inline constexpr std::string_view kExpire = R"(
+local users = redis.call('ZRANGEBYSCORE', p .. 'grace', '-inf', now_ms())
+for _, u in ipairs(users) do
+  redis.call('HDEL', p .. 'ready', u)
+  redis.call('ZREM', p .. 'readyseq', u)
+  redis.call('ZREM', p .. 'grace', u)
+end
+return #users
+)";
+
+// ARGV: prefix -> {counts, readyList}
+inline constexpr std::string_view kState = R"(
+return {counts(), ready_list()}
+)";
+
+// ARGV: prefix, offset, limit -> {total, {user, role, topic or 'null', ready}...}
+inline constexpr std::string_view kList = R"(
+local off, lim = tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {redis.call('ZCARD', p .. 'online')}
+for _, u in ipairs(redis.call('ZRANGE', p .. 'online', off, off + lim - 1)) do
+  local t = redis.call('HGET', p .. 'ready', u)
+  out[#out + 1] = {u, redis.call('HGET', p .. 'role', u) or '', t or 'null', t and 1 or 0}
+end
+return out
+)";
+
+inline std::string script(std::string_view body) {
+  return std::string(kLib) + std::string(body);
+}
+
+}  // namespace presence::lua
