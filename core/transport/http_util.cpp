@@ -203,7 +203,7 @@ int send_response(lws* wsi, unsigned status, std::string_view content_type, std:
       return -1;
   }
   if (lws_finalize_http_header(wsi, &p, end)) return -1;
-  std::memcpy(p, body.data(), body.size());
+  if (!body.empty()) std::memcpy(p, body.data(), body.size());  // data() may be null
   p += body.size();
   if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_FINAL) < 0)
     return -1;
