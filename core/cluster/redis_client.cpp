@@ -22,7 +22,8 @@ std::string_view text(const redisReply* r) {
 
 }  // namespace
 
-RedisClient::RedisClient(loop::Reactor& reactor, loop::TimerQueue& timers, RedisClientOptions options)
+RedisClient::RedisClient(loop::Reactor& reactor, loop::TimerQueue& timers,
+                         RedisClientOptions options)
     : options_(std::move(options)),
       cmd_link_(timers, [this] { cmd_link_.conn->open(); }),
       sub_link_(timers, [this] { sub_link_.conn->open(); }),

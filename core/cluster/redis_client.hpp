@@ -80,8 +80,7 @@ class RedisClient {
     loop::Timer retry;
     unsigned attempt = 0;
     bool was_up = false;
-    Link(loop::TimerQueue& timers, std::function<void()> fire)
-        : retry(timers, std::move(fire)) {}
+    Link(loop::TimerQueue& timers, std::function<void()> fire) : retry(timers, std::move(fire)) {}
   };
   void on_cmd_ready();
   void on_sub_ready();

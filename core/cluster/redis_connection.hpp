@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "loop/fd_watch.hpp"
 #include "cluster/redis_address.hpp"
+#include "loop/fd_watch.hpp"
 #include "loop/timer.hpp"
 
 struct redisReader;

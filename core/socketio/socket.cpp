@@ -212,8 +212,9 @@ void Socket::on_connected() {
     for (const EncodedPacket& packet : recovery_->restored->missed) client_.send(packet);
     recovery_->restored->missed.clear();
   }
-  write(client_.legacy() ? v4::encode_connect(nsp_.name()) : encode_connect(nsp_.name(), own, pid()),
-        false);
+  write(
+      client_.legacy() ? v4::encode_connect(nsp_.name()) : encode_connect(nsp_.name(), own, pid()),
+      false);
 }
 
 void Socket::on_event_packet(Packet& packet, std::string_view args) {

@@ -37,8 +37,7 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
   }
 
   // Runs until `done()` or `limit` passed; returns done().
-  bool run_until(const std::function<bool()>& done,
-                 loop::Millis limit = loop::Millis(10000)) {
+  bool run_until(const std::function<bool()>& done, loop::Millis limit = loop::Millis(10000)) {
     auto end = now() + limit;
     while (!done()) {
       if (now() >= end) return false;
