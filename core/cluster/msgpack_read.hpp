@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cluster/msgpack_json.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/broadcast_options.hpp"
 #include "socketio/json_text.hpp"
 
@@ -78,6 +79,26 @@ inline bool broadcast_options(const msgpack::object* opts, socketio::BroadcastOp
   if (const msgpack::object* flags = member(*opts, "flags"))
     out.flags.volatile_ = truthy(member(*flags, "volatile"));
   return true;
+}
+
+// The `sockets` of a fetchSockets answer (both adapters' formats):
+// appended to `out`; entries without a string id are skipped.
+inline void read_remote_sockets(const msgpack::object& answer,
+                                std::vector<socketio::RemoteSocket>& out) {
+  const msgpack::object* list = member(answer, "sockets");
+  if (list == nullptr || list->type != msgpack::type::ARRAY) return;
+  for (uint32_t i = 0; i < list->via.array.size; ++i) {
+    const msgpack::object& s = list->via.array.ptr[i];
+    socketio::RemoteSocket r;
+    std::string_view id;
+    std::vector<std::string> att;
+    if (!as_string(member(s, "id"), id)) continue;
+    r.id = std::string(id);
+    room_list(member(s, "rooms"), r.rooms);
+    if (const msgpack::object* h = member(s, "handshake")) append_json(r.handshake_json, *h, att);
+    if (const msgpack::object* d = member(s, "data")) append_json(r.data_json, *d, att);
+    out.push_back(std::move(r));
+  }
 }
 
 // Requests (socket.io-redis-adapter RequestType).

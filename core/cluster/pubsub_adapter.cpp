@@ -115,41 +115,33 @@ void PubSubAdapter::publish_request(std::string_view json) {
   node_.redis().publish(request_channel_, json);
 }
 
+// REMOTE_JOIN (2) / REMOTE_LEAVE (3): {"uid","type",opts,"rooms":[...]}.
+void PubSubAdapter::publish_rooms_request(int type, const socketio::BroadcastOptions& opts,
+                                          std::span<const std::string_view> rooms) {
+  std::string req = "{\"uid\":";
+  socketio::json::append_string(req, uid_);
+  req += ",\"type\":" + std::to_string(type) + ",";
+  append_rooms_json(req, opts);
+  req += ",\"rooms\":[";
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    if (i) req += ',';
+    socketio::json::append_string(req, rooms[i]);
+  }
+  req += "]}";
+  publish_request(req);
+}
+
 // The node applies join/leave/disconnect at once (also while Redis is down)
 // and ignores its own request when it comes back.
 void PubSubAdapter::add_sockets(const socketio::BroadcastOptions& opts,
                                 std::span<const std::string_view> rooms) {
-  if (!opts.flags.local) {
-    std::string req = "{\"uid\":";
-    socketio::json::append_string(req, uid_);
-    req += ",\"type\":2,";
-    append_rooms_json(req, opts);
-    req += ",\"rooms\":[";
-    for (std::size_t i = 0; i < rooms.size(); ++i) {
-      if (i) req += ',';
-      socketio::json::append_string(req, rooms[i]);
-    }
-    req += "]}";
-    publish_request(req);
-  }
+  if (!opts.flags.local) publish_rooms_request(2, opts, rooms);
   InMemoryAdapter::add_sockets(opts, rooms);
 }
 
 void PubSubAdapter::del_sockets(const socketio::BroadcastOptions& opts,
                                 std::span<const std::string_view> rooms) {
-  if (!opts.flags.local) {
-    std::string req = "{\"uid\":";
-    socketio::json::append_string(req, uid_);
-    req += ",\"type\":3,";
-    append_rooms_json(req, opts);
-    req += ",\"rooms\":[";
-    for (std::size_t i = 0; i < rooms.size(); ++i) {
-      if (i) req += ',';
-      socketio::json::append_string(req, rooms[i]);
-    }
-    req += "]}";
-    publish_request(req);
-  }
+  if (!opts.flags.local) publish_rooms_request(3, opts, rooms);
   InMemoryAdapter::del_sockets(opts, rooms);
 }
 

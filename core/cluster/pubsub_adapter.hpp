@@ -78,6 +78,8 @@ class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelList
   void pack_options(Packer& pk, const socketio::BroadcastOptions& opts,
                     int64_t timeout_ms = -1) const;
   void publish_request(std::string_view json);
+  void publish_rooms_request(int type, const socketio::BroadcastOptions& opts,
+                             std::span<const std::string_view> rooms);
   void publish_response(const msgpack::object& request, std::string_view payload);
   bool apply_broadcast(const msgpack::object& message);
   bool apply_request(const msgpack::object& request);

@@ -394,22 +394,7 @@ void PubSubAdapter::fetch_sockets_async(const socketio::BroadcastOptions& opts,
   std::string json = request_head(uid_, kRemoteFetch) + ",";
   append_rooms_json(json, opts);
   Pending p;
-  p.on_answer = [sockets](const msgpack::object& res) {
-    const msgpack::object* list = member(res, "sockets");
-    if (list == nullptr || list->type != msgpack::type::ARRAY) return;
-    for (uint32_t i = 0; i < list->via.array.size; ++i) {
-      const msgpack::object& s = list->via.array.ptr[i];
-      socketio::RemoteSocket r;
-      std::string_view id;
-      std::vector<std::string> att;
-      if (!as_string(member(s, "id"), id)) continue;
-      r.id = std::string(id);
-      room_list(member(s, "rooms"), r.rooms);
-      if (const msgpack::object* h = member(s, "handshake")) append_json(r.handshake_json, *h, att);
-      if (const msgpack::object* d = member(s, "data")) append_json(r.data_json, *d, att);
-      sockets->push_back(std::move(r));
-    }
-  };
+  p.on_answer = [sockets](const msgpack::object& res) { read_remote_sockets(res, *sockets); };
   p.done = [sockets, callback = std::move(callback)](bool complete) {
     callback(std::move(*sockets), complete);
   };

@@ -430,22 +430,7 @@ void ShardedAdapter::fetch_sockets_async(const socketio::BroadcastOptions& opts,
   for (socketio::Socket* s : fetch_sockets(opts)) sockets->push_back(socketio::describe_socket(*s));
   if (opts.flags.local) return callback(std::move(*sockets), true);
   Pending p;
-  p.on_answer = [sockets](const msgpack::object& data) {
-    const msgpack::object* list = member(data, "sockets");
-    if (list == nullptr || list->type != msgpack::type::ARRAY) return;
-    for (uint32_t i = 0; i < list->via.array.size; ++i) {
-      const msgpack::object& s = list->via.array.ptr[i];
-      socketio::RemoteSocket r;
-      std::string_view id;
-      std::vector<std::string> att;
-      if (!as_string(member(s, "id"), id)) continue;
-      r.id = std::string(id);
-      room_list(member(s, "rooms"), r.rooms);
-      if (const msgpack::object* h = member(s, "handshake")) append_json(r.handshake_json, *h, att);
-      if (const msgpack::object* d = member(s, "data")) append_json(r.data_json, *d, att);
-      sockets->push_back(std::move(r));
-    }
-  };
+  p.on_answer = [sockets](const msgpack::object& data) { read_remote_sockets(data, *sockets); };
   p.done = [sockets, callback = std::move(callback)](bool complete) {
     callback(std::move(*sockets), complete);
   };
