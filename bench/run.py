@@ -160,13 +160,19 @@ def cpp_config(handler, event_loop, plugin_keys=None, engineio=None):
     return f.name
 
 
+def test_binary(server):
+    return os.path.join(os.path.dirname(server), "daheim-live-test")
+
+
 def start_server(args, kind, handler, event_loop="libuv", wrapper=(), engineio=None):
     if kind == "node":
         return ServerProcess(["node", os.path.join(args.node_dir, "server.mjs"), "127.0.0.1", "0"],
                              "node")
     conf = cpp_config(handler, event_loop, PLUGIN_KEYS if handler == "plugin" else None, engineio)
     try:
-        return ServerProcess([*wrapper, args.server, "--config", conf, "--listen", "127.0.0.1:0"],
+        # The fixtures (testHandler) are in daheim-live-test only, beside the server.
+        binary = args.server if handler == "plugin" else test_binary(args.server)
+        return ServerProcess([*wrapper, binary, "--config", conf, "--listen", "127.0.0.1:0"],
                              f"daheim-live ({event_loop})")
     finally:
         # The server has read it once it is listening.

@@ -23,25 +23,22 @@
 #include "ops/socket_activation.hpp"
 #include "ops/systemd_notifier.hpp"
 #include "socketio/server.hpp"
-#include "testing/conformance_handlers.hpp"
-#include "testing/e2e_handlers.hpp"
-#include "testing/echo_handler.hpp"
 #include "transport/server.hpp"
 #include "transport/tls_certificate.hpp"
 
 namespace daheim::app {
 namespace {
 
-transport::HandlerFactory make_factory(const Config& config, socketio::Server& io) {
-  if (config.test_handler == "engineio-echo")
-    return [](engineio::Connection& c) { return std::make_unique<testing::EchoHandler>(c); };
+transport::HandlerFactory make_factory(const Config& config, const Fixtures* fixtures,
+                                       socketio::Server& io) {
+  if (fixtures && !config.test_handler.empty())
+    if (auto factory = fixtures->engineio_factory(config.test_handler)) return factory;
   return [&io](engineio::Connection& c) { return io.make_client(c); };
 }
 
-void declare_namespaces(const Config& config, socketio::Server& io) {
+void declare_namespaces(const Config& config, const Fixtures* fixtures, socketio::Server& io) {
   for (const auto& name : config.namespaces) io.of(name);
-  if (config.test_handler == "socketio-conformance") testing::install_conformance_handlers(io);
-  if (config.test_handler == "socketio-e2e") testing::install_e2e_handlers(io);
+  if (fixtures && !config.test_handler.empty()) fixtures->install(config.test_handler, io);
 }
 
 // One line per listener, then the line the tests and the packaging wait for
@@ -218,7 +215,7 @@ bool check_dev_secret(const Config& config) {
   return true;
 }
 
-int run_daemon(Config config) {
+int run_daemon(Config config, const Fixtures* fixtures) {
   log::set_level(config.log_level);
   if (!ops::take_inherited_listeners(config.server.listeners, config.source) ||
       !check_certificates(config) || !check_dev_secret(config))
@@ -227,11 +224,11 @@ int run_daemon(Config config) {
   loop::Inbox inbox;  // work from other threads (plugins' replies) for the loop
   // Declared before the endpoint: Socket.IO clients live in its sessions.
   socketio::Server io(timers, config.socketio);
-  declare_namespaces(config, io);
+  declare_namespaces(config, fixtures, io);
   bool auth_failed = false;
   auto authenticator = make_authenticator(config, timers, io, auth_failed);
   if (auth_failed) return kExitConfig;
-  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, io), timers);
+  transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, fixtures, io), timers);
   transport::Server server(config.server, endpoint, timers, inbox);
   std::unique_ptr<ClusterSetup> cluster;
   if (config.cluster.enabled) {

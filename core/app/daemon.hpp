@@ -6,10 +6,12 @@
 #include <atomic>
 
 #include "app/config.hpp"
+#include "app/fixtures.hpp"
 
 namespace daheim::app {
 
-// Returns the process exit status.
-int run_daemon(Config config);
+// Returns the process exit status. `fixtures`: the test fixtures this binary
+// carries (null in daheim-live).
+int run_daemon(Config config, const Fixtures* fixtures);
 
 }  // namespace daheim::app

@@ -1,69 +1,8 @@
 // daheim-live: the realtime server. Reads the configuration, wires the
-// Engine.IO endpoint to its upper layer and runs the libwebsockets loop.
-#include <cstdio>
-#include <string>
-#include <vector>
-
-#include "app/cli.hpp"
-#include "app/config.hpp"
-#include "app/daemon.hpp"
-#include "daheim_version.h"
-#include "dev/dev_token.hpp"
-
-namespace daheim::app {
-namespace {
-
-int main_impl(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::string error;
-  auto parsed = parse_arguments(args, error);
-  if (!parsed) {
-    std::fprintf(stderr, "daheim-live: %s\n%s", error.c_str(), usage());
-    return kExitUsage;
-  }
-  if (parsed->command == Arguments::Command::Help) {
-    std::fputs(usage(), stdout);
-    return 0;
-  }
-  if (parsed->command == Arguments::Command::Version) {
-    std::printf("daheim-live %s\n", DAHEIM_VERSION);
-    return 0;
-  }
-  Config config = parsed->config_path ? default_config() : embedded_config();
-  ConfigError cerr;
-  if (parsed->config_path && !load_config(*parsed->config_path, config, cerr)) {
-    std::fprintf(stderr, "daheim-live: %s\n", cerr.to_string().c_str());
-    return kExitConfig;
-  }
-  if (parsed->command == Arguments::Command::Token) {
-    dev::TokenClaims claims{*parsed->sub, parsed->role,
-                            parsed->ttl ? *parse_duration(*parsed->ttl) : 3600,
-                            parsed->kid.value_or("")};
-    std::string token = dev::make_dev_token(config.auth, claims, error);
-    if (token.empty()) {
-      std::fprintf(stderr, "daheim-live: config error: %s: %s\n", config.source.c_str(),
-                   error.c_str());
-      return kExitConfig;
-    }
-    std::printf("%s\n", token.c_str());
-    return 0;
-  }
-  if (parsed->command == Arguments::Command::CheckConfig) {
-    std::printf("%s: ok\n", parsed->config_path->c_str());
-    return 0;
-  }
-  transport::ListenerOptions& first = config.server.listeners.front();
-  if (parsed->listen && !parse_listen(*parsed->listen, first.host, first.port)) {
-    std::fprintf(stderr, "daheim-live: --listen expects HOST:PORT, got %s\n%s",
-                 parsed->listen->c_str(), usage());
-    return kExitUsage;
-  }
-  return run_daemon(std::move(config));
-}
-
-}  // namespace
-}  // namespace daheim::app
+// Engine.IO endpoint to its upper layer and runs the libwebsockets loop. It
+// carries no test fixture (those are in daheim-live-test, main_test.cpp).
+#include "app/entry.hpp"
 
 int main(int argc, char** argv) {
-  return daheim::app::main_impl(argc, argv);
+  return daheim::app::run_main(argc, argv, nullptr);
 }

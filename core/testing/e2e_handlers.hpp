@@ -1,8 +1,8 @@
 // Handlers for the socket.io-client end-to-end suite (testHandler
 // "socketio-e2e"): commands a test client sends to make the server join
-// rooms, broadcast, emit with acks, disconnect it, and so on. Test code: it
-// ships in the binary but is only installed with that testHandler. The
-// command protocol is described in e2e_handlers.cpp and used by
+// rooms, broadcast, emit with acks, disconnect it, and so on. Test code:
+// linked into daheim-live-test only, never into daheim-live. The command
+// protocol is described in e2e_handlers.cpp and used by
 // tests/e2e/socketio*.test.mjs.
 #pragma once
 

@@ -11,7 +11,8 @@
 #   EIO_SNAP          git dir of an engine.io-protocol snapshot (runs the Engine.IO suite)
 #   SIO_SNAP          git dir of a socket.io-protocol snapshot (runs the Socket.IO suite,
 #                     only when tests/conformance/socketio.json exists)
-#   DAHEIM_LIVE_BIN   server binary (default build/core/app/daheim-live)
+#   DAHEIM_LIVE_BIN   server binary (default build/core/app/daheim-live-test: the
+#                     Engine.IO suite's echo is a test fixture, not in daheim-live)
 #   CONFORMANCE_DIR   scratch directory (default /tmp/conformance)
 #   CONFORMANCE_PORT  port on 127.0.0.1 (default 3000, the suites' own default)
 #
@@ -26,7 +27,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bin=${DAHEIM_LIVE_BIN:-$root/build/core/app/daheim-live}
+bin=${DAHEIM_LIVE_BIN:-$root/build/core/app/daheim-live-test}
 work=${CONFORMANCE_DIR:-/tmp/conformance}
 port=${CONFORMANCE_PORT:-3000}
 

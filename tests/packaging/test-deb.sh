@@ -233,6 +233,26 @@ if got=$(setpriv --reuid=daheim-live --regid=daheim-live --clear-groups \
 else
   bad "--check-config /etc/daheim-live/daheim-live.json: $got"
 fi
+# The test fixtures (core/testing, config key testHandler) are not shipped:
+# not the test binary, not their code in the daemon, and the key is refused.
+if dpkg -L daheim-live daheim-live-plugin-dev | grep -q 'daheim-live-test'; then
+  bad "the packages ship daheim-live-test"
+else
+  ok "no daheim-live-test in the packages"
+fi
+if grep -aqE 'broadcast-with-ack|disconnect-reason|message-with-ack' /usr/bin/daheim-live; then
+  bad "/usr/bin/daheim-live holds the test fixtures' command names"
+else
+  ok "/usr/bin/daheim-live holds no test fixture (none of their command names)"
+fi
+fixture_conf=$out/fixture.json
+printf '{"testHandler": "socketio-e2e"}\n' >"$fixture_conf"
+got=$(/usr/bin/daheim-live --check-config "$fixture_conf" 2>&1); status=$?
+if [ "$status" -eq 78 ] && [ "$got" = "daheim-live: config error: $fixture_conf: key testHandler: test fixtures are not part of this binary (the build tree's daheim-live-test serves them, for the test suites only)" ]; then
+  ok "testHandler refused by the installed binary (exit 78)"
+else
+  bad "testHandler: exit $status, '$got'"
+fi
 say "starting /usr/bin/daheim-live as daheim-live with the packaged config on 127.0.0.1:0"
 if python3 "$here/run-like-systemd.py" --bin /usr/bin/daheim-live --user daheim-live \
      --watchdog-usec 2000000 -- --config /etc/daheim-live/daheim-live.json --listen 127.0.0.1:0; then

@@ -1,7 +1,9 @@
 // Starts the real daheim-live binary for end-to-end tests.
 //
 // The binary comes from $DAHEIM_LIVE_BIN (meson passes it), else
-// build/core/app/daheim-live under the repository root. Each server gets its
+// build/core/app/daheim-live under the repository root. A config naming a
+// testHandler runs daheim-live-test instead ($DAHEIM_LIVE_TEST_BIN, else the
+// one beside the binary): the production binary carries no test fixture. Each server gets its
 // own config file in a temp directory and listens on 127.0.0.1:0; we wait for
 // the "listening on http://HOST:PORT" line on stderr instead of sleeping (it
 // comes after one "listener N on URL serves ..." line per listener).
@@ -16,6 +18,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 export const binaryPath =
   process.env.DAHEIM_LIVE_BIN || path.join(repoRoot, 'build/core/app/daheim-live');
+export const testBinaryPath =
+  process.env.DAHEIM_LIVE_TEST_BIN || path.join(path.dirname(binaryPath), 'daheim-live-test');
+
+// The binary that serves `config`.
+export function binaryFor(config) {
+  return config.testHandler ? testBinaryPath : binaryPath;
+}
 
 const READY_TIMEOUT_MS = 15000;
 // The server bounds its own shutdown; give it that long before SIGKILL.
@@ -80,7 +89,8 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
   const args = ['--config', configFile, ...(listen === null ? [] : ['--listen', listen])];
-  const child = spawn(binaryPath, args, {
+  const bin = binaryFor(config);
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -109,7 +119,7 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
     }, READY_TIMEOUT_MS);
     child.on('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot start ${binaryPath}: ${err.message}`));
+      reject(new Error(`cannot start ${bin}: ${err.message}`));
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
