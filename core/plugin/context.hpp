@@ -1,6 +1,6 @@
 // What the opaque handles of the C ABI are on the host side: dhl_ctx (one
-// loaded plugin) and dhl_timer. dhl_socket is a socketio::Socket and
-// dhl_call a SyncCall or a deferred id (calls.hpp).
+// loaded plugin) and dhl_timer. dhl_socket is a generation-checked index
+// (socket_handles.hpp) and dhl_call a SyncCall or a deferred id (calls.hpp).
 #pragma once
 
 #include <cstdint>

@@ -20,10 +20,6 @@ constexpr std::string_view kOverloaded = R"([{"error":"overloaded"}])";
 constexpr std::string_view kTimeout = R"([{"error":"timeout"}])";
 constexpr std::size_t kWarningsPerSecond = 20;
 
-dhl_socket* handle(socketio::Socket& s) {
-  return reinterpret_cast<dhl_socket*>(&s);
-}
-
 log::Level to_level(int level) {
   if (level <= DHL_LOG_ERROR) return log::Level::Error;
   if (level >= DHL_LOG_DEBUG) return log::Level::Debug;
@@ -224,6 +220,24 @@ void Host::install(socketio::Namespace& nsp) {
   });
 }
 
+socketio::Socket* Host::socket_of(const dhl_ctx& ctx, const dhl_socket* handle, const char* fn,
+                                  int& error) {
+  bool known = false;
+  socketio::Socket* socket = handles_.resolve(handle, known);
+  if (socket) return socket;
+  error = known ? DHL_ERR_GONE : DHL_ERR_INVALID;
+  warn_limited("plugin " + std::string(ctx.name()) + ": " + fn +
+               (known ? " with the handle of a socket that has left (refused: DHL_ERR_GONE)"
+                      : " with a socket handle the host never gave (refused: DHL_ERR_INVALID)"));
+  return nullptr;
+}
+
+dhl_socket* Host::handle_of(socketio::Socket& socket) {
+  for (socketio::Namespace* nsp : installed_)
+    if (&socket.nsp() == nsp) return handles_.handle(socket);
+  return nullptr;
+}
+
 SocketUser Host::user_of(const socketio::Socket& socket) const {
   return user_lookup_ ? user_lookup_(socket) : SocketUser{};
 }
@@ -238,7 +252,7 @@ void Host::on_connect(socketio::Socket& socket) {
     if (socket.recovered()) restore_session(ctx, socket);
     if (!ctx.desc().on_connect) continue;
     ++ctx.hooks.connects;
-    ctx.desc().on_connect(ctx.state, handle(socket));
+    ctx.desc().on_connect(ctx.state, handles_.handle(socket));
   }
 }
 
@@ -250,9 +264,10 @@ void Host::on_disconnect(socketio::Socket& socket, socketio::DisconnectReason re
     dhl_ctx& ctx = *plugins_[i];
     if (!ctx.desc().on_disconnect) continue;
     ++ctx.hooks.disconnects;
-    ctx.desc().on_disconnect(ctx.state, handle(socket), str(why));
+    ctx.desc().on_disconnect(ctx.state, handles_.handle(socket), str(why));
   }
   clear_counters(socket);
+  handles_.release(socket);  // a handle a plugin kept is stale from now on
 }
 
 // Before the disconnect handlers, for the plugins whose on_connect ran.
@@ -263,7 +278,7 @@ void Host::save_sessions(socketio::Socket& socket, socketio::SavedSession& sessi
     dhl_ctx& ctx = *plugins_[i];
     if (!ctx.desc().save_session) continue;
     dhl_str saved{nullptr, 0};
-    ctx.desc().save_session(ctx.state, handle(socket), &saved);
+    ctx.desc().save_session(ctx.state, handles_.handle(socket), &saved);
     if (saved.ptr != nullptr)
       session.extensions.emplace_back(std::string(ctx.name()), std::string(saved.ptr, saved.len));
   }
@@ -273,7 +288,8 @@ void Host::restore_session(dhl_ctx& ctx, socketio::Socket& socket) {
   if (!ctx.desc().restore_session) return;
   const std::string* saved = socket.restored_extension(ctx.name());
   if (saved == nullptr) return;
-  ctx.desc().restore_session(ctx.state, handle(socket), dhl_str{saved->data(), saved->size()});
+  ctx.desc().restore_session(ctx.state, handles_.handle(socket),
+                             dhl_str{saved->data(), saved->size()});
 }
 
 void Host::on_event(socketio::Socket& socket, socketio::Event& event) {
@@ -309,7 +325,7 @@ void Host::call_method(const Route& route, socketio::Socket& socket, socketio::E
                 .started = std::chrono::steady_clock::now()};
   SyncCall* outer = std::exchange(current_, &call);
   try {
-    route.method->fn(route.ctx->state, handle(socket), sync_handle(&call), &args.payload);
+    route.method->fn(route.ctx->state, handles_.handle(socket), sync_handle(&call), &args.payload);
   } catch (...) {  // a C++ plugin that let an exception escape the ABI
     log::error("plugin {}: {} let an exception escape", route.ctx->name(), call.method);
     if (call.state == SyncCall::State::Open) {

@@ -34,6 +34,7 @@
 #include "plugin/context.hpp"
 #include "plugin/http_route.hpp"
 #include "plugin/node_services.hpp"
+#include "plugin/socket_handles.hpp"
 #include "plugin/token_check.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
@@ -122,6 +123,14 @@ class Host {
 
   // ---- For the C ABI entry points (host_api.cpp) ----
   bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
+  // The socket behind a plugin's handle, or null with `error`: DHL_ERR_GONE
+  // for a handle kept past its socket's disconnect (logged, naming `fn`),
+  // DHL_ERR_INVALID for one never issued. Loop thread.
+  socketio::Socket* socket_of(const dhl_ctx& ctx, const dhl_socket* handle, const char* fn,
+                              int& error);
+  // The handle of a connected socket of a namespace this host serves; null
+  // for another namespace's (no handle is made that would never be released).
+  dhl_socket* handle_of(socketio::Socket& socket);
   socketio::Server& io() const { return io_; }
   SocketUser user_of(const socketio::Socket& socket) const;
   void log(const dhl_ctx& ctx, int level, std::string_view message) const;
@@ -189,6 +198,7 @@ class Host {
   std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes_;  // event -> method
   std::vector<std::unique_ptr<BuiltinMethod>> builtins_;
   std::vector<socketio::Namespace*> installed_;
+  SocketHandles handles_;  // what plugins get as dhl_socket*
   UserLookup user_lookup_;
   TokenVerifier token_verifier_;
   HttpRouter http_router_;

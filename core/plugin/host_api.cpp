@@ -20,10 +20,6 @@ using socketio::Socket;
 
 constexpr dhl_str kAbsent{nullptr, 0};
 
-Socket& sock(const dhl_socket* s) {
-  return *reinterpret_cast<Socket*>(const_cast<dhl_socket*>(s));
-}
-
 // [loop] functions: false (and a log line) when called elsewhere.
 bool on_loop(dhl_ctx* ctx, const char* fn) {
   if (ctx == nullptr) return false;
@@ -32,8 +28,20 @@ bool on_loop(dhl_ctx* ctx, const char* fn) {
   return false;
 }
 
-bool loop_socket(dhl_ctx* ctx, const dhl_socket* s, const char* fn) {
-  return s != nullptr && on_loop(ctx, fn);
+// [loop] functions taking a socket: the live socket behind the handle, or
+// null with `error` (DHL_ERR_THREAD off the loop, DHL_ERR_INVALID for NULL or
+// a handle never given, DHL_ERR_GONE for one kept past its socket's end).
+Socket* loop_socket(dhl_ctx* ctx, const dhl_socket* s, const char* fn, int& error) {
+  error = DHL_ERR_THREAD;
+  if (!on_loop(ctx, fn)) return nullptr;
+  error = DHL_ERR_INVALID;
+  if (s == nullptr) return nullptr;
+  return ctx->host->socket_of(*ctx, s, fn, error);
+}
+
+Socket* loop_socket(dhl_ctx* ctx, const dhl_socket* s, const char* fn) {
+  int error = 0;
+  return loop_socket(ctx, s, fn, error);
 }
 
 socketio::Namespace* find_nsp(dhl_ctx* ctx, dhl_str nsp) {
@@ -77,8 +85,9 @@ dhl_str optional_str(std::string_view s) {
 }
 
 dhl_str api_socket_info(dhl_ctx* ctx, const dhl_socket* s, int key) {
-  if (!loop_socket(ctx, s, "socket_info")) return kAbsent;
-  Socket& so = sock(s);
+  Socket* live = loop_socket(ctx, s, "socket_info");
+  if (live == nullptr) return kAbsent;
+  Socket& so = *live;
   switch (key) {
     case DHL_INFO_ID:
       return str(so.id());
@@ -108,14 +117,15 @@ dhl_str found(const std::string* v) {
 }
 
 dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
-  if (!loop_socket(ctx, s, "socket_header")) return kAbsent;
-  std::optional<std::string_view> v = sock(s).handshake().header(view(name));
+  Socket* so = loop_socket(ctx, s, "socket_header");
+  if (so == nullptr) return kAbsent;
+  std::optional<std::string_view> v = so->handshake().header(view(name));
   return v ? str(*v) : kAbsent;
 }
 
 dhl_str api_socket_query(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
-  if (!loop_socket(ctx, s, "socket_query")) return kAbsent;
-  return found(sock(s).handshake().query_param(view(name)));
+  Socket* so = loop_socket(ctx, s, "socket_query");
+  return so ? found(so->handshake().query_param(view(name))) : kAbsent;
 }
 
 int pair_at(const std::vector<engineio::Header>& pairs, std::size_t i, dhl_str* name,
@@ -128,8 +138,10 @@ int pair_at(const std::vector<engineio::Header>& pairs, std::size_t i, dhl_str* 
 
 int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,
                          dhl_str* value) {
-  if (!loop_socket(ctx, s, "socket_header_at")) return DHL_ERR_THREAD;
-  const engineio::HeaderList& headers = sock(s).handshake().headers;
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "socket_header_at", error);
+  if (so == nullptr) return error;
+  const engineio::HeaderList& headers = so->handshake().headers;
   if (i >= headers.size()) return DHL_ERR_NOTFOUND;
   auto [n, v] = headers.at(i);
   if (name) *name = str(n);
@@ -139,34 +151,36 @@ int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* n
 
 int api_socket_query_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,
                         dhl_str* value) {
-  if (!loop_socket(ctx, s, "socket_query_at")) return DHL_ERR_THREAD;
-  return pair_at(sock(s).handshake().query, i, name, value);
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "socket_query_at", error);
+  return so ? pair_at(so->handshake().query, i, name, value) : error;
 }
 
 void* api_socket_data(dhl_ctx* ctx, const dhl_socket* s) {
-  if (!loop_socket(ctx, s, "socket_data")) return nullptr;
-  return sock(s).slot(ctx->slot_key);
+  Socket* so = loop_socket(ctx, s, "socket_data");
+  return so ? so->slot(ctx->slot_key) : nullptr;
 }
 
 void api_socket_set_data(dhl_ctx* ctx, dhl_socket* s, void* data) {
-  if (loop_socket(ctx, s, "socket_set_data")) sock(s).set_slot(ctx->slot_key, data);
+  if (Socket* so = loop_socket(ctx, s, "socket_set_data")) so->set_slot(ctx->slot_key, data);
 }
 
 dhl_socket* api_socket_find(dhl_ctx* ctx, dhl_str nsp, dhl_str id) {
   if (!on_loop(ctx, "socket_find")) return nullptr;
   socketio::Namespace* n = find_nsp(ctx, nsp);
   Socket* s = n ? n->socket(view(id)) : nullptr;
-  return reinterpret_cast<dhl_socket*>(s);
+  return s && s->connected() ? ctx->host->handle_of(*s) : nullptr;
 }
 
 // ---- Emitting ----------------------------------------------------------------
 
 int api_emit(dhl_ctx* ctx, dhl_socket* s, dhl_str event, const dhl_payload* args) {
-  if (!loop_socket(ctx, s, "emit")) return DHL_ERR_THREAD;
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "emit", error);
+  if (so == nullptr) return error;
   if (!valid_name(event) || !valid_args(args)) return DHL_ERR_INVALID;
-  Socket& so = sock(s);
-  if (!so.connected()) return DHL_ERR_GONE;
-  return so.emit(view(event), args_text(args), copy_attachments(args)) ? DHL_OK : DHL_ERR_REFUSED;
+  if (!so->connected()) return DHL_ERR_GONE;
+  return so->emit(view(event), args_text(args), copy_attachments(args)) ? DHL_OK : DHL_ERR_REFUSED;
 }
 
 socketio::AckCallback ack_callback(dhl_ctx* ctx, dhl_ack_fn fn, void* user) {
@@ -182,12 +196,13 @@ socketio::AckCallback ack_callback(dhl_ctx* ctx, dhl_ack_fn fn, void* user) {
 
 int api_emit_with_ack(dhl_ctx* ctx, dhl_socket* s, dhl_str event, const dhl_payload* args,
                       uint32_t timeout_ms, dhl_ack_fn fn, void* user) {
-  if (!loop_socket(ctx, s, "emit_with_ack")) return DHL_ERR_THREAD;
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "emit_with_ack", error);
+  if (so == nullptr) return error;
   if (!valid_name(event) || !valid_args(args) || !fn) return DHL_ERR_INVALID;
-  Socket& so = sock(s);
-  if (!so.connected()) return DHL_ERR_GONE;
-  bool sent = so.emit_with_ack(view(event), args_text(args), copy_attachments(args),
-                               loop::Millis(timeout_ms), ack_callback(ctx, fn, user));
+  if (!so->connected()) return DHL_ERR_GONE;
+  bool sent = so->emit_with_ack(view(event), args_text(args), copy_attachments(args),
+                                loop::Millis(timeout_ms), ack_callback(ctx, fn, user));
   return sent ? DHL_OK : DHL_ERR_REFUSED;
 }
 
@@ -241,24 +256,30 @@ int api_emit_to_user(dhl_ctx* ctx, dhl_str nsp, dhl_str user_id, dhl_str event,
 // ---- Rooms and disconnect ------------------------------------------------------
 
 int api_join(dhl_ctx* ctx, dhl_socket* s, dhl_str room) {
-  if (!loop_socket(ctx, s, "join")) return DHL_ERR_THREAD;
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "join", error);
+  if (so == nullptr) return error;
   if (!valid_name(room)) return DHL_ERR_INVALID;
-  if (!sock(s).connected()) return DHL_ERR_GONE;
-  return sock(s).join(view(room)) ? DHL_OK : DHL_ERR_REFUSED;
+  if (!so->connected()) return DHL_ERR_GONE;
+  return so->join(view(room)) ? DHL_OK : DHL_ERR_REFUSED;
 }
 
 int api_leave(dhl_ctx* ctx, dhl_socket* s, dhl_str room) {
-  if (!loop_socket(ctx, s, "leave")) return DHL_ERR_THREAD;
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "leave", error);
+  if (so == nullptr) return error;
   if (!valid_name(room)) return DHL_ERR_INVALID;
-  if (!sock(s).connected()) return DHL_ERR_GONE;
-  sock(s).leave(view(room));
+  if (!so->connected()) return DHL_ERR_GONE;
+  so->leave(view(room));
   return DHL_OK;
 }
 
 int api_disconnect(dhl_ctx* ctx, dhl_socket* s, int close_transport) {
-  if (!loop_socket(ctx, s, "disconnect")) return DHL_ERR_THREAD;
-  if (!sock(s).connected()) return DHL_ERR_GONE;
-  sock(s).disconnect(close_transport != 0);
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "disconnect", error);
+  if (so == nullptr) return error;
+  if (!so->connected()) return DHL_ERR_GONE;
+  so->disconnect(close_transport != 0);
   return DHL_OK;
 }
 

@@ -1,7 +1,8 @@
 // What the host keeps per socket, packed into one Socket slot (no
 // allocation): how many plugins saw on_connect (so that exactly those see
 // on_disconnect) and how many deferred calls are outstanding.
-// Slot keys: kSlotBase for the host, kSlotBase + 1 + i for plugin i's data.
+// Slot keys: kSlotBase for the host, kSlotBase + 1 + i for plugin i's data,
+// kHandleSlot for the socket's dhl_socket handle (socket_handles.hpp).
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 namespace daheim::plugin {
 
 inline constexpr uint32_t kSlotBase = 0x706c0000;  // "pl"
+inline constexpr uint32_t kHandleSlot = kSlotBase - 1;
 
 inline uint32_t plugin_slot_key(std::size_t index) {
   return kSlotBase + 1 + static_cast<uint32_t>(index);

@@ -1,5 +1,6 @@
 // e2e test plugin "alpha": synchronous and asynchronous methods, errors,
-// rooms, timers, posts and server-to-client acks. Config: {"workers": N}.
+// rooms, timers, posts and server-to-client acks, and a socket handle kept
+// past its socket ($keep, $useKept). Config: {"workers": N}.
 #include <daheim/plugin.hpp>
 
 #include <chrono>
@@ -229,6 +230,25 @@ class Alpha {
                                    nullptr);
   }
 
+  // Keeps this socket's raw handle past the call: the plugin bug the host
+  // must survive (tests/e2e/plugin-handles.test.mjs).
+  dhl::Json keep(dhl::Socket& socket, const dhl::Json&) {
+    kept_ = socket.handle();
+    return true;
+  }
+
+  // Uses the kept handle: what each host function answered.
+  dhl::Json useKept(dhl::Socket&, const dhl::Json&) {
+    const dhl_host* api = host_.api();
+    dhl_ctx* ctx = host_.ctx();
+    dhl_str id = api->socket_info(ctx, kept_, DHL_INFO_ID);
+    return dhl::Json::object({{"id", id.ptr ? dhl::Json(std::string(id.ptr, id.len)) : dhl::Json()},
+                              {"data", api->socket_data(ctx, kept_) != nullptr},
+                              {"emit", api->emit(ctx, kept_, {"kept", 4}, nullptr)},
+                              {"join", api->join(ctx, kept_, {"kept", 4})},
+                              {"disconnect", api->disconnect(ctx, kept_, 1)}});
+  }
+
   dhl::Json stats(dhl::Socket&, const dhl::Json&) {
     return dhl::Json::object(
         {{"connects", connects_}, {"timers", static_cast<int64_t>(timers_.size())}});
@@ -240,6 +260,7 @@ class Alpha {
   Holder holder_;
   int connects_ = 0;
   int next_timer_ = 0;
+  dhl_socket* kept_ = nullptr;
   std::map<int, std::unique_ptr<dhl::Timer>> timers_;
 };
 
@@ -253,4 +274,5 @@ DHL_PLUGIN(Alpha, "alpha", "1.0.0", dhl::method<&Alpha::echo>("$echo"),
            dhl::method<&Alpha::join>("$join"), dhl::method<&Alpha::toRoom>("$toRoom"),
            dhl::method<&Alpha::postEmit>("$postEmit"), dhl::method<&Alpha::timer>("$timer"),
            dhl::method<&Alpha::ask>("$ask"), dhl::method<&Alpha::stats>("$stats"),
-           dhl::method<&Alpha::lateRoute>("$lateRoute"))
+           dhl::method<&Alpha::lateRoute>("$lateRoute"), dhl::method<&Alpha::keep>("$keep"),
+           dhl::method<&Alpha::useKept>("$useKept"))

@@ -169,6 +169,12 @@ typedef void (*dhl_http_fn)(void* user, const dhl_http_request* req, dhl_http_re
  * dhl_socket: valid for the callback it was handed to (and, after a
  * socket_find(), until control returns to the event loop). To reach a socket
  * later, keep its namespace and id (socket_info) and call socket_find().
+ * A handle kept anyway is checked, never trusted: it is an index with a
+ * generation, not an address. While its socket is connected (through the
+ * end of its on_disconnect callbacks) it keeps working; after that every
+ * function refuses it (DHL_ERR_GONE; {NULL, 0} / NULL for socket_info,
+ * socket_data and the like) and the host logs the plugin's mistake. A value
+ * the host never gave gets DHL_ERR_INVALID.
  *
  * dhl_call: the call handed to a method is owned by the host and valid
  * during the method only. The method either answers it (reply, reply_error),

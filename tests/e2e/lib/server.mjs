@@ -78,7 +78,7 @@ process.on('exit', () => {
 
 // Starts a server. `overrides` is merged into defaultConfig() (a key set to
 // undefined is dropped); `listen: null` passes no --listen. Resolves to
-//   { url, port, pid, child, config, listeners, logs(), stop(signal), exited }
+//   { url, port, pid, child, config, listeners, logs(), waitForLog(re, ms), stop(signal), exited }
 // where url is e.g. "http://127.0.0.1:40123" (the first listener), listeners
 // [{ url, host, port, serves }] every listener in order, and exited resolves to
 // { code, signal } when the process ends.
@@ -158,6 +158,25 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
     return r;
   };
 
+  // Resolves with the match once stderr holds `re` (a log line), or rejects
+  // after `ms`: readiness by log line, never by sleeping.
+  const waitForLog = (re, ms = 10000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(stderr);
+        if (!m) return;
+        clearTimeout(timer);
+        child.stderr.off('data', check);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        child.stderr.off('data', check);
+        reject(new Error(`no log line ${re} after ${ms} ms\n${logs()}`));
+      }, ms);
+      child.stderr.on('data', check);
+      check();
+    });
+
   const host = addr.host.replace(/^\[(.*)\]$/, '$1');
   const listeners = [...stderr.matchAll(/listener (\d+) on ((https?):\/\/(\S+):(\d+)) serves ([^\n]*)/g)].map(
     (l) => ({ url: l[2], host: l[4].replace(/^\[(.*)\]$/, '$1'), port: Number(l[5]), serves: l[6].split(', ') }),
@@ -172,6 +191,7 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
     config,
     configFile,
     logs,
+    waitForLog,
     stop,
     exited,
   };

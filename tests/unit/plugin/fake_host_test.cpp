@@ -125,5 +125,36 @@ TEST(FakeHost, TwoPluginsStyleDeferredReplyFromAThread) {
   EXPECT_EQ(s.disconnect_reason, "client namespace disconnect");
 }
 
+// The fake host refuses a handle kept past its socket's disconnect as the
+// server does (DHL_ERR_GONE), so a plugin's unit test catches the bug.
+TEST(FakeHost, AHandleKeptPastDisconnectIsRefused) {
+  Loaded lib(built_plugin("test/alpha.so"));
+  FakeHost host(lib.desc(), R"({"workers":1})");
+  FakeSocket& gone = host.connect();
+  EXPECT_TRUE(host.call(gone, "keep")->value().as_bool());
+  EXPECT_EQ(host.stale_handle_uses(), 0u);
+  host.disconnect(gone);
+  FakeSocket& other = host.connect();
+  std::size_t before = other.received.size();
+  Json used = host.call(other, "useKept")->value();
+  EXPECT_EQ(used.dump(), R"({"id":null,"data":false,"emit":-2,"join":-2,"disconnect":-2})");
+  EXPECT_EQ(host.stale_handle_uses(), 5u);
+  EXPECT_EQ(other.received.size(), before);  // nothing reached another socket
+  EXPECT_TRUE(other.connected);
+  EXPECT_TRUE(gone.received.empty() || gone.received.back().event != "kept");
+  ASSERT_FALSE(host.logs.empty());
+  EXPECT_NE(host.logs.back().find("disconnect with the handle of a socket that has left"),
+            std::string::npos);
+
+  // While connected the same handle works, from a later call too (its
+  // disconnect ends the socket, so that call's answer is dropped).
+  EXPECT_TRUE(host.call(other, "keep")->value().as_bool());
+  EXPECT_FALSE(host.call(other, "useKept")->answered);
+  EXPECT_EQ(other.received.back().event, "kept");
+  EXPECT_TRUE(other.rooms.empty());
+  EXPECT_EQ(other.disconnect_reason, "server namespace disconnect");
+  EXPECT_EQ(host.stale_handle_uses(), 5u);
+}
+
 }  // namespace
 }  // namespace daheim::testing

@@ -14,7 +14,11 @@
 //
 // The thread that constructs the FakeHost plays the loop thread. Replies and
 // posts from other threads wait until run_pending() / run_until() runs them.
-// Timers run on a fake clock: advance(ms). Limitations: broadcast acks
+// Timers run on a fake clock: advance(ms). Socket handles are checked as
+// the server checks them: a dhl_socket* kept past its socket's disconnect
+// (the end of on_disconnect) is refused with DHL_ERR_GONE, logged, and
+// counted in stale_handle_uses(), so a test catches what on the server would
+// have touched a freed socket. Limitations: broadcast acks
 // complete at once with no answers; rooms are plain sets. A FakeCluster
 // (below) simulates the ABI 1.3 cluster services: node messages, node
 // events and Redis through a fake the test provides.
@@ -151,6 +155,7 @@ class FakeHost {
     if (s.id.empty()) s.id = "fake-socket-" + std::to_string(++next_socket_);
     auto owned = std::make_unique<FakeSocket>(std::move(s));
     FakeSocket& socket = *owned;
+    index_[&socket] = sockets_.size();
     sockets_.push_back(std::move(owned));
     socket.connected = true;
     socket.rooms.insert(socket.id);
@@ -165,6 +170,7 @@ class FakeHost {
     socket.disconnect_reason = reason;
     if (desc_->on_disconnect)
       desc_->on_disconnect(state_, handle(socket), {reason.data(), reason.size()});
+    released_.insert(&socket);  // as the server frees it: its handle is stale now
     socket.rooms.clear();
     std::vector<ServerAck> acks = std::move(socket.acks);
     socket.acks.clear();
@@ -271,6 +277,10 @@ class FakeHost {
   std::vector<SentMessage> sent_messages;
   int message_answer = DHL_ERR_NOTFOUND;
 
+  // How often the plugin passed a socket handle the host refused: kept past
+  // its socket's disconnect (DHL_ERR_GONE) or never given (DHL_ERR_INVALID).
+  std::size_t stale_handle_uses() const { return stale_handle_uses_; }
+
   std::size_t pending_deferred() const {
     std::lock_guard lock(mutex_);
     return deferred_.size();
@@ -336,9 +346,34 @@ class FakeHost {
 
   static FakeHost& self(dhl_ctx* c) { return *reinterpret_cast<FakeHost*>(c); }
   dhl_ctx* ctx() { return reinterpret_cast<dhl_ctx*>(this); }
-  static dhl_socket* handle(FakeSocket& s) { return reinterpret_cast<dhl_socket*>(&s); }
-  static FakeSocket& sock(const dhl_socket* s) {
-    return *reinterpret_cast<FakeSocket*>(const_cast<dhl_socket*>(s));
+  // A handle is an index with a tag, never the FakeSocket's address (as on
+  // the server, where it is generation-checked).
+  static constexpr uintptr_t kHandleTag = uintptr_t{1} << (sizeof(uintptr_t) * 4);
+  dhl_socket* handle(FakeSocket& s) const {
+    auto it = index_.find(&s);
+    if (it == index_.end()) return nullptr;
+    return reinterpret_cast<dhl_socket*>(kHandleTag | (it->second + 1));
+  }
+  // The socket behind a plugin's handle, or null with `error` (logged).
+  FakeSocket* live(const dhl_socket* h, const char* fn, int& error) {
+    uintptr_t v = reinterpret_cast<uintptr_t>(h);
+    std::size_t i = (v & (kHandleTag - 1)) - 1;
+    if ((v & ~(kHandleTag - 1)) != kHandleTag || i >= sockets_.size()) {
+      error = DHL_ERR_INVALID;
+    } else if (released_.count(sockets_[i].get())) {
+      error = DHL_ERR_GONE;
+    } else {
+      return sockets_[i].get();
+    }
+    ++stale_handle_uses_;
+    log(DHL_LOG_WARNING,
+        std::string(fn) + (error == DHL_ERR_GONE ? " with the handle of a socket that has left"
+                                                 : " with a socket handle the host never gave"));
+    return nullptr;
+  }
+  static FakeSocket* live(dhl_ctx* c, const dhl_socket* h, const char* fn) {
+    int error = 0;
+    return self(c).live(h, fn, error);
   }
   static std::string_view sv(dhl_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : ""; }
   static dhl_str ds(std::string_view s) { return {s.data(), s.size()}; }
@@ -507,8 +542,10 @@ class FakeHost {
     h.abi_minor = DHL_ABI_MINOR;
     h.log = [](dhl_ctx* c, int level, dhl_str m) { self(c).log(level, sv(m)); };
     h.config = [](dhl_ctx* c) { return ds(self(c).config_); };
-    h.socket_info = [](dhl_ctx*, const dhl_socket* s, int key) -> dhl_str {
-      FakeSocket& so = sock(s);
+    h.socket_info = [](dhl_ctx* c, const dhl_socket* s, int key) -> dhl_str {
+      FakeSocket* live_socket = live(c, s, "socket_info");
+      if (!live_socket) return {nullptr, 0};
+      FakeSocket& so = *live_socket;
       switch (key) {
         case DHL_INFO_ID:
           return ds(so.id);
@@ -530,38 +567,55 @@ class FakeHost {
           return {nullptr, 0};
       }
     };
-    h.socket_header = [](dhl_ctx*, const dhl_socket* s, dhl_str n) {
-      return lookup(sock(s).headers, sv(n));
+    h.socket_header = [](dhl_ctx* c, const dhl_socket* s, dhl_str n) {
+      FakeSocket* so = live(c, s, "socket_header");
+      return so ? lookup(so->headers, sv(n)) : dhl_str{nullptr, 0};
     };
-    h.socket_query = [](dhl_ctx*, const dhl_socket* s, dhl_str n) {
-      return lookup(sock(s).query, sv(n));
+    h.socket_query = [](dhl_ctx* c, const dhl_socket* s, dhl_str n) {
+      FakeSocket* so = live(c, s, "socket_query");
+      return so ? lookup(so->query, sv(n)) : dhl_str{nullptr, 0};
     };
-    h.socket_header_at = [](dhl_ctx*, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
-      return at(sock(s).headers, i, n, v);
+    h.socket_header_at = [](dhl_ctx* c, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "socket_header_at", error);
+      return so ? at(so->headers, i, n, v) : error;
     };
-    h.socket_query_at = [](dhl_ctx*, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
-      return at(sock(s).query, i, n, v);
+    h.socket_query_at = [](dhl_ctx* c, const dhl_socket* s, size_t i, dhl_str* n, dhl_str* v) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "socket_query_at", error);
+      return so ? at(so->query, i, n, v) : error;
     };
-    h.socket_data = [](dhl_ctx*, const dhl_socket* s) { return sock(s).data; };
-    h.socket_set_data = [](dhl_ctx*, dhl_socket* s, void* d) { sock(s).data = d; };
+    h.socket_data = [](dhl_ctx* c, const dhl_socket* s) {
+      FakeSocket* so = live(c, s, "socket_data");
+      return so ? so->data : nullptr;
+    };
+    h.socket_set_data = [](dhl_ctx* c, dhl_socket* s, void* d) {
+      if (FakeSocket* so = live(c, s, "socket_set_data")) so->data = d;
+    };
     h.socket_find = [](dhl_ctx* c, dhl_str nsp, dhl_str id) -> dhl_socket* {
       std::string_view n = nsp.len ? sv(nsp) : "/";
       for (auto& s : self(c).sockets_)
-        if (s->connected && s->nsp == n && s->id == sv(id)) return handle(*s);
+        if (s->connected && s->nsp == n && s->id == sv(id)) return self(c).handle(*s);
       return nullptr;
     };
-    h.emit = [](dhl_ctx*, dhl_socket* s, dhl_str event, const dhl_payload* p) {
+    h.emit = [](dhl_ctx* c, dhl_socket* s, dhl_str event, const dhl_payload* p) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "emit", error);
+      if (!so) return error;
       if (!valid(p)) return DHL_ERR_INVALID;
-      if (!sock(s).connected) return DHL_ERR_GONE;
-      sock(s).received.push_back({std::string(sv(event)), decode(p)});
+      if (!so->connected) return DHL_ERR_GONE;
+      so->received.push_back({std::string(sv(event)), decode(p)});
       return DHL_OK;
     };
-    h.emit_with_ack = [](dhl_ctx*, dhl_socket* s, dhl_str event, const dhl_payload* p, uint32_t,
+    h.emit_with_ack = [](dhl_ctx* c, dhl_socket* s, dhl_str event, const dhl_payload* p, uint32_t,
                          dhl_ack_fn fn, void* user) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "emit_with_ack", error);
+      if (!so) return error;
       if (!valid(p) || !fn) return DHL_ERR_INVALID;
-      if (!sock(s).connected) return DHL_ERR_GONE;
-      sock(s).received.push_back({std::string(sv(event)), decode(p)});
-      sock(s).acks.push_back({std::string(sv(event)), decode(p), fn, user});
+      if (!so->connected) return DHL_ERR_GONE;
+      so->received.push_back({std::string(sv(event)), decode(p)});
+      so->acks.push_back({std::string(sv(event)), decode(p), fn, user});
       return DHL_OK;
     };
     h.emit_to = [](dhl_ctx* c, const dhl_target* t, dhl_str e, const dhl_payload* p) {
@@ -579,16 +633,28 @@ class FakeHost {
       dhl_target t{nsp, rooms, 1, nullptr, 0, 0};
       return self(c).emit_to(&t, e, p);
     };
-    h.join = [](dhl_ctx*, dhl_socket* s, dhl_str room) {
-      sock(s).rooms.insert(std::string(sv(room)));
+    h.join = [](dhl_ctx* c, dhl_socket* s, dhl_str room) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "join", error);
+      if (!so) return error;
+      if (!so->connected) return DHL_ERR_GONE;
+      so->rooms.insert(std::string(sv(room)));
       return DHL_OK;
     };
-    h.leave = [](dhl_ctx*, dhl_socket* s, dhl_str room) {
-      sock(s).rooms.erase(std::string(sv(room)));
+    h.leave = [](dhl_ctx* c, dhl_socket* s, dhl_str room) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "leave", error);
+      if (!so) return error;
+      if (!so->connected) return DHL_ERR_GONE;
+      so->rooms.erase(std::string(sv(room)));
       return DHL_OK;
     };
     h.disconnect = [](dhl_ctx* c, dhl_socket* s, int) {
-      self(c).disconnect(sock(s), "server namespace disconnect");
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "disconnect", error);
+      if (!so) return error;
+      if (!so->connected) return DHL_ERR_GONE;
+      self(c).disconnect(*so, "server namespace disconnect");
       return DHL_OK;
     };
     h.reply = [](dhl_ctx* c, dhl_call* call, const dhl_payload* p) {
@@ -703,6 +769,9 @@ class FakeHost {
   bool initialized_ = false;
   bool stopping_ = false;
   std::vector<std::unique_ptr<FakeSocket>> sockets_;
+  std::map<const FakeSocket*, std::size_t> index_;  // in sockets_
+  std::set<const FakeSocket*> released_;            // disconnected: their handles are stale
+  std::size_t stale_handle_uses_ = 0;
   int next_socket_ = 0;
   SyncCall* current_ = nullptr;
   mutable std::mutex mutex_;
