@@ -95,6 +95,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxPayload", 1, 1 << 30, eio.max_payload);
   r.boolean("allowEIO3", eio.allow_eio3);
   r.integer_as("maxBufferedBytes", 1024, int64_t(1) << 40, eio.max_buffered_bytes);
+  r.integer_as("maxBufferedBytesTotal", 0, int64_t(1) << 44, c.endpoint.max_buffered_total);
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);

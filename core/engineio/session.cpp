@@ -82,8 +82,7 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
                      }),
       close_timer_(timers, [this] {
         state_ = State::Closed;
-        outbox_.clear();
-        buffered_bytes_ = 0;
+        clear_outbox();
         notify();
       }) {
   const std::string* eio = handshake_.query_param("EIO");
@@ -92,7 +91,21 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
   v3_binary_ok_ = v3_ && (b64 == nullptr || b64->empty() || *b64 == "0" || *b64 == "false");
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  if (budget_) budget_->remove(buffered_bytes_);
+}
+
+void Session::clear_outbox() {
+  outbox_.clear();
+  if (budget_) budget_->remove(buffered_bytes_);
+  buffered_bytes_ = 0;
+}
+
+void Session::drop_slow_consumer() {
+  if (state_ == State::Closed) return;
+  slow_consumer_ = true;
+  close_now(CloseReason::TransportError, PacketType::Close);
+}
 
 void Session::start(std::unique_ptr<Handler> handler) {
   handler_ = std::move(handler);
@@ -103,6 +116,7 @@ void Session::start(std::unique_ptr<Handler> handler) {
 
 void Session::queue(FramePtr frame) {
   buffered_bytes_ += frame->size();
+  if (budget_) budget_->add(frame->size());
   outbox_.push_back(std::move(frame));
 }
 
@@ -147,8 +161,7 @@ void Session::close_now(CloseReason reason, PacketType poll_answer) {
   heartbeat_timer_.disarm();
   close_timer_.disarm();
   on_probe_lost();
-  outbox_.clear();
-  buffered_bytes_ = 0;
+  clear_outbox();
   poll_close_answer_ = poll_answer;
   if (was_open) notify_handler_closed(reason);
   notify();
@@ -235,6 +248,7 @@ FramePtr Session::pop_frame() {
   if (outbox_.empty()) return nullptr;
   FramePtr f = outbox_.pop_front();
   buffered_bytes_ -= f->size();
+  if (budget_) budget_->remove(f->size());
   return f;
 }
 
@@ -242,8 +256,7 @@ void Session::on_transport_lost(bool error) {
   if (state_ == State::Closing) {
     state_ = State::Closed;
     close_timer_.disarm();
-    outbox_.clear();
-    buffered_bytes_ = 0;
+    clear_outbox();
     notify();
     return;
   }
@@ -272,8 +285,7 @@ std::string Session::end_poll() {
   if (upgrade_ == Upgrade::Done) return poll_answer(PacketType::Noop);
   if (!outbox_.empty()) {
     std::string body = poll_payload();
-    outbox_.clear();
-    buffered_bytes_ = 0;
+    clear_outbox();
     if (state_ == State::Closing) {
       state_ = State::Closed;
       close_timer_.disarm();

@@ -10,6 +10,7 @@
 
 #include "engineio/frame_queue.hpp"
 #include "engineio/handler.hpp"
+#include "engineio/outbox_budget.hpp"
 #include "loop/timer.hpp"
 
 namespace daheim::engineio {
@@ -68,8 +69,15 @@ class Session final : public Connection {
   // Closed and nothing left to deliver: the transport may drop the session.
   bool finished() const { return state_ == State::Closed && !poll_held_; }
   std::size_t buffered_bytes() const { return buffered_bytes_; }
-  // Closed because it queued more than max_buffered_bytes.
+  // Closed because it queued more than max_buffered_bytes (or was dropped
+  // by drop_slow_consumer).
   bool slow_consumer() const { return slow_consumer_; }
+  // Counts what this session queues into `budget` (null: none). Set once,
+  // before start(); the budget must outlive the session.
+  void set_budget(OutboxBudget* budget) { budget_ = budget; }
+  // Closes the session at once as too slow (the server-wide budget is
+  // spent): its queue is dropped, the handler sees a transport error.
+  void drop_slow_consumer();
   const Options& options() const { return options_; }
 
   // WebSocket (primary transport).
@@ -126,6 +134,7 @@ class Session final : public Connection {
   std::string poll_answer(PacketType type) const;
   std::string poll_payload();
   void close_now(CloseReason reason, PacketType poll_answer);
+  void clear_outbox();
   void notify_handler_closed(CloseReason reason);
   void notify() { observer_.on_session_activity(*this); }
 
@@ -139,6 +148,7 @@ class Session final : public Connection {
 
   FrameQueue outbox_;
   std::size_t buffered_bytes_ = 0;
+  OutboxBudget* budget_ = nullptr;
   State state_ = State::Open;
   Upgrade upgrade_ = Upgrade::None;
   bool awaiting_pong_ = false;

@@ -83,8 +83,12 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
   w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");
   w.family("daheim_slow_consumer_disconnects_total", "counter",
-           "Sessions closed for queueing more than maxBufferedBytes.");
+           "Sessions closed for queueing more than maxBufferedBytes (or dropped first when all "
+           "together passed maxBufferedBytesTotal).");
   w.sample("daheim_slow_consumer_disconnects_total", static_cast<double>(st.slow_consumer_closes));
+  w.family("daheim_engineio_buffered_bytes", "gauge",
+           "Bytes queued for all clients together (engineio.maxBufferedBytesTotal bounds it).");
+  w.sample("daheim_engineio_buffered_bytes", static_cast<double>(endpoint.buffered_bytes()));
 }
 
 void write_socketio(MetricsWriter& w, const socketio::Server& io) {
@@ -150,6 +154,7 @@ void write_limits(MetricsWriter& w, const transport::Server& server,
   sample(per_address.connections_refused, "engineio.maxConnectionsPerAddress");
   sample(per_address.sessions_refused, "engineio.maxSessionsPerAddress");
   sample(per_address.handshakes_refused, "engineio.handshakesPerSecondPerAddress");
+  sample(endpoint.stats().budget_drops, "engineio.maxBufferedBytesTotal");
   sample(st.events_rate_limited, "socketio.eventsPerSecond");
   sample(st.rate_limit_disconnects, "socketio.maxRefusedEvents");
   sample(st.rooms_refused, "socketio.maxRoomsPerSocket");

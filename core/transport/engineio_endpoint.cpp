@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -208,6 +209,7 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   auto entry = std::make_unique<SessionEntry>(*this);
   entry->session =
       std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
+  entry->session->set_budget(&budget_);
   entry->address_key = std::move(key);
   SessionEntry& ref = *entry;
   sessions_.emplace(std::move(sid), std::move(entry));
@@ -531,6 +533,28 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
   reap_list_.push_back(entry.session->id());
   if (!reap_timer_.armed()) reap_timer_.arm(loop::Millis(0));
+}
+
+// Over the server-wide budget: the sessions with the largest backlogs (the
+// slowest readers) go first, until the sum is within it again.
+void EngineIoEndpoint::enforce_budget() {
+  std::size_t limit = options_.max_buffered_total;
+  if (limit == 0 || budget_.total() <= limit) return;
+  std::vector<engineio::Session*> backlog;
+  for (auto& [sid, entry] : sessions_)
+    if (entry->session->buffered_bytes() > 0 && !entry->session->closed())
+      backlog.push_back(entry->session.get());
+  std::sort(backlog.begin(), backlog.end(),
+            [](const auto* a, const auto* b) { return a->buffered_bytes() > b->buffered_bytes(); });
+  for (engineio::Session* s : backlog) {
+    if (budget_.total() <= limit) break;
+    log::warning(
+        "engine.io session {} ({}) dropped: {} bytes queued, the largest while all sessions "
+        "together queue {} (engineio.maxBufferedBytesTotal {})",
+        s->id(), s->handshake().address, s->buffered_bytes(), budget_.total(), limit);
+    ++stats_.budget_drops;
+    s->drop_slow_consumer();
+  }
 }
 
 void EngineIoEndpoint::reap() {

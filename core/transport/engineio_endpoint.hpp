@@ -28,6 +28,10 @@ struct EndpointOptions {
   engineio::Options eio;
   CorsOptions cors;
   std::size_t max_header = 16384;
+  // Bytes all sessions may have queued together (engineio.maxBufferedBytesTotal;
+  // 0: no limit). Over it at the end of a loop turn, the sessions with the
+  // largest backlogs are dropped until the sum is within it.
+  std::size_t max_buffered_total = std::size_t{256} << 20;
   // Per client address (address_key): connections, sessions, handshakes.
   AddressLimitOptions per_address;
   // Peers whose X-Forwarded-For names the client (engineio.trustedProxies).
@@ -69,6 +73,7 @@ struct SessionEntry final : engineio::SessionObserver {
 struct EndpointStats {
   uint64_t sessions_opened = 0;
   uint64_t slow_consumer_closes = 0;
+  uint64_t budget_drops = 0;  // sessions dropped for max_buffered_total
   uint64_t messages_in = 0;   // WebSocket messages and polling POST bodies
   uint64_t messages_out = 0;  // WebSocket frames and polling responses
   uint64_t bytes_in = 0;
@@ -116,8 +121,14 @@ class EngineIoEndpoint {
   lws_context* context() const { return context_; }
   loop::LwsTimerQueue& timers() { return timers_; }
   WsWriter& writer() { return writer_; }
-  // End of a loop turn: writes the frames queued during it.
-  void flush() { writer_.flush(); }
+  // End of a loop turn: writes the frames queued during it, then holds the
+  // sessions to the server-wide budget.
+  void flush() {
+    writer_.flush();
+    enforce_budget();
+  }
+  // Bytes queued for all clients together.
+  std::size_t buffered_bytes() const { return budget_.total(); }
 
  private:
   SessionEntry* find(const std::string* sid);
@@ -135,11 +146,13 @@ class EngineIoEndpoint {
   int finish_post(lws* wsi, ConnectionState* pss, const HttpRequest& req);
   int dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data, bool binary);
   void reap();
+  void enforce_budget();
 
   EndpointOptions options_;
   HandlerFactory factory_;
   loop::LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
+  engineio::OutboxBudget budget_;  // declared first: sessions leave it when destroyed
   std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
