@@ -214,6 +214,8 @@ void read_auth(ObjectReader& root, Config& c) {
   r.boolean("allowRefresh", a.allow_refresh);
   r.integer("maxFailures", 1, 1 << 30, a.max_failures);
   r.integer("maxSocketsPerUser", 1, 1 << 30, a.max_sockets_per_user);
+  r.integer("connectsPerSecondPerUser", 0, 1 << 20, a.connects_per_second_per_user);
+  r.integer("connectBurstPerUser", 1, 1 << 20, a.connect_burst_per_user);
   r.integer("failureWindow", 1, int64_t(1) << 40, a.failure_window_ms);
   r.finish();
   if (a.enabled && a.keys.hmac_secret_files.empty() && a.keys.pem_files.empty() &&

@@ -262,6 +262,8 @@ int run_daemon(Config config, const Fixtures* fixtures) {
   if (authenticator) {
     monitoring.add_source(
         [&](ops::MetricsWriter& w) { ops::write_auth_metrics(w, authenticator->stats()); });
+    monitoring.add_limit("auth.connectsPerSecondPerUser",
+                         [&] { return authenticator->stats().connects_rate_limited; });
     monitoring.add_limit("auth.maxSocketsPerUser",
                          [&] { return authenticator->stats().too_many_sockets; });
   }

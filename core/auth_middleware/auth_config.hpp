@@ -30,6 +30,11 @@ struct AuthConfig {
   // Sockets one user may have connected at once, all namespaces together
   // (auth.maxSocketsPerUser); beyond, connect_error "Too many sockets".
   int64_t max_sockets_per_user = 50;
+  // CONNECTs with a valid token one user may make per second, and at once
+  // (auth.connectsPerSecondPerUser, auth.connectBurstPerUser; rate 0: no
+  // limit); beyond, connect_error "Too many connects".
+  int64_t connects_per_second_per_user = 10;
+  int64_t connect_burst_per_user = 100;
 };
 
 }  // namespace daheim::auth_middleware

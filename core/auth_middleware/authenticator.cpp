@@ -70,6 +70,8 @@ Authenticator::Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
     : config_(config),
       timers_(timers),
       verifier_(std::move(keys), config.verify),
+      connect_rate_(static_cast<uint32_t>(config.connects_per_second_per_user),
+                    static_cast<uint32_t>(config.connect_burst_per_user)),
       reaper_(timers, [this] { retired_.clear(); }) {}
 
 Authenticator::~Authenticator() = default;
@@ -115,6 +117,12 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
     return refuse(socket, *error);
   }
   auto& user = std::get<auth::User>(result);
+  if (!connect_rate_.take(user.id, timers_.now())) {
+    ++stats_.connects_rate_limited;
+    log::debug("auth: refused {} of user {}: auth.connectsPerSecondPerUser ({}) passed",
+               socket.id(), user.id, config_.connects_per_second_per_user);
+    return socketio::ConnectError{"Too many connects", R"({"code":"too_many_connects"})"};
+  }
   if (auto it = sockets_per_user_.find(user.id);
       it != sockets_per_user_.end() && it->second >= config_.max_sockets_per_user) {
     ++stats_.too_many_sockets;

@@ -17,6 +17,7 @@
 #include "auth/auth_error.hpp"
 #include "auth/verifier.hpp"
 #include "auth_middleware/auth_config.hpp"
+#include "auth_middleware/connect_rate.hpp"
 #include "loop/timer.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
@@ -31,6 +32,7 @@ struct AuthStats {
   uint64_t accepted = 0;
   std::array<uint64_t, kRateLimited + 1> refusals{};  // by auth::AuthError, then rate_limited
   uint64_t too_many_sockets = 0;                      // auth.maxSocketsPerUser
+  uint64_t connects_rate_limited = 0;                 // auth.connectsPerSecondPerUser
   uint64_t expired_disconnects = 0;
 };
 
@@ -81,6 +83,7 @@ class Authenticator {
   AuthStats stats_;
   std::vector<std::unique_ptr<SocketAuth>> retired_;
   std::unordered_map<std::string, uint32_t> sockets_per_user_;  // connected, by user id
+  ConnectRate connect_rate_;                                    // valid CONNECTs, by user id
   loop::Timer reaper_;
 };
 

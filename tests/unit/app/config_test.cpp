@@ -103,6 +103,28 @@ TEST(Config, PluginHostCapsPendingCallsPerSocket) {
   EXPECT_EQ(c.plugins.host.max_pending_calls, 4u);
 }
 
+// Issue 17: the server-wide outgoing budget and the per-user CONNECT rate.
+TEST(Config, OutgoingBudgetAndConnectRate) {
+  Config d = default_config();
+  EXPECT_EQ(d.endpoint.max_buffered_total, 268435456u);
+  EXPECT_EQ(d.auth.connects_per_second_per_user, 10);
+  EXPECT_EQ(d.auth.connect_burst_per_user, 100);
+  ConfigFile f(R"({"engineio": {"maxBufferedBytesTotal": 0},
+      "auth": {"devSecret": "0123456789abcdef0123456789abcdef",
+               "connectsPerSecondPerUser": 3, "connectBurstPerUser": 7}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.endpoint.max_buffered_total, 0u);
+  EXPECT_EQ(c.auth.connects_per_second_per_user, 3);
+  EXPECT_EQ(c.auth.connect_burst_per_user, 7);
+  EXPECT_EQ(load_error(R"({"engineio": {"maxBufferedBytesTotal": -1}})").key,
+            "engineio.maxBufferedBytesTotal");
+  EXPECT_EQ(load_error(R"({"auth": {"connectBurstPerUser": 0}})").key, "auth.connectBurstPerUser");
+  EXPECT_EQ(load_error(R"({"auth": {"connectsPerSecondPerUser": "fast"}})").key,
+            "auth.connectsPerSecondPerUser");
+}
+
 TEST(Config, BadPendingCallCapsAreNamed) {
   const std::string key = "pluginHost.maxPendingCallsPerSocket";
   for (const char* bad : {"0", "-1", "1.5", "\"16\"", "true", "null", "1048577"}) {

@@ -1,0 +1,57 @@
+// CONNECTs with a valid token, per user (auth.connectsPerSecondPerUser): a
+// token bucket per user id refilled at `rate` per second up to `burst`. Every
+// attempt with a valid token draws a token, refused ones too, so a client that
+// keeps churning stays refused until it slows down. Users whose bucket is full
+// again are forgotten when the table grows (bounded memory). Loop thread.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "loop/timer.hpp"
+
+namespace daheim::auth_middleware {
+
+class ConnectRate {
+ public:
+  static constexpr std::size_t kMaxTracked = 100000;
+
+  ConnectRate(uint32_t rate, uint32_t burst) : rate_(rate), burst_(burst) {}
+
+  // True when user `id` may connect now (and draws a token).
+  bool take(const std::string& id, loop::TimePoint now) {
+    if (rate_ == 0) return true;
+    if (buckets_.size() >= kMaxTracked) forget_full(now);
+    auto [it, fresh] = buckets_.try_emplace(id, Bucket{static_cast<double>(burst_), now});
+    Bucket& b = it->second;
+    if (!fresh) b.tokens = level(b, now);
+    b.last = now;
+    b.tokens -= 1.0;
+    return b.tokens >= 0;
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    loop::TimePoint last;
+  };
+
+  double level(const Bucket& b, loop::TimePoint now) const {
+    double seconds = std::chrono::duration<double>(now - b.last).count();
+    return std::min<double>(burst_, b.tokens + std::max(0.0, seconds) * rate_);
+  }
+
+  void forget_full(loop::TimePoint now) {
+    std::erase_if(buckets_, [&](const auto& kv) { return level(kv.second, now) >= burst_; });
+    if (buckets_.size() >= kMaxTracked) buckets_.clear();
+  }
+
+  uint32_t rate_;
+  uint32_t burst_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+}  // namespace daheim::auth_middleware
