@@ -18,7 +18,7 @@
 // exit (status 0) on SIGTERM. Prints one line per sample and a summary; exits 1 on failure.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,7 @@ const minutes = Number(process.env.SOAK_MINUTES || 15);
 const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS || 60);
 const clients = Number(process.env.SOAK_CLIENTS || 16);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS || 60);
+const roundMinutes = Number(process.env.SOAK_ROUND_MINUTES || 10);
 const rssTolerance = 0.05;
 const TIMEOUT_MS = 20000;
 
@@ -40,6 +41,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'daheim-soak-'));
 const secret = crypto.randomBytes(32).toString('hex');
 writeFileSync(path.join(dir, 'hs.key'), secret);
 const logFile = path.join(dir, 'server.log');
+// Every sample as one JSON line (phase, seconds since start, the figures), for plotting.
+const samplesFile = path.join(dir, 'samples.jsonl');
+const t0 = Date.now();
+const record = (label, s) =>
+  appendFileSync(samplesFile, JSON.stringify({ phase: label, t: Math.round((Date.now() - t0) / 1000), ...s }) + '\n');
 
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -106,6 +112,9 @@ async function metrics(url) {
     sessions: sum('daheim_engineio_sessions'),
     sockets: sum('daheim_socketio_sockets'),
     pending: sum('daheim_plugin_calls_pending'),
+    heapKb: sum('daheim_heap_allocated_bytes') / 1024,
+    heapFreeKb: sum('daheim_heap_free_bytes') / 1024,
+    heapMappedKb: sum('daheim_heap_mapped_bytes') / 1024,
   };
 }
 
@@ -116,8 +125,9 @@ async function sample(url, pid) {
   return { rssKb, fds, ...(await metrics(url)) };
 }
 
+const mib = (kb) => (kb / 1024).toFixed(1);
 const show = (s) =>
-  `rss ${(s.rssKb / 1024).toFixed(1)} MiB, fds ${s.fds}, sessions ${s.sessions}, sockets ${s.sockets}, pending calls ${s.pending}`;
+  `rss ${mib(s.rssKb)} MiB, heap ${mib(s.heapKb)} MiB (free ${mib(s.heapFreeKb)}, mapped ${mib(s.heapMappedKb)}), fds ${s.fds}, sessions ${s.sessions}, sockets ${s.sockets}, pending calls ${s.pending}`;
 
 // ---- the clients ---------------------------------------------------------------------------
 
@@ -266,7 +276,9 @@ async function phase(url, seconds, pid, label) {
   const until = Date.now() + seconds * 1000;
   const ticker = setInterval(async () => {
     try {
-      log(`${label}: ${show(await sample(url, pid))}`);
+      const s = await sample(url, pid);
+      record(label, s);
+      log(`${label}: ${show(s)}`);
     } catch (err) {
       log(`${label}: sample failed: ${err.message}`);
     }
@@ -299,10 +311,26 @@ log(`start: ${show(await sample(url, pid))}`);
 const warm = await phase(url, warmupSeconds, pid, 'warm-up');
 const zero = { sessions: 0, pending: 0, fds: Infinity };
 const baseline = await settle(url, pid, zero);
+record('baseline', baseline);
 log(`baseline (after ${warmupSeconds} s of warm-up, clients gone): ${show(baseline)}`);
 
-const run = await phase(url, minutes * 60, pid, 'soak');
-const end = await settle(url, pid, baseline);
+// The run in rounds of roundMinutes; after each, every client leaves and the figures are taken
+// again once the server has settled: points at equal load (none), comparable with the baseline.
+const run = { ok: {}, failed: {}, errors: [] };
+const idle = [];
+for (let done = 0; done < minutes; ) {
+  const length = Math.min(roundMinutes, minutes - done);
+  const counts = await phase(url, length * 60, pid, 'soak');
+  for (const k of ['ok', 'failed'])
+    for (const [kind, n] of Object.entries(counts[k])) run[k][kind] = (run[k][kind] || 0) + n;
+  run.errors.push(...counts.errors.slice(0, 20 - run.errors.length));
+  done += length;
+  const s = await settle(url, pid, baseline);
+  record('idle', s);
+  idle.push(s);
+  log(`idle after ${done} min (clients gone): ${show(s)}`);
+}
+const end = idle.at(-1);
 log(`end (clients gone): ${show(end)}`);
 
 const stopped = new Promise((r) => setTimeout(r, 15000));
