@@ -30,11 +30,11 @@ import WebSocket from 'ws';
 const bin = process.env.DAHEIM_LIVE_BIN;
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR;
 const minutes = Number(process.env.SOAK_MINUTES || 15);
-const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS || 60);
+const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS || 300);
 const clients = Number(process.env.SOAK_CLIENTS || 16);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS || 60);
 const roundMinutes = Number(process.env.SOAK_ROUND_MINUTES || 10);
-const rssTolerance = 0.05;
+const tolerance = 0.05; // for RSS and for the live heap, end against the baseline
 const TIMEOUT_MS = 20000;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-soak-'));
@@ -344,9 +344,13 @@ const reports = serverLog
 const total = (c) => Object.values(c).reduce((a, b) => a + b, 0);
 log(`operations: ${JSON.stringify(run.ok)} ok, ${total(run.failed)} failed ${JSON.stringify(run.failed)}`);
 for (const e of [...warm.errors, ...run.errors]) log(`  error: ${e}`);
-const growth = end.rssKb / baseline.rssKb - 1;
+const pct = (a, b) => `${((b / a - 1) * 100).toFixed(2)} %`;
+const within = (a, b) => Math.abs(b / a - 1) <= tolerance;
+log(`idle points (RSS KiB / live heap B): ${[baseline, ...idle].map((s) => `${s.rssKb} / ${Math.round(s.heapKb * 1024)}`).join(', ')}`);
 const checks = [
-  [`RSS within ${rssTolerance * 100} % of the baseline (${(growth * 100).toFixed(2)} %)`, Math.abs(growth) <= rssTolerance],
+  [`live heap within ${tolerance * 100} % of the baseline (${Math.round(baseline.heapKb * 1024)} -> ${Math.round(end.heapKb * 1024)} B, ${pct(baseline.heapKb, end.heapKb)})`,
+    baseline.heapKb > 0 && within(baseline.heapKb, end.heapKb)],
+  [`RSS within ${tolerance * 100} % of the baseline (${baseline.rssKb} -> ${end.rssKb} KiB, ${pct(baseline.rssKb, end.rssKb)})`, within(baseline.rssKb, end.rssKb)],
   [`fds at the baseline (${baseline.fds} -> ${end.fds})`, end.fds <= baseline.fds],
   [`sessions at the baseline (${baseline.sessions} -> ${end.sessions}, sockets ${end.sockets})`, end.sessions <= baseline.sessions && end.sockets === 0],
   [`no pending plugin calls (${end.pending})`, end.pending === 0],
