@@ -1,9 +1,9 @@
 // Soak driver (scripts/soak.sh; not part of CI): churn against one daheim-live built with ASan.
 //
 // Starts the server (the binary in $DAHEIM_LIVE_BIN) with the "alpha" test plugin and JWT auth,
-// warms it up, measures the baseline (RSS, open fds, Engine.IO sessions, Socket.IO sockets,
-// pending plugin calls) once the warm-up clients have left, then runs $SOAK_CLIENTS concurrent
-// clients for $SOAK_MINUTES, each looping over a mix of:
+// warms it up, measures the baseline (RSS, live heap, open fds, Engine.IO sessions, Socket.IO
+// sockets, pending plugin calls) once the warm-up clients have left, then runs $SOAK_CLIENTS
+// concurrent clients for $SOAK_MINUTES, in rounds of $SOAK_ROUND_MINUTES, each looping over a mix of:
 //   ws, polling, upgrade   socket.io-client over that transport: an ack'ed echo, a call answered by
 //                          a plugin worker thread, one answered by the plugin's holder thread, a
 //                          room join and a broadcast to it (received back), then a disconnect;
@@ -12,10 +12,11 @@
 //                          before the answer;
 //   vanish-polling         raw polling: handshake, CONNECT, a held GET and a deferred call, then
 //                          the GET's socket destroyed, and a POST cut off half-way.
-// After the run every client leaves; once the server reports no sessions the final figures are
-// taken. Pass: RSS within 5 % of the baseline, fds and sessions at the baseline, no pending plugin
-// calls, every operation answered as expected, no sanitizer report in the server's log, and a clean
-// exit (status 0) on SIGTERM. Prints one line per sample and a summary; exits 1 on failure.
+// After each round every client leaves; once the server reports no sessions an idle point is taken,
+// the last one being the end. Pass: the live heap (daheim_heap_allocated_bytes) and RSS within 5 %
+// of the baseline, fds and sessions at the baseline, no pending plugin calls, every operation
+// answered as expected, no sanitizer report in the server's log, and a clean exit (status 0) on
+// SIGTERM. Prints one line per sample and a summary; exits 1 on failure.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
