@@ -21,7 +21,7 @@ ninja -C build-asan core/app/daheim-live plugins/test/alpha.so >/dev/null
 # A small quarantine (it still catches use after free of recently freed memory) that the warm-up
 # fills, and a prompt return of freed pages, so RSS measures the server's memory and not ASan's
 # bookkeeping (README, "Soak"); leaks are checked at exit.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:quarantine_size_mb=4:thread_local_quarantine_size_kb=256:allocator_release_to_os_interval_ms=1000}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:quarantine_size_mb=0:thread_local_quarantine_size_kb=0:allocator_release_to_os_interval_ms=1000}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export DAHEIM_LIVE_BIN=$PWD/build-asan/core/app/daheim-live
 export DAHEIM_PLUGINS_DIR=$PWD/build-asan/plugins
