@@ -32,6 +32,9 @@ pkgs=(
   googletest libgtest-dev libgmock-dev
   chromium
   clang libclang-rt-14-dev   # scripts/fuzz.sh (libFuzzer, ASan, UBSan)
+  ccache                     # meson compiles through it when installed: a fresh build directory
+                             # of a tree compiled before (a CI machine that keeps ~/.cache/ccache)
+                             # is mostly cache hits
 )
 # Node.js is usually there already (node 20); take Debian's only if it is not.
 if ! command -v node >/dev/null 2>&1; then

@@ -16,6 +16,7 @@
 #include "dev/demo_page.hpp"
 #include "log/log.hpp"
 #include "ops/auth_metrics.hpp"
+#include "ops/heap_metrics.hpp"
 #include "ops/host_limits.hpp"
 #include "ops/monitoring.hpp"
 #include "ops/plugin_metrics.hpp"
@@ -269,6 +270,7 @@ int run_daemon(Config config, const Fixtures* fixtures) {
   }
   monitoring.add_source(
       [&](ops::MetricsWriter& w) { ops::write_plugin_metrics(w, plugins->stats()); });
+  monitoring.add_source(ops::write_heap_metrics);
   if (cluster) {
     monitoring.add_source([&](ops::MetricsWriter& w) { cluster->write_metrics(w); });
     monitoring.add_health([&](std::string& fields) {

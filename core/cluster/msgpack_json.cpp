@@ -362,7 +362,28 @@ msgpack::unpack_limit unpack_limits(std::size_t max_bytes) {
 
 namespace daheim::cluster {
 
+namespace {
+
+// Counts nesting; everything else is msgpack's own walk over the bytes.
+struct CompletenessCheck : msgpack::null_visitor {
+  std::size_t depth = 0;
+  bool start_array(uint32_t) { return ++depth <= kMaxNesting; }
+  bool end_array() { return --depth, true; }
+  bool start_map(uint32_t) { return ++depth <= kMaxNesting; }
+  bool end_map() { return --depth, true; }
+};
+
+}  // namespace
+
+bool complete_msgpack(std::string_view bytes) {
+  CompletenessCheck check;
+  std::size_t off = 0;
+  return msgpack::parse(bytes.data(), bytes.size(), off, check) && off == bytes.size();
+}
+
 msgpack::object_handle unpack_referencing(std::string_view bytes, std::size_t max_bytes) {
+  if (!complete_msgpack(bytes))
+    throw msgpack::parse_error("incomplete, too deeply nested or followed by more bytes");
   auto always = [](msgpack::type::object_type, std::size_t, void*) { return true; };
   std::size_t off = 0;
   msgpack::object_handle oh =

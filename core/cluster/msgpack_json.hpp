@@ -37,8 +37,15 @@ bool append_json(std::string& out, const msgpack::object& o, std::vector<std::st
 
 // Unpack limits for messages read from Redis.
 msgpack::unpack_limit unpack_limits(std::size_t max_bytes);
+// True when `bytes` is exactly one value whose every announced element is
+// there, nested at most kMaxNesting deep. Builds nothing: msgpack's unpacker
+// reserves room for a container's announced count when it meets the header,
+// so a short message announcing huge maps at every level would have it
+// allocate gigabytes before finding out the elements are missing.
+bool complete_msgpack(std::string_view bytes);
 // Unpacks `bytes` with every str/bin/ext referencing them (append_json needs
-// that for ext). Throws msgpack's exceptions on malformed input.
+// that for ext), once complete_msgpack has passed them. Throws msgpack's
+// exceptions on malformed input.
 msgpack::object_handle unpack_referencing(std::string_view bytes, std::size_t max_bytes);
 
 }  // namespace daheim::cluster
