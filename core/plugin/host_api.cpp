@@ -103,10 +103,6 @@ dhl_str api_socket_info(dhl_ctx* ctx, const dhl_socket* s, int key) {
   }
 }
 
-dhl_str found(const std::string* v) {
-  return v ? str(*v) : kAbsent;
-}
-
 dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   if (!loop_socket(ctx, s, "socket_header")) return kAbsent;
   std::optional<std::string_view> v = sock(s).handshake().header(view(name));
@@ -115,26 +111,22 @@ dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
 
 dhl_str api_socket_query(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   if (!loop_socket(ctx, s, "socket_query")) return kAbsent;
-  return found(sock(s).handshake().query_param(view(name)));
+  std::optional<std::string_view> v = sock(s).handshake().query_param(view(name));
+  return v ? str(*v) : kAbsent;
 }
 
-int pair_at(const std::vector<engineio::Header>& pairs, std::size_t i, dhl_str* name,
-            dhl_str* value) {
+int pair_at(const engineio::HeaderList& pairs, std::size_t i, dhl_str* name, dhl_str* value) {
   if (i >= pairs.size()) return DHL_ERR_NOTFOUND;
-  if (name) *name = str(pairs[i].first);
-  if (value) *value = str(pairs[i].second);
+  auto [n, v] = pairs.at(i);
+  if (name) *name = str(n);
+  if (value) *value = str(v);
   return DHL_OK;
 }
 
 int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,
                          dhl_str* value) {
   if (!loop_socket(ctx, s, "socket_header_at")) return DHL_ERR_THREAD;
-  const engineio::HeaderList& headers = sock(s).handshake().headers;
-  if (i >= headers.size()) return DHL_ERR_NOTFOUND;
-  auto [n, v] = headers.at(i);
-  if (name) *name = str(n);
-  if (value) *value = str(v);
-  return DHL_OK;
+  return pair_at(sock(s).handshake().headers, i, name, value);
 }
 
 int api_socket_query_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,

@@ -201,7 +201,8 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   hs.address = std::move(address);
   hs.url = request_url(req);
   hs.headers = read_headers(wsi);
-  hs.query = req.query;
+  for (const auto& [name, value] : req.query) hs.query.add(name, value);
+  hs.query.shrink();
   hs.issued = timers_.now();
   hs.issued_unix_ms = lws_now_usecs() / 1000;
   std::string sid = engineio::generate_id();
