@@ -11,7 +11,8 @@
 //          handshake and the handshakes per second one core would do at that cost.
 //
 //   node tls-bench.mjs --server build/core/app/daheim-live [--idle 2000] [--echo-seconds 4]
-//                      [--handshakes 1500] [--json out.json]
+//                      [--handshakes 1500] [--only daheim,node] [--json out.json]
+//   node tls-bench.mjs --from-json a.json,b.json   one table from earlier runs
 // Prints a Markdown table per measure. Client and server share the machine:
 // CPU per operation is the server's own, from /proc/PID/stat.
 import { spawn, spawnSync } from "node:child_process";
@@ -200,10 +201,18 @@ async function handshakes(srv, resumed) {
   return { us, per_core_per_s: 1e6 / us, per_s: handshakeCount / ((Date.now() - t0) / 1000), reused };
 }
 
-const certs = { ec: makeCert("ec"), rsa: makeCert("rsa") };
-const results = {};
-const load0 = loadavg();
-for (const kind of only)
+// --from-json a.json,b.json: no measuring, one table from earlier runs' --json.
+const fromJson = opt("from-json");
+const certs = fromJson ? {} : { ec: makeCert("ec"), rsa: makeCert("rsa") };
+let results = {};
+let load0 = loadavg();
+let load1;
+if (fromJson) {
+  const runs = fromJson.split(",").map((f) => JSON.parse(readFileSync(f, "utf8")));
+  for (const r of runs) results = { ...results, ...r.results };
+  [load0, load1] = [runs[0].load0, runs[runs.length - 1].load1];
+}
+for (const kind of fromJson ? [] : only)
   for (const mode of ["plain", "ec", "rsa"]) {
     const srv = await startServer(kind, mode === "plain" ? null : certs[mode]);
     const url = `${mode === "plain" ? "ws" : "wss"}://127.0.0.1:${srv.port}/socket.io/?EIO=4&transport=websocket`;
@@ -216,7 +225,7 @@ for (const kind of only)
     results[`${kind}-${mode}`] = r;
     process.stderr.write(`${kind}-${mode}: ${JSON.stringify(r)}\n`);
   }
-const load1 = loadavg();
+load1 ??= loadavg();
 
 const f = (v, d = 3) => (v === undefined ? "–" : Number(v.toPrecision(d)).toLocaleString("en-US"));
 const x = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : "–");
