@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -186,6 +187,22 @@ def run_loadgen(args, server, lg_args, extra=()):
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"loadgen {' '.join(lg_args)} failed: {out.stderr[-1000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_floor(args, name):
+    """The idle scenario against bench/lws_floor.c (lws with our settings,
+    holding connections): the floor the idle-memory target is judged against."""
+    _, lg = scenario_args(args, name)
+    # Only the hold: the floor answers no events.
+    lg = lg[:lg.index("--clients")] + lg[lg.index("--duration") + 2:] if "--clients" in lg else lg
+    log(f"{name} on the lws floor")
+    server = ServerProcess([args.floor, "0"], "lws floor")
+    try:
+        res = run_loadgen(args, server, lg)
+    finally:
+        server.stop()
+    res["server"] = "floor"
+    return res
 
 
 def scenario_args(args, name):
@@ -586,6 +603,27 @@ def callgrind_section(cg):
     return "\n".join(out) + "\n"
 
 
+def floor_table(res):
+    f = res["floor"]["idle-19k"]
+    c = res.get("cpp-libuv", {}).get("idle-19k", {})
+    ours, floor = c.get("rss_per_conn_bytes"), f.get("rss_per_conn_bytes")
+    rows = [("connected (held)", fmt(c.get("conns_after_hold")), fmt(f.get("conns_after_hold"))),
+            ("server RSS at start, MiB", fmt(c.get("server_rss_start_kb", 0) / 1024),
+             fmt(f.get("server_rss_start_kb", 0) / 1024)),
+            ("server RSS per connection, bytes", fmt(ours), fmt(floor)),
+            ("connect: server CPU µs/connection", fmt(c.get("connect_server_us_per_op")),
+             fmt(f.get("connect_server_us_per_op")))]
+    out = ["The floor: `bench/lws_floor.c` (libwebsockets with daheim-live's settings: libuv as a "
+           "foreign loop, 512-byte receive buffer, 16 KiB header space, no validity timers) accepts "
+           "the same clients, sends the open packet and the CONNECT ack, and holds them.\n",
+           "|  | daheim-live | lws floor |", "|---|---|---|"]
+    out += [f"| {a} | {b} | {d} |" for a, b, d in rows]
+    if ours and floor:
+        out.append(f"\ndaheim-live ÷ floor: **{ours / floor:.2f}×** per connection "
+                   f"({ours - floor:,.0f} B of our own per idle connection).")
+    return "\n".join(out)
+
+
 def write_report(path, res, cg, sc, info, started, load0, load1, elapsed, argv=None):
     names = [n for n, _, _, _ in SCENARIOS]
     desc = {n: d for n, _, _, d in SCENARIOS}
@@ -610,6 +648,8 @@ def write_report(path, res, cg, sc, info, started, load0, load1, elapsed, argv=N
             continue
         parts += [f"### {n}: {desc[n]}\n",
                   scenario_table(n, res.get("cpp-libuv", {}).get(n), res.get("node", {}).get(n)), ""]
+        if n == "idle-19k" and "floor" in res:
+            parts += [floor_table(res), ""]
     if "echo-plugin-50" in res.get("cpp-libuv", {}):
         parts += ["### echo-plugin-50: `$message-with-ack` answered by the conformance plugin\n",
                   "The same load as echo-ws-50, but the event goes through the plugin host to "
@@ -652,6 +692,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--server", default=os.path.join(ROOT, "build/core/app/daheim-live"))
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "build/bench/daheim-loadgen"))
+    ap.add_argument("--floor", default=os.path.join(ROOT, "build/bench/daheim-lws-floor"),
+                    help="the idle-memory floor server (bench/lws_floor.c)")
     ap.add_argument("--node-dir", default=os.path.join(ROOT, "bench/node"))
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--json", help="also write the raw results here")
@@ -683,6 +725,11 @@ def main():
         log("installing the Node.js reference server's packages (npm ci)")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=args.node_dir, check=True)
+    # 19,000 connections need as many descriptors in the server and in the
+    # load generator: the soft limit goes up to the hard one for both.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     names = [n for n, _, _, _ in SCENARIOS]
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
@@ -698,6 +745,8 @@ def main():
         res.setdefault("cpp-libuv", {})[n] = run_one(args, "cpp", n, "libuv")
         if not args.no_node:
             res.setdefault("node", {})[n] = run_one(args, "node", n)
+        if n == "idle-19k" and os.access(args.floor, os.X_OK):
+            res.setdefault("floor", {})[n] = run_floor(args, n)
     global PLUGIN_KEYS
     PLUGIN_KEYS = probe_plugin(args)
     if PLUGIN_KEYS and (not args.only or "echo-plugin-50" in args.only.split(",")):

@@ -7,13 +7,20 @@
 // and, on connection, emits `auth` with the CONNECT payload as they do.
 //
 //   node server.mjs HOST PORT     prints "listening on http://HOST:PORT" when ready
+// With BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) it serves https/wss
+// instead (Node's defaults: session tickets on) and prints https://.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { Server } from "socket.io";
 
 const host = process.argv[2] ?? "127.0.0.1";
 const port = Number(process.argv[3] ?? 3000);
 
-const httpServer = createServer();
+const tls = process.env.BENCH_TLS_CERT
+  ? { cert: readFileSync(process.env.BENCH_TLS_CERT), key: readFileSync(process.env.BENCH_TLS_KEY) }
+  : null;
+const httpServer = tls ? createTlsServer(tls) : createServer();
 // Default socket.io options (polling + websocket, no per-message deflate).
 const io = new Server(httpServer, { serveClient: false });
 
@@ -34,7 +41,7 @@ io.on("connection", (socket) => {
 // The listen backlog of the C++ server (lws: SOMAXCONN), not Node's 511.
 httpServer.listen({ host, port, backlog: 4096 }, () => {
   const a = httpServer.address();
-  console.log(`listening on http://${a.address}:${a.port}`);
+  console.log(`listening on ${tls ? "https" : "http"}://${a.address}:${a.port}`);
 });
 
 const stop = () => {

@@ -31,6 +31,9 @@ void read_tls(ObjectReader& r, const std::string& config_path, transport::Listen
   ObjectReader tr(obj, r.key("tls"));
   l.tls_cert = readable_file(tr, "cert", config_path);
   l.tls_key = readable_file(tr, "key", config_path);
+  tr.boolean("sessionTickets", l.tls_session_tickets);
+  tr.integer_as("sessionCacheSize", 0, 1 << 24, l.tls_session_cache_size);
+  tr.integer_as("sessionTimeout", 1, 7 * 24 * 3600, l.tls_session_timeout);
   tr.finish();
 }
 

@@ -99,7 +99,7 @@ std::variant<auth::User, auth::AuthError> Authenticator::verify(std::string_view
 
 std::string Authenticator::token_of(const socketio::Socket& socket) const {
   if (config_.from_query) {
-    if (const std::string* t = socket.handshake().query_param("access_token")) return *t;
+    if (auto t = socket.handshake().query_param("access_token")) return std::string(*t);
   }
   if (config_.from_auth_payload) return auth_payload_token(socket.auth());
   return {};

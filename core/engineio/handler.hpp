@@ -34,15 +34,17 @@ using Header = std::pair<std::string, std::string>;
 
 // What the client sent when it opened the session.
 struct Handshake {
-  std::string address;        // peer IP address
-  std::string url;            // path and query as requested
-  HeaderList headers;         // lower-case names
-  std::vector<Header> query;  // decoded query parameters, in order
+  std::string address;  // peer IP address
+  std::string url;      // path and query as requested
+  HeaderList headers;   // lower-case names
+  HeaderList query;     // decoded query parameters, in order
   bool secure = false;
   loop::TimePoint issued{};
   int64_t issued_unix_ms = 0;
 
-  const std::string* query_param(std::string_view name) const;
+  std::optional<std::string_view> query_param(std::string_view name) const {
+    return query.find(name);
+  }
   std::optional<std::string_view> header(std::string_view lower_name) const {
     return headers.find(lower_name);
   }

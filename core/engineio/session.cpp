@@ -60,12 +60,6 @@ std::string_view to_string(TransportKind kind) {
   return kind == TransportKind::Polling ? "polling" : "websocket";
 }
 
-const std::string* Handshake::query_param(std::string_view name) const {
-  for (const auto& [k, v] : query)
-    if (k == name) return &v;
-  return nullptr;
-}
-
 Session::Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
                  loop::TimerQueue& timers, SessionObserver& observer)
     : sid_(std::move(sid)),
@@ -85,10 +79,10 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
         clear_outbox();
         notify();
       }) {
-  const std::string* eio = handshake_.query_param("EIO");
-  v3_ = eio != nullptr && *eio == "3";
-  const std::string* b64 = handshake_.query_param("b64");
-  v3_binary_ok_ = v3_ && (b64 == nullptr || b64->empty() || *b64 == "0" || *b64 == "false");
+  std::optional<std::string_view> eio = handshake_.query_param("EIO");
+  v3_ = eio == "3";
+  std::optional<std::string_view> b64 = handshake_.query_param("b64");
+  v3_binary_ok_ = v3_ && (!b64 || b64->empty() || *b64 == "0" || *b64 == "false");
 }
 
 Session::~Session() {

@@ -112,10 +112,6 @@ dhl_str api_socket_info(dhl_ctx* ctx, const dhl_socket* s, int key) {
   }
 }
 
-dhl_str found(const std::string* v) {
-  return v ? str(*v) : kAbsent;
-}
-
 dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   Socket* so = loop_socket(ctx, s, "socket_header");
   if (so == nullptr) return kAbsent;
@@ -125,14 +121,16 @@ dhl_str api_socket_header(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
 
 dhl_str api_socket_query(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   Socket* so = loop_socket(ctx, s, "socket_query");
-  return so ? found(so->handshake().query_param(view(name))) : kAbsent;
+  if (so == nullptr) return kAbsent;
+  std::optional<std::string_view> v = so->handshake().query_param(view(name));
+  return v ? str(*v) : kAbsent;
 }
 
-int pair_at(const std::vector<engineio::Header>& pairs, std::size_t i, dhl_str* name,
-            dhl_str* value) {
+int pair_at(const engineio::HeaderList& pairs, std::size_t i, dhl_str* name, dhl_str* value) {
   if (i >= pairs.size()) return DHL_ERR_NOTFOUND;
-  if (name) *name = str(pairs[i].first);
-  if (value) *value = str(pairs[i].second);
+  auto [n, v] = pairs.at(i);
+  if (name) *name = str(n);
+  if (value) *value = str(v);
   return DHL_OK;
 }
 
@@ -140,13 +138,7 @@ int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* n
                          dhl_str* value) {
   int error = 0;
   Socket* so = loop_socket(ctx, s, "socket_header_at", error);
-  if (so == nullptr) return error;
-  const engineio::HeaderList& headers = so->handshake().headers;
-  if (i >= headers.size()) return DHL_ERR_NOTFOUND;
-  auto [n, v] = headers.at(i);
-  if (name) *name = str(n);
-  if (value) *value = str(v);
-  return DHL_OK;
+  return so ? pair_at(so->handshake().headers, i, name, value) : error;
 }
 
 int api_socket_query_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,

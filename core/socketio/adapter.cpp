@@ -46,7 +46,8 @@ std::string handshake_json(const Socket& socket) {
   out += ",\"query\":{";
   for (std::size_t i = 0; i < h.query.size(); ++i) {
     if (i) out += ',';
-    append_member(out, h.query[i].first, h.query[i].second);
+    auto [name, value] = h.query.at(i);
+    append_member(out, name, value);
   }
   out += "},\"auth\":";
   out += socket.auth().empty() ? std::string_view("{}") : socket.auth();

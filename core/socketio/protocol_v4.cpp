@@ -33,8 +33,7 @@ std::string form_decode(std::string_view s) {
 }  // namespace
 
 bool is_legacy(const engineio::Handshake& handshake) {
-  const std::string* eio = handshake.query_param("EIO");
-  return eio != nullptr && *eio == "3";
+  return handshake.query_param("EIO") == "3";
 }
 
 ConnectTarget parse_connect_nsp(std::string_view nsp) {

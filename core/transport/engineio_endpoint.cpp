@@ -169,6 +169,14 @@ std::vector<engineio::Header> EngineIoEndpoint::response_headers(const HttpReque
   return h;
 }
 
+std::vector<engineio::Header> EngineIoEndpoint::response_headers(lws* wsi) const {
+  std::vector<engineio::Header> h;
+  if (!options_.cors.enabled) return h;
+  std::optional<std::string> origin = read_header(wsi, WSI_TOKEN_ORIGIN);
+  add_cors_headers(options_.cors, origin ? &*origin : nullptr, h);
+  return h;
+}
+
 int EngineIoEndpoint::refuse(lws* wsi, const HttpRequest& req, ErrorCode code) {
   return send_response(wsi, static_cast<unsigned>(engineio::error_status(code)), "application/json",
                        engineio::error_body(code), response_headers(req));
@@ -202,7 +210,8 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   hs.address = std::move(address);
   hs.url = request_url(req);
   hs.headers = read_headers(wsi);
-  hs.query = req.query;
+  for (const auto& [name, value] : req.query) hs.query.add(name, value);
+  hs.query.shrink();
   hs.issued = timers_.now();
   hs.issued_unix_ms = lws_now_usecs() / 1000;
   std::string sid = engineio::generate_id();
@@ -283,8 +292,7 @@ int EngineIoEndpoint::poll(lws* wsi, ConnectionState* pss, SessionEntry& entry,
 
 int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   std::string body = entry.session->end_poll();
-  auto req = read_request(wsi, options_.max_header);
-  auto headers = response_headers(req);
+  auto headers = response_headers(wsi);
   headers.emplace_back("cache-control", "no-store");
   ++stats_.messages_out;
   stats_.bytes_out += body.size();
@@ -340,7 +348,7 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
       std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
     }
   }
-  if (len == 0) return finish_post(wsi, pss, req);
+  if (len == 0) return finish_post(wsi, pss);
   return 0;
 }
 
@@ -352,28 +360,31 @@ int EngineIoEndpoint::on_http_body(lws*, ConnectionState* pss, const void* in, s
 }
 
 int EngineIoEndpoint::on_http_body_completion(lws* wsi, ConnectionState* pss) {
-  return finish_post(wsi, pss, read_request(wsi, options_.max_header));
+  return finish_post(wsi, pss);
 }
 
-int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
+// The request was checked when its headers came (on_http); only a refusal
+// reads it again, for the CORS headers of the error.
+int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
   Role role = pss->role;
   pss->role = Role::None;
   if (role == Role::PostRejected) {
-    if (pss->pending_error < 0) return send_response(wsi, 400, {}, {}, response_headers(req));
-    return refuse(wsi, req, static_cast<ErrorCode>(pss->pending_error));
+    if (pss->pending_error < 0) return send_response(wsi, 400, {}, {}, response_headers(wsi));
+    return refuse(wsi, read_request(wsi, options_.max_header),
+                  static_cast<ErrorCode>(pss->pending_error));
   }
   std::string sid(pss->sid);
   SessionEntry* entry = find(&sid);
   std::string body = pss->buffer.take();
-  if (!entry) return refuse(wsi, req, ErrorCode::UnknownSid);
+  if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
   auto type = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
   bool ok = entry->session->on_post_body(body, type && *type == kBinaryType);
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
-  if (!ok) return refuse(wsi, req, ErrorCode::BadRequest);
-  return send_response(wsi, 200, "text/html", "ok", response_headers(req));
+  if (!ok) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::BadRequest);
+  return send_response(wsi, 200, "text/html", "ok", response_headers(wsi));
 }
 
 // ---------------------------------------------------------------- websocket

@@ -134,6 +134,10 @@ class EngineIoEndpoint {
   SessionEntry* find(const std::string* sid);
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
+  // The same from the request's Origin header alone, for answers whose
+  // request was parsed when it arrived (a held GET, a POST's body): nothing
+  // is read when CORS is off.
+  std::vector<engineio::Header> response_headers(lws* wsi) const;
   int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
   SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req,
                                std::string address, std::string key);
@@ -143,7 +147,7 @@ class EngineIoEndpoint {
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);
-  int finish_post(lws* wsi, ConnectionState* pss, const HttpRequest& req);
+  int finish_post(lws* wsi, ConnectionState* pss);
   int dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data, bool binary);
   void reap();
   void enforce_budget();

@@ -25,8 +25,8 @@ engineio::Method method_of(lws* wsi) {
 }
 
 // A NUL in a field value is invalid (RFC 9110 §5.5): replaced with SP, as the RFC allows, before
-// anything reads it (HeaderList keeps "name\0value\0": a NUL there would forge entries; found by
-// tests/fuzz/http_fuzz).
+// anything reads it (found by tests/fuzz/http_fuzz when HeaderList still ended its strings with
+// NUL).
 std::string without_nul(std::string value) {
   std::replace(value.begin(), value.end(), '\0', ' ');
   return value;

@@ -23,6 +23,13 @@ struct ListenerOptions {
   // chain after the leaf.
   std::string tls_cert;
   std::string tls_key;
+  // TLS session resumption (a returning client skips the key exchange and
+  // the certificate). Tickets: stateless, the keys live in this process
+  // (rotated by OpenSSL, lost on restart). The cache: sessions kept here for
+  // clients resuming by session ID (TLS 1.2 without tickets); 0 turns it off.
+  bool tls_session_tickets = true;
+  int tls_session_cache_size = 20480;
+  int tls_session_timeout = 7200;  // seconds a session can be resumed
   unsigned services = kServiceAll;
   // A listening socket inherited from systemd (socket activation); -1: bind
   // host:port ourselves.

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "log/log.hpp"
+#include "transport/tls_session.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -193,6 +194,8 @@ std::string Server::set_up_tls(Listener& listener) {
   std::string error;
   if (!listener.certificate->load(o.tls_cert, o.tls_key, error)) return error;
   listener.certificate->attach(listener.ssl_ctx);
+  if (!configure_tls_sessions(listener.ssl_ctx, o))
+    return "cannot set up TLS sessions on " + o.host + ":" + std::to_string(o.port);
   return {};
 }
 

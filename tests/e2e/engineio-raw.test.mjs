@@ -446,6 +446,37 @@ describe('Engine.IO over raw HTTP', () => {
   });
 });
 
+describe('CORS with a list of origins', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { pingInterval: 300, cors: { origin: ['https://a.test'] } } });
+  });
+  after(async () => {
+    if (srv) await srv.stop();
+  });
+
+  // The answers of a held GET and of a POST are written after their request
+  // was parsed: their CORS headers come from the Origin header alone.
+  it('a held GET answered later and a POST echo an allowed origin, not another', async () => {
+    const a = { origin: 'https://a.test' };
+    const hs = await pollingHandshake(srv.url, PATH, a);
+    assert.equal(hs.res.headers['access-control-allow-origin'], 'https://a.test');
+    const held = poll(srv.url, hs.sid, { headers: a });
+    const g = await held; // parked until the server's ping, 300 ms later
+    assert.equal(g.status, 200);
+    assert.equal(g.body, '2');
+    assert.equal(g.headers['access-control-allow-origin'], 'https://a.test');
+    assert.match(String(g.headers.vary), /Origin/);
+    const p = await post(srv.url, hs.sid, '3', { headers: a });
+    assert.equal(p.status, 200);
+    assert.equal(p.headers['access-control-allow-origin'], 'https://a.test');
+    const other = await post(srv.url, hs.sid, '4x', { headers: { origin: 'https://b.test' } });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+    assert.match(String(other.headers.vary), /Origin/);
+  });
+});
+
 describe('configuration limits', () => {
   it('only the polling transport enabled: no upgrades offered, websocket refused', async () => {
     const srv = await startServer({ engineio: { transports: ['polling'] } });

@@ -208,5 +208,11 @@ export function cpuSeconds(pid) {
   return ticks / clockTicksPerSecond;
 }
 
+// Resident memory of a process (VmRSS), in bytes.
+export function rssBytes(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return Number(m[1]) * 1024;
+}
+
 // sysconf(_SC_CLK_TCK) is 100 on every Linux we run on.
 const clockTicksPerSecond = 100;

@@ -170,10 +170,10 @@ export function post(base, sid, body, opts = {}, path = '/socket.io/') {
 
 // A raw WebSocket to the Engine.IO endpoint. Collects frames as
 // { data, isBinary } and records the close. Resolves once open, or with
-// { unexpected: status } when the upgrade was refused.
-export function rawWs(base, query, path = '/socket.io/') {
+// { unexpected: status } when the upgrade was refused. `options` go to ws (e.g. `ca`).
+export function rawWs(base, query, path = '/socket.io/', options = undefined) {
   const url = `${base.replace(/^http/, 'ws')}${path}?${query}`;
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, options);
   const frames = [];
   const waiters = [];
   const wake = () => {

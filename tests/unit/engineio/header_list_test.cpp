@@ -41,5 +41,25 @@ TEST(HeaderList, ManyLongHeadersRoundTrip) {
   }
 }
 
+// Query values are decoded: any byte may appear, NUL and bytes >= 0x80 too, and
+// a string of 128 bytes or more takes a two-byte length.
+TEST(HeaderList, AnyByteAndLongStringsRoundTrip) {
+  using namespace std::string_view_literals;
+  HeaderList h;
+  std::string big(300, 'v');
+  big[0] = '\0';
+  h.add("a\0b"sv, "\0\x80\xff"sv);
+  h.add(std::string(128, 'n'), big);
+  h.add("", "");
+  h.add("last", "x");
+  ASSERT_EQ(h.size(), 4u);
+  EXPECT_EQ(h.at(0), (HeaderList::Entry{"a\0b"sv, "\0\x80\xff"sv}));
+  EXPECT_EQ(h.at(1).first, std::string(128, 'n'));
+  EXPECT_EQ(h.at(1).second, big);
+  EXPECT_EQ(h.at(2), (HeaderList::Entry{"", ""}));
+  EXPECT_EQ(h.find("last"), "x");
+  EXPECT_FALSE(h.find("a"));
+}
+
 }  // namespace
 }  // namespace daheim::engineio

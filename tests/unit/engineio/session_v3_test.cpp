@@ -21,7 +21,7 @@ class SessionV3Test : public SessionTest {
     Handshake h;
     h.query = {{"EIO", "3"},
                {"transport", kind == TransportKind::Polling ? "polling" : "websocket"}};
-    for (auto& q : extra) h.query.push_back(q);
+    for (auto& [name, value] : extra) h.query.add(name, value);
     start(kind, std::move(h));
     EXPECT_TRUE(session->v3());
     return *session;

@@ -35,7 +35,7 @@ class DispatchTest : public ::testing::Test {
 
   std::unique_ptr<Peer> join(std::vector<engineio::Header> query = {}) {
     auto p = h.open();
-    p->conn.handshake_.query = std::move(query);
+    for (auto& [name, value] : query) p->conn.handshake_.query.add(name, value);
     p->send("40");
     p->take();
     return p;

@@ -52,8 +52,8 @@ TEST_F(AckTest, SocketAckIdsArePerNamespaceAndStartAtZero) {
 }
 
 TEST_F(AckTest, ClientAnswerRunsTheCallback) {
-  auto p = h.join();
   AckLog log;
+  auto p = h.join();
   Socket& s = Harness::socket_of(*p);
   s.emit_with_ack("ping", "", {}, Millis(500), log.callback());
   EXPECT_EQ(s.pending_acks(), 1u);
@@ -70,8 +70,8 @@ TEST_F(AckTest, ClientAnswerRunsTheCallback) {
 }
 
 TEST_F(AckTest, BinaryAnswerCarriesAttachments) {
-  auto p = h.join();
   AckLog log;
+  auto p = h.join();
   Harness::socket_of(*p).emit_with_ack("ping", "", {}, Millis(500), log.callback());
   p->send(R"(461-0[)" + std::string(kPh0) + "]");
   EXPECT_EQ(log.calls, 0);
@@ -82,8 +82,8 @@ TEST_F(AckTest, BinaryAnswerCarriesAttachments) {
 }
 
 TEST_F(AckTest, TimesOutOnceAndIgnoresALateAnswer) {
-  auto p = h.join();
   AckLog first, second;
+  auto p = h.join();
   Socket& s = Harness::socket_of(*p);
   s.emit_with_ack("a", "", {}, Millis(300), first.callback());
   s.emit_with_ack("b", "", {}, Millis(100), second.callback());
@@ -104,8 +104,8 @@ TEST_F(AckTest, TimesOutOnceAndIgnoresALateAnswer) {
 }
 
 TEST_F(AckTest, SendsAttachmentsAsBinaryEvent) {
+  AckLog log;  // outlives the peer: its teardown fails the pending ack into it
   auto p = h.join();
-  AckLog log;
   std::vector<std::string> atts = {"\x01"};
   Harness::socket_of(*p).emit_with_ack("file", "[" + std::string(kPh0) + "]", atts, Millis(10),
                                        log.callback());
@@ -113,8 +113,8 @@ TEST_F(AckTest, SendsAttachmentsAsBinaryEvent) {
 }
 
 TEST_F(AckTest, DisconnectFailsPendingAcksOnce) {
-  auto p = h.join();
   AckLog log;
+  auto p = h.join();
   Harness::socket_of(*p).emit_with_ack("a", "", {}, Millis(300), log.callback());
   p->conn.close(engineio::CloseReason::TransportClose);
   EXPECT_EQ(log.calls, 1);
