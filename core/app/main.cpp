@@ -7,6 +7,7 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
+#include "app/supervisor.hpp"
 #include "daheim_version.h"
 #include "dev/dev_token.hpp"
 
@@ -58,6 +59,7 @@ int main_impl(int argc, char** argv) {
                  parsed->listen->c_str(), usage());
     return kExitUsage;
   }
+  if (config.workers > 1) return run_supervisor(std::move(config));
   return run_daemon(std::move(config));
 }
 
