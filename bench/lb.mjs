@@ -49,12 +49,19 @@ async function measure(port, pids, args) {
   });
   const cpu = cpuOf(pids) - before;
   const r = JSON.parse(stdout.trim().split('\n').pop());
-  return { ...r, cpu, us_per_op: (cpu * 1e6) / r.ops };
+  const ops = r.ops ?? r.burst_ops + r.paced_ops;
+  return { ...r, cpu, us_per_op: (cpu * 1e6) / ops };
 }
 
 const rows = [];
-function row(label, r, extra = '') {
-  const line = `| ${label} | ${r.ops_per_s.toFixed(0)} | ${r.p50_us.toFixed(0)} | ${r.p99_us.toFixed(0)} | ${r.us_per_op.toFixed(1)} | ${r.errors} | ${extra} |`;
+const fanRows = [];
+function fanRow(label, r) {
+  const line = `| ${label} | ${r.conns} | ${(r.burst_wall_s * 1000).toFixed(0)} | ${r.burst_ops_per_s.toFixed(0)} | ${r.paced_delivery_p50_us.toFixed(0)} | ${r.paced_delivery_p99_us.toFixed(0)} | ${r.paced_received}/${r.paced_expected} | ${r.cpu.toFixed(2)} | ${r.errors} |`;
+  fanRows.push(line);
+  console.error(line);
+}
+function row(label, r) {
+  const line = `| ${label} | ${r.ops_per_s.toFixed(0)} | ${r.p50_us.toFixed(0)} | ${r.p99_us.toFixed(0)} | ${r.us_per_op.toFixed(1)} | ${r.errors} |`;
   rows.push(line);
   console.error(line);
 }
@@ -84,12 +91,17 @@ for (const workers of [1, 2]) {
     await new Promise((r) => setTimeout(r, 1000)); // every worker listening
     const pids = workers > 1 ? children(srv.pid) : [srv.pid];
     const r = await measure(srv.port, pids, args);
-    row(`${label}, workers: ${workers}`, r, args[0] === 'fanout' ? `deliveries/s ${(r.deliveries_per_s ?? r.ops_per_s).toFixed(0)}` : '');
+    if (args[0] === 'fanout') fanRow(`fan-out, workers: ${workers}`, r);
+    else row(`${label}, workers: ${workers}`, r);
     await srv.stop();
   }
   await redis.close();
 }
 
-console.log('| run | ops/s | p50 µs | p99 µs | server CPU µs/op | errors | |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| run | acks/s | p50 µs | p99 µs | server CPU µs/ack | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);
+console.log('');
+console.log('| run | clients | burst of 20: ms until all delivered | burst deliveries/s | paced (10/s) delivery p50 µs | p99 µs | paced received | server CPU s (whole run, connects included) | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of fanRows) console.log(r);

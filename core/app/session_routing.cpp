@@ -68,6 +68,12 @@ void SessionRouting::write_metrics(ops::MetricsWriter& w,
   w.sample("daheim_forward_websockets", static_cast<double>(f->carried_now()));
   w.family("daheim_forward_messages_total", "counter", "Messages carried, both ways");
   w.sample("daheim_forward_messages_total", static_cast<double>(s.messages_carried));
+  w.family("daheim_forward_connections_reused_total", "counter",
+           "Forwarded requests sent on a kept-alive connection to their node");
+  w.sample("daheim_forward_connections_reused_total", static_cast<double>(f->pool().reused()));
+  w.family("daheim_forward_connections_idle", "gauge",
+           "Kept-alive connections to other nodes waiting for a request");
+  w.sample("daheim_forward_connections_idle", static_cast<double>(f->pool().idle()));
   w.family("daheim_forward_route_lookups_total", "counter",
            "Redis lookups of another node's internal address");
   w.sample("daheim_forward_route_lookups_total", static_cast<double>(registry_.lookups()));

@@ -57,6 +57,7 @@ bool parse_forwarded_response(std::string_view bytes, bool eof, ForwardedRespons
   out.status = status;
   std::size_t length = 0;
   bool has_length = false;
+  bool close = status_line.substr(0, 9) == "HTTP/1.0 ";
   std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
   while (!rest.empty()) {
     auto e = rest.find("\r\n");
@@ -73,6 +74,8 @@ bool parse_forwarded_response(std::string_view bytes, bool eof, ForwardedRespons
         error = true;
         return false;
       }
+    } else if (name == "connection") {
+      close = close || lower(value).find("close") != std::string::npos;
     } else if (name == "content-type") {
       out.content_type = std::string(value);
     } else if (end_to_end(name)) {
@@ -86,6 +89,7 @@ bool parse_forwarded_response(std::string_view bytes, bool eof, ForwardedRespons
       return false;
     }
     out.body = std::string(body.substr(0, length));
+    out.keep_alive = !close;
     return true;
   }
   if (!eof) return false;
@@ -93,37 +97,58 @@ bool parse_forwarded_response(std::string_view bytes, bool eof, ForwardedRespons
   return true;
 }
 
-HttpForward::HttpForward(loop::Reactor& reactor, loop::TimerQueue& timers, Limits limits, Done done)
-    : limits_(limits),
+HttpForward::HttpForward(ForwardPool& pool, Limits limits, Done done)
+    : pool_(pool),
+      limits_(limits),
       done_(std::move(done)),
-      answer_timer_(timers, [this] { finish(nullptr, true); }),
-      socket_(reactor, timers,
-              {{},
-               [this](std::string_view data) { on_data(data); },
-               [this](const char*, bool connected) {
-                 if (!connected) return finish(nullptr, false);
-                 ForwardedResponse r;
-                 bool error = false;
-                 if (parse_forwarded_response(in_, true, r, error) && !error)
-                   return finish(&r, true);
-                 finish(nullptr, true);
-               }}) {}
+      answer_timer_(pool.timers(), [this] { finish(nullptr, true); }) {}
 
-bool HttpForward::start(const std::string& address, std::string request) {
-  if (!socket_.connect(address, limits_.connect_timeout)) return false;
-  socket_.write(request, request.size());
-  answer_timer_.arm(limits_.answer_timeout);
+HttpForward::~HttpForward() = default;
+
+bool HttpForward::open_new() {
+  socket_ = std::make_unique<UpstreamSocket>(pool_.reactor(), pool_.timers(), this);
+  if (!socket_->connect(address_, limits_.connect_timeout)) return false;
+  socket_->write(request_, request_.size());
   return true;
 }
 
-void HttpForward::on_data(std::string_view data) {
+bool HttpForward::start(const std::string& address, std::string request) {
+  address_ = address;
+  request_ = std::move(request);
+  answer_timer_.arm(limits_.answer_timeout);
+  socket_ = pool_.take(address_);
+  if (!socket_) return open_new();
+  reused_ = true;
+  socket_->set_owner(this);
+  socket_->write(request_, request_.size());
+  return true;
+}
+
+void HttpForward::on_upstream_data(std::string_view data) {
   if (in_.size() + data.size() > limits_.max_response) return finish(nullptr, true);
   in_.append(data);
   ForwardedResponse r;
   bool error = false;
   bool complete = parse_forwarded_response(in_, false, r, error);
   if (error) return finish(nullptr, true);
-  if (complete) finish(&r, true);
+  if (!complete) return;
+  if (r.keep_alive) pool_.give(address_, std::move(socket_));
+  finish(&r, true);
+}
+
+void HttpForward::on_upstream_closed(const char*, bool connected) {
+  // A pooled connection the owner had closed meanwhile: once more on a new
+  // one (nothing was answered, so nothing was taken).
+  if (reused_ && in_.empty()) {
+    reused_ = false;
+    if (!open_new()) finish(nullptr, false);
+    return;
+  }
+  if (!connected) return finish(nullptr, false);
+  ForwardedResponse r;
+  bool error = false;
+  if (parse_forwarded_response(in_, true, r, error) && !error) return finish(&r, true);
+  finish(nullptr, true);
 }
 
 // `done_` may destroy this object: nothing is touched after it.
@@ -131,7 +156,7 @@ void HttpForward::finish(const ForwardedResponse* response, bool reachable) {
   if (done_called_) return;
   done_called_ = true;
   answer_timer_.disarm();
-  socket_.close();
+  if (socket_) socket_->close();
   done_(response, reachable);
 }
 

@@ -1,6 +1,6 @@
 // One long-polling request (GET or POST) forwarded to the node that holds its
-// session, over a fresh connection to that node's internal listener
-// (Connection: close), and the answer read back whole. A held GET stays held
+// session, over a keep-alive connection to that node's internal listener
+// (from the ForwardPool, or a new one), and the answer read back whole. A held GET stays held
 // there; the answer's status, body and headers (CORS included) are the
 // owner's. Loop thread only.
 #pragma once
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engineio/handler.hpp"
+#include "transport/forward_pool.hpp"
 #include "transport/upstream_socket.hpp"
 
 namespace daheim::transport {
@@ -20,6 +21,7 @@ struct ForwardedResponse {
   std::string content_type;
   std::vector<engineio::Header> headers;  // end-to-end headers, lower-case names
   std::string body;
+  bool keep_alive = false;  // HTTP/1.1 with a Content-Length and no Connection: close
 };
 
 // Parses a complete or partial HTTP/1.1 response. Returns true once it is
@@ -28,7 +30,7 @@ struct ForwardedResponse {
 bool parse_forwarded_response(std::string_view bytes, bool eof, ForwardedResponse& out,
                               bool& error);
 
-class HttpForward {
+class HttpForward final : public UpstreamSocket::Owner {
  public:
   // Null: no answer (the owner refused the connection: `reachable` false;
   // or the answer was cut, malformed, too large or late).
@@ -39,20 +41,27 @@ class HttpForward {
     std::size_t max_response = 32u << 20;
   };
 
-  HttpForward(loop::Reactor& reactor, loop::TimerQueue& timers, Limits limits, Done done);
+  HttpForward(ForwardPool& pool, Limits limits, Done done);
+  ~HttpForward() override;
   // Sends `request` (a complete HTTP/1.1 request) to `address`.
   bool start(const std::string& address, std::string request);
 
  private:
+  bool open_new();
   void finish(const ForwardedResponse* response, bool reachable);
-  void on_data(std::string_view data);
+  void on_upstream_data(std::string_view data) override;
+  void on_upstream_closed(const char* why, bool connected) override;
 
+  ForwardPool& pool_;
   Limits limits_;
   Done done_;
+  std::string address_;
+  std::string request_;  // kept for one retry on a fresh connection
   std::string in_;
+  bool reused_ = false;  // on a pooled connection, not yet retried
   bool done_called_ = false;
   loop::Timer answer_timer_;
-  UpstreamSocket socket_;
+  std::unique_ptr<UpstreamSocket> socket_;
 };
 
 }  // namespace daheim::transport

@@ -65,7 +65,11 @@ void ForwardStats::Histogram::observe(std::chrono::steady_clock::duration d) {
 
 SessionForwarder::SessionForwarder(SessionRouter& router, loop::Reactor& reactor,
                                    loop::TimerQueue& timers, Options options)
-    : router_(router), reactor_(reactor), timers_(timers), options_(std::move(options)) {}
+    : router_(router),
+      reactor_(reactor),
+      timers_(timers),
+      options_(std::move(options)),
+      pool_(reactor, timers, ForwardPool::Limits{}) {}
 
 SessionForwarder::~SessionForwarder() {
   for (auto& [id, p] : polls_)
@@ -105,10 +109,8 @@ int SessionForwarder::forward_poll(lws* wsi, ConnectionState* pss, const HttpReq
   p->started = std::chrono::steady_clock::now();
   p->sid = *req.query_param("sid");
   p->origin = req.origin;
-  std::string request =
-      (p->post ? "POST " : "GET ") + target(req) +
-      " HTTP/1.1\r\nHost: daheim-live\r\nConnection: close\r\nX-Daheim-Forwarded: "
-      "1\r\n";
+  std::string request = (p->post ? "POST " : "GET ") + target(req) +
+                        " HTTP/1.1\r\nHost: daheim-live\r\nX-Daheim-Forwarded: 1\r\n";
   if (req.origin) request += "Origin: " + *req.origin + "\r\n";
   if (p->post) {
     if (auto type = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE))
@@ -133,7 +135,7 @@ int SessionForwarder::forward_poll(lws* wsi, ConnectionState* pss, const HttpReq
         options_.eio.ping_interval + options_.eio.ping_timeout + loop::Millis(5000);
     limits.max_response = options_.eio.max_buffered_bytes + options_.eio.max_payload + 65536;
     it->second->http = std::make_unique<HttpForward>(
-        reactor_, timers_, limits,
+        pool_, limits,
         [this, id](const ForwardedResponse* r, bool reachable) { answer_poll(id, r, reachable); });
     if (!it->second->http->start(address, request)) answer_poll(id, nullptr, false);
   });

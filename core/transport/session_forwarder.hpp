@@ -79,6 +79,7 @@ class SessionForwarder {
   const ForwardStats& stats() const { return stats_; }
   std::size_t carried_now() const { return carried_.size(); }
   std::size_t polls_now() const { return polls_.size(); }
+  const ForwardPool& pool() const { return pool_; }
 
  private:
   void answer_poll(uint64_t id, const ForwardedResponse* response, bool reachable);
@@ -90,6 +91,7 @@ class SessionForwarder {
   loop::Reactor& reactor_;
   loop::TimerQueue& timers_;
   Options options_;
+  ForwardPool pool_;  // before the requests that give connections back to it
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<ForwardedPoll>> polls_;
   std::unordered_map<uint64_t, std::unique_ptr<CarriedSocket>> carried_;

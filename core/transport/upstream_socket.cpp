@@ -44,9 +44,9 @@ bool parse_socket_address(std::string_view address, sockaddr_storage& out, sockl
   return true;
 }
 
-UpstreamSocket::UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Handlers handlers)
+UpstreamSocket::UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Owner* owner)
     : reactor_(reactor),
-      handlers_(std::move(handlers)),
+      owner_(owner),
       connect_timer_(timers, [this] { fail("connect timed out"); }),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -91,7 +91,7 @@ void UpstreamSocket::fail(const char* why) {
   if (fd_ < 0) return;
   bool was = connected_;
   close();
-  if (handlers_.closed) handlers_.closed(why, was);
+  if (owner_) owner_->on_upstream_closed(why, was);
 }
 
 bool UpstreamSocket::write(std::string_view bytes, std::size_t max_buffered) {
@@ -137,7 +137,7 @@ void UpstreamSocket::on_writable() {
     connected_ = true;
     connect_timer_.disarm();
     auto alive = alive_;
-    if (handlers_.connected) handlers_.connected();
+    if (owner_) owner_->on_upstream_connected();
     if (!*alive || fd_ < 0) return;
   }
   flush();
@@ -151,7 +151,7 @@ void UpstreamSocket::on_readable() {
   for (;;) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
-      if (handlers_.data) handlers_.data(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (owner_) owner_->on_upstream_data(std::string_view(buf, static_cast<std::size_t>(n)));
       if (!*alive || fd_ < 0) return;
       continue;
     }

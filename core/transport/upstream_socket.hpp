@@ -7,7 +7,6 @@
 
 #include <sys/socket.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,15 +21,19 @@ bool parse_socket_address(std::string_view address, sockaddr_storage& out, sockl
 
 class UpstreamSocket final : public loop::FdEvents {
  public:
-  struct Handlers {
-    std::function<void()> connected;
-    // Bytes read; the owner may destroy the socket inside.
-    std::function<void(std::string_view data)> data;
-    // Connection failed, closed or timed out (`why` for logs); the owner
-    // may destroy the socket inside. `connected`: it was connected before.
-    std::function<void(const char* why, bool connected)> closed;
+  // Who the socket reports to; it may change hands (a connection pool), and
+  // the owner may destroy the socket inside any of these.
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    virtual void on_upstream_connected() {}
+    virtual void on_upstream_data(std::string_view data) = 0;
+    // Connection failed, closed or timed out (`why` for logs). `connected`:
+    // it was connected before.
+    virtual void on_upstream_closed(const char* why, bool connected) = 0;
   };
-  UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Handlers handlers);
+  UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Owner* owner);
+  void set_owner(Owner* owner) { owner_ = owner; }
   ~UpstreamSocket() override;
   UpstreamSocket(const UpstreamSocket&) = delete;
   UpstreamSocket& operator=(const UpstreamSocket&) = delete;
@@ -52,7 +55,7 @@ class UpstreamSocket final : public loop::FdEvents {
   void fail(const char* why);
 
   loop::Reactor& reactor_;
-  Handlers handlers_;
+  Owner* owner_;
   int fd_ = -1;
   bool connected_ = false;
   bool write_wanted_ = false;

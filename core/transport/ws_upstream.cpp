@@ -88,10 +88,7 @@ WsUpstream::WsUpstream(loop::Reactor& reactor, loop::TimerQueue& timers, Limits 
     : limits_(limits),
       handlers_(std::move(handlers)),
       reader_(limits.max_message),
-      socket_(reactor, timers,
-              {{},
-               [this](std::string_view data) { on_data(data); },
-               [this](const char* why, bool) { fail(why); }}) {
+      socket_(reactor, timers, this) {
   RAND_bytes(mask_, sizeof mask_);
 }
 

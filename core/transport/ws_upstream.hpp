@@ -39,7 +39,7 @@ class WsFrameReader {
   uint8_t partial_opcode_ = 0;
 };
 
-class WsUpstream {
+class WsUpstream final : public UpstreamSocket::Owner {
  public:
   struct Handlers {
     std::function<void()> open;  // the owner accepted the upgrade
@@ -64,6 +64,8 @@ class WsUpstream {
   bool open() const { return open_; }
 
  private:
+  void on_upstream_data(std::string_view data) override { on_data(data); }
+  void on_upstream_closed(const char* why, bool) override { fail(why); }
   void on_data(std::string_view data);
   void on_handshake_reply();
   void fail(const char* why);

@@ -193,6 +193,8 @@ test('forwarding metrics: requests, latency, carried WebSockets', async () => {
   assert.ok(sum((x) => x.histogram('daheim_forward_duration_seconds', { method: 'GET' }).count) > 0);
   assert.ok(sum((x) => x.value('daheim_forward_websockets_total')) > 0);
   assert.ok(sum((x) => x.value('daheim_forward_messages_total')) > 0);
+  // Forwarded requests reuse kept-alive connections to their node.
+  assert.ok(sum((x) => x.value('daheim_forward_connections_reused_total')) > 0);
   const health = await request(`${lb.url}/healthz`);
   assert.equal(health.status, 200);
 });

@@ -34,6 +34,13 @@ TEST(ForwardedResponse, ReadsStatusBodyAndEndToEndHeaders) {
   std::vector<engineio::Header> want = {{"access-control-allow-origin", "*"},
                                         {"cache-control", "no-store"}};
   EXPECT_EQ(r.headers, want);
+  EXPECT_FALSE(r.keep_alive);  // the owner said close
+  std::string kept = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+  ASSERT_TRUE(parse_forwarded_response(kept, false, r, error));
+  EXPECT_TRUE(r.keep_alive);
+  ASSERT_TRUE(
+      parse_forwarded_response("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok", false, r, error));
+  EXPECT_FALSE(r.keep_alive);
 }
 
 TEST(ForwardedResponse, ErrorsAndCutAnswers) {
