@@ -15,7 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { io } from 'socket.io-client';
+
 import { startHaproxy, startLbCluster } from '../tests/e2e/lib/lb-cluster.mjs';
+import { scrape } from '../tests/e2e/lib/metrics.mjs';
 import { startRedis } from '../tests/e2e/lib/redis.mjs';
 import { cpuSeconds, startServer } from '../tests/e2e/lib/server.mjs';
 
@@ -79,6 +82,52 @@ const pollingArgs = ['echo', '--transport', 'polling', '--clients', '50', '--war
   const lb = await startLbCluster({ count: 3, config: conformance });
   const r = await measure(lb.port, lb.nodes.map((n) => n.pid), pollingArgs);
   row('polling echo, haproxy → three nodes (forwarding)', r);
+  await lb.stop();
+}
+
+// Upgrade anywhere: socket.io-clients that start polling and upgrade (as
+// browsers do), then echo over the WebSocket. Through three nodes, the
+// upgrade of two clients in three reaches a node that carries the WebSocket
+// to the session's owner (one more hop per message).
+async function upgradedEcho(url, pids, nodes) {
+  const clients = quick ? 6 : 30;
+  const acks = quick ? 100 : 1000;
+  const sockets = await Promise.all(Array.from({ length: clients }, () => new Promise((resolve, reject) => {
+    const s = io(url, { transports: ['polling', 'websocket'], forceNew: true, reconnection: false });
+    s.io.engine.once('upgrade', () => resolve(s));
+    s.once('connect_error', reject);
+  })));
+  let carried = 0;
+  for (const n of nodes) carried += (await scrape(n.url)).value('daheim_forward_websockets');
+  const before = cpuOf(pids);
+  const t0 = process.hrtime.bigint();
+  const lat = [];
+  await Promise.all(sockets.map(async (s) => {
+    for (let i = 0; i < acks; i++) {
+      const t = process.hrtime.bigint();
+      await s.emitWithAck('message-with-ack', i);
+      lat.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+  }));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuOf(pids) - before;
+  for (const s of sockets) s.disconnect();
+  lat.sort((a, b) => a - b);
+  const ops = clients * acks;
+  return { ops, ops_per_s: ops / wall, p50_us: lat[Math.floor(ops / 2)], p99_us: lat[Math.floor(ops * 0.99)],
+    cpu, us_per_op: (cpu * 1e6) / ops, errors: 0, carried, clients };
+}
+{
+  const one = await startServer(conformance);
+  const r = await upgradedEcho(one.url, [one.pid], []);
+  row(`upgraded websocket echo, one node direct (${r.clients} clients)`, r);
+  const ha = await startHaproxy([one]);
+  row('upgraded websocket echo, haproxy → one node', await upgradedEcho(ha.url, [one.pid], []));
+  await ha.stop();
+  await one.stop();
+  const lb = await startLbCluster({ count: 3, config: conformance });
+  const r3 = await upgradedEcho(lb.url, lb.nodes.map((n) => n.pid), lb.nodes);
+  row(`upgraded websocket echo, haproxy → three nodes (${r3.carried} of ${r3.clients} carried)`, r3);
   await lb.stop();
 }
 
