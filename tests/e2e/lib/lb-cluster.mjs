@@ -88,10 +88,12 @@ export async function startLbCluster({ count = 3, config = {}, port, key = 'sock
   const redis = await startRedis();
   const nodes = [];
   let haproxy;
+  // Resolves with each node's exit ({ code, signal }), in order.
   const stop = async () => {
     await haproxy?.stop();
-    await Promise.all(nodes.map((n) => n.stop()));
+    const exits = await Promise.all(nodes.map((n) => n.stop()));
     await redis.close();
+    return exits;
   };
   try {
     for (let i = 0; i < count; i++) {
