@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ASAN_E2E=${ASAN_E2E:-e2e-socketio e2e-engineio e2e-plugins e2e-auth e2e-push}
+ASAN_E2E=${ASAN_E2E:-e2e-socketio e2e-engineio e2e-plugins e2e-auth e2e-push e2e-lb}
 # `loop` (the loop's cross-thread inbox) exists once core/loop has landed; absent names are skipped.
 TSAN_TESTS=${TSAN_TESTS:-loop plugin presence}
 

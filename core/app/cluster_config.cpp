@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/config.hpp"
 #include "app/config_reader.hpp"
 
 namespace daheim::app {
@@ -18,6 +19,26 @@ std::string read_password(const std::string& path, const std::string& key) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   if (s.empty()) throw Failure{key, path + " is empty"};
   return s;
+}
+
+bool wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::";
+}
+
+void read_forwarding(ObjectReader& r, ClusterConfig& c) {
+  r.boolean("forwarding", c.forwarding);
+  std::string listen = c.internal_host + ":" + std::to_string(c.internal_port);
+  r.string("internalListen", listen);
+  if (!parse_listen(listen, c.internal_host, c.internal_port))
+    throw Failure{r.key("internalListen"), "expected HOST:PORT, got " + listen};
+  r.string("internalAddress", c.internal_address);
+  if (!c.internal_address.empty() && c.internal_address.find(':') != std::string::npos &&
+      c.internal_address.front() != '[')
+    throw Failure{r.key("internalAddress"), "expected a host (an IPv6 address in brackets)"};
+  if (c.forwarding && wildcard(c.internal_host) && c.internal_address.empty())
+    throw Failure{r.key("internalAddress"), "required when internalListen is a wildcard address (" +
+                                                listen +
+                                                "): the address other nodes reach this one at"};
 }
 
 }  // namespace
@@ -56,6 +77,7 @@ void read_cluster(ObjectReader& root, ClusterConfig& c) {
   if (c.nodes.ttl <= c.nodes.interval)
     throw Failure{r.key("nodeTtl"), "must be above heartbeatInterval"};
   r.millis("pluginRedisTimeout", 1, c.plugin_redis_timeout);
+  read_forwarding(r, c);
   r.integer_as("publishBufferBytes", 0, int64_t(1) << 34, c.redis.publish_buffer_bytes);
   r.integer_as("maxMessageBytes", 1024, int64_t(1) << 30, c.options.max_message_bytes);
   // Larger messages are dropped (and counted) once read; only a reply past

@@ -23,6 +23,12 @@ struct ClusterConfig {
   // at most ttl + interval.
   cluster::NodeRegistryOptions nodes{"", "", loop::Millis(2000), loop::Millis(10000)};
   loop::Millis plugin_redis_timeout{5000};  // plugins' Redis calls with timeout 0
+  // Sessions served by any node (issue 16): requests for a session another
+  // node holds are forwarded to that node's internal listener.
+  bool forwarding = true;
+  std::string internal_host = "127.0.0.1";  // cluster.internalListen
+  int internal_port = 0;
+  std::string internal_address;  // cluster.internalAddress: what others connect to
 };
 
 // Reads `cluster` from the root object; throws Failure.

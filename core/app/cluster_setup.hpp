@@ -36,6 +36,7 @@ class ClusterSetup {
   ClusterSetup& operator=(const ClusterSetup&) = delete;
   bool connected() const { return redis_->connected(); }
   cluster::ClusterNode& node() { return *node_; }
+  cluster::RedisClient& redis() { return *redis_; }
   // The plugin host's services (ABI 1.3).
   plugin::ClusterServices* plugin_services() { return plugin_cluster_.get(); }
   void write_metrics(ops::MetricsWriter& w) const;

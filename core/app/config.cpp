@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "app/config_reader.hpp"
 #include "app/listeners_config.hpp"
@@ -257,6 +258,25 @@ void read_plugin_host(ObjectReader& root, Config& c) {
   r.finish();
 }
 
+// `workers`: a count, or "auto" for one per core.
+void read_workers(ObjectReader& r, Config& c) {
+  if (!r.has("workers")) return;
+  if (const cJSON* v = r.take("workers"); cJSON_IsString(v)) {
+    if (std::string_view(v->valuestring) != "auto")
+      throw Failure{"workers", "expected a number of processes or \"auto\""};
+    c.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  } else {
+    r.integer_as("workers", 1, 1024, c.workers);
+  }
+  if (c.workers > 1 && !c.cluster.enabled)
+    throw Failure{"workers",
+                  "more than one worker needs a cluster section: the workers are nodes of one "
+                  "cluster over Redis"};
+  if (c.workers > 1 && !c.cluster.forwarding)
+    throw Failure{"cluster.forwarding",
+                  "workers share one port: requests reach any worker and must be forwarded"};
+}
+
 void read_root(const cJSON* root, Config& c) {
   if (!cJSON_IsObject(root)) throw Failure{"", "expected a JSON object"};
   ObjectReader r(root, "");
@@ -288,6 +308,7 @@ void read_root(const cJSON* root, Config& c) {
     throw Failure{plugin_key, plugin_message};
   read_plugin_host(r, c);
   read_cluster(r, c.cluster);
+  read_workers(r, c);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

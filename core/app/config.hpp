@@ -28,6 +28,9 @@ struct Config {
   dev::DemoConfig demo;
   PluginsConfig plugins;
   ClusterConfig cluster;  // enabled: a node of a cluster over Redis
+  // Worker processes sharing the ports (SO_REUSEPORT), each a cluster node;
+  // above 1 this process supervises them (app/supervisor.hpp).
+  int workers = 1;
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

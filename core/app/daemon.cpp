@@ -11,6 +11,7 @@
 #include "app/cli.hpp"
 #include "app/cluster_setup.hpp"
 #include "app/plugin_setup.hpp"
+#include "app/session_routing.hpp"
 #include "auth_middleware/authenticator.hpp"
 #include "daheim_version.h"
 #include "dev/demo_page.hpp"
@@ -218,9 +219,10 @@ bool check_dev_secret(const Config& config) {
 
 int run_daemon(Config config, const Fixtures* fixtures) {
   log::set_level(config.log_level);
-  if (!ops::take_inherited_listeners(config.server.listeners, config.source) ||
-      !check_certificates(config) || !check_dev_secret(config))
-    return kExitConfig;
+  if (!ops::take_inherited_listeners(config.server.listeners, config.source)) return kExitConfig;
+  if (config.cluster.enabled && config.cluster.forwarding)
+    SessionRouting::add_listener(config.cluster, config.server);
+  if (!check_certificates(config) || !check_dev_secret(config)) return kExitConfig;
   loop::LwsTimerQueue timers;
   loop::Inbox inbox;  // work from other threads (plugins' replies) for the loop
   // Declared before the endpoint: Socket.IO clients live in its sessions.
@@ -245,6 +247,11 @@ int run_daemon(Config config, const Fixtures* fixtures) {
     return 1;
   }
   if (cluster) cluster->start();
+  std::unique_ptr<SessionRouting> routing;
+  if (cluster && config.cluster.forwarding) {
+    routing = std::make_unique<SessionRouting>(cluster->redis(), timers, config.cluster);
+    routing->start(server, endpoint);
+  }
   ops::warn_host_limits({config.server.max_connections, ops::default_listen_backlog()});
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");
@@ -273,6 +280,8 @@ int run_daemon(Config config, const Fixtures* fixtures) {
   monitoring.add_source(ops::write_heap_metrics);
   if (cluster) {
     monitoring.add_source([&](ops::MetricsWriter& w) { cluster->write_metrics(w); });
+    if (routing)
+      monitoring.add_source([&](ops::MetricsWriter& w) { routing->write_metrics(w, endpoint); });
     monitoring.add_health([&](std::string& fields) {
       fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
       return cluster->connected();

@@ -7,6 +7,7 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
+#include "app/supervisor.hpp"
 #include "daheim_version.h"
 #include "dev/dev_token.hpp"
 
@@ -77,6 +78,7 @@ int run_main(int argc, char** argv, const Fixtures* fixtures) {
                  parsed->listen->c_str(), usage());
     return kExitUsage;
   }
+  if (config.workers > 1) return run_supervisor(std::move(config), fixtures);
   return run_daemon(std::move(config), fixtures);
 }
 

@@ -12,6 +12,8 @@
 namespace daheim::transport {
 
 struct SessionEntry;
+struct ForwardedPoll;
+struct CarriedSocket;
 
 // The owner of a heap string kept in lws-allocated storage: all zero bytes are
 // the empty state (no constructor needed), get() creates the string on first
@@ -56,16 +58,21 @@ enum class Role : uint8_t {
   WsProbe,       // a WebSocket probing an upgrade from polling
   WsClosing,     // a WebSocket to close at the next chance
   RoutePost,     // a POST to a plain HTTP route whose body is being read
+  PostForward,   // a POST for a session elsewhere whose body is being read
+  Forwarded,     // a GET or POST waiting for the answer of the node holding its session
+  WsCarried,     // a WebSocket carried to the node holding its session
 };
 
 struct ConnectionState {
   Role role;
   bool rx_binary;
-  int16_t pending_error;  // engineio::ErrorCode for PostRejected, -1: 400 without body
-  uint16_t route;         // RoutePost: index of the route
-  SessionEntry* entry;    // WebSocket roles and PollHeld; cleared when the entry goes
-  LwsHeldString buffer;   // POST body or WebSocket message being reassembled
-  char sid[24];           // POST: the session to deliver the body to
+  int16_t pending_error;     // engineio::ErrorCode for PostRejected, -1: 400 without body
+  uint16_t route;            // RoutePost: index of the route
+  SessionEntry* entry;       // WebSocket roles and PollHeld; cleared when the entry goes
+  LwsHeldString buffer;      // POST body or WebSocket message being reassembled
+  char sid[24];              // POST: the session to deliver the body to
+  ForwardedPoll* forwarded;  // Forwarded: owned by the SessionForwarder
+  CarriedSocket* carried;    // WsCarried: owned by the SessionForwarder
 };
 
 static_assert(std::is_trivially_default_constructible_v<ConnectionState> &&

@@ -215,6 +215,7 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   hs.issued = timers_.now();
   hs.issued_unix_ms = lws_now_usecs() / 1000;
   std::string sid = engineio::generate_id();
+  if (router_) sid.replace(0, router_->tag().size(), router_->tag());
   auto entry = std::make_unique<SessionEntry>(*this);
   entry->session =
       std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
@@ -237,6 +238,10 @@ int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest&
     return send_response(wsi, 204, {}, {}, h);
   }
   const std::string* sid = req.query_param("sid");
+  if (elsewhere(wsi, sid) && valid_elsewhere(req, false)) {
+    if (req.method == engineio::Method::Post) return start_post_forward(wsi, pss, req);
+    if (req.method == engineio::Method::Get) return forwarder_->forward_poll(wsi, pss, req, {});
+  }
   auto verdict = engineio::verify_request(
       request_info(req, false),
       {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
@@ -303,6 +308,8 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
 }
 
 int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
+  if (pss->role == Role::Forwarded)
+    return forwarder_ ? forwarder_->on_http_writeable(wsi, pss) : -1;
   if (pss->role != Role::PollHeld) return 0;
   SessionEntry* entry = pss->entry;
   pss->role = Role::None;
@@ -315,6 +322,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 }
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
+  if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
     entry->poll_wsi = nullptr;
@@ -353,7 +361,7 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
 }
 
 int EngineIoEndpoint::on_http_body(lws*, ConnectionState* pss, const void* in, std::size_t len) {
-  if (pss->role != Role::Post || !pss->buffer) return 0;
+  if ((pss->role != Role::Post && pss->role != Role::PostForward) || !pss->buffer) return 0;
   if (pss->buffer.size() + len > options_.eio.max_payload) return -1;
   pss->buffer.get().append(static_cast<const char*>(in), len);
   return 0;
@@ -368,6 +376,11 @@ int EngineIoEndpoint::on_http_body_completion(lws* wsi, ConnectionState* pss) {
 int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
   Role role = pss->role;
   pss->role = Role::None;
+  if (role == Role::PostForward) {
+    HttpRequest req = read_request(wsi, options_.max_header);
+    if (!forwarder_) return refuse(wsi, req, ErrorCode::UnknownSid);
+    return forwarder_->forward_poll(wsi, pss, req, pss->buffer.take());
+  }
   if (role == Role::PostRejected) {
     if (pss->pending_error < 0) return send_response(wsi, 400, {}, {}, response_headers(wsi));
     return refuse(wsi, read_request(wsi, options_.max_header),
@@ -387,11 +400,48 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
   return send_response(wsi, 200, "text/html", "ok", response_headers(wsi));
 }
 
+// ---------------------------------------------------------------- forwarding
+
+void EngineIoEndpoint::set_forwarding(SessionRouter& router, loop::Reactor& reactor) {
+  router_ = &router;
+  forwarder_ = std::make_unique<SessionForwarder>(
+      router, reactor, timers_, SessionForwarder::Options{options_.eio, options_.cors});
+}
+
+bool EngineIoEndpoint::elsewhere(lws* wsi, const std::string* sid) {
+  return sid && forwarder_ && !find(sid) && forwarder_->wants(wsi, *sid);
+}
+
+// What the owner would refuse for any session is refused here.
+bool EngineIoEndpoint::valid_elsewhere(const HttpRequest& req, bool upgrade) const {
+  return !engineio::verify_request(
+      request_info(req, upgrade),
+      {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
+      {true, false});
+}
+
+int EngineIoEndpoint::start_post_forward(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
+  std::size_t len = 0;
+  switch (request_body_length(wsi, options_.eio.max_payload, len)) {
+    case BodyLength::TooLarge:
+      return send_response(wsi, 413, {}, {}, response_headers(req), true);
+    case BodyLength::LengthRequired:
+      return send_response(wsi, 411, {}, {}, response_headers(req), true);
+    case BodyLength::Ok:
+      break;
+  }
+  pss->role = Role::PostForward;
+  pss->buffer.get();
+  if (len == 0) return finish_post(wsi, pss);
+  return 0;
+}
+
 // ---------------------------------------------------------------- websocket
 
 int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
   HttpRequest req = read_request(wsi, options_.max_header);
   const std::string* sid = req.query_param("sid");
+  if (elsewhere(wsi, sid) && valid_elsewhere(req, true)) return 0;
   auto verdict = engineio::verify_request(
       request_info(req, true),
       {options_.eio.allow_polling, options_.eio.allow_websocket, options_.eio.allow_eio3},
@@ -427,6 +477,7 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
     lws_callback_on_writable(wsi);
     return 0;
   }
+  if (elsewhere(wsi, sid)) return forwarder_->carry(wsi, pss, req);
   SessionEntry* entry = find(sid);
   if (!entry || entry->probe_wsi || !entry->session->begin_upgrade()) return -1;
   pss->role = Role::WsProbe;
@@ -437,7 +488,7 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
 
 int EngineIoEndpoint::on_ws_receive(lws* wsi, ConnectionState* pss, const void* in,
                                     std::size_t len) {
-  if (!pss->entry) return 0;
+  if (!pss->entry && pss->role != Role::WsCarried) return 0;
   std::string_view chunk(static_cast<const char*>(in), len);
   bool final = lws_is_final_fragment(wsi);
   if (!pss->buffer && final) return dispatch_ws(wsi, pss, chunk, lws_frame_is_binary(wsi));
@@ -458,6 +509,8 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_vi
     lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
     return -1;
   }
+  if (pss->role == Role::WsCarried)
+    return forwarder_ ? forwarder_->on_ws_message(wsi, pss, data, binary) : -1;
   SessionEntry* entry = pss->entry;
   Session& s = *entry->session;
   ++stats_.messages_in;
@@ -489,6 +542,7 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_vi
 }
 
 int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
+  if (pss->role == Role::WsCarried && forwarder_) return forwarder_->on_ws_writeable(wsi, pss);
   if (!pss->entry || pss->role == Role::WsClosing) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
     return -1;
@@ -509,6 +563,7 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
 }
 
 void EngineIoEndpoint::on_ws_closed(ConnectionState* pss) {
+  if (pss->role == Role::WsCarried && forwarder_) forwarder_->on_ws_closed(pss);
   SessionEntry* entry = pss->entry;
   pss->entry = nullptr;
   pss->buffer.release();

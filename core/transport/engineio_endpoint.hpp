@@ -19,6 +19,7 @@
 #include "transport/connection_state.hpp"
 #include "transport/cors.hpp"
 #include "transport/http_util.hpp"
+#include "transport/session_forwarder.hpp"
 #include "transport/ws_writer.hpp"
 
 namespace daheim::transport {
@@ -88,6 +89,13 @@ class EngineIoEndpoint {
   ~EngineIoEndpoint();
 
   void attach(lws_context* context) { context_ = context; }
+  // Sessions served by any node: sids get the router's tag, and requests
+  // for sessions another node holds are forwarded there. After the server
+  // started (the reactor watches the forwarded connections).
+  void set_forwarding(SessionRouter& router, loop::Reactor& reactor);
+  // Ends every forwarded request and carried WebSocket (before lws goes).
+  void stop_forwarding() { forwarder_.reset(); }
+  const SessionForwarder* forwarder() const { return forwarder_.get(); }
   // The reference matches the path as a prefix, trailing slash included.
   bool matches(std::string_view path) const;
   const EndpointOptions& options() const { return options_; }
@@ -148,6 +156,10 @@ class EngineIoEndpoint {
   int answer_poll(lws* wsi, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);
   int finish_post(lws* wsi, ConnectionState* pss);
+  // A request for a session this node does not hold, that another may.
+  bool elsewhere(lws* wsi, const std::string* sid);
+  bool valid_elsewhere(const HttpRequest& req, bool upgrade) const;
+  int start_post_forward(lws* wsi, ConnectionState* pss, const HttpRequest& req);
   int dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data, bool binary);
   void reap();
   void enforce_budget();
@@ -163,6 +175,8 @@ class EngineIoEndpoint {
   WsWriter writer_{stats_};
   loop::Timer reap_timer_;
   AddressLimits address_limits_;
+  SessionRouter* router_ = nullptr;
+  std::unique_ptr<SessionForwarder> forwarder_;
 };
 
 }  // namespace daheim::transport

@@ -72,6 +72,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimer
     : options_(std::move(options)), endpoint_(endpoint), timers_(timers), inbox_(inbox) {}
 
 Server::~Server() {
+  endpoint_.stop_forwarding();  // its connections are watched by lws
   if (prepare_) prepare_->stop();
   inbox_.close();
   timers_.detach();

@@ -15,6 +15,10 @@
 #                     Engine.IO suite's echo is a test fixture, not in daheim-live)
 #   CONFORMANCE_DIR   scratch directory (default /tmp/conformance)
 #   CONFORMANCE_PORT  port on 127.0.0.1 (default 3000, the suites' own default)
+#   CONFORMANCE_LB    1: run the suites through haproxy (round robin, no
+#                     stickiness) in front of three nodes on one redis-server
+#                     (tests/conformance/lb-cluster.mjs), sessions served by
+#                     any node
 #
 # Each suite's test-suite/ folder is extracted to the scratch directory, its
 # locked dependencies installed with `npm ci`, ws upgraded to 8.18.3 and the
@@ -85,7 +89,11 @@ EOF
 # start_server CONFIG LOG: starts the binary and waits for its readiness line.
 start_server() {
   local config=$1 log=$2
-  "$bin" --config "$config" --listen "127.0.0.1:$port" 2>"$log" &
+  if [ "${CONFORMANCE_LB:-}" = 1 ]; then
+    DAHEIM_LIVE_BIN=$bin node "$here/lb-cluster.mjs" "$config" "$port" 2>"$log" &
+  else
+    "$bin" --config "$config" --listen "127.0.0.1:$port" 2>"$log" &
+  fi
   server_pid=$!
   local waited=0
   until grep -q 'listening on http://' "$log"; do

@@ -1,0 +1,82 @@
+#include "app/session_routing.hpp"
+
+#include "log/log.hpp"
+#include "ops/monitoring.hpp"
+
+namespace daheim::app {
+
+void SessionRouting::add_listener(const ClusterConfig& config, transport::ServerOptions& server) {
+  transport::ListenerOptions internal;
+  internal.host = config.internal_host;
+  internal.port = config.internal_port;
+  internal.services = transport::kServiceSocketIo;
+  server.listeners.push_back(internal);
+}
+
+SessionRouting::SessionRouting(cluster::RedisClient& redis, loop::TimerQueue& timers,
+                               const ClusterConfig& config)
+    : config_(config),
+      registry_(redis, timers, {config.options.key, config.nodes.interval, config.nodes.ttl}) {}
+
+SessionRouting::~SessionRouting() {
+  registry_.stop();
+}
+
+void SessionRouting::start(transport::Server& server, transport::EngineIoEndpoint& endpoint) {
+  std::size_t last = server.listener_count() - 1;
+  std::string url = server.url(last);
+  std::string bound = url.substr(url.find("://") + 3);
+  std::string address = bound;
+  if (!config_.internal_address.empty())
+    address = config_.internal_address + bound.substr(bound.rfind(':'));
+  registry_.start(address);
+  endpoint.set_forwarding(*this, server.reactor());
+  log::notice("cluster: sessions of this node are reached at {} (sid prefix {})", address,
+              registry_.tag());
+}
+
+void SessionRouting::locate(std::string_view sid, Done done) {
+  registry_.resolve(sid, std::move(done));
+}
+
+void SessionRouting::write_metrics(ops::MetricsWriter& w,
+                                   const transport::EngineIoEndpoint& endpoint) const {
+  const transport::SessionForwarder* f = endpoint.forwarder();
+  if (!f) return;
+  const transport::ForwardStats& s = f->stats();
+  w.family("daheim_forward_requests_total", "counter",
+           "Polling requests for sessions on other nodes, by outcome");
+  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_forwarded), "outcome",
+           "forwarded");
+  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_unknown), "outcome",
+           "unknown_sid");
+  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_failed), "outcome",
+           "no_answer");
+  w.family("daheim_forward_duration_seconds", "histogram",
+           "Forwarded polling requests, from the request to the owner's answer");
+  w.histogram("daheim_forward_duration_seconds", {{"method", "GET"}}, transport::ForwardStats::kLe,
+              s.get_latency.buckets, s.get_latency.sum);
+  w.histogram("daheim_forward_duration_seconds", {{"method", "POST"}}, transport::ForwardStats::kLe,
+              s.post_latency.buckets, s.post_latency.sum);
+  w.family("daheim_forward_websockets_total", "counter",
+           "WebSocket upgrades carried to the node holding their session");
+  w.sample("daheim_forward_websockets_total", static_cast<double>(s.websockets_carried));
+  w.family("daheim_forward_websockets_refused_total", "counter",
+           "Carried WebSockets the owner did not take (unknown session, node gone)");
+  w.sample("daheim_forward_websockets_refused_total", static_cast<double>(s.websockets_refused));
+  w.family("daheim_forward_websockets", "gauge", "WebSockets carried to other nodes now");
+  w.sample("daheim_forward_websockets", static_cast<double>(f->carried_now()));
+  w.family("daheim_forward_messages_total", "counter", "Messages carried, both ways");
+  w.sample("daheim_forward_messages_total", static_cast<double>(s.messages_carried));
+  w.family("daheim_forward_connections_reused_total", "counter",
+           "Forwarded requests sent on a kept-alive connection to their node");
+  w.sample("daheim_forward_connections_reused_total", static_cast<double>(f->pool().reused()));
+  w.family("daheim_forward_connections_idle", "gauge",
+           "Kept-alive connections to other nodes waiting for a request");
+  w.sample("daheim_forward_connections_idle", static_cast<double>(f->pool().idle()));
+  w.family("daheim_forward_route_lookups_total", "counter",
+           "Redis lookups of another node's internal address");
+  w.sample("daheim_forward_route_lookups_total", static_cast<double>(registry_.lookups()));
+}
+
+}  // namespace daheim::app

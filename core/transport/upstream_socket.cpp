@@ -1,0 +1,164 @@
+#include "transport/upstream_socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace daheim::transport {
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+bool parse_socket_address(std::string_view address, sockaddr_storage& out, socklen_t& len) {
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= address.size()) return false;
+  std::string_view host = address.substr(0, colon);
+  std::string_view port_text = address.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+    return false;
+  std::memset(&out, 0, sizeof out);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    std::string h(host.substr(1, host.size() - 2));
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&out);
+    if (inet_pton(AF_INET6, h.c_str(), &a6->sin6_addr) != 1) return false;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *a6;
+    return true;
+  }
+  std::string h(host);
+  auto* a4 = reinterpret_cast<sockaddr_in*>(&out);
+  if (inet_pton(AF_INET, h.c_str(), &a4->sin_addr) != 1) return false;
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons(static_cast<uint16_t>(port));
+  len = sizeof *a4;
+  return true;
+}
+
+UpstreamSocket::UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Owner* owner)
+    : reactor_(reactor),
+      owner_(owner),
+      connect_timer_(timers, [this] { fail("connect timed out"); }),
+      alive_(std::make_shared<bool>(true)) {}
+
+UpstreamSocket::~UpstreamSocket() {
+  *alive_ = false;
+  close();
+}
+
+bool UpstreamSocket::connect(std::string_view address, loop::Millis connect_timeout) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (!parse_socket_address(address, addr, len)) return false;
+  fd_ = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), len) != 0 && errno != EINPROGRESS) {
+    close();
+    return false;
+  }
+  watch_ = reactor_.watch(fd_, *this);
+  if (!watch_) {
+    close();
+    return false;
+  }
+  write_wanted_ = true;
+  watch_->want_write();  // connect completion shows as writability
+  connect_timer_.arm(connect_timeout);
+  return true;
+}
+
+void UpstreamSocket::close() {
+  connect_timer_.disarm();
+  watch_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  connected_ = false;
+  write_wanted_ = false;
+}
+
+void UpstreamSocket::fail(const char* why) {
+  if (fd_ < 0) return;
+  bool was = connected_;
+  close();
+  if (owner_) owner_->on_upstream_closed(why, was);
+}
+
+bool UpstreamSocket::write(std::string_view bytes, std::size_t max_buffered) {
+  if (buffered() + bytes.size() > max_buffered) return false;
+  if (out_pos_ > 0 && out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+  out_.append(bytes);
+  if (connected_) flush();
+  return true;
+}
+
+void UpstreamSocket::flush() {
+  while (out_pos_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+    if (n > 0) {
+      out_pos_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!write_wanted_) {
+        write_wanted_ = true;
+        watch_->want_write();
+      }
+      return;
+    }
+    return fail("send failed");
+  }
+  out_.clear();
+  out_pos_ = 0;
+}
+
+void UpstreamSocket::on_writable() {
+  write_wanted_ = false;
+  if (fd_ < 0) return;
+  if (!connected_) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return fail("connect failed");
+    connected_ = true;
+    connect_timer_.disarm();
+    auto alive = alive_;
+    if (owner_) owner_->on_upstream_connected();
+    if (!*alive || fd_ < 0) return;
+  }
+  flush();
+}
+
+void UpstreamSocket::on_readable() {
+  if (fd_ < 0) return;
+  if (!connected_) return on_writable();  // a refused connect shows as readable too
+  char buf[kReadChunk];
+  auto alive = alive_;
+  for (;;) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      if (owner_) owner_->on_upstream_data(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (!*alive || fd_ < 0) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    return fail(n == 0 ? "closed by the peer" : "receive failed");
+  }
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,157 @@
+// `workers`: the supervisor as systemd sees it, against a real NOTIFY_SOCKET
+// listener and a real redis-server: READY=1 once both workers are, the
+// watchdog fed, a hung worker (SIGSTOP) killed and replaced, STOPPING=1 and
+// exit 0 on SIGTERM with no worker left.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* binary() {
+  const char* b = std::getenv("DAHEIM_LIVE_BIN");
+  return b ? b : "build/core/app/daheim-live";
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool connectable(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
+  for (pid_t p; in >> p;) out.push_back(p);
+  return out;
+}
+
+class Datagrams {
+ public:
+  Datagrams() {
+    path_ = "/tmp/daheim-workers-notify-" + std::to_string(getpid());
+    unlink(path_.c_str());
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{20, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Datagrams() {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::string next() {
+    char buf[4096];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
+  int redis_port = free_port();
+  pid_t redis = fork();
+  if (redis == 0) {
+    execlp("redis-server", "redis-server", "--port", std::to_string(redis_port).c_str(), "--bind",
+           "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel",
+           "warning", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 300 && !connectable(redis_port); ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(connectable(redis_port)) << "redis-server did not start";
+
+  std::string config = "/tmp/daheim-workers-" + std::to_string(getpid()) + ".json";
+  std::ofstream(config) << R"({"listen": "127.0.0.1:0", "workers": 2, "drainTime": 1000,
+    "cluster": {"redis": "redis://127.0.0.1:)"
+                        << redis_port << R"("}})";
+  Datagrams sock;
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
+    setenv("WATCHDOG_USEC", "400000", 1);
+    setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+    execl(binary(), binary(), "--config", config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The supervisor's own messages only: the workers report to it. Its
+  // watchdog runs from the start; READY=1 comes once both workers are.
+  std::string m;
+  do {
+    m = sock.next();
+  } while (m == "WATCHDOG=1");
+  EXPECT_EQ(m.rfind("READY=1\nSTATUS=2 workers on http://127.0.0.1:", 0), 0u) << m;
+  auto workers = children_of(pid);
+  ASSERT_EQ(workers.size(), 2u);
+
+  // A worker whose loop hangs stops feeding its watchdog: it is killed and
+  // another started, while systemd's watchdog keeps being fed.
+  kill(workers[0], SIGSTOP);
+  auto t0 = std::chrono::steady_clock::now();
+  int pings = 0;
+  for (;;) {
+    std::string p = sock.next();
+    ASSERT_EQ(p, "WATCHDOG=1");
+    ++pings;
+    auto now = children_of(pid);
+    bool replaced = now.size() == 2 && now[0] != workers[0] && now[1] != workers[0];
+    if (replaced) break;
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, 10s) << "hung worker not replaced";
+  }
+  EXPECT_GE(pings, 1);
+
+  auto before_stop = children_of(pid);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  do {
+    m = sock.next();
+  } while (m == "WATCHDOG=1");
+  EXPECT_EQ(m.rfind("STOPPING=1", 0), 0u) << m;
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  for (pid_t w : before_stop) EXPECT_NE(kill(w, 0), 0) << "worker " << w << " left running";
+  kill(redis, SIGKILL);
+  waitpid(redis, nullptr, 0);
+  std::remove(config.c_str());
+}
+
+}  // namespace
