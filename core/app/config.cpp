@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "app/admin_config.hpp"
 #include "app/config_reader.hpp"
 #include "app/listeners_config.hpp"
 #include "dev/embedded_default.hpp"
@@ -285,6 +286,7 @@ void read_root(const cJSON* root, Config& c) {
     throw Failure{plugin_key, plugin_message};
   read_plugin_host(r, c);
   read_cluster(r, c.cluster);
+  read_admin(r, c.source, c.namespaces, c.admin);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

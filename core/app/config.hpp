@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "admin/admin_options.hpp"
 #include "app/cluster_config.hpp"
 #include "app/plugin_setup.hpp"
 #include "auth_middleware/auth_config.hpp"
@@ -27,7 +28,8 @@ struct Config {
   auth_middleware::AuthConfig auth;
   dev::DemoConfig demo;
   PluginsConfig plugins;
-  ClusterConfig cluster;  // enabled: a node of a cluster over Redis
+  ClusterConfig cluster;      // enabled: a node of a cluster over Redis
+  admin::AdminOptions admin;  // the Socket.IO admin UI's server side
   // Built-in fixtures for the official suites: "engineio-echo" (bare
   // Engine.IO echo) or "socketio-conformance".
   std::string test_handler;

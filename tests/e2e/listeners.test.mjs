@@ -91,7 +91,7 @@ describe('a TLS listener', () => {
   it('logs its https address and presents the certificate, HTTP/1.1 only', async () => {
     assert.match(srv.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(srv.listeners.map((l) => [l.url, l.serves]), [
-      [srv.url, ['socketio', 'demo', 'metrics', 'plugins']],
+      [srv.url, ['socketio', 'demo', 'metrics', 'plugins', 'admin']],
     ]);
     const h = await handshake(srv.port, '127.0.0.1', ['h2', 'http/1.1']);
     assert.equal(h.fingerprint, a.fingerprint);
