@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "engineio/sid.hpp"
@@ -203,7 +204,10 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   hs.headers = read_headers(wsi);
   hs.query = req.query;
   hs.issued = timers_.now();
-  hs.issued_unix_ms = lws_now_usecs() / 1000;
+  // Wall-clock time, as socket.io's handshake.issued (lws_now_usecs is monotonic).
+  hs.issued_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   std::string sid = engineio::generate_id();
   auto entry = std::make_unique<SessionEntry>(*this);
   entry->session =

@@ -211,6 +211,7 @@ describe('admin: development mode, no authentication, the UI files', () => {
     assert.deepEqual(mine.rooms.sort(), [user.socket.id, 'room1'].sort());
     assert.deepEqual(Object.keys(mine.handshake), ['address', 'headers', 'query', 'issued', 'secure', 'time', 'url', 'xdomain']);
     assert.equal(mine.handshake.address, '127.0.0.1');
+    assert.ok(Math.abs(mine.handshake.issued - Date.now()) < 60000, `issued ${mine.handshake.issued} is wall-clock time`);
     assert.equal(mine.handshake.query.access_token, '[redacted]');
     assert.ok(!JSON.stringify(all).includes('secret-token'), 'no token reaches the UI');
     assert.ok(all.some((s) => s.nsp === '/admin' && s.id === socket.id));

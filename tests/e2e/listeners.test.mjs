@@ -341,9 +341,9 @@ describe('config errors in listeners', () => {
   });
 
   it('an unknown serve name, a bad address, both listen and listeners', () => {
-    let r = run({ listeners: [{ listen: '127.0.0.1:0', serve: ['metrics', 'admin'] }] });
+    let r = run({ listeners: [{ listen: '127.0.0.1:0', serve: ['metrics', 'ftp'] }] });
     assert.equal(r.status, 78);
-    assert.match(r.stderr, new RegExp(`${r.file}: key listeners\\[0\\]\\.serve: unknown "admin"`));
+    assert.match(r.stderr, new RegExp(`${r.file}: key listeners\\[0\\]\\.serve: unknown "ftp"`));
     r = run({ listeners: [{ listen: 'nowhere' }] });
     assert.equal(r.status, 78);
     assert.match(r.stderr, /key listeners\[0\]\.listen: expected HOST:PORT/);
