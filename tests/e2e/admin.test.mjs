@@ -5,7 +5,7 @@
 // development-mode events, the commands (emit, join, leave, _disconnect),
 // the UI's files from the npm package, and what the reference server side
 // (@socket.io/admin-ui's instrument() on a Node.js socket.io server) sends,
-// compared shape for shape.
+// compared shape for shape; and two nodes over Redis seen from one UI.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { instrument } from '@socket.io/admin-ui';
 import { Server as NodeServer } from 'socket.io';
 
 import { scrape } from './lib/metrics.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { Pool, Recorder, cmd, connected, disconnected, io, startSioServer, UPGRADE, WS } from './lib/sio.mjs';
 import { request } from './lib/util.mjs';
 
@@ -311,5 +312,64 @@ describe('admin: what the reference server side sends, shape for shape', () => {
     assert.deepEqual(ours.config, ref.config);
     assert.deepEqual(shape(ours.userSocket), shape(ref.userSocket));
     assert.deepEqual(shape(ours.stats), shape(ref.stats));
+  });
+});
+
+describe('admin: two nodes over Redis, one UI', () => {
+  const pool = new Pool();
+  let redis;
+  let A;
+  let B;
+
+  async function clusterUp(url) {
+    const end = Date.now() + 15000;
+    while (Date.now() < end) {
+      const body = await (await fetch(`${url}/healthz`)).json();
+      if (body.cluster === 'connected') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${url} did not join the cluster`);
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    const node = (id) => ({
+      cluster: { redis: redis.url, reconnectMin: 50, reconnectMax: 500 },
+      admin: { auth: null, mode: 'development', serverId: id, statsInterval: 300 },
+    });
+    [A, B] = await Promise.all([startSioServer({}, node('node-a')), startSioServer({}, node('node-b'))]);
+    await Promise.all([clusterUp(A.url), clusterUp(B.url)]);
+  });
+  after(async () => {
+    pool.close();
+    for (const n of [A, B]) if (n) assert.deepEqual(await n.stop(), { code: 0, signal: null }, n.logs());
+    await redis?.stop();
+  });
+
+  it('the UI on node A sees both servers, node B\'s sockets and events, and disconnects one there', async () => {
+    const onB = await pool.connect(B.url, '/', { transports: WS });
+    await cmd(onB.socket, 'join', ['on-b']);
+    const { socket, rec } = await loginOk(A.url, {}, { transports: WS });
+    const [all] = await rec.next('all_sockets');
+    const listed = all.find((s) => s.id === onB.socket.id);
+    assert.ok(listed, JSON.stringify(all));
+    assert.equal(listed.clientId, onB.socket.io.engine.id.slice(0, 12));
+    assert.equal(listed.transport, 'websocket');
+    assert.deepEqual(listed.rooms.sort(), [onB.socket.id, 'on-b'].sort());
+    const servers = new Set();
+    while (servers.size < 2) servers.add((await rec.next('server_stats'))[0].serverId);
+    assert.deepEqual([...servers].sort(), ['node-a', 'node-b']);
+
+    const later = await pool.connect(B.url, '/', { transports: WS });
+    const [s] = await nextIn(rec, 'socket_connected', '/');
+    assert.equal(s.id, later.socket.id);
+
+    const gone = disconnected(onB.socket);
+    socket.emit('_disconnect', '/', false, onB.socket.id);
+    assert.equal(await gone, 'io server disconnect');
+    const [, id, reason] = await nextIn(rec, 'socket_disconnected', '/');
+    assert.deepEqual([id, reason], [listed.id, 'server namespace disconnect']);
+    assert.equal(later.socket.connected, true);
+    socket.close();
   });
 });
