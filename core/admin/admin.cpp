@@ -42,7 +42,7 @@ Admin::Admin(socketio::Server& io, AdminOptions options, EngineSampler sampler, 
       started_(io.timers().now()) {}
 
 Admin::~Admin() {
-  if (live_) io_.set_describe_hook(nullptr);
+  if (nsp_) io_.set_describe_hook(nullptr);
 }
 
 AdminStats Admin::stats() const {
@@ -73,11 +73,15 @@ void Admin::start() {
   if (options_.development) {
     live_ = std::make_unique<LiveEvents>(*nsp_, options_.max_queued_events, wall_);
     io_.for_each_namespace([this](socketio::Namespace& nsp) { live_->watch(nsp); });
-    io_.set_describe_hook([](const socketio::Socket& s, socketio::RemoteSocket& r) {
+  }
+  // Other nodes' fetchSockets never see an admin's password; in development
+  // mode every socket's data carries what the UI lists ("_admin").
+  io_.set_describe_hook([this](const socketio::Socket& s, socketio::RemoteSocket& r) {
+    if (&s.nsp() == nsp_) r.handshake_json = without_auth(r.handshake_json);
+    if (options_.development)
       r.data_json = data_with_admin(r.data_json, s.connection().id(),
                                     engineio::to_string(s.connection().transport()));
-    });
-  }
+  });
   stats_timer_ = std::make_unique<loop::Timer>(io_.timers(), [this] { emit_stats(); });
   emit_stats();
 }

@@ -177,6 +177,14 @@ std::string data_with_admin(std::string_view data_json, std::string_view engine_
   return out;
 }
 
+std::string without_auth(std::string_view handshake_json) {
+  Json h = parse(handshake_json);
+  if (!cJSON_IsObject(h.get())) return "{}";
+  cJSON_DeleteItemFromObjectCaseSensitive(h.get(), "auth");
+  cJSON_AddItemToObject(h.get(), "auth", cJSON_CreateObject());
+  return print(h.get());
+}
+
 std::string event_with_name(std::string_view name, std::string_view args) {
   std::string out = "[";
   socketio::json::append_string(out, name);

@@ -56,6 +56,10 @@ std::string serialize_socket(const socketio::RemoteSocket& socket, std::string_v
 std::string data_with_admin(std::string_view data_json, std::string_view engine_id,
                             std::string_view transport);
 
+// The handshake JSON with an empty "auth": what other nodes (fetchSockets)
+// learn of an admin socket, whose CONNECT payload holds the password.
+std::string without_auth(std::string_view handshake_json);
+
 // Event arguments ["name", ...args] from the name and the JSON array text
 // of the arguments (empty: none).
 std::string event_with_name(std::string_view name, std::string_view args);

@@ -82,6 +82,11 @@ TEST_F(AdminTest, PasswordGivesSessionThenConfigAndTheSessionWorksAgain) {
   EXPECT_EQ(session.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_EQ(f[2], R"(42/admin,["config",{"supportedFeatures":["EMIT","JOIN","LEAVE","DISCONNECT",)"
                   R"("MJOIN","MLEAVE","MDISCONNECT","AGGREGATED_EVENTS"]}])");
+  // What another node's fetchSockets would learn of it: no password.
+  socketio::RemoteSocket described =
+      socketio::describe_socket(*h.server.of("/admin").fetch_sockets().at(0));
+  EXPECT_NE(described.handshake_json.find(R"("auth":{})"), std::string::npos);
+  EXPECT_EQ(described.handshake_json.find("secret"), std::string::npos);
   auto again = connect_admin(R"({"sessionId":")" + session + "\"}");
   Frames g = again->take();
   ASSERT_EQ(g.size(), 2u);

@@ -44,6 +44,12 @@ TEST(AdminWire, DataWithAdmin) {
             R"({"_admin":{"clientId":"abc","transport":"websocket"},"a":1})");
 }
 
+TEST(AdminWire, WithoutAuth) {
+  EXPECT_EQ(without_auth(R"({"url":"/x","auth":{"username":"ops","password":"p"}})"),
+            R"({"url":"/x","auth":{}})");
+  EXPECT_EQ(without_auth("nonsense"), "{}");
+}
+
 TEST(AdminWire, EventWithName) {
   EXPECT_EQ(event_with_name("hello", R"([1,{"a":2}])"), R"(["hello",1,{"a":2}])");
   EXPECT_EQ(event_with_name("ping", "[]"), R"(["ping"])");
