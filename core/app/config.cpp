@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/admin_config.hpp"
 #include "app/config_reader.hpp"
 #include "app/listeners_config.hpp"
 #include "dev/embedded_default.hpp"
@@ -309,6 +310,7 @@ void read_root(const cJSON* root, Config& c) {
   read_plugin_host(r, c);
   read_cluster(r, c.cluster);
   read_workers(r, c);
+  read_admin(r, c.source, c.namespaces, c.admin);
   r.string("testHandler", c.test_handler);
   if (!c.test_handler.empty() && c.test_handler != "engineio-echo" &&
       c.test_handler != "socketio-conformance" && c.test_handler != "socketio-e2e")

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "admin/admin_options.hpp"
 #include "app/cluster_config.hpp"
 #include "app/plugin_setup.hpp"
 #include "auth_middleware/auth_config.hpp"
@@ -27,7 +28,8 @@ struct Config {
   auth_middleware::AuthConfig auth;
   dev::DemoConfig demo;
   PluginsConfig plugins;
-  ClusterConfig cluster;  // enabled: a node of a cluster over Redis
+  ClusterConfig cluster;      // enabled: a node of a cluster over Redis
+  admin::AdminOptions admin;  // the Socket.IO admin UI's server side
   // Worker processes sharing the ports (SO_REUSEPORT), each a cluster node;
   // above 1 this process supervises them (app/supervisor.hpp).
   int workers = 1;

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "app/admin_setup.hpp"
 #include "app/cli.hpp"
 #include "app/cluster_setup.hpp"
 #include "app/plugin_setup.hpp"
@@ -231,6 +232,7 @@ int run_daemon(Config config, const Fixtures* fixtures) {
   bool auth_failed = false;
   auto authenticator = make_authenticator(config, timers, io, auth_failed);
   if (auth_failed) return kExitConfig;
+  auto admin = make_admin(config, io);  // outlives the sessions, as io does
   transport::EngineIoEndpoint endpoint(config.endpoint, make_factory(config, fixtures, io), timers);
   transport::Server server(config.server, endpoint, timers, inbox);
   std::unique_ptr<ClusterSetup> cluster;
@@ -286,6 +288,10 @@ int run_daemon(Config config, const Fixtures* fixtures) {
       fields += cluster->connected() ? R"(,"cluster":"connected")" : R"(,"cluster":"disconnected")";
       return cluster->connected();
     });
+  }
+  if (std::string error; admin && !start_admin(*admin, endpoint, server, monitoring, error)) {
+    log::error("config error: {}: key admin.uiDir: {}", config.source, error);
+    return kExitConfig;
   }
   monitoring.install(server);
   ops::SystemdNotifier notifier(timers);

@@ -11,7 +11,7 @@
 namespace daheim::app {
 namespace {
 
-constexpr const char* kServeNames = "\"socketio\", \"demo\", \"metrics\" or \"plugins\"";
+constexpr const char* kServeNames = "\"socketio\", \"demo\", \"metrics\", \"plugins\" or \"admin\"";
 
 std::string readable_file(ObjectReader& r, const char* name, const std::string& config_path) {
   std::string path;

@@ -25,14 +25,26 @@ std::optional<BuildTreePlugins> build_tree_plugins() {
   return built;
 }
 
-std::string find_client_script() {
-  const std::filesystem::path rel = "node_modules/socket.io-client/dist/socket.io.min.js";
+namespace {
+
+std::string find_in_node_modules(const std::filesystem::path& rel) {
   std::error_code ec;
   if (std::filesystem::exists(rel, ec)) return rel.string();
   const std::filesystem::path source = DHL_SOURCE_TREE;
   if (!source.empty() && std::filesystem::exists(source / rel, ec))
     return (source / rel).lexically_normal().string();
   return {};
+}
+
+}  // namespace
+
+std::string find_client_script() {
+  return find_in_node_modules("node_modules/socket.io-client/dist/socket.io.min.js");
+}
+
+std::string find_admin_ui() {
+  std::string index = find_in_node_modules("node_modules/@socket.io/admin-ui/ui/dist/index.html");
+  return index.empty() ? index : std::filesystem::path(index).parent_path().string();
 }
 
 }  // namespace daheim::dev

@@ -39,4 +39,8 @@ std::optional<BuildTreePlugins> build_tree_plugins();
 // source tree this binary was built from; empty when neither has it.
 std::string find_client_script();
 
+// The admin UI's built files (npm @socket.io/admin-ui, ui/dist), found the
+// same way; empty when neither has them.
+std::string find_admin_ui();
+
 }  // namespace daheim::dev

@@ -3,6 +3,8 @@
 #include <ctime>
 
 #include "socketio/json_text.hpp"
+#include "socketio/namespace.hpp"
+#include "socketio/server.hpp"
 #include "socketio/socket.hpp"
 
 namespace daheim::socketio {
@@ -63,6 +65,7 @@ RemoteSocket describe_socket(const Socket& socket) {
   r.rooms = socket.rooms();
   r.handshake_json = handshake_json(socket);
   r.data_json = socket.data().empty() ? "{}" : socket.data();
+  if (const auto& hook = socket.nsp().server().describe_hook()) hook(socket, r);
   return r;
 }
 

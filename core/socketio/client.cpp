@@ -69,6 +69,7 @@ void Client::on_binary(std::string_view data) {
 }
 
 void Client::on_close(engineio::CloseReason reason) {
+  if (!closed_) ++server_.stats().closes[static_cast<std::size_t>(reason)];
   teardown_sockets(from_close_reason(reason));
 }
 

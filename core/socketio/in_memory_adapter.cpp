@@ -35,6 +35,7 @@ uint32_t InMemoryAdapter::ensure_slot(std::string_view socket_id) {
 void InMemoryAdapter::join(uint32_t slot, std::string_view room) {
   Slot& s = slots_[slot];
   if (room == s.socket->id()) {
+    if (!s.own_room) nsp_.notify_room(room, room, true);
     s.own_room = true;
     return;
   }
@@ -54,6 +55,7 @@ void InMemoryAdapter::join(uint32_t slot, std::string_view room) {
   Room& r = it->second;
   s.rooms.push_back({&r, static_cast<uint32_t>(r.members.size())});
   r.members.push_back(slot);
+  nsp_.notify_room(*r.name, s.socket->id(), true);
 }
 
 void InMemoryAdapter::leave(uint32_t slot, Room& room) {
@@ -75,6 +77,7 @@ void InMemoryAdapter::leave(uint32_t slot, Room& room) {
       }
     }
   }
+  nsp_.notify_room(*room.name, s.socket->id(), false);
   if (room.members.empty()) {
     auto it = rooms_.find(*room.name);
     std::string name = it->first;
@@ -94,6 +97,7 @@ void InMemoryAdapter::del(std::string_view socket_id, std::string_view room) {
   if (it == index_.end()) return;
   Slot& s = slots_[it->second];
   if (room == s.socket->id()) {
+    if (s.own_room) nsp_.notify_room(room, room, false);
     s.own_room = false;
     return;
   }
@@ -108,6 +112,7 @@ void InMemoryAdapter::del_all(std::string_view socket_id) {
   Slot& s = slots_[slot];
   while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);
   std::vector<Membership>().swap(s.rooms);
+  if (s.own_room) nsp_.notify_room(socket_id, socket_id, false);
   s.own_room = false;
   s.socket = nullptr;
   (busy_ > 0 ? deferred_free_ : free_slots_).push_back(slot);

@@ -178,6 +178,7 @@ void Namespace::connect(Socket& socket) {
 }
 
 void Namespace::dispatch_event(Socket& socket, Event& event) {
+  for (std::size_t i = 0; i < on_any_.size(); ++i) on_any_[i](socket, event);
   if (on_event_) on_event_(socket, event);
 }
 

@@ -73,6 +73,22 @@ class Namespace {
                         ServerSideEmitCallback callback = nullptr);
   void on_persist(PersistHandler handler) { on_persist_.push_back(std::move(handler)); }
 
+  // Observers (the admin UI's development mode; none by default, so each
+  // costs an empty-vector check): every event a client sent, before the
+  // event handler; every event emitted to one socket (Socket::emit and its
+  // variants; `args` as given there); every change of room membership
+  // (`joined` false: left), the socket's own-id room included.
+  using EventObserver = std::function<void(Socket&, const Event&)>;
+  using OutgoingObserver =
+      std::function<void(Socket&, std::string_view event, std::string_view args)>;
+  using RoomObserver =
+      std::function<void(std::string_view room, std::string_view socket_id, bool joined)>;
+  void observe_incoming(EventObserver observer) { on_any_.push_back(std::move(observer)); }
+  void observe_outgoing(OutgoingObserver observer) {
+    on_any_outgoing_.push_back(std::move(observer));
+  }
+  void observe_rooms(RoomObserver observer) { on_room_.push_back(std::move(observer)); }
+
   // Who a session belongs to (the authenticated user's id, "" for none): a
   // session is restored only for the same owner; another one gets
   // CONNECT_ERROR {"message":"unauthorized","data":{"code":"session_mismatch"}}
@@ -119,6 +135,13 @@ class Namespace {
   // Sends the CONNECT reply and runs the connection handlers.
   void connect(Socket& socket);
   void dispatch_event(Socket& socket, Event& event);
+  void notify_outgoing(Socket& socket, std::string_view event, std::string_view args) {
+    for (std::size_t i = 0; i < on_any_outgoing_.size(); ++i)
+      on_any_outgoing_[i](socket, event, args);
+  }
+  void notify_room(std::string_view room, std::string_view socket_id, bool joined) {
+    for (std::size_t i = 0; i < on_room_.size(); ++i) on_room_[i](room, socket_id, joined);
+  }
   // Unregisters the socket (rooms included).
   void remove(Socket& socket);
   void notify_disconnect(Socket& socket, DisconnectReason reason);
@@ -142,6 +165,9 @@ class Namespace {
   std::vector<DisconnectHandler> on_disconnect_;
   ServerSideEmitHandler on_server_side_emit_;
   std::vector<PersistHandler> on_persist_;
+  std::vector<EventObserver> on_any_;
+  std::vector<OutgoingObserver> on_any_outgoing_;
+  std::vector<RoomObserver> on_room_;
   OwnerFunction session_owner_;
   std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
   std::unordered_map<std::string_view, Socket*> by_pid_;   // recovery on; keys view Socket::pid()

@@ -10,6 +10,7 @@
 //   io.close_all();  // sockets see "server shutting down"
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -28,6 +29,10 @@ namespace daheim::socketio {
 
 class Client;
 class Namespace;
+class Socket;
+
+inline constexpr std::size_t kCloseReasons =
+    static_cast<std::size_t>(engineio::CloseReason::ServerShuttingDown) + 1;
 
 class Server {
  public:
@@ -63,6 +68,8 @@ class Server {
     uint64_t rooms_refused = 0;           // joins over max_rooms_per_socket
     uint64_t namespaces_refused = 0;      // CONNECTs over max_namespaces_per_client
     uint64_t auth_payloads_refused = 0;   // CONNECTs over max_auth_payload
+    // Engine.IO connections closed, by engineio::CloseReason.
+    std::array<uint64_t, kCloseReasons> closes{};
   };
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
@@ -77,6 +84,12 @@ class Server {
   }
   loop::TimerQueue& timers() const { return timers_; }
   std::size_t client_count() const { return client_count_; }
+
+  // Amends what describe_socket reports of a local socket to other nodes
+  // (the admin UI adds its "_admin" member to the data); none by default.
+  using DescribeHook = std::function<void(const Socket&, RemoteSocket&)>;
+  void set_describe_hook(DescribeHook hook) { describe_hook_ = std::move(hook); }
+  const DescribeHook& describe_hook() const { return describe_hook_; }
 
   // Adapters for namespaces created from now on (default: InMemoryAdapter).
   void set_adapter_factory(AdapterFactory factory) { adapter_factory_ = std::move(factory); }
@@ -98,6 +111,7 @@ class Server {
   Options options_;
   Stats stats_;
   AdapterFactory adapter_factory_;
+  DescribeHook describe_hook_;
   std::unique_ptr<SessionStore> session_store_;
   std::map<std::string, std::unique_ptr<Namespace>, std::less<>> namespaces_;
   Client* clients_ = nullptr;

@@ -55,6 +55,7 @@ std::vector<std::string> Socket::rooms() const {
 bool Socket::emit(std::string_view event, std::string_view args,
                   std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event)) return false;
+  nsp_.notify_outgoing(*this, event, args);
   if (recovery_) {  // logged with an offset, like the reference's adapter.broadcast
     BroadcastOptions to;
     to.rooms.emplace_back(id());
@@ -66,6 +67,7 @@ bool Socket::emit(std::string_view event, std::string_view args,
 bool Socket::emit_volatile(std::string_view event, std::string_view args,
                            std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event) || !connection().can_send_now()) return false;
+  nsp_.notify_outgoing(*this, event, args);
   EncodedPacket packet = encode_event(nsp_.name(), event, args, attachments);
   if (recovery_) packet.volatile_tail = volatile_tail_of(args);
   return write(packet, true);
@@ -75,6 +77,7 @@ bool Socket::emit_with_ack(std::string_view event, std::string_view args,
                            std::span<const std::string> attachments, loop::Millis timeout,
                            AckCallback callback) {
   if (!connected() || is_reserved_event(event) || !has_ack_room()) return false;
+  nsp_.notify_outgoing(*this, event, args);
   uint64_t ack_id = nsp_.next_ack_id();
   if (!write(encode_event(nsp_.name(), event, args, attachments, ack_id), false)) return false;
   loop::TimePoint deadline = connection().timers().now() + timeout;

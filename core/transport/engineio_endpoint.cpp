@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "engineio/sid.hpp"
@@ -213,7 +214,10 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   for (const auto& [name, value] : req.query) hs.query.add(name, value);
   hs.query.shrink();
   hs.issued = timers_.now();
-  hs.issued_unix_ms = lws_now_usecs() / 1000;
+  // Wall-clock time, as socket.io's handshake.issued (lws_now_usecs is monotonic).
+  hs.issued_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   std::string sid = engineio::generate_id();
   if (router_) sid.replace(0, router_->tag().size(), router_->tag());
   auto entry = std::make_unique<SessionEntry>(*this);

@@ -6,11 +6,12 @@
 namespace daheim::transport {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, unsigned>, 4> kNames{{
+constexpr std::array<std::pair<std::string_view, unsigned>, 5> kNames{{
     {"socketio", kServiceSocketIo},
     {"demo", kServiceDemo},
     {"metrics", kServiceMetrics},
     {"plugins", kServicePlugins},
+    {"admin", kServiceAdmin},
 }};
 
 }  // namespace

@@ -13,7 +13,8 @@ enum Service : unsigned {
   kServiceDemo = 1u << 1,      // the demo page and the client script
   kServiceMetrics = 1u << 2,   // /metrics and /healthz
   kServicePlugins = 1u << 3,   // HTTP routes added by plugins (push ingress)
-  kServiceAll = (1u << 4) - 1,
+  kServiceAdmin = 1u << 4,     // the admin UI's files (admin.uiPath)
+  kServiceAll = (1u << 5) - 1,
 };
 
 struct ListenerOptions {

@@ -14,23 +14,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { startLbCluster } from '../e2e/lib/lb-cluster.mjs';
 import { scrape } from '../e2e/lib/metrics.mjs';
 import { binaryPath, startServer } from '../e2e/lib/server.mjs';
+import { artifacts, launchChromium } from './chromium.mjs';
 import { request } from '../e2e/lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
-const artifacts = process.env.DAHEIM_BROWSER_ARTIFACTS || path.join(repoRoot, 'build/tests/browser/artifacts');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const clientScript = path.join(repoRoot, 'node_modules/socket.io-client/dist/socket.io.min.js');
 const WAIT_MS = 15000;
 
@@ -117,22 +114,7 @@ const count = (page, selector) => page.locator(selector).count();
 
 let browser;
 before(async () => {
-  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install chromium (scripts/setup.sh)`);
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    // Playwright gives each launch a fresh, empty profile directory.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

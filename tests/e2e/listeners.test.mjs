@@ -91,7 +91,7 @@ describe('a TLS listener', () => {
   it('logs its https address and presents the certificate, HTTP/1.1 only', async () => {
     assert.match(srv.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(srv.listeners.map((l) => [l.url, l.serves]), [
-      [srv.url, ['socketio', 'demo', 'metrics', 'plugins']],
+      [srv.url, ['socketio', 'demo', 'metrics', 'plugins', 'admin']],
     ]);
     const h = await handshake(srv.port, '127.0.0.1', ['h2', 'http/1.1']);
     assert.equal(h.fingerprint, a.fingerprint);
@@ -445,9 +445,9 @@ describe('config errors in listeners', () => {
   });
 
   it('an unknown serve name, a bad address, both listen and listeners', () => {
-    let r = run({ listeners: [{ listen: '127.0.0.1:0', serve: ['metrics', 'admin'] }] });
+    let r = run({ listeners: [{ listen: '127.0.0.1:0', serve: ['metrics', 'ftp'] }] });
     assert.equal(r.status, 78);
-    assert.match(r.stderr, new RegExp(`${r.file}: key listeners\\[0\\]\\.serve: unknown "admin"`));
+    assert.match(r.stderr, new RegExp(`${r.file}: key listeners\\[0\\]\\.serve: unknown "ftp"`));
     r = run({ listeners: [{ listen: 'nowhere' }] });
     assert.equal(r.status, 78);
     assert.match(r.stderr, /key listeners\[0\]\.listen: expected HOST:PORT/);

@@ -249,7 +249,7 @@ TEST(Config, ListenerErrorsNameTheListener) {
             "listeners[0].x");
   EXPECT_EQ(load_error(R"({"listeners": [{"listen": "127.0.0.1:0"}, {}]})").key,
             "listeners[1].listen");
-  ConfigError e = load_error(R"({"listeners": [{"listen": "h:1", "serve": ["admin"]}]})");
+  ConfigError e = load_error(R"({"listeners": [{"listen": "h:1", "serve": ["ftp"]}]})");
   EXPECT_EQ(e.key, "listeners[0].serve");
   EXPECT_NE(e.message.find("\"admin\""), std::string::npos) << e.message;
   EXPECT_EQ(load_error(R"({"listeners": [{"listen": "h:1", "serve": []}]})").key,
@@ -333,6 +333,56 @@ TEST(Cli, ParsesCommandsAndRefusesBadArguments) {
   EXPECT_FALSE(parse_arguments({"--frobnicate"}, err));
   EXPECT_EQ(err, "unknown argument: --frobnicate");
   EXPECT_FALSE(parse_arguments({"--config", "a", "--config", "b"}, err));
+}
+
+TEST(Config, AdminIsOffUnlessConfigured) {
+  Config c = default_config();
+  EXPECT_FALSE(c.admin.enabled);
+  ConfigFile f(R"({"admin": {"auth": null, "mode": "development", "uiDir": ""}})");
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_TRUE(c.admin.enabled);
+  EXPECT_FALSE(c.admin.auth);
+  EXPECT_TRUE(c.admin.development);
+  EXPECT_EQ(c.admin.namespace_name, "/admin");
+  EXPECT_EQ(c.admin.ui_path, "/admin/");
+  EXPECT_EQ(c.admin.stats_interval, loop::Millis(2000));
+}
+
+TEST(Config, AdminReadsTheHashFile) {
+  ConfigFile hash("$2b$04$abcdefghijklmnopqrstuu2r9OfJnfCsdneAXAGHnS4UpFFP8WIrW\n");
+  ConfigFile f(R"({"admin": {"auth": {"username": "ops", "passwordHashFile": ")" + hash.path() +
+               R"("}, "uiDir": ""}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  ASSERT_TRUE(c.admin.auth);
+  EXPECT_EQ(c.admin.auth->username, "ops");
+  EXPECT_EQ(c.admin.auth->password.cost, 4);
+}
+
+TEST(Config, AdminErrorsNameTheKey) {
+  EXPECT_EQ(load_error(R"({"admin": {}})").key, "admin.auth");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": 1}})").key, "admin.auth");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": {"username": "a"}}})").key,
+            "admin.auth.passwordHashFile");
+  ConfigFile plain("secret");
+  ConfigError e = load_error(R"({"admin": {"auth": {"username": "a", "passwordHashFile": ")" +
+                             plain.path() + R"("}}})");
+  EXPECT_EQ(e.key, "admin.auth.passwordHashFile");
+  EXPECT_NE(e.message.find("bcrypt"), std::string::npos) << e.message;
+  ConfigFile costly("$2b$15$abcdefghijklmnopqrstuu2r9OfJnfCsdneAXAGHnS4UpFFP8WIrW");
+  e = load_error(R"({"admin": {"auth": {"username": "a", "passwordHashFile": ")" + costly.path() +
+                 R"("}}})");
+  EXPECT_EQ(e.key, "admin.auth.passwordHashFile");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "mode": "dev"}})").key, "admin.mode");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "namespaceName": "/"}})").key,
+            "admin.namespaceName");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "uiPath": "/admin"}})").key, "admin.uiPath");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "uiDir": "/nonexistent"}})").key, "admin.uiDir");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "statsInterval": 5}})").key,
+            "admin.statsInterval");
+  EXPECT_EQ(load_error(R"({"admin": {"auth": null, "colour": 5}})").key, "admin.colour");
 }
 
 }  // namespace
