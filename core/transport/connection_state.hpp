@@ -56,6 +56,7 @@ enum class Role : uint8_t {
   WsProbe,       // a WebSocket probing an upgrade from polling
   WsClosing,     // a WebSocket to close at the next chance
   RoutePost,     // a POST to a plain HTTP route whose body is being read
+  RouteHeld,     // a plain HTTP route request whose answer comes later
 };
 
 struct ConnectionState {
@@ -63,6 +64,7 @@ struct ConnectionState {
   bool rx_binary;
   int16_t pending_error;  // engineio::ErrorCode for PostRejected, -1: 400 without body
   uint16_t route;         // RoutePost: index of the route
+  uint64_t held_route;    // RouteHeld: the id in Server's held routes
   SessionEntry* entry;    // WebSocket roles and PollHeld; cleared when the entry goes
   LwsHeldString buffer;   // POST body or WebSocket message being reassembled
   char sid[24];           // POST: the session to deliver the body to
