@@ -113,6 +113,10 @@ std::unique_ptr<auth_middleware::Authenticator> make_authenticator(const Config&
   return authenticator;
 }
 
+transport::HttpReply to_reply(plugin::HttpAnswer a) {
+  return {static_cast<unsigned>(a.status), std::move(a.content_type), std::move(a.body), {}};
+}
+
 }  // namespace
 
 // $auth.refresh {token}: a fresh token for the same user extends the socket.
@@ -143,10 +147,13 @@ void prepare_plugins(plugin::Host& host, const Config& config, transport::Server
         transport::kServicePlugins, std::string(path),
         [handler](const transport::RouteRequest& r) {
           std::string method_name = r.http.method == engineio::Method::Post ? "POST" : "GET";
-          plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}};
-          plugin::HttpAnswer a = handler(call);
-          return transport::HttpReply{
-              static_cast<unsigned>(a.status), std::move(a.content_type), std::move(a.body), {}};
+          plugin::HttpCall call{method_name, r.http.path, r.body, r.address, r.header, {}, {}};
+          call.defer = [&r]() -> plugin::HttpResponder {
+            return [answer = r.defer()](plugin::HttpAnswer a) {
+              return answer(to_reply(std::move(a)));
+            };
+          };
+          return to_reply(handler(call));
         },
         options);
     return true;

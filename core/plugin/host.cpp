@@ -59,6 +59,7 @@ Host::Host(socketio::Server& io, loop::Inbox& inbox, HostOptions options)
       options_(options),
       loop_thread_(std::this_thread::get_id()),
       lane_(inbox),
+      http_replies_(io.timers(), options.call_timeout),
       alive_(std::make_shared<Host*>(this)),
       nodes_(io) {}
 
@@ -165,6 +166,7 @@ void Host::unload_last() {
   remove_routes(ctx);
   lane_.discard(&ctx);
   calls_.drop(&ctx);
+  http_replies_.release(&ctx);
   plugins_.pop_back();
 }
 
@@ -189,6 +191,7 @@ void Host::shutdown() {
       PluginCallScope scope(*this);
       nodes_.release(&ctx);  // pending Redis calls fail with DHL_ERR_GONE
     }
+    http_replies_.release(&ctx);  // open HTTP requests: 503
     if (!ctx.initialized || !ctx.desc().shutdown) continue;
     PluginCallScope scope(*this);
     ctx.desc().shutdown(ctx.state);

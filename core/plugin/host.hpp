@@ -32,6 +32,7 @@
 #include "plugin/call_stats.hpp"
 #include "plugin/calls.hpp"
 #include "plugin/context.hpp"
+#include "plugin/http_replies.hpp"
 #include "plugin/http_route.hpp"
 #include "plugin/node_services.hpp"
 #include "plugin/socket_handles.hpp"
@@ -104,6 +105,8 @@ class Host {
   // Where plugins' HTTP routes go (host API http_route); none: refused.
   void set_http_router(HttpRouter router) { http_router_ = std::move(router); }
   const HttpRouter& http_router() const { return http_router_; }
+  // Requests to plugin routes answered later (http_defer / http_reply).
+  HttpReplies& http_replies() { return http_replies_; }
   // The cluster behind the ABI 1.3 services (before load(); null: one node).
   void set_cluster(ClusterServices* cluster) { nodes_.set_cluster(cluster); }
   NodeServices& nodes() { return nodes_; }
@@ -202,6 +205,7 @@ class Host {
   UserLookup user_lookup_;
   TokenVerifier token_verifier_;
   HttpRouter http_router_;
+  HttpReplies http_replies_;
   std::shared_ptr<Host*> alive_;
   NodeServices nodes_;
   bool nodes_installed_ = false;

@@ -341,16 +341,21 @@ std::string_view view(dhl_str s) {
   return {s.ptr ? s.ptr : "", s.len};
 }
 
-HttpAnswer call_plugin_route(dhl_http_fn fn, void* user, const HttpCall& call) {
-  dhl_http_request req{view(call.method), view(call.path), view(call.body),
-                       view(call.remote_address), &call};
-  dhl_http_response res{0, {nullptr, 0}, {nullptr, 0}};
-  fn(user, &req, &res);
+HttpAnswer answer_of(const dhl_http_response& res) {
   HttpAnswer answer;
   answer.status = res.status == 0 ? 200 : res.status;
   if (res.content_type.len > 0) answer.content_type = std::string(view(res.content_type));
   answer.body = std::string(view(res.body));
   return answer;
+}
+
+// What the plugin filled is ignored when it deferred the request.
+HttpAnswer call_plugin_route(dhl_http_fn fn, void* user, const HttpCall& call) {
+  dhl_http_request req{view(call.method), view(call.path), view(call.body),
+                       view(call.remote_address), &call};
+  dhl_http_response res{0, {nullptr, 0}, {nullptr, 0}};
+  fn(user, &req, &res);
+  return answer_of(res);
 }
 
 int api_http_route(dhl_ctx* ctx, dhl_str method, dhl_str path, size_t max_body, dhl_http_fn fn,
@@ -471,6 +476,34 @@ int api_node_answer(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value) {
   return DHL_OK;
 }
 
+// ---- Cluster-wide counts, HTTP answers given later (ABI 1.4) --------------------
+
+int api_target_count_async(dhl_ctx* ctx, const dhl_target* target, dhl_count_fn fn, void* user) {
+  if (!on_loop(ctx, "target_count_async")) return DHL_ERR_THREAD;
+  if (!valid_target(target) || !fn) return DHL_ERR_INVALID;
+  socketio::Namespace* nsp = find_nsp(ctx, target->nsp);
+  if (nsp == nullptr) return DHL_ERR_NOTFOUND;
+  std::shared_ptr<Host*> alive = ctx->host->alive();
+  nsp->adapter().fetch_sockets_async(
+      options_of(*target),
+      [alive, fn, user](std::vector<socketio::RemoteSocket> sockets, bool complete) {
+        if (*alive == nullptr) return;  // the plugins are gone
+        fn(user, complete ? DHL_OK : DHL_ERR_TIMEOUT, static_cast<int64_t>(sockets.size()));
+      });
+  return DHL_OK;
+}
+
+dhl_http_reply* api_http_defer(dhl_ctx* ctx, const dhl_http_request* req) {
+  if (!on_loop(ctx, "http_defer") || !req || !req->host_data) return nullptr;
+  return ctx->host->http_replies().defer(ctx, *static_cast<const HttpCall*>(req->host_data));
+}
+
+int api_http_reply(dhl_ctx* ctx, dhl_http_reply* reply, const dhl_http_response* res) {
+  if (!on_loop(ctx, "http_reply")) return DHL_ERR_THREAD;
+  if (!reply || !res) return DHL_ERR_INVALID;
+  return ctx->host->http_replies().answer(ctx, reply, answer_of(*res));
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -516,6 +549,10 @@ constexpr dhl_host kHostApi = {
     api_node_messages,
     api_node_emit,
     api_node_answer,
+    // ABI 1.4 (branch clusterfin)
+    api_target_count_async,
+    api_http_defer,
+    api_http_reply,
 };
 
 }  // namespace

@@ -11,6 +11,10 @@
 
 namespace daheim::plugin {
 
+struct HttpAnswer;
+// Answers a deferred call once, on the loop; false: the client left.
+using HttpResponder = std::function<bool(HttpAnswer answer)>;
+
 struct HttpCall {
   std::string_view method;
   std::string_view path;
@@ -19,6 +23,10 @@ struct HttpCall {
   std::function<std::optional<std::string>(std::string_view lower_name)> header;
   // Header values handed to the plugin, kept until the call returns.
   mutable std::deque<std::string> header_values;
+  // Holds the request to answer it later (the handler's own answer is then
+  // ignored); empty when the route cannot answer later.
+  std::function<HttpResponder()> defer;
+  mutable bool deferred = false;
 };
 
 struct HttpAnswer {

@@ -61,6 +61,7 @@ enum class Role : uint8_t {
   PostForward,   // a POST for a session elsewhere whose body is being read
   Forwarded,     // a GET or POST waiting for the answer of the node holding its session
   WsCarried,     // a WebSocket carried to the node holding its session
+  RouteHeld,     // a plain HTTP route request whose answer comes later
 };
 
 struct ConnectionState {
@@ -68,6 +69,7 @@ struct ConnectionState {
   bool rx_binary;
   int16_t pending_error;     // engineio::ErrorCode for PostRejected, -1: 400 without body
   uint16_t route;            // RoutePost: index of the route
+  uint64_t held_route;       // RouteHeld: the id in Server's held routes
   SessionEntry* entry;       // WebSocket roles and PollHeld; cleared when the entry goes
   LwsHeldString buffer;      // POST body or WebSocket message being reassembled
   char sid[24];              // POST: the session to deliver the body to

@@ -72,6 +72,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimer
     : options_(std::move(options)), endpoint_(endpoint), timers_(timers), inbox_(inbox) {}
 
 Server::~Server() {
+  *self_ = nullptr;
   endpoint_.stop_forwarding();  // its connections are watched by lws
   if (prepare_) prepare_->stop();
   inbox_.close();
@@ -464,7 +465,7 @@ int Server::serve_route(lws* wsi, ConnectionState* pss, const HttpRequest& req, 
     return send_response(wsi, 405, "text/plain", "Method Not Allowed", {{"allow", allow}});
   }
   if (entry.options.method != engineio::Method::Post)
-    return reply(wsi, entry.route(route_request(wsi, req, {})));
+    return run_route(wsi, pss, entry.route, req, {});
   std::size_t len = 0;
   switch (request_body_length(wsi, entry.options.max_body, len)) {
     case BodyLength::TooLarge:
@@ -486,7 +487,56 @@ int Server::finish_route_post(lws* wsi, ConnectionState* pss) {
   pss->role = Role::None;
   std::string body = pss->buffer.take();
   HttpRequest req = read_request(wsi, options_.max_header);
-  return reply(wsi, routes_[pss->route].route(route_request(wsi, req, body)));
+  return run_route(wsi, pss, routes_[pss->route].route, req, body);
+}
+
+int Server::run_route(lws* wsi, ConnectionState* pss, const Route& route, const HttpRequest& req,
+                      std::string_view body) {
+  RouteRequest request = route_request(wsi, req, body);
+  std::optional<uint64_t> held;
+  request.defer = [this, wsi, &held]() -> RouteAnswer {
+    if (!held) {
+      held = ++next_held_;
+      held_routes_.emplace(*held, HeldRoute{wsi, std::nullopt});
+    }
+    return [self = self_, id = *held](HttpReply r) {
+      return *self != nullptr && (*self)->answer_held(id, std::move(r));
+    };
+  };
+  HttpReply answer = route(request);
+  if (!held) return reply(wsi, std::move(answer));
+  auto it = held_routes_.find(*held);
+  if (it != held_routes_.end() && it->second.reply) return send_held(wsi, pss, *held);
+  pss->role = Role::RouteHeld;
+  pss->held_route = *held;
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // the plugin host bounds the wait
+  return 0;
+}
+
+bool Server::answer_held(uint64_t id, HttpReply r) {
+  auto it = held_routes_.find(id);
+  if (it == held_routes_.end() || it->second.reply) return false;
+  it->second.reply = std::move(r);
+  lws_callback_on_writable(it->second.wsi);
+  return true;
+}
+
+// Answered while the route still ran (before the connection was parked), or
+// later when the connection becomes writable.
+int Server::send_held(lws* wsi, ConnectionState* pss, uint64_t id) {
+  auto it = held_routes_.find(id);
+  if (it == held_routes_.end() || !it->second.reply) return 0;
+  HttpReply r = std::move(*it->second.reply);
+  held_routes_.erase(it);
+  pss->role = Role::None;
+  pss->held_route = 0;
+  return reply(wsi, std::move(r));
+}
+
+void Server::drop_held(ConnectionState* pss) {
+  if (pss->role != Role::RouteHeld) return;
+  held_routes_.erase(pss->held_route);
+  pss->role = Role::None;
 }
 
 int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
@@ -509,9 +559,11 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss && pss->role == Role::RoutePost) return finish_route_post(wsi, pss);
       return endpoint_.on_http_body_completion(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
+      if (pss && pss->role == Role::RouteHeld) return send_held(wsi, pss, pss->held_route);
       return endpoint_.on_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
       if (std::exchange(t_header_overflow, false)) note_header_overflow();
+      if (pss) drop_held(pss);
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

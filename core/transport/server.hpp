@@ -43,6 +43,16 @@ struct ServerOptions {
   EventLoop event_loop = EventLoop::Libuv;
 };
 
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<engineio::Header> headers;
+};
+// Answers a request that its route deferred, once, on the loop. false: the
+// client left (or the server stopped) and the answer was dropped.
+using RouteAnswer = std::function<bool(HttpReply reply)>;
+
 // A plain HTTP route served beside the Engine.IO endpoint (health, metrics,
 // the demo page, push ingress).
 struct RouteRequest {
@@ -51,12 +61,10 @@ struct RouteRequest {
   std::string address;
   // A request header by lower-case name, read on demand.
   std::function<std::optional<std::string>(std::string_view lower_name)> header;
-};
-struct HttpReply {
-  unsigned status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<engineio::Header> headers;
+  // Called during the route (at most once): the connection is held and the
+  // route's return value ignored; the request is answered through the
+  // returned RouteAnswer instead.
+  std::function<RouteAnswer()> defer;
 };
 using Route = std::function<HttpReply(const RouteRequest& request)>;
 struct RouteOptions {
@@ -161,6 +169,20 @@ class Server {
   };
   int serve_route(lws* wsi, ConnectionState* pss, const HttpRequest& req, std::size_t index);
   int finish_route_post(lws* wsi, ConnectionState* pss);
+  // Runs the route; a deferred request is held until its RouteAnswer.
+  int run_route(lws* wsi, ConnectionState* pss, const Route& route, const HttpRequest& req,
+                std::string_view body);
+  bool answer_held(uint64_t id, HttpReply reply);
+  int send_held(lws* wsi, ConnectionState* pss, uint64_t id);
+  void drop_held(ConnectionState* pss);
+  struct HeldRoute {
+    lws* wsi;
+    std::optional<HttpReply> reply;
+  };
+  std::unordered_map<uint64_t, HeldRoute> held_routes_;  // deferred route requests by id
+  uint64_t next_held_ = 0;
+  // Null once the server is gone (RouteAnswers may outlive it).
+  std::shared_ptr<Server*> self_ = std::make_shared<Server*>(this);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining

@@ -54,7 +54,9 @@ bool RedisPresence::run(std::string_view body, std::vector<std::string> args, Do
 void RedisPresence::connect(const std::string& user, const std::string& role,
                             const std::string& socket, bool teacher_room) {
   std::string nsp = cfg_.nsp;
-  run(lua::kConnect, {std::string(host_.node_id()), socket, user, role},
+  local_[socket] = {user, role};
+  run(
+      lua::kConnect, {std::string(host_.node_id()), socket, user, role},
       [this, nsp, socket, teacher_room](const dhl::RedisReply& r) {
         if (r[0].integer == 1) changed();
         std::optional<dhl::Socket> s = host_.find(nsp, socket);
@@ -64,15 +66,19 @@ void RedisPresence::connect(const std::string& user, const std::string& role,
                   dhl::Json::object({{"topic", parse(r[2].str).value_or(dhl::Json())}}));
         s->emit("online", counts_json(r[3]));
         if (teacher_room) s->emit("readyUsers", ready_json(r[4]));
-      });
+      },
+      [this] { unsynced_ = true; });
 }
 
 void RedisPresence::disconnect(const std::string& user, const std::string& socket) {
-  run(lua::kDisconnect,
+  local_.erase(socket);
+  run(
+      lua::kDisconnect,
       {std::string(host_.node_id()), socket, user, std::to_string(cfg_.ready_grace_ms)},
       [this](const dhl::RedisReply& r) {
         if (r.integer == 1) changed();
-      });
+      },
+      [this] { unsynced_ = true; });
 }
 
 dhl::Future RedisPresence::ready(const std::string& user, bool flag, const dhl::Json& topic) {
@@ -198,9 +204,43 @@ dhl::Json RedisPresence::ready_json(const dhl::RedisReply& flat) {
 
 void RedisPresence::expire() {
   expiry_.arm(kExpiryPeriod);
-  run(lua::kExpire, {}, [this](const dhl::RedisReply& r) {
-    if (r.integer > 0) changed();
+  run(lua::kExpire, {std::string(host_.node_id())}, [this](const dhl::RedisReply& r) {
+    if (r[0].integer > 0) changed();
+    if (r[1].integer == 0 || unsynced_) sync();
   });
+}
+
+// Writes this node's connections to Redis as they are now; every node's
+// sockets then get `online` and `readyUsers` again (some may have missed
+// theirs while Redis was away).
+void RedisPresence::sync() {
+  if (syncing_) return;
+  syncing_ = true;
+  unsynced_ = false;
+  std::vector<std::string> args{std::string(host_.node_id()), std::to_string(cfg_.ready_grace_ms)};
+  for (const auto& [socket, c] : local_) {
+    args.push_back(socket);
+    args.push_back(c.user);
+    args.push_back(c.role);
+  }
+  std::size_t n = local_.size();
+  run(
+      lua::kSyncNode, std::move(args),
+      [this, n](const dhl::RedisReply& r) {
+        syncing_ = false;
+        if (r.integer == 1)
+          host_.notice("wrote this node's " + std::to_string(n) + " connections to Redis again");
+        last_online_.reset();
+        last_ready_users_.reset();
+        if (r.integer == 1)
+          changed();
+        else
+          refresh();
+      },
+      [this] {
+        syncing_ = false;
+        unsynced_ = true;
+      });
 }
 
 void RedisPresence::drop_node(std::string_view node) {

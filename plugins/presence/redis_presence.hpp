@@ -4,12 +4,16 @@
 // every node then reads the state and sends `online` / `readyUsers` to its
 // own sockets when they differ from what it sent last. When a node leaves
 // (its heartbeat expired), every node drops its connections (idempotent:
-// the first one does the work and announces it). Loop thread only.
+// the first one does the work and announces it). Each node also keeps its
+// own connections in memory and writes them to Redis again (kSyncNode) when
+// a change could not reach Redis or Redis lost them (restarted empty).
+// Loop thread only.
 #pragma once
 
 #include <daheim/plugin.hpp>
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,10 +47,18 @@ class RedisPresence {
   static dhl::Json ready_json(const dhl::RedisReply& flat);
   void expire();
   void drop_node(std::string_view node);
+  void sync();
 
   dhl::Host& host_;
   const Config& cfg_;
   std::string prefix_;
+  struct Connection {
+    std::string user;
+    std::string role;
+  };
+  std::map<std::string, Connection> local_;  // this node's, by socket id
+  bool unsynced_ = true;                     // a change did not reach Redis (or not synced yet)
+  bool syncing_ = false;
   bool refreshing_ = false;
   bool refresh_again_ = false;
   std::optional<dhl::Json> last_online_;

@@ -5,6 +5,7 @@
 //   online        sorted set of users (score 0: ordered by id)
 //   ready         hash user -> topic JSON      readyseq sorted set user -> order
 //   grace         sorted set user -> expiry (ms of Redis TIME)   seq  counter
+//   synced:<node> "1" once the node's connections are in Redis
 // Keys are built in the scripts (a single Redis, not Redis Cluster).
 #pragma once
 
@@ -44,24 +45,28 @@ local function drop(node, sock, user, grace)
   end
   return 1
 end
+local function add(node, sock, user, role)
+  local first = redis.call('SCARD', p .. 'socks:' .. user) == 0
+  local old = redis.call('HGET', p .. 'role', user)
+  if first then
+    if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
+  elseif old ~= role then
+    if old and old ~= '' then redis.call('HINCRBY', p .. 'counts', old, -1) end
+    if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
+  end
+  redis.call('SADD', p .. 'socks:' .. user, node .. '|' .. sock)
+  redis.call('SADD', p .. 'node:' .. node, sock .. '|' .. user)
+  redis.call('HSET', p .. 'role', user, role)
+  redis.call('ZADD', p .. 'online', 0, user)
+  redis.call('ZREM', p .. 'grace', user)
+  return first
+end
 )";
 
 // ARGV: prefix, node, socket, user, role -> {first, ready, topic, counts, readyList}
 inline constexpr std::string_view kConnect = R"(
-local node, sock, user, role = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local first = redis.call('SCARD', p .. 'socks:' .. user) == 0
-local old = redis.call('HGET', p .. 'role', user)
-if first then
-  if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
-elseif old ~= role then
-  if old and old ~= '' then redis.call('HINCRBY', p .. 'counts', old, -1) end
-  if role ~= '' then redis.call('HINCRBY', p .. 'counts', role, 1) end
-end
-redis.call('SADD', p .. 'socks:' .. user, node .. '|' .. sock)
-redis.call('SADD', p .. 'node:' .. node, sock .. '|' .. user)
-redis.call('HSET', p .. 'role', user, role)
-redis.call('ZADD', p .. 'online', 0, user)
-redis.call('ZREM', p .. 'grace', user)
+local user = ARGV[4]
+local first = add(ARGV[2], ARGV[3], user, ARGV[5])
 local topic = redis.call('HGET', p .. 'ready', user)
 return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), ready_list()}
 )";
@@ -78,8 +83,35 @@ for _, m in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node)) do
   local bar = string.find(m, '|', 1, true)
   n = n + drop(node, string.sub(m, 1, bar - 1), string.sub(m, bar + 1), ARGV[3])
 end
-redis.call('DEL', p .. 'node:' .. node)
+redis.call('DEL', p .. 'node:' .. node, p .. 'synced:' .. node)
 return n
+)";
+
+// This node's connections as it knows them, after Redis was unreachable or
+// lost its data: what Redis has of the node and the node does not is
+// dropped, what the node has and Redis does not is added, and the node is
+// marked synced (kExpire reports a missing mark: Redis restarted empty).
+// ARGV: prefix, node, grace, then socket, user, role for each connection
+// -> 1 when the state changed
+inline constexpr std::string_view kSyncNode = R"(
+local node, grace, changed = ARGV[2], ARGV[3], 0
+local want = {}
+for i = 4, #ARGV, 3 do want[ARGV[i] .. '|' .. ARGV[i + 1]] = true end
+for _, m in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node)) do
+  if not want[m] then
+    local bar = string.find(m, '|', 1, true)
+    drop(node, string.sub(m, 1, bar - 1), string.sub(m, bar + 1), grace)
+    changed = 1
+  end
+end
+for i = 4, #ARGV, 3 do
+  if redis.call('SISMEMBER', p .. 'node:' .. node, ARGV[i] .. '|' .. ARGV[i + 1]) == 0 then
+    add(node, ARGV[i], ARGV[i + 1], ARGV[i + 2])
+    changed = 1
+  end
+end
+redis.call('SET', p .. 'synced:' .. node, '1')
+return changed
 )";
 
 // ARGV: prefix, user, topic JSON -> 1 when it changed
@@ -101,15 +133,17 @@ redis.call('ZREM', p .. 'grace', user)
 return 1
 )";
 
-// ARGV: prefix -> the number of ready flags whose grace ended
+// ARGV: prefix, node -> {the number of ready flags whose grace ended,
+// 1 when this node's connections are in Redis (kSyncNode ran)}
 inline constexpr std::string_view kExpire = R"(
+local synced = redis.call('EXISTS', p .. 'synced:' .. ARGV[2])
 local users = redis.call('ZRANGEBYSCORE', p .. 'grace', '-inf', now_ms())
 for _, u in ipairs(users) do
   redis.call('HDEL', p .. 'ready', u)
   redis.call('ZREM', p .. 'readyseq', u)
   redis.call('ZREM', p .. 'grace', u)
 end
-return #users
+return {#users, synced}
 )";
 
 // ARGV: prefix -> {counts, readyList}

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -436,6 +437,9 @@ class Push {
     dhl::detail::TargetView view(target);  // the C struct, viewing `target`
     std::optional<std::size_t> reached = host_count(host_.api(), host_.ctx(), &view.c);
     if (!reached) reached = known;
+    // In a cluster the count comes from every node, later: the request is
+    // answered when it is known (ABI 1.4), after the event went out.
+    bool count_everywhere = host_.clustered() && DHL_HOST_HAS(host_.api(), http_reply);
     int rc = host_.api()->emit_to(host_.ctx(), &view.c, dhl::str(event->as_string()),
                                   dhl::Encoded(args).get());
     if (rc == DHL_ERR_NOTFOUND) {
@@ -446,15 +450,65 @@ class Push {
     } else if (rc != DHL_OK) {
       throw HttpError{400, "bad_event", "the event was refused (error " + std::to_string(rc) + ")"};
     }
-    std::string n = reached ? std::to_string(*reached) : "an unknown number of";
-    host_.debug("push " + std::string(event->as_string()) + " to " + what + ": " + n +
-                " socket(s)");
+    std::shared_ptr<Counting> counting;
+    if (count_everywhere && rc == DHL_OK) counting = count_on_every_node(req, target, *reached);
+    if (!counting) {
+      std::string n = reached ? std::to_string(*reached) : "an unknown number of";
+      host_.debug("push " + std::string(event->as_string()) + " to " + what + ": " + n +
+                  " socket(s)");
+    }
     dhl::Json answer = dhl::Json::object(
         {{"sockets", reached ? dhl::Json(static_cast<int64_t>(*reached)) : dhl::Json()}});
     if (web_push)
       answer["webPush"] =
           send_web_push(std::move(*web_push), users, event->as_string(), msg.find("data"));
+    if (counting) {
+      counting->answer = std::move(answer);
+      counting->what = std::string(event->as_string()) + " to " + what;
+      finish(*counting);
+      return {};  // deferred: this return value is not sent
+    }
     return answer.dump();
+  }
+
+  // A push answered once every node counted its sockets.
+  struct Counting {
+    dhl::HttpReply reply;
+    std::optional<dhl::Json> answer;  // everything but the count, once built
+    std::optional<int64_t> count;
+    bool complete = true;
+    std::string what;
+  };
+
+  // Defers the request and counts the target's sockets on every node; null
+  // when the host cannot (the request is then answered with this node's).
+  std::shared_ptr<Counting> count_on_every_node(const dhl_http_request& req,
+                                                const dhl::Target& target, std::size_t local) {
+    dhl_http_reply* r = host_.api()->http_defer(host_.ctx(), &req);
+    if (r == nullptr) return nullptr;
+    auto counting = std::make_shared<Counting>();
+    counting->reply = dhl::HttpReply(host_, r);
+    int rc = host_.target_count(target, [this, counting](int64_t n, bool complete) {
+      counting->count = n;
+      counting->complete = complete;
+      finish(*counting);
+    });
+    if (rc != DHL_OK) {  // not expected after a successful emit: say what this node knows
+      counting->count = static_cast<int64_t>(local);
+      counting->complete = false;
+    }
+    return counting;
+  }
+
+  // Answers when both the answer and the count are there (the count may
+  // come first, before count_on_every_node returns).
+  void finish(Counting& c) {
+    if (!c.answer || !c.count || !c.reply) return;
+    (*c.answer)["sockets"] = *c.count;
+    (*c.answer)["complete"] = c.complete;
+    host_.debug("push " + c.what + ": " + std::to_string(*c.count) + " socket(s) on every node" +
+                (c.complete ? "" : " that answered"));
+    c.reply.send({202, "application/json", c.answer->dump()});
   }
 
   // webPush: true, or {"data", "ttl", "urgency", "topic"}: checked here,

@@ -6,10 +6,11 @@
 // page only. Once with the default transports (polling, then the upgrade to
 // WebSocket), once WebSocket-only, and once with the default transports
 // through haproxy (round robin, no stickiness) in front of three nodes on one
-// Redis: every request may reach any node (issue 16). There a push's
-// `sockets` figure counts the answering node's sockets only (README), so the
-// deliveries are checked, not the figure. Screenshots are kept in
-// $DAHEIM_BROWSER_ARTIFACTS (build/tests/browser/artifacts/demo.png).
+// Redis: every request may reach any node (issue 16). Then the two pages on
+// two nodes of a cluster (one redis-server, started here): they see each
+// other online and ready, and a push through either node reaches the page on
+// the other one. Screenshots are kept in $DAHEIM_BROWSER_ARTIFACTS
+// (build/tests/browser/artifacts/demo.png).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startLbCluster } from '../e2e/lib/lb-cluster.mjs';
 import { scrape } from '../e2e/lib/metrics.mjs';
+import { startRedis } from '../e2e/lib/redis.mjs';
 import { binaryPath, startServer } from '../e2e/lib/server.mjs';
 import { artifacts, launchChromium } from './chromium.mjs';
 import { request } from '../e2e/lib/util.mjs';
@@ -280,3 +282,73 @@ for (const mode of modes) {
     });
   });
 }
+
+describe('demo page, two users on two nodes of a cluster', () => {
+  let redis;
+  const nodes = [];
+  const contexts = [];
+  let teacher;
+  let student;
+
+  async function open(srv, tok) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', (err) => page.errors.push(err.message));
+    await page.goto(`${srv.url}/`);
+    await page.fill('#token', tok);
+    await page.selectOption('#transports', 'polling,websocket');
+    await page.click('#connect');
+    await waitText(page, '#status', 'connected');
+    return page;
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    const config = { ...serverConfig(), cluster: { redis: redis.url } };
+    nodes.push(await startServer(config), await startServer(config));
+  });
+  after(async () => {
+    for (const c of contexts) await c.close();
+    for (const n of nodes) assert.deepEqual(await n.stop(), { code: 0, signal: null }, n.logs());
+    await redis?.close();
+  });
+
+  it('the teacher on one node and the student on the other see each other online', async () => {
+    const [a, b] = nodes;
+    teacher = await open(a, token(a, 'tina', 'teacher'));
+    await waitText(teacher, '#online-teachers', '1');
+    student = await open(b, token(b, 'sam', 'student'));
+    await teacher.waitForSelector('#users li[data-user="sam"]', { timeout: WAIT_MS });
+    await student.waitForSelector('#users li[data-user="tina"]', { timeout: WAIT_MS });
+    for (const page of [teacher, student]) {
+      await waitText(page, '#online-teachers', '1');
+      await waitText(page, '#online-students', '1');
+    }
+  });
+
+  it("the student's ready state crosses the nodes; pushes through either node arrive", async () => {
+    const [a, b] = nodes;
+    await student.fill('#topic', 'fractions');
+    await student.check('#ready');
+    await waitText(teacher, '#ready-users li[data-user="sam"]', /fractions/);
+    assert.deepEqual(await push(a, { to: { user: 'sam' }, event: 'lessonInvite', data: { from: 'tina' } }), {
+      sockets: 1,
+      complete: true,
+    });
+    await waitText(student, '#pushes li[data-event="lessonInvite"] pre', '{"from":"tina"}');
+    assert.deepEqual(await push(b, { to: { all: true }, event: 'marker', data: 1 }), { sockets: 2, complete: true });
+    for (const page of [teacher, student]) await page.waitForSelector('#pushes li[data-event="marker"]', { timeout: WAIT_MS });
+    assert.equal(await count(teacher, '#pushes li[data-event="lessonInvite"]'), 0);
+    await teacher.screenshot({ path: path.join(artifacts, 'demo-cluster.png'), fullPage: true });
+  });
+
+  it('the student goes offline on its node and the teacher on the other sees it', async () => {
+    await student.click('#disconnect');
+    await waitText(teacher, '#online-students', '0');
+    await teacher.waitForSelector('#users li[data-user="sam"]', { state: 'detached', timeout: WAIT_MS });
+    assert.deepEqual(teacher.errors, []);
+    assert.deepEqual(student.errors, []);
+  });
+});

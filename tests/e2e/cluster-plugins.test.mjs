@@ -1,7 +1,10 @@
 // Plugins see one server: the push plugin's POST /api/v1/push on either of
 // two daheim-live nodes (same Redis) reaches the user's sockets on both, and
 // a room or everybody across the cluster (plugins/push emits with the host's
-// emit_to / emit_to_user, which the cluster adapter publishes).
+// emit_to / emit_to_user, which the cluster adapter publishes). Its answer
+// counts the sockets on every node (host target_count_async, the request
+// answered later through http_defer / http_reply), and says when a node did
+// not answer.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -71,7 +74,8 @@ before(async () => {
       { path: path.join(pluginsDir, 'test', 'alpha.so'), config: { workers: 1 } },
       { path: path.join(pluginsDir, 'push', 'push.so'), config: { bearerSecretFile: file('push.secret', bearer) } },
     ],
-    cluster: { redis: redis.url },
+    // A stopped node (SIGSTOP below) is given up on after this long.
+    cluster: { redis: redis.url, requestsTimeout: 1500 },
   };
   [A, B] = await Promise.all([startServer(config), startServer(config)]);
   const control = createClient({ url: redis.url });
@@ -117,5 +121,47 @@ describe('cluster: plugins see one server', () => {
     assert.equal(aliceA.rec.count('note'), 1);
     assert.equal(aliceB.rec.count('note'), 1);
     assert.equal(bobB.rec.count('note'), 1);
+  });
+});
+
+describe('cluster: the push answer counts every node', () => {
+  test('a user with sockets on both nodes: the total, through either node', async () => {
+    const tabs = [await open(A.url, 'carol'), await open(A.url, 'carol'), await open(B.url, 'carol')];
+    await open(B.url, 'dave');
+    for (const url of [A.url, B.url]) {
+      const r = await push(url, { to: { user: 'carol' }, event: 'count', data: url });
+      assert.equal(r.status, 202);
+      assert.deepEqual(r.json, { sockets: 3, complete: true });
+      for (const t of tabs) assert.deepEqual(await t.rec.next('count'), [url]);
+    }
+    let r = await push(B.url, { to: { users: ['carol', 'dave', 'nobody'] }, event: 'count', data: 0 });
+    assert.deepEqual(r.json, { sockets: 4, complete: true });
+    r = await push(A.url, { to: { room: 'user-dave' }, event: 'count', data: 0 });
+    assert.deepEqual(r.json, { sockets: 1, complete: true });
+    r = await push(A.url, { to: { user: 'nobody' }, event: 'count', data: 0 });
+    assert.deepEqual(r.json, { sockets: 0, complete: true });
+  });
+
+  test('a node that does not answer: what the others counted, complete false', async () => {
+    const mine = await open(A.url, 'erin');
+    await open(B.url, 'erin');
+    process.kill(B.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const answer = push(A.url, { to: { user: 'erin' }, event: 'late', data: 1 });
+      // Delivery does not wait for the count.
+      assert.deepEqual(await mine.rec.next('late'), [1]);
+      const delivered = Date.now() - started;
+      const r = await answer;
+      assert.equal(r.status, 202);
+      assert.deepEqual(r.json, { sockets: 1, complete: false });
+      const answered = Date.now() - started;
+      assert.ok(answered >= 1400, `answered at requestsTimeout (${answered} ms)`);
+      assert.ok(delivered < answered, `delivered at ${delivered} ms, answered at ${answered} ms`);
+    } finally {
+      process.kill(B.pid, 'SIGCONT');
+    }
+    const r = await push(A.url, { to: { user: 'erin' }, event: 'late', data: 2 });
+    assert.deepEqual(r.json, { sockets: 2, complete: true });
   });
 });

@@ -4,8 +4,11 @@
 // counts, lists, $ready and its grace period as on one node; a student with
 // tabs on two nodes counts once; C SIGKILLed: A and B report its users gone
 // within the heartbeat TTL (the measured time is printed); C restarted:
-// counts right again. The Redis commands API while Redis is down (a code)
+// counts right again. The Redis commands API while Redis is down (a code),
+// with a call in flight when Redis dies (a code at once, not the timeout),
 // and after it is back (works); node messages with gathered answers.
+// Presence changes made while Redis is down, and the whole state after
+// Redis restarted empty, are written again by every node when it is back.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -16,6 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
 
+import { scrape } from './lib/metrics.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
@@ -27,6 +31,8 @@ const secret = crypto.randomBytes(32).toString('hex');
 const GRACE_MS = 1500;
 const HEARTBEAT_MS = 300;
 const TTL_MS = 2000;
+// Far above how fast a call in flight must fail when Redis dies.
+const PLUGIN_REDIS_TIMEOUT_MS = 20000;
 
 const token = (sub, role) =>
   jwt.sign({ sub, role }, secret, { algorithm: 'HS256', audience: 'realtime', expiresIn: 3600 });
@@ -88,7 +94,8 @@ before(async () => {
       { path: path.join(pluginsDir, 'presence', 'presence.so'), config: { readyGrace: GRACE_MS } },
       { path: path.join(pluginsDir, 'counter', 'counter.so') },
     ],
-    cluster: { redis: redis.url, heartbeatInterval: HEARTBEAT_MS, nodeTtl: TTL_MS },
+    cluster: { redis: redis.url, heartbeatInterval: HEARTBEAT_MS, nodeTtl: TTL_MS,
+      pluginRedisTimeout: PLUGIN_REDIS_TIMEOUT_MS },
   };
   [nodes.A, nodes.B, nodes.C] = await Promise.all([startServer(config), startServer(config), startServer(config)]);
   await clusterReady(3);
@@ -190,5 +197,71 @@ describe('cluster: host services for any plugin (plugins/counter)', () => {
       if (r.error) await new Promise((res) => setTimeout(res, 100));
     } while (r.error && Date.now() < end);
     assert.deepEqual(r, { value: 1 }); // a fresh Redis: the script loads again (EVAL after NOSCRIPT)
+  });
+
+  test('a call in flight when Redis dies fails with a code at once; the next one works', async () => {
+    const b = await tab('B', 'u4', 'teacher');
+    const control = createClient({ url: redis.url });
+    control.on('error', () => {});
+    await control.connect();
+    // Redis holds every other client's commands: the counter's script waits.
+    await control.sendCommand(['CLIENT', 'PAUSE', '60000', 'ALL']);
+    const answer = call(b.socket, 'counter.add', { by: 5 });
+    const inFlight = { plugin: 'counter', method: '$counter.add' };
+    for (;;) {
+      const m = await scrape(nodes.B.url);
+      if (m.value('daheim_plugin_calls_pending', inFlight) === 1) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const killed = Date.now();
+    await redis.stop();
+    assert.deepEqual(await answer, { error: 'unavailable' });
+    const ms = Date.now() - killed;
+    console.log(`# a call in flight failed ${ms} ms after Redis died`);
+    assert.ok(ms < 3000, `failed ${ms} ms after Redis died (pluginRedisTimeout ${PLUGIN_REDIS_TIMEOUT_MS})`);
+    await control.disconnect().catch(() => {});
+    await redis.start();
+    const end = Date.now() + 15000;
+    let r;
+    do {
+      r = await call(b.socket, 'counter.add', { by: 2 });
+      if (r.error) await new Promise((res) => setTimeout(res, 100));
+    } while (r.error && Date.now() < end);
+    assert.deepEqual(r, { value: 2 }); // the lost call was not applied later
+  });
+});
+
+describe('cluster: presence after Redis was away', () => {
+  // Every node has written its connections to Redis (after the restarts above).
+  async function synced() {
+    const control = createClient({ url: redis.url });
+    control.on('error', () => {});
+    await control.connect();
+    while ((await control.sendCommand(['KEYS', 'presence:synced:*'])).length !== 3)
+      await new Promise((r) => setTimeout(r, 50));
+    await control.quit();
+  }
+
+  test('changes made while Redis was down, and the state Redis lost, are written again', async () => {
+    await synced();
+    const watch = await tab('A', 'w1', 'teacher');
+    const [before] = await watch.rec.next('online');
+    const gone = await tab('C', 's8', 'student');
+    const base = await until(watch.rec, 'online', same(counts(before.teachers, before.students + 1)));
+    await redis.stop();
+    await close(gone); // its disconnect cannot reach Redis
+    const s9 = await tab('B', 's9', 'student'); // nor these connects
+    const s10 = await tab('C', 's10', 'student');
+    await redis.start(); // empty: every node writes its connections again
+    const want = counts(base.teachers, base.students + 1);
+    await until(watch.rec, 'online', same(want), 15000);
+    await until(s9.rec, 'online', same(want), 5000);
+    await until(s10.rec, 'online', same(want), 5000);
+    await synced();
+    const list = await call(watch.socket, 'presence.list', { limit: 100 });
+    const ids = list.users.map((u) => u.id);
+    assert.ok(ids.includes('s9') && ids.includes('s10') && ids.includes('w1'), ids.join());
+    assert.ok(!ids.includes('s8'), ids.join());
+    assert.equal(list.total, base.teachers + base.students + 1);
   });
 });

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 3
+#define DHL_ABI_MINOR 4
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -230,6 +230,16 @@ typedef struct dhl_node_answer dhl_node_answer;
 typedef void (*dhl_node_message_fn)(void* user, dhl_str event, const dhl_payload* args,
                                     dhl_node_answer* answer);
 
+/* ---- Cluster-wide counts, HTTP answers given later (ABI 1.4, clusterfin) -- */
+/* How many sockets a target selects over every node: status DHL_OK when
+ * every node answered, DHL_ERR_TIMEOUT when some did not answer within the
+ * cluster's requestsTimeout (count is then what this node and the nodes that
+ * answered have: a lower bound). */
+typedef void (*dhl_count_fn)(void* user, int status, int64_t count);
+/* An HTTP request a route handler took over (http_defer); owned by the
+ * plugin until it passes it to http_reply. */
+typedef struct dhl_http_reply dhl_http_reply;
+
 /* ---- The host API table ------------------------------------------------ */
 struct dhl_host {
   size_t struct_size; /* sizeof(dhl_host) as the host was built */
@@ -400,6 +410,26 @@ struct dhl_host {
   /* [loop, inside the message callback] Answers a node message with one
    * JSON value. DHL_ERR_DONE: answered already or no answer wanted. */
   int (*node_answer)(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value);
+
+  /* ---- ABI 1.4 (branch clusterfin): check with DHL_HOST_HAS(host, http_reply) ---- */
+  /* [loop] target_count over every node of the cluster (the sockets the
+   * target selects on each node, summed; a single node counts its own). On
+   * DHL_OK `fn` runs exactly once on the loop (before this returns on a
+   * single node), unless the server stops first; DHL_ERR_INVALID /
+   * DHL_ERR_NOTFOUND as target_count (fn never runs). */
+  int (*target_count_async)(dhl_ctx* ctx, const dhl_target* target, dhl_count_fn fn, void* user);
+  /* [loop, inside an http_route callback only] Takes over the request being
+   * answered: what the callback fills in its dhl_http_response is ignored,
+   * and the request is answered by http_reply instead. Returns the handle,
+   * or NULL when this request was deferred already (or req is not one the
+   * host handed over). A request not answered within pluginHost.callTimeout
+   * is answered 504 {"error":"timeout"} by the host. */
+  dhl_http_reply* (*http_defer)(dhl_ctx* ctx, const dhl_http_request* req);
+  /* [loop] Answers a deferred request and frees the handle (exactly once per
+   * handle; every return value frees it). DHL_OK: sent; DHL_ERR_GONE: the
+   * client left, or the server is stopping; DHL_ERR_TIMEOUT: the host had
+   * answered it 504 already. */
+  int (*http_reply)(dhl_ctx* ctx, dhl_http_reply* reply, const dhl_http_response* res);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling

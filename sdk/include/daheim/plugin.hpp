@@ -384,6 +384,16 @@ class Host {
     return rc;
   }
 
+  // ---- Cluster-wide counts (ABI 1.4) ----
+  // [loop] How many sockets `target` selects on every node: fn(count,
+  // complete) runs once on the loop; complete is false when a node did not
+  // answer in time (count is then a lower bound). A single node answers at
+  // once. On an older host with target_count (ABI 1.1) this node's count is
+  // given, complete only when the server is not clustered. Not DHL_OK: fn
+  // never runs.
+  int target_count(const Target& target,
+                   std::function<void(int64_t count, bool complete)> fn) const;
+
   static uint32_t clamp_ms(std::chrono::milliseconds t) {
     auto c = t.count();
     return c < 0 ? 0u : c > 0xFFFFFFFFLL ? 0xFFFFFFFFu : static_cast<uint32_t>(c);
@@ -829,6 +839,160 @@ inline int Host::redis_script(std::string_view script, const std::vector<std::st
   if (rc != DHL_OK) delete box;
   return rc;
 }
+
+namespace detail {
+
+struct CountBox {
+  const dhl_host* api;
+  dhl_ctx* ctx;
+  std::function<void(int64_t, bool)> fn;
+};
+
+inline void on_count(void* user, int status, int64_t count) {
+  std::unique_ptr<CountBox> box(static_cast<CountBox*>(user));
+  guarded(box->api, box->ctx, "count callback", [&] { box->fn(count, status == DHL_OK); });
+}
+
+}  // namespace detail
+
+inline int Host::target_count(const Target& target,
+                              std::function<void(int64_t count, bool complete)> fn) const {
+  detail::TargetView t(target);
+  if (DHL_HOST_HAS(api_, target_count_async)) {
+    auto* box = new detail::CountBox{api_, ctx_, std::move(fn)};
+    int rc = api_->target_count_async(ctx_, &t.c, &detail::on_count, box);
+    if (rc != DHL_OK) delete box;
+    return rc;
+  }
+  if (!DHL_HOST_HAS(api_, target_count)) return DHL_ERR_NOTFOUND;
+  int64_t n = api_->target_count(ctx_, &t.c);
+  if (n < 0) return static_cast<int>(n);
+  detail::guarded(api_, ctx_, "count callback", [&] { fn(n, !clustered()); });
+  return DHL_OK;
+}
+
+// ---- HTTP routes (ABI 1.1; answers given later: ABI 1.4) ----
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// A request taken over with HttpExchange::defer(): answer it once, on the
+// loop. Destroying an unanswered HttpReply answers 500 (and logs it).
+class HttpReply {
+ public:
+  HttpReply() = default;
+  HttpReply(const Host& host, dhl_http_reply* reply)
+      : ctx_(host.ctx()), api_(host.api()), reply_(reply) {}
+  HttpReply(HttpReply&& o) noexcept
+      : ctx_(o.ctx_), api_(o.api_), reply_(std::exchange(o.reply_, nullptr)) {}
+  HttpReply& operator=(HttpReply&& o) noexcept {
+    if (this != &o) {
+      abandon();
+      ctx_ = o.ctx_;
+      api_ = o.api_;
+      reply_ = std::exchange(o.reply_, nullptr);
+    }
+    return *this;
+  }
+  ~HttpReply() { abandon(); }
+
+  explicit operator bool() const { return reply_ != nullptr; }
+  // DHL_OK: sent; DHL_ERR_GONE: the client left; DHL_ERR_TIMEOUT: the host
+  // answered 504 already (pluginHost.callTimeout); DHL_ERR_DONE: answered.
+  int send(const HttpResponse& r) {
+    if (!reply_) return DHL_ERR_DONE;
+    dhl_http_response c{r.status, str(r.content_type), str(r.body)};
+    return api_->http_reply(ctx_, std::exchange(reply_, nullptr), &c);
+  }
+
+ private:
+  void abandon() {
+    if (!reply_) return;
+    api_->log(ctx_, DHL_LOG_ERROR, str("a deferred HTTP request was dropped without an answer"));
+    send({500, "application/json", R"({"error":"internalServerError"})"});
+  }
+  dhl_ctx* ctx_ = nullptr;
+  const dhl_host* api_ = nullptr;
+  dhl_http_reply* reply_ = nullptr;
+};
+
+// One request to a route, during the handler.
+class HttpExchange {
+ public:
+  HttpExchange(const Host& host, const dhl_http_request* req) : host_(host), req_(req) {}
+  std::string_view method() const { return view(req_->method); }
+  std::string_view path() const { return view(req_->path); }
+  std::string_view body() const { return view(req_->body); }
+  std::string_view remote_address() const { return view(req_->remote_address); }
+  // A request header by lower-case name; empty when absent.
+  std::string_view header(std::string_view lower_name) const {
+    return view(host_.api()->http_header(host_.ctx(), req_, str(lower_name)));
+  }
+  // The answer sent when the handler returns (unless deferred).
+  HttpResponse response;
+  // Answers later instead: a falsy HttpReply when the host cannot (before
+  // ABI 1.4) or the request was deferred already; answer `response` then.
+  HttpReply defer() {
+    if (!DHL_HOST_HAS(host_.api(), http_reply)) return {};
+    dhl_http_reply* r = host_.api()->http_defer(host_.ctx(), req_);
+    return r ? HttpReply(host_, r) : HttpReply();
+  }
+  const dhl_http_request* c() const { return req_; }
+
+ private:
+  const Host& host_;
+  const dhl_http_request* req_;
+};
+
+// [loop, construct during init] Serves `method` ("GET" or "POST") `path` with
+// `fn` while the plugin is loaded (routes are not removed: keep it as a
+// member). Throws std::runtime_error when the host has no HTTP routes or
+// refuses the path (taken, or init is over). An exception from `fn` answers
+// 500.
+class HttpRoute {
+ public:
+  using Fn = std::function<void(HttpExchange&)>;
+  HttpRoute(const Host& host, std::string_view method, std::string_view path, std::size_t max_body,
+            Fn fn)
+      : box_(std::make_unique<Box>(Box{host, std::move(fn), {}})) {
+    if (!DHL_HOST_HAS(host.api(), http_header))
+      throw std::runtime_error("this server has no HTTP routes for plugins (ABI 1.1)");
+    int rc = host.api()->http_route(host.ctx(), str(method), str(path), max_body, &HttpRoute::on,
+                                    box_.get());
+    if (rc != DHL_OK)
+      throw std::runtime_error("cannot serve " + std::string(method) + " " + std::string(path) +
+                               (rc == DHL_ERR_REFUSED ? ": the path is taken" : ""));
+  }
+  HttpRoute(const HttpRoute&) = delete;
+  HttpRoute& operator=(const HttpRoute&) = delete;
+
+ private:
+  struct Box {
+    const Host& host;
+    Fn fn;
+    HttpResponse last;  // the answer being handed over
+  };
+  static void on(void* user, const dhl_http_request* req, dhl_http_response* res) {
+    auto* box = static_cast<Box*>(user);
+    HttpExchange ex(box->host, req);
+    bool ok = false;
+    detail::guarded(box->host.api(), box->host.ctx(), "HTTP route", [&] {
+      box->fn(ex);
+      ok = true;
+    });
+    if (!ok) ex.response = {500, "application/json", R"({"error":"internalServerError"})"};
+    // The host copies these after this returns: they live in the box.
+    HttpResponse& last = box->last;
+    last = std::move(ex.response);
+    res->status = last.status;
+    res->content_type = str(last.content_type);
+    res->body = str(last.body);
+  }
+  std::unique_ptr<Box> box_;
+};
 
 // [loop] While alive, `fn(joined, node_id)` runs when another node joins or
 // leaves (its heartbeat expired: it died). Keep it as a member.

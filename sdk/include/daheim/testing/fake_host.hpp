@@ -21,7 +21,9 @@
 // have touched a freed socket. Limitations: broadcast acks
 // complete at once with no answers; rooms are plain sets. A FakeCluster
 // (below) simulates the ABI 1.3 cluster services: node messages, node
-// events and Redis through a fake the test provides.
+// events and Redis through a fake the test provides, and ABI 1.4's
+// cluster-wide counts. Plugin HTTP routes are served by http(), deferred
+// answers included.
 #pragma once
 
 #include <daheim/plugin.h>
@@ -114,9 +116,23 @@ struct FakeCluster {
   bool redis_up = true;
   std::vector<FakeHost*> nodes;
   std::vector<std::vector<std::string>> commands;  // every call, in order
-  void leave(FakeHost& node);                      // the others see it leave (as after a crash)
+  // Nodes that do not answer cluster-wide counts (target_count_async then
+  // reports DHL_ERR_TIMEOUT with the others' sockets).
+  std::set<const FakeHost*> silent;
+  void leave(FakeHost& node);  // the others see it leave (as after a crash)
   void join(FakeHost& node);
 };
+
+// An HTTP request to a plugin route and its answer (answered later when the
+// plugin deferred it: run_until([&] { return r->answered; })).
+struct HttpResult {
+  bool answered = false;
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  Json json() const { return Json::parse(body).value_or(Json()); }
+};
+using HttpPtr = std::shared_ptr<HttpResult>;
 
 struct FakeNode {
   std::string id;                  // empty: made up
@@ -206,6 +222,36 @@ class FakeHost {
     CallPtr r = call(socket, event, args, true);
     run_until([&] { return r->answered; }, timeout);
     return r;
+  }
+
+  // Sends an HTTP request to the plugin's route `method` `path` (as the
+  // server would: 404 without such a route, 413 above its max_body).
+  HttpPtr http(std::string_view method, std::string_view path, std::string body = {},
+               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    auto result = std::make_shared<HttpResult>();
+    auto it = routes_.find(std::string(method) + " " + std::string(path));
+    if (it == routes_.end()) return finish_http(*result, 404, "text/plain", "Not Found"), result;
+    const Route& route = it->second;
+    if (body.size() > route.max_body)
+      return finish_http(*result, 413, "application/json", R"({"error":"payload_too_large"})"),
+             result;
+    HttpRequestState st{result, std::move(headers), false};
+    dhl_http_request req{ds(method), ds(path), ds(body), ds("127.0.0.1"), &st};
+    dhl_http_response res{0, {nullptr, 0}, {nullptr, 0}};
+    route.fn(route.user, &req, &res);
+    if (!st.deferred)
+      finish_http(*result, res.status ? res.status : 200,
+                  res.content_type.len ? std::string(sv(res.content_type)) : "application/json",
+                  std::string(sv(res.body)));
+    return result;
+  }
+  std::size_t pending_http() const { return open_http_.size(); }
+
+  // The sockets of this node `t` selects.
+  int64_t count(const dhl_target* t) const {
+    int64_t n = 0;
+    for (const auto& s : sockets_) n += selects(*s, t) ? 1 : 0;
+    return n;
   }
 
   // Runs posted tasks and replies that came from other threads.
@@ -468,19 +514,56 @@ class FakeHost {
     return reinterpret_cast<dhl_call*>(id);
   }
 
+  static bool selects(const FakeSocket& s, const dhl_target* t) {
+    std::string nsp = t->nsp.len ? std::string(sv(t->nsp)) : "/";
+    if (!s.connected || s.nsp != nsp) return false;
+    bool in = t->room_count == 0;
+    for (std::size_t i = 0; i < t->room_count; ++i)
+      in = in || s.rooms.count(std::string(sv(t->rooms[i])));
+    for (std::size_t i = 0; i < t->except_count; ++i)
+      if (s.rooms.count(std::string(sv(t->except[i])))) in = false;
+    return in;
+  }
+
   int emit_to(const dhl_target* t, dhl_str event, const dhl_payload* p) {
     if (!t || !valid(p)) return DHL_ERR_INVALID;
-    std::string nsp = t->nsp.len ? std::string(sv(t->nsp)) : "/";
-    for (auto& s : sockets_) {
-      if (!s->connected || s->nsp != nsp) continue;
-      bool in = t->room_count == 0;
-      for (std::size_t i = 0; i < t->room_count; ++i)
-        in = in || s->rooms.count(std::string(sv(t->rooms[i])));
-      for (std::size_t i = 0; i < t->except_count; ++i)
-        if (s->rooms.count(std::string(sv(t->except[i])))) in = false;
-      if (in) s->received.push_back({std::string(sv(event)), decode(p)});
-    }
+    for (auto& s : sockets_)
+      if (selects(*s, t)) s->received.push_back({std::string(sv(event)), decode(p)});
     return DHL_OK;
+  }
+
+  // Every node's count, answered on this node's run_pending() (at once on a
+  // single node).
+  int count_async(const dhl_target* t, dhl_count_fn fn, void* user) {
+    int64_t n = 0;
+    bool complete = true;
+    for (FakeHost* node : cluster_ ? cluster_->nodes : std::vector<FakeHost*>{this}) {
+      if (node != this && cluster_->silent.count(node)) {
+        complete = false;
+        continue;
+      }
+      n += node->count(t);
+    }
+    if (!cluster_) return fn(user, DHL_OK, n), DHL_OK;
+    queue([fn, user, n, complete] { fn(user, complete ? DHL_OK : DHL_ERR_TIMEOUT, n); });
+    return DHL_OK;
+  }
+
+  struct Route {
+    dhl_http_fn fn;
+    void* user;
+    std::size_t max_body;
+  };
+  struct HttpRequestState {  // dhl_http_request::host_data
+    HttpPtr result;
+    std::vector<std::pair<std::string, std::string>> headers;
+    bool deferred;
+  };
+  static void finish_http(HttpResult& r, int status, std::string type, std::string body) {
+    r.answered = true;
+    r.status = status;
+    r.content_type = std::move(type);
+    r.body = std::move(body);
   }
 
   // Converts into `keep` (the tree's arrays live there) and returns the root.
@@ -737,6 +820,45 @@ class FakeHost {
     h.node_emit = [](dhl_ctx* c, dhl_str event, const dhl_payload* p, uint32_t,
                      dhl_broadcast_ack_fn fn,
                      void* user) { return self(c).node_emit(event, p, fn, user); };
+    h.http_route = [](dhl_ctx* c, dhl_str method, dhl_str path, size_t max_body, dhl_http_fn fn,
+                      void* user) {
+      std::string key = std::string(sv(method)) + " " + std::string(sv(path));
+      if (!fn || (sv(method) != "GET" && sv(method) != "POST")) return DHL_ERR_INVALID;
+      return self(c).routes_.emplace(key, Route{fn, user, max_body}).second ? DHL_OK
+                                                                            : DHL_ERR_REFUSED;
+    };
+    h.http_header = [](dhl_ctx*, const dhl_http_request* req, dhl_str name) -> dhl_str {
+      if (!req || !req->host_data) return {nullptr, 0};
+      return lookup(static_cast<const HttpRequestState*>(req->host_data)->headers, sv(name));
+    };
+    h.target_count = [](dhl_ctx* c, const dhl_target* t) -> int64_t {
+      return t ? self(c).count(t) : DHL_ERR_INVALID;
+    };
+    h.target_count_async = [](dhl_ctx* c, const dhl_target* t, dhl_count_fn fn, void* user) {
+      if (!t || !fn) return DHL_ERR_INVALID;
+      return self(c).count_async(t, fn, user);
+    };
+    h.http_defer = [](dhl_ctx* c, const dhl_http_request* req) -> dhl_http_reply* {
+      if (!req || !req->host_data) return nullptr;
+      auto* st = static_cast<HttpRequestState*>(const_cast<void*>(req->host_data));
+      if (st->deferred) return nullptr;
+      st->deferred = true;
+      FakeHost& f = self(c);
+      uintptr_t id = ++f.next_http_;
+      f.open_http_[id] = st->result;
+      return reinterpret_cast<dhl_http_reply*>(id);
+    };
+    h.http_reply = [](dhl_ctx* c, dhl_http_reply* r, const dhl_http_response* res) {
+      FakeHost& f = self(c);
+      auto it = f.open_http_.find(reinterpret_cast<uintptr_t>(r));
+      if (it == f.open_http_.end() || !res) return DHL_ERR_INVALID;
+      HttpPtr result = it->second;
+      f.open_http_.erase(it);
+      finish_http(*result, res->status ? res->status : 200,
+                  res->content_type.len ? std::string(sv(res->content_type)) : "application/json",
+                  std::string(sv(res->body)));
+      return DHL_OK;
+    };
     h.node_answer = [](dhl_ctx* c, dhl_node_answer* a, dhl_str json) {
       FakeHost& host = self(c);
       if (!a || !host.answering_ || host.answer_) return DHL_ERR_DONE;
@@ -788,6 +910,9 @@ class FakeHost {
   void* message_user_ = nullptr;
   std::optional<std::string> answer_;
   bool answering_ = false;
+  std::map<std::string, Route> routes_;  // "POST /path"
+  std::map<uintptr_t, HttpPtr> open_http_;
+  uintptr_t next_http_ = 0;
 };
 
 inline void FakeCluster::join(FakeHost& node) {
