@@ -7,6 +7,7 @@
 #include "cluster/cluster_options.hpp"
 #include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
+#include "cluster/stream_log.hpp"
 
 namespace daheim::app {
 
@@ -23,6 +24,9 @@ struct ClusterConfig {
   // at most ttl + interval.
   cluster::NodeRegistryOptions nodes{"", "", loop::Millis(2000), loop::Millis(10000)};
   loop::Millis plugin_redis_timeout{5000};  // plugins' Redis calls with timeout 0
+  // adapter "streams": the stream(s) and the recovery sessions' keys.
+  cluster::StreamLogOptions streams;
+  std::string session_key_prefix = "sio:session:";
 };
 
 // Reads `cluster` from the root object; throws Failure.

@@ -246,7 +246,10 @@ int run_daemon(Config config) {
     log::error("{}", err);
     return 1;
   }
-  if (cluster) cluster->start();
+  if (cluster) {
+    cluster->start();
+    server.hold_drain([&cluster] { return cluster->pending_writes() > 0; });
+  }
   ops::warn_host_limits({config.server.max_connections, ops::default_listen_backlog()});
   if (config.demo.enabled && config.demo.client_script.empty())
     log::warning("demo: the socket.io client script was not found (run npm ci); the page needs it");

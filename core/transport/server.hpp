@@ -93,6 +93,9 @@ class Server {
   void add_wake_hook(std::function<void()> hook) { wake_hooks_.push_back(std::move(hook)); }
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
+  // The drain also waits (within drain_time) while `busy` is true, e.g. for
+  // Redis to take the sessions saved as they closed.
+  void hold_drain(std::function<bool()> busy) { drain_busy_ = std::move(busy); }
   lws_context* context() const { return context_; }
   // Descriptors of other services (Redis) watched on the loop; after start().
   loop::Reactor& reactor() { return reactor_; }
@@ -136,6 +139,7 @@ class Server {
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
   // One turn of the event loop: blocks until something happens.
+  bool draining() const;
   void service_once();
   void start_writer();
 
@@ -163,6 +167,7 @@ class Server {
   int finish_route_post(lws* wsi, ConnectionState* pss);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
+  std::function<bool()> drain_busy_;
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining
   std::unique_ptr<loop::Timer> drain_check_;
   std::size_t connections_ = 0;
