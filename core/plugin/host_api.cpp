@@ -458,6 +458,14 @@ int api_node_answer(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value) {
   return DHL_OK;
 }
 
+int api_session_changed(dhl_ctx* ctx, dhl_socket* s) {
+  if (!loop_socket(ctx, s, "session_changed")) return DHL_ERR_THREAD;
+  Socket& so = sock(s);
+  if (!so.connected()) return DHL_ERR_INVALID;
+  so.nsp().session_changed(so);
+  return DHL_OK;
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -503,6 +511,8 @@ constexpr dhl_host kHostApi = {
     api_node_messages,
     api_node_emit,
     api_node_answer,
+    // ABI 1.4 (streams)
+    api_session_changed,
 };
 
 }  // namespace

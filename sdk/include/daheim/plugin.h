@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 3
+#define DHL_ABI_MINOR 4
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -394,6 +394,14 @@ struct dhl_host {
   /* [loop, inside the message callback] Answers a node message with one
    * JSON value. DHL_ERR_DONE: answered already or no answer wanted. */
   int (*node_answer)(dhl_ctx* ctx, dhl_node_answer* answer, dhl_str json_value);
+  /* ---- ABI 1.4 (branch streams): connection-state recovery in a cluster ---- */
+  /* [loop] What this plugin keeps with `socket`'s session (save_session)
+   * changed. Where sessions outlive the process (cluster.adapter "streams"),
+   * the host asks every plugin's save_session again at the end of the loop
+   * turn and stores the session, so that another node restores the new state
+   * if this one dies. A no-op (DHL_OK) where sessions are kept in memory;
+   * DHL_ERR_INVALID for a socket that is not connected. */
+  int (*session_changed)(dhl_ctx* ctx, dhl_socket* socket);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling
