@@ -64,9 +64,18 @@ void read_cluster(ObjectReader& root, ClusterConfig& c) {
     c.options.adapter = cluster::AdapterKind::PubSub;
   else if (adapter == "sharded")
     c.options.adapter = cluster::AdapterKind::Sharded;
+  else if (adapter == "streams")
+    c.options.adapter = cluster::AdapterKind::Streams;
   else
-    throw Failure{r.key("adapter"), "expected \"pubsub\" or \"sharded\""};
+    throw Failure{r.key("adapter"), "expected \"pubsub\", \"sharded\" or \"streams\""};
+  r.string("streamName", c.streams.stream_name);
+  if (c.streams.stream_name.empty()) throw Failure{r.key("streamName"), "expected a stream name"};
+  r.integer_as("streamCount", 1, 1024, c.streams.stream_count);
+  r.integer_as("maxLen", 1, int64_t(1) << 32, c.streams.max_len);
+  r.integer_as("readCount", 1, 100000, c.streams.read_count);
+  r.string("sessionKeyPrefix", c.session_key_prefix);
   r.millis("requestsTimeout", 1, c.options.requests_timeout);
+  c.streams.wait_timeout = c.options.requests_timeout;
   r.millis("connectTimeout", 1, c.redis.limits.connect_timeout);
   r.millis("reconnectMin", 1, c.redis.reconnect_min);
   r.millis("reconnectMax", 1, c.redis.reconnect_max);

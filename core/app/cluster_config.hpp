@@ -7,6 +7,7 @@
 #include "cluster/cluster_options.hpp"
 #include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
+#include "cluster/stream_log.hpp"
 
 namespace daheim::app {
 
@@ -29,6 +30,9 @@ struct ClusterConfig {
   std::string internal_host = "127.0.0.1";  // cluster.internalListen
   int internal_port = 0;
   std::string internal_address;  // cluster.internalAddress: what others connect to
+  // adapter "streams": the stream(s) and the recovery sessions' keys.
+  cluster::StreamLogOptions streams;
+  std::string session_key_prefix = "sio:session:";
 };
 
 // Reads `cluster` from the root object; throws Failure.

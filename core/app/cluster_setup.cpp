@@ -3,6 +3,7 @@
 #include "log/log.hpp"
 #include "ops/monitoring.hpp"
 #include "socketio/in_memory_adapter.hpp"
+#include "socketio/in_memory_session_store.hpp"
 #include "socketio/namespace.hpp"
 #include "transport/server.hpp"
 
@@ -24,6 +25,17 @@ std::unique_ptr<ClusterSetup> ClusterSetup::create(const ClusterConfig& config,
   s->registry_ = std::make_unique<cluster::NodeRegistry>(*s->redis_, timers, nodes);
   s->plugin_cluster_ =
       std::make_unique<PluginCluster>(*s->redis_, *s->registry_, config.plugin_redis_timeout);
+  if (config.options.adapter == cluster::AdapterKind::Streams) {
+    s->streams_ = std::make_unique<cluster::StreamLog>(server.reactor(), timers, *s->redis_,
+                                                       options, config.streams);
+    s->node_->set_stream_log(s->streams_.get());
+    if (io.session_store() != nullptr) {
+      auto store = std::make_unique<cluster::RedisSessionStore>(
+          *s->streams_, *s->redis_, timers, io.options().recovery, config.session_key_prefix);
+      s->sessions_ = store.get();
+      io.set_session_store(std::move(store));
+    }
+  }
   io.set_adapter_factory(s->node_->adapter_factory());
   io.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io.make_adapter(nsp)); });
   return s;
@@ -33,6 +45,7 @@ void ClusterSetup::start() {
   log::notice("cluster: node {} joining over Redis at {} (key \"{}\")", registry_->id(),
               redis_->endpoint().address.describe(), node_->options().key);
   redis_->start();
+  if (streams_) streams_->start();
   redis_->set_state_handler([this](bool connected) {
     if (connected) registry_->start();
   });
@@ -44,6 +57,12 @@ ClusterSetup::~ClusterSetup() {
   redis_->set_state_handler(nullptr);
   registry_->stop();
   plugin_cluster_.reset();
+  if (sessions_ != nullptr) {
+    io_.set_session_store(
+        std::make_unique<socketio::InMemorySessionStore>(io_.timers(), io_.options().recovery));
+    sessions_ = nullptr;
+  }
+  if (streams_) streams_->stop();
   redis_->stop();
   io_.set_adapter_factory(nullptr);
   io_.for_each_namespace([&](socketio::Namespace& nsp) { nsp.set_adapter(io_.make_adapter(nsp)); });
@@ -76,6 +95,22 @@ void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
   counter("daheim_cluster_request_timeouts_total",
           "Cluster requests completed without every node's answer", s.request_timeouts);
   counter("daheim_cluster_reconnects_total", "Redis reconnection attempts", r.reconnects);
+  if (streams_) {
+    const cluster::StreamLogStats& l = streams_->stats();
+    counter("daheim_cluster_stream_added_total", "Entries this node added to the stream", l.added);
+    counter("daheim_cluster_stream_add_failed_total",
+            "Entries Redis did not take (delivered on this node only)", l.add_failed);
+    counter("daheim_cluster_stream_read_total", "Entries read from the stream", l.read);
+    counter("daheim_cluster_stream_reader_errors_total", "Stream reader errors and reconnects",
+            l.reader_errors);
+  }
+  if (sessions_ != nullptr) {
+    const cluster::RedisSessionStats& ss = sessions_->stats();
+    counter("daheim_recovery_sessions_saved_total", "Session writes to Redis", ss.saved);
+    counter("daheim_recovery_restored_total", "Sessions restored from Redis", ss.restored);
+    counter("daheim_recovery_restore_failed_total",
+            "Restores that found no session, a trimmed offset or no Redis", ss.restore_failed);
+  }
 }
 
 }  // namespace daheim::app

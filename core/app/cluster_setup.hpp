@@ -11,6 +11,8 @@
 #include "cluster/cluster_node.hpp"
 #include "cluster/node_registry.hpp"
 #include "cluster/redis_client.hpp"
+#include "cluster/redis_session_store.hpp"
+#include "cluster/stream_log.hpp"
 
 namespace daheim::transport {
 class Server;
@@ -40,6 +42,8 @@ class ClusterSetup {
   // The plugin host's services (ABI 1.3).
   plugin::ClusterServices* plugin_services() { return plugin_cluster_.get(); }
   void write_metrics(ops::MetricsWriter& w) const;
+  // Session writes Redis has not answered yet (a stopping node waits).
+  std::size_t pending_writes() const { return sessions_ ? sessions_->pending_writes() : 0; }
 
  private:
   explicit ClusterSetup(socketio::Server& io) : io_(io) {}
@@ -47,6 +51,8 @@ class ClusterSetup {
   std::unique_ptr<cluster::RedisClient> redis_;
   std::unique_ptr<cluster::ClusterNode> node_;
   std::unique_ptr<cluster::NodeRegistry> registry_;
+  std::unique_ptr<cluster::StreamLog> streams_;
+  cluster::RedisSessionStore* sessions_ = nullptr;  // owned by the Socket.IO server
   std::unique_ptr<PluginCluster> plugin_cluster_;
 };
 

@@ -255,7 +255,10 @@ int run_daemon(Config config, const Fixtures* fixtures) {
     log::error("{}", err);
     return 1;
   }
-  if (cluster) cluster->start();
+  if (cluster) {
+    cluster->start();
+    server.hold_drain([&cluster] { return cluster->pending_writes() > 0; });
+  }
   std::unique_ptr<SessionRouting> routing;
   if (cluster && config.cluster.forwarding) {
     routing = std::make_unique<SessionRouting>(cluster->redis(), timers, config.cluster);

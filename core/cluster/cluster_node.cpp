@@ -2,6 +2,7 @@
 
 #include "cluster/pubsub_adapter.hpp"
 #include "cluster/sharded_adapter.hpp"
+#include "cluster/streams_adapter.hpp"
 
 namespace daheim::cluster {
 
@@ -18,6 +19,8 @@ ClusterNode::~ClusterNode() {
 
 socketio::Server::AdapterFactory ClusterNode::adapter_factory() {
   return [this](socketio::Namespace& nsp) -> std::unique_ptr<socketio::Adapter> {
+    if (options_.adapter == AdapterKind::Streams && stream_log_ != nullptr)
+      return std::make_unique<StreamsAdapter>(nsp, *this, *stream_log_);
     if (options_.adapter == AdapterKind::Sharded)
       return std::make_unique<ShardedAdapter>(nsp, *this);
     return std::make_unique<PubSubAdapter>(nsp, *this);

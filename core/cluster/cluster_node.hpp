@@ -17,6 +17,8 @@
 
 namespace daheim::cluster {
 
+class StreamLog;
+
 // An adapter listening on cluster channels.
 class ChannelListener {
  public:
@@ -35,6 +37,8 @@ class ClusterNode {
 
   // For Server::set_adapter_factory.
   socketio::Server::AdapterFactory adapter_factory();
+  // The streams adapter's log (AdapterKind::Streams); set before adapters are made.
+  void set_stream_log(StreamLog* log) { stream_log_ = log; }
 
   RedisClient& redis() { return redis_; }
   loop::TimerQueue& timers() { return timers_; }
@@ -64,6 +68,7 @@ class ClusterNode {
   std::unordered_map<std::string, ChannelListener*> patterns_;
   std::unordered_map<std::string, ChannelListener*> channels_;
   std::mt19937_64 rng_;
+  StreamLog* stream_log_ = nullptr;
 };
 
 }  // namespace daheim::cluster

@@ -8,7 +8,7 @@
 
 namespace daheim::cluster {
 
-enum class AdapterKind { PubSub, Sharded };
+enum class AdapterKind { PubSub, Sharded, Streams };
 
 struct ClusterOptions {
   std::string key = "socket.io";  // channel prefix, as the adapters' `key` / `channelPrefix`

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cluster/cluster_json.hpp"
 #include "cluster/msgpack_read.hpp"
 #include "cluster/packet_text.hpp"
 #include "socketio/broadcast_ack.hpp"
@@ -33,36 +34,6 @@ enum : int64_t {
 constexpr std::size_t kSocketIdLength = 20;
 constexpr std::string_view kSlot = "\"REQUEST_ID\"";
 
-void append_strings(std::string& out, const std::vector<std::string>& list) {
-  out += '[';
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    if (i) out += ',';
-    socketio::json::append_string(out, list[i]);
-  }
-  out += ']';
-}
-
-// {"rooms":[...],"except":[...],"flags":{...}}
-std::string options_json(const socketio::BroadcastOptions& opts, int64_t timeout_ms = -1) {
-  std::string out = "{\"rooms\":";
-  append_strings(out, opts.rooms);
-  out += ",\"except\":";
-  append_strings(out, opts.except);
-  out += ",\"flags\":{";
-  if (opts.flags.volatile_) out += "\"volatile\":true";
-  if (timeout_ms >= 0) {
-    if (opts.flags.volatile_) out += ',';
-    out += "\"timeout\":" + std::to_string(timeout_ms);
-  }
-  return out + "}}";
-}
-
-std::string json_quoted(std::string_view s) {
-  std::string out;
-  socketio::json::append_string(out, s);
-  return out;
-}
-
 std::string id_of(const msgpack::object& data) {
   std::string_view id;
   return as_string(member(data, "requestId"), id) ? std::string(id) : std::string();
@@ -71,32 +42,36 @@ std::string id_of(const msgpack::object& data) {
 }  // namespace
 
 ShardedAdapter::ShardedAdapter(socketio::Namespace& nsp, ClusterNode& node)
-    : InMemoryAdapter(nsp), node_(node), uid_(node.random_hex(16)) {
+    : ShardedAdapter(nsp, node, RedisClient::Kind::Shard, node.random_hex(16)) {}
+
+ShardedAdapter::ShardedAdapter(socketio::Namespace& nsp, ClusterNode& node, RedisClient::Kind kind,
+                               std::string uid)
+    : InMemoryAdapter(nsp), node_(node), kind_(kind), uid_(std::move(uid)) {
   channel_ = node.options().key + "#" + nsp.name() + "#";
   response_channel_ = channel_ + uid_ + "#";
-  node_.route(RedisClient::Kind::Shard, channel_, this);
-  node_.route(RedisClient::Kind::Shard, response_channel_, this);
+  node_.route(kind_, channel_, this);
+  node_.route(kind_, response_channel_, this);
 }
 
 ShardedAdapter::~ShardedAdapter() {
   *alive_ = false;
   for (const std::string& room : all_rooms())
-    if (room_channel(room)) node_.unroute(RedisClient::Kind::Shard, channel_ + room + "#");
-  node_.unroute(RedisClient::Kind::Shard, channel_);
-  node_.unroute(RedisClient::Kind::Shard, response_channel_);
+    if (room_channel(room)) node_.unroute(kind_, channel_ + room + "#");
+  node_.unroute(kind_, channel_);
+  node_.unroute(kind_, response_channel_);
 }
 
 bool ShardedAdapter::room_channel(std::string_view room) const {
-  return has_room(room) && nsp().find_socket(room) == nullptr;
+  return kind_ == RedisClient::Kind::Shard && has_room(room) && nsp().find_socket(room) == nullptr;
 }
 
 void ShardedAdapter::on_room_created(const std::string& room) {
-  if (nsp().find_socket(room) == nullptr)
-    node_.route(RedisClient::Kind::Shard, channel_ + room + "#", this);
+  if (kind_ == RedisClient::Kind::Shard && nsp().find_socket(room) == nullptr)
+    node_.route(kind_, channel_ + room + "#", this);
 }
 
 void ShardedAdapter::on_room_deleted(const std::string& room) {
-  node_.unroute(RedisClient::Kind::Shard, channel_ + room + "#");
+  if (kind_ == RedisClient::Kind::Shard) node_.unroute(kind_, channel_ + room + "#");
 }
 
 std::string ShardedAdapter::envelope(int type, std::string_view data_json) const {
@@ -393,7 +368,8 @@ void ShardedAdapter::finish(const std::string& request_id, bool complete) {
 }
 
 void ShardedAdapter::count_servers(std::function<void(std::size_t)> callback) {
-  std::string_view args[] = {"PUBSUB", "SHARDNUMSUB", channel_};
+  std::string_view args[] = {"PUBSUB", kind_ == RedisClient::Kind::Shard ? "SHARDNUMSUB" : "NUMSUB",
+                             channel_};
   auto cb = std::make_shared<std::function<void(std::size_t)>>(std::move(callback));
   bool sent = node_.redis().command(args, [cb](const redisReply* r) {
     std::size_t n = 0;

@@ -7,6 +7,9 @@
 // answers to this node), and `key#nsp#<room>#` for each public room while
 // this node has a member in it: a broadcast to one room that is not a socket
 // id (20 characters) goes there, so nodes without members get nothing.
+//
+// It carries socket.io-adapter's ClusterAdapter protocol; StreamsAdapter
+// reuses it over plain pub/sub and a Redis stream.
 #pragma once
 
 #include <functional>
@@ -22,7 +25,7 @@
 
 namespace daheim::cluster {
 
-class ShardedAdapter final : public socketio::InMemoryAdapter, public ChannelListener {
+class ShardedAdapter : public socketio::InMemoryAdapter, public ChannelListener {
  public:
   ShardedAdapter(socketio::Namespace& nsp, ClusterNode& node);
   ~ShardedAdapter() override;
@@ -52,12 +55,23 @@ class ShardedAdapter final : public socketio::InMemoryAdapter, public ChannelLis
                                const socketio::BroadcastOptions& opts,
                                std::string_view request_id = {}, int64_t timeout_ms = -1) const;
   std::string channel_for(const socketio::BroadcastOptions& opts, bool with_ack) const;
-  // SHARDNUMSUB of the main channel (0 when Redis cannot be asked).
+  // SHARDNUMSUB (NUMSUB over plain pub/sub) of the main channel (0 when
+  // Redis cannot be asked).
   void count_servers(std::function<void(std::size_t)> callback);
 
  protected:
+  // Over `kind` (Shard: this adapter; Channel: no room channels), with `uid`.
+  ShardedAdapter(socketio::Namespace& nsp, ClusterNode& node, RedisClient::Kind kind,
+                 std::string uid);
   void on_room_created(const std::string& room) override;
   void on_room_deleted(const std::string& room) override;
+  // Every message to the other nodes goes out here.
+  virtual void publish(std::string_view channel, std::string_view message);
+  // A ClusterAdapter message {uid, nsp, type, data} from another node.
+  bool apply(const msgpack::object& message);
+  std::string envelope(int type, std::string_view data_json) const;
+  ClusterNode& node() const { return node_; }
+  std::weak_ptr<bool> alive_token() const { return alive_; }
 
  private:
   struct Pending {
@@ -67,12 +81,8 @@ class ShardedAdapter final : public socketio::InMemoryAdapter, public ChannelLis
     std::function<void(bool complete)> done;
     std::unique_ptr<loop::Timer> timer;
   };
-  // `data_json`: the message's data member as JSON text.
-  std::string envelope(int type, std::string_view data_json) const;
-  void publish(std::string_view channel, std::string_view message);
   void publish_json(int type, std::string_view data_json);
   void respond(std::string_view requester, int type, std::string_view data_json);
-  bool apply(const msgpack::object& message);
   bool apply_broadcast(const msgpack::object& data, std::string_view requester);
   bool apply_response(int type, const msgpack::object& data);
   void ask(int type, std::string data_json_with_slot, Pending pending);
@@ -80,6 +90,7 @@ class ShardedAdapter final : public socketio::InMemoryAdapter, public ChannelLis
   bool room_channel(std::string_view room) const;
 
   ClusterNode& node_;
+  RedisClient::Kind kind_;
   std::string uid_;
   std::string channel_;           // key#nsp#
   std::string response_channel_;  // key#nsp#uid#

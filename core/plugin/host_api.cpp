@@ -504,6 +504,17 @@ int api_http_reply(dhl_ctx* ctx, dhl_http_reply* reply, const dhl_http_response*
   return ctx->host->http_replies().answer(ctx, reply, answer_of(*res));
 }
 
+// ---- Session state changed (ABI 1.4, branch streams) ---------------------------
+
+int api_session_changed(dhl_ctx* ctx, dhl_socket* s) {
+  int error = 0;
+  Socket* so = loop_socket(ctx, s, "session_changed", error);
+  if (so == nullptr) return error;
+  if (!so->connected()) return DHL_ERR_INVALID;
+  so->nsp().session_changed(*so);
+  return DHL_OK;
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -553,6 +564,8 @@ constexpr dhl_host kHostApi = {
     api_target_count_async,
     api_http_defer,
     api_http_reply,
+    // ABI 1.4 (branch streams)
+    api_session_changed,
 };
 
 }  // namespace

@@ -263,7 +263,7 @@ void Client::create_socket(Namespace& nsp, std::string auth,
   if (restored) {
     socket.restore_session(std::move(*restored));
   } else if (SessionStore* store = nsp.session_store()) {
-    socket.start_session(engineio::generate_id(), store->head());
+    socket.start_session(engineio::generate_id(), store->head(nsp.name()));
   }
   if (!nsp.admit(socket)) {
     socket.teardown(DisconnectReason::ForcedClose);

@@ -28,20 +28,6 @@ std::size_t memory_of(const EncodedPacket& p, const BroadcastOptions& opts, std:
   return n;
 }
 
-bool contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// socket.io-adapter's shouldIncludePacket: any room selected (or none given)
-// and none excepted.
-bool selects(const BroadcastOptions& opts, const std::vector<std::string>& rooms) {
-  bool included = opts.rooms.empty() ||
-                  std::any_of(rooms.begin(), rooms.end(),
-                              [&](const std::string& r) { return contains(opts.rooms, r); });
-  return included && std::none_of(rooms.begin(), rooms.end(),
-                                  [&](const std::string& r) { return contains(opts.except, r); });
-}
-
 }  // namespace
 
 InMemorySessionStore::InMemorySessionStore(loop::TimerQueue& timers, const RecoveryOptions& options)
@@ -91,7 +77,7 @@ void InMemorySessionStore::append(const LoggedEvent& event, Deliver deliver) {
   deliver(packet, event.opts);
 }
 
-std::string InMemorySessionStore::head() const {
+std::string InMemorySessionStore::head(std::string_view) const {
   return next_seq_ == 1 ? std::string() : make_offset(next_seq_ - 1);
 }
 
@@ -178,7 +164,8 @@ std::optional<RestoredSession> InMemorySessionStore::lookup(const Request& reque
   auto first = std::upper_bound(log_.begin(), log_.end(), *seq,
                                 [](uint64_t s, const Entry& e) { return s < e.seq; });
   for (auto e = first; e != log_.end(); ++e)
-    if (e->nsp == request.nsp && selects(e->opts, session.rooms)) out.missed.push_back(e->packet);
+    if (e->nsp == request.nsp && session_selects(e->opts, session.rooms))
+      out.missed.push_back(e->packet);
   ++stats_.restored;
   return out;
 }

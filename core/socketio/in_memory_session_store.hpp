@@ -32,7 +32,7 @@ class InMemorySessionStore final : public SessionStore {
   InMemorySessionStore& operator=(const InMemorySessionStore&) = delete;
 
   void append(const LoggedEvent& event, Deliver deliver) override;
-  std::string head() const override;
+  std::string head(std::string_view nsp) const override;
   void save(SavedSession session) override;
   void restore(std::string_view nsp, std::string_view pid, std::string_view offset,
                RestoreCallback callback) override;

@@ -18,7 +18,8 @@ Namespace::Namespace(Server& server, std::string name)
     : server_(server),
       name_(std::move(name)),
       adapter_(server.make_adapter(*this)),
-      ack_timer_(server.timers(), [this] { on_ack_timer(); }) {}
+      ack_timer_(server.timers(), [this] { on_ack_timer(); }),
+      changed_timer_(server.timers(), [this] { save_changed_sessions(); }) {}
 
 Namespace::~Namespace() = default;
 
@@ -175,6 +176,7 @@ void Namespace::connect(Socket& socket) {
   for (std::size_t i = 0; i < on_connection_.size() && socket.connected(); ++i)
     on_connection_[i](socket);
   socket.end_restore();
+  if (socket.connected()) session_changed(socket);
 }
 
 void Namespace::dispatch_event(Socket& socket, Event& event) {
@@ -192,9 +194,7 @@ void Namespace::remove(Socket& socket) {
   sockets_.erase(socket.id());
 }
 
-void Namespace::persist(Socket& socket) {
-  SessionStore* store = session_store();
-  if (store == nullptr) return;
+SavedSession Namespace::snapshot(Socket& socket) {
   SavedSession session{name_,
                        std::string(socket.id()),
                        std::string(socket.pid()),
@@ -206,7 +206,39 @@ void Namespace::persist(Socket& socket) {
                        socket.volatile_tail_offset(),
                        {}};
   for (std::size_t i = 0; i < on_persist_.size(); ++i) on_persist_[i](socket, session);
-  store->save(std::move(session));
+  return session;
+}
+
+void Namespace::persist(Socket& socket) {
+  SessionStore* store = session_store();
+  if (store == nullptr) return;
+  store->save(snapshot(socket));
+}
+
+void Namespace::session_changed(Socket& socket) {
+  SessionStore* store = session_store();
+  if (store == nullptr || !store->keeps_live_sessions() || !socket.connected() ||
+      !socket.mark_changed())
+    return;
+  changed_.emplace_back(socket.id());
+  if (!changed_timer_.armed()) changed_timer_.arm(loop::Millis(0));
+}
+
+// Once per loop turn: however often a socket changed, one write.
+void Namespace::save_changed_sessions() {
+  std::vector<std::string> ids = std::move(changed_);
+  changed_.clear();
+  SessionStore* store = session_store();
+  for (const std::string& id : ids) {
+    Socket* s = socket(id);
+    if (s == nullptr || !s->clear_changed() || store == nullptr) continue;
+    store->save_live(snapshot(*s));
+  }
+}
+
+void Namespace::forget_session(Socket& socket) {
+  SessionStore* store = session_store();
+  if (store != nullptr && store->keeps_live_sessions()) store->forget(socket.pid());
 }
 
 void Namespace::notify_disconnect(Socket& socket, DisconnectReason reason) {

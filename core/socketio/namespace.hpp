@@ -151,10 +151,17 @@ class Namespace {
   void track_broadcast_ack(std::shared_ptr<BroadcastAck> ack);
   // Saves the session of a socket that leaves for a recoverable reason.
   void persist(Socket& socket);
+  // The socket's session changed (connected, rooms, data, a plugin's state):
+  // a store that keeps live sessions gets it at the end of the loop turn.
+  void session_changed(Socket& socket);
+  // A socket left for good: a live copy of its session goes.
+  void forget_session(Socket& socket);
 
  private:
   void arm_ack_timer();
   void on_ack_timer();
+  SavedSession snapshot(Socket& socket);
+  void save_changed_sessions();
 
   Server& server_;
   std::string name_;
@@ -175,6 +182,8 @@ class Namespace {
   uint64_t next_ack_id_ = 0;
   std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;
   loop::Timer ack_timer_;
+  std::vector<std::string> changed_;  // socket ids (Socket::Recovery::changed set)
+  loop::Timer changed_timer_;
 };
 
 }  // namespace daheim::socketio

@@ -1,5 +1,7 @@
 #include "socketio/session_store.hpp"
 
+#include <algorithm>
+
 #include "socketio/json_text.hpp"
 
 namespace daheim::socketio {
@@ -20,6 +22,17 @@ uint64_t volatile_tail_of(std::string_view args) {
       args[i] == '"' ? json::last_string_element("[" + std::string(args.substr(i)) + "]")
                      : json::last_string_element(args);
   return last ? tail_hash(*last) : 0;
+}
+
+bool session_selects(const BroadcastOptions& opts, const std::vector<std::string>& rooms) {
+  auto in = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  bool included = opts.rooms.empty() || std::any_of(rooms.begin(), rooms.end(), [&](const auto& r) {
+                    return in(opts.rooms, r);
+                  });
+  return included && std::none_of(rooms.begin(), rooms.end(),
+                                  [&](const auto& r) { return in(opts.except, r); });
 }
 
 }  // namespace daheim::socketio

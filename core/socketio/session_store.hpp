@@ -57,6 +57,11 @@ struct RestoredSession {
   std::vector<EncodedPacket> missed;
 };
 
+// socket.io-adapter's shouldIncludePacket: a logged event whose `opts`
+// select a session with `rooms` (any room selected, or none given, and none
+// excepted).
+bool session_selects(const BroadcastOptions& opts, const std::vector<std::string>& rooms);
+
 // An event about to be broadcast; views valid for the append() call only.
 struct LoggedEvent {
   std::string_view nsp;
@@ -77,18 +82,26 @@ class SessionStore {
 
   virtual ~SessionStore() = default;
 
-  // Logs the event and calls `deliver` once with the encoded packet: before
-  // returning (in memory) or later on the loop, once the log has it (a
-  // remote log; the event is then copied). Events of one namespace are
-  // delivered in append order.
+  // Logs the event and calls `deliver` once with the encoded packet before
+  // returning: with its offset (in memory), or without one when the adapter
+  // logs it (Redis Streams: the adapter's XADD is the log, and every node
+  // delivers what it reads back with the entry id as the offset). Events of
+  // one namespace are delivered in append order.
   virtual void append(const LoggedEvent& event, Deliver deliver) = 0;
-  // The offset of the newest logged event ("" when the log is empty): a
-  // socket connecting now has missed nothing before it.
-  virtual std::string head() const = 0;
+  // The offset of the newest logged event of namespace `nsp` that this node
+  // delivered ("" when none): a socket connecting now has missed nothing
+  // before it.
+  virtual std::string head(std::string_view nsp) const = 0;
 
   // Keeps a disconnected socket's session for the configured duration (a
   // store that also writes while the socket lives replaces its copy).
   virtual void save(SavedSession session) = 0;
+  // A store that outlives the process (Redis) keeps connected sockets'
+  // sessions too, written when they change (Namespace batches them per loop
+  // turn), so that a node's death loses none; a socket that leaves for good
+  // is then forgotten.
+  virtual bool keeps_live_sessions() const { return false; }
+  virtual void save_live(SavedSession /*session*/) {}
   // Looks the session up; answers later on the loop, never before returning.
   // `offset` empty: the client got no logged event. The session stays in
   // the store until forget(): a restore that fails later (a refused token,

@@ -41,11 +41,14 @@ bool Socket::join(std::span<const std::string_view> rooms) {
   const uint64_t& refused = nsp_.server().stats().rooms_refused;
   uint64_t before = refused;
   nsp_.adapter().add_all(id(), rooms);
+  nsp_.session_changed(*this);
   return refused == before;
 }
 
 void Socket::leave(std::string_view room) {
-  if (state_ != State::Disconnected) nsp_.adapter().del(id(), room);
+  if (state_ == State::Disconnected) return;
+  nsp_.adapter().del(id(), room);
+  nsp_.session_changed(*this);
 }
 
 std::vector<std::string> Socket::rooms() const {
@@ -154,7 +157,7 @@ void Socket::note_written(const EncodedPacket& packet, bool volatile_) {
     recovery_->volatile_tail = 0;
   } else if (volatile_ && packet.volatile_tail != 0) {
     recovery_->volatile_tail = packet.volatile_tail;
-    recovery_->volatile_tail_offset = nsp_.session_store()->head();
+    recovery_->volatile_tail_offset = nsp_.session_store()->head(nsp_.name());
   }
 }
 
@@ -302,7 +305,10 @@ void Socket::fail_pending_acks() {
 void Socket::teardown(DisconnectReason reason) {
   if (state_ == State::Disconnected) return;
   bool was_connected = connected();
-  if (was_connected && recovery_ && is_recoverable(reason)) nsp_.persist(*this);
+  if (was_connected && recovery_ && is_recoverable(reason))
+    nsp_.persist(*this);
+  else if (was_connected && recovery_)
+    nsp_.forget_session(*this);
   nsp_.remove(*this);
   state_ = State::Disconnected;
   client_.detach(*this);

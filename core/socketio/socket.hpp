@@ -130,6 +130,9 @@ class Socket {
   // Drops what the connection handlers needed of the restored session.
   void end_restore();
   const std::string& start_offset() const { return recovery_->start_offset; }
+  // Namespace::session_changed's batching: true when newly marked / cleared.
+  bool mark_changed() { return recovery_ && !std::exchange(recovery_->changed, true); }
+  bool clear_changed() { return recovery_ && std::exchange(recovery_->changed, false); }
   uint64_t volatile_tail() const { return recovery_->volatile_tail; }
   const std::string& volatile_tail_offset() const { return recovery_->volatile_tail_offset; }
   void on_connected();
@@ -145,6 +148,7 @@ class Socket {
     std::string start_offset;
     bool recovered = false;
     uint64_t volatile_tail = 0;  // SavedSession::volatile_tail
+    bool changed = false;        // queued for Namespace::save_changed_sessions
     std::string volatile_tail_offset;
     std::optional<RestoredSession> restored;  // until the connection handlers ran
   };

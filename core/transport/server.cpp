@@ -269,6 +269,10 @@ void Server::service_once() {
   endpoint_.flush();
 }
 
+bool Server::draining() const {
+  return endpoint_.session_count() > 0 || (drain_busy_ && drain_busy_());
+}
+
 void Server::run() {
   while (!stop_.load()) service_once();
   if (on_stopping_) on_stopping_();
@@ -281,13 +285,13 @@ void Server::run() {
   // lws_service() only returns on an event: look every few ms whether the
   // last session has gone.
   drain_check_ = std::make_unique<loop::Timer>(timers_, [this] {
-    if (endpoint_.session_count() == 0)
+    if (!draining())
       lws_cancel_service(context_);
     else
       drain_check_->arm(loop::Millis(10));
   });
   drain_check_->arm(loop::Millis(10));
-  while (endpoint_.session_count() > 0 && !wake_.load()) service_once();
+  while (draining() && !wake_.load()) service_once();
   drain_deadline_.reset();
   drain_check_.reset();
 }

@@ -101,6 +101,9 @@ class Server {
   void add_wake_hook(std::function<void()> hook) { wake_hooks_.push_back(std::move(hook)); }
   // Runs on the loop when the drain begins.
   void on_stopping(std::function<void()> hook) { on_stopping_ = std::move(hook); }
+  // The drain also waits (within drain_time) while `busy` is true, e.g. for
+  // Redis to take the sessions saved as they closed.
+  void hold_drain(std::function<bool()> busy) { drain_busy_ = std::move(busy); }
   lws_context* context() const { return context_; }
   // Descriptors of other services (Redis) watched on the loop; after start().
   loop::Reactor& reactor() { return reactor_; }
@@ -144,6 +147,7 @@ class Server {
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
   // One turn of the event loop: blocks until something happens.
+  bool draining() const;
   void service_once();
   void start_writer();
 
@@ -185,6 +189,7 @@ class Server {
   std::shared_ptr<Server*> self_ = std::make_shared<Server*>(this);
   std::vector<RouteEntry> routes_;
   std::function<void()> on_stopping_;
+  std::function<bool()> drain_busy_;
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining
   std::unique_ptr<loop::Timer> drain_check_;
   std::size_t connections_ = 0;

@@ -187,14 +187,17 @@ class Presence {
       const dhl::Json& topic = a["topic"];
       if (has_binary(topic) || topic.dump().size() > cfg_.max_topic_bytes)
         throw dhl::Error("badRequest");
+      socket.session_changed();  // saveSession now keeps the flag
       if (redis_) return redis_->ready(st.user, true, topic);
       if (store_->set_ready(st.user, topic)) {
         host_.emit_to_user(cfg_.nsp, st.user, "userIsReady", dhl::Json::object({{"topic", topic}}));
         ready_users_.request();
       }
     } else if (redis_) {
+      socket.session_changed();
       return redis_->ready(st.user, false, dhl::Json());
     } else if (store_->clear_ready(st.user)) {
+      socket.session_changed();
       host_.emit_to_user(cfg_.nsp, st.user, "userIsNotReady");
       ready_users_.request();
     }

@@ -9,13 +9,13 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
+import { CuttableProxy } from './lib/proxy.mjs';
 import { POLLING, Recorder, WS, connected, io } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { scrape } from './lib/metrics.mjs';
@@ -23,53 +23,6 @@ import { withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
-
-// A TCP proxy to the server whose connections the test can cut, and which
-// can refuse new ones for a while (the client then keeps retrying).
-class CuttableProxy {
-  constructor(port) {
-    this.pairs = new Set();
-    this.blocked = false;
-    this.server = net.createServer((down) => {
-      if (this.blocked) {
-        down.resetAndDestroy();
-        return;
-      }
-      const up = net.connect(port, '127.0.0.1');
-      const pair = { down, up };
-      this.pairs.add(pair);
-      const drop = () => {
-        this.pairs.delete(pair);
-        down.destroy();
-        up.destroy();
-      };
-      down.on('error', drop).on('close', drop);
-      up.on('error', drop).on('close', drop);
-      down.pipe(up);
-      up.pipe(down);
-    });
-  }
-
-  listen() {
-    return new Promise((resolve) =>
-      this.server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${this.server.address().port}`)),
-    );
-  }
-
-  // Resets every connection now (RST both ways, no close handshake).
-  cut() {
-    for (const { down, up } of this.pairs) {
-      down.resetAndDestroy();
-      up.resetAndDestroy();
-    }
-    this.pairs.clear();
-  }
-
-  close() {
-    this.cut();
-    this.server.close();
-  }
-}
 
 const call = (socket, event, ...args) => withTimeout(socket.emitWithAck(event, ...args), 5000, event);
 const range = (n) => Array.from({ length: n }, (_, i) => i + 1);

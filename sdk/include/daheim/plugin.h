@@ -430,6 +430,15 @@ struct dhl_host {
    * client left, or the server is stopping; DHL_ERR_TIMEOUT: the host had
    * answered it 504 already. */
   int (*http_reply)(dhl_ctx* ctx, dhl_http_reply* reply, const dhl_http_response* res);
+
+  /* ---- ABI 1.4 (branch streams): connection-state recovery in a cluster ---- */
+  /* [loop] What this plugin keeps with `socket`'s session (save_session)
+   * changed. Where sessions outlive the process (cluster.adapter "streams"),
+   * the host asks every plugin's save_session again at the end of the loop
+   * turn and stores the session, so that another node restores the new state
+   * if this one dies. A no-op (DHL_OK) where sessions are kept in memory;
+   * DHL_ERR_INVALID for a socket that is not connected. */
+  int (*session_changed)(dhl_ctx* ctx, dhl_socket* socket);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling

@@ -426,6 +426,13 @@ class Socket {
   // The socket took over a disconnected socket's session (connection-state
   // recovery): same id, rooms and data; false on hosts before ABI 1.2.
   bool recovered() const { return info(DHL_INFO_RECOVERED) == "1"; }
+  // What the plugin's saveSession returns for this socket changed: the host
+  // stores the session again (in Redis with the streams cluster adapter, so
+  // that another node restores it if this one dies). ABI 1.4; before it, or
+  // with sessions in memory, nothing happens.
+  int session_changed() const {
+    return DHL_HOST_HAS(api(), session_changed) ? api()->session_changed(ctx(), s_) : DHL_OK;
+  }
   // The CONNECT payload ({} when none) and the token's claims (null if none).
   Json auth() const { return Json::parse(info(DHL_INFO_AUTH)).value_or(Json::object()); }
   Json claims() const { return Json::parse(info(DHL_INFO_CLAIMS)).value_or(Json()); }

@@ -5,11 +5,15 @@
 // (specs {event, args?, rooms?, except?, volatile?}; the command's own args
 // when args is absent), broadcast-with-ack, sockets-join / sockets-leave /
 // disconnect-sockets ({rooms?, except?}, rooms), fetch-sockets, all-rooms,
-// server-side-emit, server-count.
+// server-side-emit, server-count, rooms.
+//
+// streams: @socket.io/redis-streams-adapter 0.3 instead (one Redis client),
+// with `recovery` as socket.io's connectionStateRecovery option.
 
 import http from 'node:http';
 
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
@@ -26,7 +30,13 @@ function splitAck(args) {
 }
 
 // sharded: createShardedAdapter (SPUBLISH/SSUBSCRIBE, dynamic mode).
-export async function startNodePeer(redisUrl, { key, sharded = false } = {}) {
+function makeAdapter(pub, sub, { key, sharded, streams }) {
+  if (streams) return createStreamsAdapter(pub, key ? { channelPrefix: key } : {});
+  if (sharded) return createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {});
+  return createAdapter(pub, sub, key ? { key } : {});
+}
+
+export async function startNodePeer(redisUrl, { key, sharded = false, streams = false, recovery } = {}) {
   const pub = createClient({ url: redisUrl });
   const sub = pub.duplicate();
   pub.on('error', () => {});
@@ -34,10 +44,9 @@ export async function startNodePeer(redisUrl, { key, sharded = false } = {}) {
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
   const io = new Server(httpServer, {
-    adapter: sharded
-      ? createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {})
-      : createAdapter(pub, sub, key ? { key } : {}),
+    adapter: makeAdapter(pub, sub, { key, sharded, streams }),
     cors: { origin: '*' },
+    ...(recovery ? { connectionStateRecovery: recovery } : {}),
   });
   // Server-side events from other nodes: shown to this node's own sockets,
   // acked with {pong: first argument}.
@@ -115,12 +124,14 @@ export async function startNodePeer(redisUrl, { key, sharded = false } = {}) {
       ack?.(true);
     });
     socket.on('server-count', async (ack) => ack?.(await io.of('/').adapter.serverCount()));
+    socket.on('rooms', (ack) => ack?.([...socket.rooms]));
   });
   await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address();
   return {
     io,
     url: `http://127.0.0.1:${port}`,
+    port,
     async close() {
       io.close();
       await Promise.allSettled([pub.quit(), sub.quit()]);

@@ -297,6 +297,17 @@ TEST(Config, ClusterIsOffUnlessConfigured) {
   ASSERT_TRUE(load_config(unix_file.path(), u, e));
   EXPECT_EQ(u.cluster.address.unix_path, "/run/redis/redis.sock");
   EXPECT_EQ(u.cluster.address.db, 3);
+  ConfigFile streams(R"({"cluster": {"adapter": "streams", "streamName": "live", "streamCount": 4,
+                        "maxLen": 500, "readCount": 50, "sessionKeyPrefix": "s:"}})");
+  Config st = default_config();
+  ASSERT_TRUE(load_config(streams.path(), st, e)) << e.to_string();
+  EXPECT_EQ(st.cluster.options.adapter, cluster::AdapterKind::Streams);
+  EXPECT_EQ(st.cluster.streams.stream_name, "live");
+  EXPECT_EQ(st.cluster.streams.stream_count, 4u);
+  EXPECT_EQ(st.cluster.streams.max_len, 500u);
+  EXPECT_EQ(st.cluster.streams.read_count, 50u);
+  EXPECT_EQ(st.cluster.session_key_prefix, "s:");
+  EXPECT_EQ(default_config().cluster.streams.max_len, 10000u);
 }
 
 TEST(Config, ClusterErrorsNameTheKey) {
@@ -306,7 +317,11 @@ TEST(Config, ClusterErrorsNameTheKey) {
   } cases[] = {
       {R"({"cluster": {"redis": "http://x"}})", "cluster.redis"},
       {R"({"cluster": {"redis": "redis://h:99999"}})", "cluster.redis"},
-      {R"({"cluster": {"adapter": "streams"}})", "cluster.adapter"},
+      {R"({"cluster": {"adapter": "kafka"}})", "cluster.adapter"},
+      {R"({"cluster": {"adapter": "streams", "maxLen": 0}})", "cluster.maxLen"},
+      {R"({"cluster": {"adapter": "streams", "streamCount": 0}})", "cluster.streamCount"},
+      {R"({"cluster": {"streamName": ""}})", "cluster.streamName"},
+      {R"({"cluster": {"readCount": 0}})", "cluster.readCount"},
       {R"({"cluster": {"passwordFile": "/nonexistent/pw"}})", "cluster.passwordFile"},
       {R"({"cluster": {"key": "a#b"}})", "cluster.key"},
       {R"({"cluster": {"reconnectMin": 500, "reconnectMax": 100}})", "cluster.reconnectMax"},

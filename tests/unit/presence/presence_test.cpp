@@ -121,8 +121,10 @@ TEST(Presence, ReadyNotifiesTheUserAndTheTeachers) {
   take(s2, "");
   take(other, "");
 
+  EXPECT_EQ(s.session_changes, 0);
   auto r = host.call(s, "ready", ready_args(true, "Reisen"));
   EXPECT_EQ(r->value(), Json::object());
+  EXPECT_EQ(s.session_changes, 1);  // the flag it keeps with its session (ABI 1.4)
   Json topic = Json::object({{"topic", "Reisen"}});
   EXPECT_EQ(take(s, "userIsReady"), std::vector<Json>{topic});
   EXPECT_EQ(take(s2, "userIsReady"), std::vector<Json>{topic});

@@ -81,6 +81,7 @@ class FakeSocket {
 
   // Filled by the host:
   bool connected = false;
+  int session_changes = 0;  // session_changed calls (ABI 1.4)
   std::set<std::string> rooms;
   std::vector<Emitted> received;  // emits and broadcasts that reached it
   std::vector<ServerAck> acks;    // emits with ack not answered yet
@@ -864,6 +865,14 @@ class FakeHost {
       if (!a || !host.answering_ || host.answer_) return DHL_ERR_DONE;
       if (!Json::parse(sv(json))) return DHL_ERR_INVALID;
       host.answer_ = std::string(sv(json));
+      return DHL_OK;
+    };
+    h.session_changed = [](dhl_ctx* c, dhl_socket* s) {
+      int error = 0;
+      FakeSocket* so = self(c).live(s, "session_changed", error);
+      if (!so) return error;
+      if (!so->connected) return DHL_ERR_INVALID;
+      ++so->session_changes;
       return DHL_OK;
     };
     return h;

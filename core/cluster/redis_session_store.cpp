@@ -1,0 +1,172 @@
+#include "cluster/redis_session_store.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include "cluster/session_codec.hpp"
+#include "cluster/stream_broadcast.hpp"
+
+namespace daheim::cluster {
+
+struct RedisSessionStore::Restore {
+  std::string nsp;
+  std::string pid;
+  std::string offset;
+  RestoreCallback callback;
+  std::string stream;
+  StreamId from;
+  socketio::SavedSession session;
+};
+
+RedisSessionStore::RedisSessionStore(StreamLog& log, RedisClient& redis, loop::TimerQueue& timers,
+                                     const socketio::RecoveryOptions& options,
+                                     std::string key_prefix)
+    : log_(log),
+      redis_(redis),
+      timers_(timers),
+      options_(options),
+      prefix_(std::move(key_prefix)),
+      refresh_timer_(timers, [this] { refresh(); }),
+      deferred_timer_(timers, [this] {
+        std::vector<std::function<void()>> fns = std::move(deferred_);
+        deferred_.clear();
+        for (auto& fn : fns) fn();
+      }) {
+  refresh_timer_.arm(options_.max_disconnection_duration / 4);
+}
+
+RedisSessionStore::~RedisSessionStore() {
+  *alive_ = false;
+}
+
+// The StreamsAdapter logs the event (XADD) and the stream reader delivers
+// it with its id as the offset, on every node alike.
+void RedisSessionStore::append(const socketio::LoggedEvent& event, Deliver deliver) {
+  deliver(socketio::encode_event(event.nsp, event.name, event.args, event.attachments), event.opts);
+}
+
+std::string RedisSessionStore::head(std::string_view nsp) const {
+  return log_.cursor(log_.stream_of(nsp)).text();
+}
+
+void RedisSessionStore::write(std::vector<std::string> args) {
+  std::vector<std::string_view> views(args.begin(), args.end());
+  ++pending_writes_;
+  std::weak_ptr<bool> alive = alive_;
+  if (!redis_.command(views, [this, alive](const redisReply*) {
+        if (!alive.expired()) --pending_writes_;
+      }))
+    --pending_writes_;
+}
+
+void RedisSessionStore::save(socketio::SavedSession session) {
+  live_.erase(session.pid);
+  ++stats_.saved;
+  write({"SET", prefix_ + session.pid, encode_session(session), "PX",
+         std::to_string(options_.max_disconnection_duration.count())});
+}
+
+// A connected socket's copy lives 1.5 × maxDisconnectionDuration and is
+// refreshed when half of that is left, so it outlives the node by at least
+// maxDisconnectionDuration.
+void RedisSessionStore::save_live(socketio::SavedSession session) {
+  live_[session.pid] = timers_.now();
+  ++stats_.saved;
+  write({"SET", prefix_ + session.pid, encode_session(session), "PX",
+         std::to_string(options_.max_disconnection_duration.count() * 3 / 2)});
+}
+
+void RedisSessionStore::refresh() {
+  refresh_timer_.arm(options_.max_disconnection_duration / 4);
+  loop::TimePoint now = timers_.now();
+  std::string ttl = std::to_string(options_.max_disconnection_duration.count() * 3 / 2);
+  for (auto& [pid, at] : live_) {
+    if (now - at < options_.max_disconnection_duration / 2) continue;
+    at = now;
+    write({"PEXPIRE", prefix_ + pid, ttl});
+  }
+}
+
+void RedisSessionStore::forget(std::string_view pid) {
+  live_.erase(std::string(pid));
+  write({"DEL", prefix_ + std::string(pid)});
+}
+
+void RedisSessionStore::later(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+  if (!deferred_timer_.armed()) deferred_timer_.arm(loop::Millis(0));
+}
+
+void RedisSessionStore::fail(const std::shared_ptr<Restore>& r) {
+  ++stats_.restore_failed;
+  r->callback(std::nullopt);
+}
+
+void RedisSessionStore::restore(std::string_view nsp, std::string_view pid, std::string_view offset,
+                                RestoreCallback callback) {
+  auto r = std::make_shared<Restore>();
+  r->nsp = nsp;
+  r->pid = pid;
+  r->offset = offset;
+  r->callback = std::move(callback);
+  r->stream = log_.stream_of(nsp);
+  std::string key = prefix_ + r->pid;
+  std::string_view args[] = {"GET", key};
+  std::weak_ptr<bool> alive = alive_;
+  if (!redis_.command(args, [this, alive, r](const redisReply* reply) {
+        if (!alive.expired()) on_session(r, reply);
+      }))
+    later([this, r] { fail(r); });
+}
+
+// The session, then its offset: a volatile event's string stands for the
+// log's head when it was sent; no offset for the head at connect (the
+// client got no logged event, socket.io #5538).
+void RedisSessionStore::on_session(std::shared_ptr<Restore> r, const redisReply* reply) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return fail(r);
+  std::optional<socketio::SavedSession> s =
+      decode_session(std::string_view(reply->str, reply->len));
+  if (!s || s->pid != r->pid || (!s->nsp.empty() && s->nsp != r->nsp)) return fail(r);
+  s->nsp = r->nsp;
+  std::string_view offset = r->offset;
+  if (!offset.empty() && s->volatile_tail != 0 && socketio::tail_hash(offset) == s->volatile_tail)
+    offset = s->volatile_tail_offset;
+  if (offset.empty()) offset = s->start_offset;
+  std::optional<StreamId> from = parse_stream_id(offset);
+  if (!from) return fail(r);
+  r->from = *from;
+  r->session = std::move(*s);
+  if (r->from == StreamId{}) return read_missed(r);  // the stream was empty then
+  std::weak_ptr<bool> alive = alive_;
+  log_.exists(r->stream, r->from, [this, alive, r](bool found, bool ok) {
+    if (alive.expired()) return;
+    if (!found || !ok) return fail(r);
+    read_missed(r);
+  });
+}
+
+// Once the reader is past the offset: the entries after it up to the
+// reader's cursor that the session's rooms select, each with its offset.
+void RedisSessionStore::read_missed(std::shared_ptr<Restore> r) {
+  std::weak_ptr<bool> alive = alive_;
+  log_.when_read(r->stream, r->from, [this, alive, r](bool ready) {
+    if (alive.expired()) return;
+    if (!ready) return fail(r);
+    std::size_t max = 2 * log_.options().max_len + log_.options().read_count;
+    log_.range_to_cursor(
+        r->stream, r->from, max, [this, alive, r](std::vector<StreamEntry> entries, bool ok) {
+          if (alive.expired()) return;
+          if (!ok) return fail(r);
+          socketio::RestoredSession out{std::move(r->session), {}};
+          for (const StreamEntry& e : entries) {
+            StreamBroadcast b;
+            if (e.nsp != r->nsp || e.type != 3 || !decode_stream_broadcast(e, b)) continue;
+            if (!takes_offset(b) || !socketio::session_selects(b.opts, out.session.rooms)) continue;
+            out.missed.push_back(stream_packet(r->nsp, b, e.id));
+          }
+          ++stats_.restored;
+          r->callback(std::move(out));
+        });
+  });
+}
+
+}  // namespace daheim::cluster

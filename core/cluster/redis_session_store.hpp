@@ -1,0 +1,76 @@
+// Connection-state recovery with its log in the Redis stream and its
+// sessions under `<prefix><pid>` (@socket.io/redis-streams-adapter's
+// persistSession / restoreSession, reference/cluster.md §1.8), so that any
+// node, a Node.js one included, restores any session. Unlike the reference:
+// - a session is read with GET, not GETDEL: a restore that fails (offset
+//   gone, token refused, client gone) leaves it for the next attempt;
+// - a connected socket's session is kept too (save_live), with a TTL that is
+//   refreshed, so that a node's death (SIGKILL) loses nothing;
+// - missed events are read up to the stream reader's cursor, and the reader
+//   delivers the rest, on the one loop: none is missed or sent twice.
+// Events are logged by the StreamsAdapter (every broadcast is an XADD).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/redis_client.hpp"
+#include "cluster/stream_log.hpp"
+#include "socketio/options.hpp"
+#include "socketio/session_store.hpp"
+
+namespace daheim::cluster {
+
+struct RedisSessionStats {
+  uint64_t saved = 0;           // SETs of sessions (live and at disconnect)
+  uint64_t restored = 0;        // restores answered with a session
+  uint64_t restore_failed = 0;  // unknown session, offset gone, Redis failed
+};
+
+class RedisSessionStore final : public socketio::SessionStore {
+ public:
+  RedisSessionStore(StreamLog& log, RedisClient& redis, loop::TimerQueue& timers,
+                    const socketio::RecoveryOptions& options, std::string key_prefix);
+  ~RedisSessionStore() override;
+
+  void append(const socketio::LoggedEvent& event, Deliver deliver) override;
+  std::string head(std::string_view nsp) const override;
+  void save(socketio::SavedSession session) override;
+  bool keeps_live_sessions() const override { return true; }
+  void save_live(socketio::SavedSession session) override;
+  void restore(std::string_view nsp, std::string_view pid, std::string_view offset,
+               RestoreCallback callback) override;
+  void forget(std::string_view pid) override;
+  // Writes not yet answered by Redis (a stopping node waits for them).
+  std::size_t pending_writes() const { return pending_writes_; }
+
+  const RedisSessionStats& stats() const { return stats_; }
+
+ private:
+  struct Restore;
+  void write(std::vector<std::string> args);
+  void refresh();
+  void later(std::function<void()> fn);
+  void on_session(std::shared_ptr<Restore> r, const redisReply* reply);
+  void read_missed(std::shared_ptr<Restore> r);
+  void fail(const std::shared_ptr<Restore>& r);
+
+  StreamLog& log_;
+  RedisClient& redis_;
+  loop::TimerQueue& timers_;
+  socketio::RecoveryOptions options_;
+  std::string prefix_;
+  std::unordered_map<std::string, loop::TimePoint> live_;  // pid -> last write
+  loop::Timer refresh_timer_;
+  std::vector<std::function<void()>> deferred_;
+  loop::Timer deferred_timer_;
+  std::size_t pending_writes_ = 0;
+  RedisSessionStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace daheim::cluster
