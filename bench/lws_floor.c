@@ -22,16 +22,16 @@ static const char kOpen[] =
     "\"maxPayload\":1000000}";
 static const char kConnectAck[] = "40{\"sid\":\"floor\"}";
 
-static int send_text(struct lws *wsi, const char *text) {
+static int send_text(struct lws* wsi, const char* text) {
   unsigned char buf[LWS_PRE + 128];
   size_t n = strlen(text);
   memcpy(buf + LWS_PRE, text, n);
   return lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+static int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in,
                     size_t len) {
-  unsigned char *pending = (unsigned char *)user;
+  unsigned char* pending = (unsigned char*)user;
   switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
       *pending = kSendOpen;
@@ -66,20 +66,20 @@ static struct lws_protocols protocols[] = {
 };
 
 static uv_loop_t loop;
-static struct lws_context *context;
+static struct lws_context* context;
 static uv_signal_t sigterm;
 
-static void on_signal(uv_signal_t *s, int signum) {
+static void on_signal(uv_signal_t* s, int signum) {
   (void)signum;
   uv_signal_stop(s);
-  uv_close((uv_handle_t *)s, NULL);
+  uv_close((uv_handle_t*)s, NULL);
   lws_context_destroy(context);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   static const lws_retry_bo_t no_validity_checks;
   struct lws_context_creation_info info;
-  void *foreign[1];
+  void* foreign[1];
   lws_set_log_level(LLL_ERR, NULL);
   uv_loop_init(&loop);
   foreign[0] = &loop;
@@ -87,8 +87,8 @@ int main(int argc, char **argv) {
   info.port = argc > 1 ? atoi(argv[1]) : 0;
   info.iface = "127.0.0.1";
   info.protocols = protocols;
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.options =
+      LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
   info.foreign_loops = foreign;
   info.max_http_header_data = 16384;
   info.timeout_secs = 30;
