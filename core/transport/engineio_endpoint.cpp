@@ -339,17 +339,29 @@ void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   pss->buffer.release();
 }
 
-int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry,
-                                 const HttpRequest& req) {
+// A POST's body length within maxHttpBufferSize; nullopt once 413 or 411 was
+// answered (`answered`: what send_response returned).
+std::optional<std::size_t> EngineIoEndpoint::post_length(lws* wsi, const HttpRequest& req,
+                                                         int& answered) {
   std::size_t len = 0;
   switch (request_body_length(wsi, options_.eio.max_payload, len)) {
     case BodyLength::TooLarge:
-      return send_response(wsi, 413, {}, {}, response_headers(req), true);
+      answered = send_response(wsi, 413, {}, {}, response_headers(req), true);
+      return std::nullopt;
     case BodyLength::LengthRequired:
-      return send_response(wsi, 411, {}, {}, response_headers(req), true);
+      answered = send_response(wsi, 411, {}, {}, response_headers(req), true);
+      return std::nullopt;
     case BodyLength::Ok:
       break;
   }
+  return len;
+}
+
+int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry,
+                                 const HttpRequest& req) {
+  int answered = 0;
+  std::optional<std::size_t> len = post_length(wsi, req, answered);
+  if (!len) return answered;
   if (entry) {
     if (!entry->session->begin_post()) {
       pss->role = Role::PostRejected;
@@ -360,7 +372,7 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
       std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
     }
   }
-  if (len == 0) return finish_post(wsi, pss);
+  if (*len == 0) return finish_post(wsi, pss);
   return 0;
 }
 
@@ -425,18 +437,12 @@ bool EngineIoEndpoint::valid_elsewhere(const HttpRequest& req, bool upgrade) con
 }
 
 int EngineIoEndpoint::start_post_forward(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
-  std::size_t len = 0;
-  switch (request_body_length(wsi, options_.eio.max_payload, len)) {
-    case BodyLength::TooLarge:
-      return send_response(wsi, 413, {}, {}, response_headers(req), true);
-    case BodyLength::LengthRequired:
-      return send_response(wsi, 411, {}, {}, response_headers(req), true);
-    case BodyLength::Ok:
-      break;
-  }
+  int answered = 0;
+  std::optional<std::size_t> len = post_length(wsi, req, answered);
+  if (!len) return answered;
   pss->role = Role::PostForward;
   pss->buffer.get();
-  if (len == 0) return finish_post(wsi, pss);
+  if (*len == 0) return finish_post(wsi, pss);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -155,6 +156,7 @@ class EngineIoEndpoint {
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);
+  std::optional<std::size_t> post_length(lws* wsi, const HttpRequest& req, int& answered);
   int finish_post(lws* wsi, ConnectionState* pss);
   // A request for a session this node does not hold, that another may.
   bool elsewhere(lws* wsi, const std::string* sid);
