@@ -426,9 +426,11 @@ struct dhl_host {
    * is answered 504 {"error":"timeout"} by the host. */
   dhl_http_reply* (*http_defer)(dhl_ctx* ctx, const dhl_http_request* req);
   /* [loop] Answers a deferred request and frees the handle (exactly once per
-   * handle; every return value frees it). DHL_OK: sent; DHL_ERR_GONE: the
-   * client left, or the server is stopping; DHL_ERR_TIMEOUT: the host had
-   * answered it 504 already. */
+   * handle). DHL_OK: sent; DHL_ERR_GONE: the client left, or the server is
+   * stopping; DHL_ERR_TIMEOUT: the host had answered it 504 already; all
+   * three free the handle. DHL_ERR_THREAD (not on the loop) and
+   * DHL_ERR_INVALID (res NULL: the handle stays open; or a handle that is not
+   * open: answered already, or another plugin's) free nothing. */
   int (*http_reply)(dhl_ctx* ctx, dhl_http_reply* reply, const dhl_http_response* res);
 
   /* ---- ABI 1.4 (branch streams): connection-state recovery in a cluster ---- */
