@@ -41,7 +41,10 @@ function nodeConfig() {
     socketio: { connectionStateRecovery: { maxDisconnectionDuration: 30000 } },
     plugins: [{ path: path.join(pluginsDir, 'push', 'push.so'),
       config: { bearerSecretFile: path.join(dir, 'push.secret') } }],
-    cluster: { redis: redis.url, adapter: 'streams', reconnectMin: 50, reconnectMax: 500 },
+    // A push answers once every node counted its sockets; a node killed with
+    // that request in flight makes it wait requestsTimeout.
+    cluster: { redis: redis.url, adapter: 'streams', reconnectMin: 50, reconnectMax: 500,
+      requestsTimeout: 500 },
   };
 }
 
@@ -174,6 +177,8 @@ function check(clients, sources, moves) {
 }
 
 async function finish(clients, sources) {
+  const accepted = sources.p.length;
+  await waitFor('pushes accepted after the move', () => sources.p.length >= accepted + 20);
   await sources.stop();
   const lastE = sources.e;
   const lastP = sources.p.at(-1);
