@@ -1,7 +1,8 @@
 // `workers`: several processes on one port (SO_REUSEPORT), each a node of
 // the cluster, under a supervisor that restarts a dead one. socket.io-clients
 // spread over the workers; when one is killed (SIGKILL) its clients come
-// back on the others (and on its replacement); reload and stop reach every
+// back on the others (and on its replacement) and recover their sessions
+// (the streams adapter keeps them in Redis); reload and stop reach every
 // worker; more than one worker without a cluster is a config error.
 
 import assert from 'node:assert/strict';
@@ -74,7 +75,10 @@ describe('two workers on one port', () => {
 
   before(async () => {
     redis = await startRedis();
-    srv = await startSioServer({}, { workers: 2, cluster: { redis: redis.url } });
+    // Sessions in Redis (the streams adapter), so a killed worker's clients
+    // recover on the other worker or on its replacement.
+    srv = await startSioServer({ connectionStateRecovery: { maxDisconnectionDuration: 30000 } },
+      { workers: 2, cluster: { redis: redis.url, adapter: 'streams' } });
     await logged(/workers: 2 ready, listening on http:\/\/127\.0\.0\.1:(\d+)/);
     // Both workers have advertised their internal address.
     const control = createClient({ url: redis.url });
@@ -99,6 +103,7 @@ describe('two workers on one port', () => {
       clients.push(await pool.connect(srv.url, '/', { transports, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 }));
     }
     // The sid's first six characters name the worker (node) that holds it.
+    for (const c of clients) c.id = c.socket.id;
     const tags = new Set(clients.map((c) => c.hello.engine.slice(0, 6)));
     assert.equal(tags.size, 2, `sessions on ${tags.size} workers`);
     const before = workerPids();
@@ -130,6 +135,11 @@ describe('two workers on one port', () => {
       else if (c.hello.transport === 'websocket') assert.ok(!dropped[i], `WebSocket client ${i} of the other`);
     });
     for (const c of hit) if (!c.socket.connected) await connected(c.socket, 15000);
+    // ... and recovered their sessions (same socket id, from the sessions in Redis).
+    for (const c of hit) {
+      assert.ok(c.socket.recovered, `client ${clients.indexOf(c)} recovered its session`);
+      assert.equal(c.socket.id, c.id, 'the same socket id');
+    }
     for (const c of clients) assert.equal(await cmd(c.socket, 'echo', 'still here'), 'still here');
     // The replacement advertised itself too.
     await logged(/(?:sessions of this node are reached at[^\n]*\n[\s\S]*){3}/);
