@@ -239,6 +239,7 @@ struct Options {
   std::string scenario;
   std::string host = "127.0.0.1";
   int port = 3000;
+  int port2 = 0;  // a second node: odd clients connect there (a two-node cluster)
   std::string path = "/socket.io/";
   std::string transport = "websocket";  // or "polling"
   int conns = 0;                        // idle / fan-out receivers / storm connections
@@ -298,6 +299,7 @@ struct Options {
       "common: --host H --path P --server-pid PID --sources K --window W --payload BYTES\n"
       "        --warmup S --timeout S\n"
       "        --before CMD --after CMD: shell commands run around the measured phase\n"
+      "        --port2 N: a second node; odd clients connect there, the sender is even\n"
       "        (echo; fan-out burst; storm connect; idle hold without --clients),\n"
       "        e.g. callgrind_control -i on|off PID\n"
       "  daheim  --users N [--duration S] and the flags below: N Daheim users with HS256\n"
@@ -383,6 +385,8 @@ Options parse_args(int argc, char** argv) {
       o.host = v;
     else if (a == "--port")
       o.port = n();
+    else if (a == "--port2")
+      o.port2 = n();
     else if (a == "--path")
       o.path = v;
     else if (a == "--transport")
@@ -472,6 +476,8 @@ class Engine {
     server_.sin_family = AF_INET;
     server_.sin_port = htons(static_cast<std::uint16_t>(o.port));
     host_header_ = o.host + ":" + std::to_string(o.port);
+    server2_ = server_;
+    if (o.port2 > 0) server2_.sin_port = htons(static_cast<std::uint16_t>(o.port2));
   }
 
   Scenario* scenario = nullptr;
@@ -569,6 +575,7 @@ class Engine {
   const Options& o_;
   int ep_ = -1;
   sockaddr_in server_{};
+  sockaddr_in server2_{};  // --port2: the node of the odd clients
   std::string host_header_;
   unsigned next_source_ = 0;
 };
@@ -601,7 +608,8 @@ void Engine::start_conn(Client& c, Conn& k, Role role) {
     if (::bind(k.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0)
       return fail(c, std::string("bind: ") + std::strerror(errno));
   }
-  int r = ::connect(k.fd, reinterpret_cast<sockaddr*>(&server_), sizeof server_);
+  const sockaddr_in& to = o_.port2 > 0 && c.id % 2 == 1 ? server2_ : server_;
+  int r = ::connect(k.fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   if (r != 0 && errno != EINPROGRESS)
     return fail(c, std::string("connect: ") + std::strerror(errno));
   epoll_event e{};
@@ -1756,8 +1764,9 @@ int run(const Options& o) {
     std::size_t n = count_connected(pool);
     out.num("conns", static_cast<double>(n));
     Client* from = nullptr;
+    // The sender is on the first node (an even client).
     for (auto& c : pool)
-      if (c->phase == Phase::Connected) from = c.get();
+      if (c->phase == Phase::Connected && c->id % 2 == 0) from = c.get();
     if (!from) {
       out.str("error", "no client connected: " + engine.last_error);
       std::puts(out.done().c_str());

@@ -83,11 +83,11 @@ class ServerProcess:
     """A server started with its output in a log file, ready once it logged
     `listening on http://HOST:PORT`."""
 
-    def __init__(self, argv, label):
+    def __init__(self, argv, label, env=None):
         self.label = label
         self.logf = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=env)
         self.port = None
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -9,10 +9,23 @@
 //   node server.mjs HOST PORT     prints "listening on http://HOST:PORT" when ready
 // With BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) it serves https/wss
 // instead (Node's defaults: session tickets on) and prints https://.
+// With BENCH_REDIS_URL (redis://host:port) it is one node of a cluster:
+// @socket.io/redis-adapter 8.3 (createAdapter, the pubsub adapter) over node
+// redis 4, so io.emit reaches the clients of every node.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { Server } from "socket.io";
+
+// The redis adapter, when BENCH_REDIS_URL names a Redis (cluster mode).
+async function redisAdapter(url) {
+  const { createClient } = await import("redis");
+  const { createAdapter } = await import("@socket.io/redis-adapter");
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  return createAdapter(pub, sub);
+}
 
 const host = process.argv[2] ?? "127.0.0.1";
 const port = Number(process.argv[3] ?? 3000);
@@ -22,7 +35,11 @@ const tls = process.env.BENCH_TLS_CERT
   : null;
 const httpServer = tls ? createTlsServer(tls) : createServer();
 // Default socket.io options (polling + websocket, no per-message deflate).
-const io = new Server(httpServer, { serveClient: false });
+const redisUrl = process.env.BENCH_REDIS_URL;
+const io = new Server(httpServer, {
+  serveClient: false,
+  ...(redisUrl ? { adapter: await redisAdapter(redisUrl) } : {}),
+});
 
 io.on("connection", (socket) => {
   socket.emit("auth", socket.handshake.auth);
