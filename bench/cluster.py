@@ -103,7 +103,7 @@ def snapshot(args):
     info = subprocess.run(["redis-cli", "-p", rport, "INFO", "commandstats"], capture_output=True,
                           text=True).stdout
     with open(path, "w") as f:
-        json.dump({"cpu": {p: proc_cpu(int(p)) for p in pids},
+        json.dump({"t": time.monotonic(), "cpu": {p: proc_cpu(int(p)) for p in pids},
                    "cmd": commandstats(info)}, f)
 
 
@@ -143,6 +143,11 @@ def burst(args, kind):
     nodes = start_nodes(args, kind, redis)
     tmp = tempfile.mkdtemp(prefix="bench-cluster-")
     try:
+        # Redis's idle CPU (serverCron, the nodes' pings) per second, taken off
+        # its CPU over the burst window.
+        i0, t0 = proc_cpu(redis.proc.pid)[1], time.monotonic()
+        time.sleep(2)
+        idle_rate = (proc_cpu(redis.proc.pid)[1] - i0) / (time.monotonic() - t0)
         pids = " ".join(str(p) for p in (nodes[0].pid, nodes[1].pid, redis.proc.pid))
         me = f"python3 {os.path.abspath(__file__)} --snap"
         hooks = ["--before", f"{me} {tmp}/before {redis.port} {pids}",
@@ -173,6 +178,9 @@ def burst(args, kind):
         "us_per_delivery": (d[n1][1] + d[n2][1]) * 1e6 / got if got else 0,
         "us_per_delivery_stat": (d[n1][0] + d[n2][0]) * 1e6 / got if got else 0,
         "redis_us_per_broadcast": d[r][1] * 1e6 / args.burst,
+        "redis_idle_us_per_s": idle_rate * 1e6,
+        "redis_net_us_per_broadcast":
+            max(0.0, d[r][1] - idle_rate * (a["t"] - b["t"])) * 1e6 / args.burst,
         "commandstats": cmd, "errors": res.get("errors", 0),
     }
 
@@ -195,6 +203,11 @@ def paced(args, kind):
         "p50_ms": res.get("paced_delivery_p50_us", 0) / 1e3,
         "p99_ms": res.get("paced_delivery_p99_us", 0) / 1e3,
         "all_p99_ms": res.get("paced_all_received_p99_us", 0) / 1e3,
+        # Run delay (runnable, waiting for a CPU) over the paced window: how
+        # loaded the machine was for the load generator and node 1.
+        "lg_wait_s": res.get("paced_client_wait_s", 0),
+        "node1_wait_s": res.get("paced_server_wait_s", 0),
+        "wall_s": res.get("paced_wall_s", 0),
         "errors": res.get("errors", 0),
     }
 
@@ -216,14 +229,16 @@ def table(r):
         f["us_del"] = b["us_per_delivery"]
         f["us_del_stat"] = b["us_per_delivery_stat"]
         f["redis_us"] = b["redis_us_per_broadcast"]
+        f["redis_net"] = b["redis_net_us_per_broadcast"]
         pub = b["commandstats"].get("publish", (0, 0))
         f["pub"] = f"{pub[0]} calls, {pub[1] / max(pub[0], 1):.1f} µs each"
         f["wall"] = b["wall_ms"]
         f["p_conns"] = p["conns"]
-        f["p_recv"] = f"{p['received']}/{p['expected']}"
+        f["p_recv"] = f"{int(p['received'])}/{int(p['expected'])}"
         f["p50"] = p["p50_ms"]
         f["p99"] = p["p99_ms"]
         f["all99"] = p["all_p99_ms"]
+        f["wait"] = f"{p['lg_wait_s']:.2f} s / {p['node1_wait_s']:.2f} s of {p['wall_s']:.1f} s"
     d, n = flat["daheim"], flat["node"]
     lines = [
         "| two nodes + Redis | daheim-live ×2 | Node.js ×2 (redis-adapter) | ratio |",
@@ -232,7 +247,8 @@ def table(r):
         row("burst: deliveries (20 broadcasts)", "b_recv", "{}", False),
         row("server CPU per delivery, both nodes (schedstat)", "us_del", "{:.2f} µs"),
         row("server CPU per delivery, both nodes (/proc stat ticks)", "us_del_stat", "{:.2f} µs"),
-        row("redis-server CPU per broadcast (schedstat)", "redis_us", "{:.1f} µs"),
+        row("redis-server CPU per broadcast (schedstat, window total)", "redis_us", "{:.1f} µs"),
+        row("redis-server CPU per broadcast, idle rate taken off", "redis_net", "{:.1f} µs"),
         row("Redis INFO commandstats: PUBLISH", "pub", "{}", False),
         row("burst: time to all delivered (wall, loaded machine)", "wall", "{:.0f} ms"),
         row("paced 10/s × 10 s: clients", "p_conns", "{}", False),
@@ -240,6 +256,7 @@ def table(r):
         row("paced: delivery p50", "p50", "{:.1f} ms"),
         row("paced: delivery p99", "p99", "{:.1f} ms"),
         row("paced: p99 time until all clients had a message", "all99", "{:.1f} ms"),
+        row("paced: run delay (waiting for a CPU) of loadgen / node 1", "wait", "{}", False),
     ]
     return "\n".join(lines)
 
