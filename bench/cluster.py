@@ -138,7 +138,7 @@ def loadgen(args, nodes, lg_args, extra=()):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def burst(args, kind):
+def burst(args, kind, conns, count):
     redis = Redis()
     nodes = start_nodes(args, kind, redis)
     tmp = tempfile.mkdtemp(prefix="bench-cluster-")
@@ -152,8 +152,8 @@ def burst(args, kind):
         me = f"python3 {os.path.abspath(__file__)} --snap"
         hooks = ["--before", f"{me} {tmp}/before {redis.port} {pids}",
                  "--after", f"{me} {tmp}/after {redis.port} {pids}"]
-        res = loadgen(args, nodes, ["fanout", "--conns", str(args.burst_conns), "--burst",
-                                    str(args.burst), "--timeout", "120", *hooks])
+        res = loadgen(args, nodes, ["fanout", "--conns", str(conns), "--burst", str(count),
+                                    "--timeout", "120", *hooks])
         with open(f"{tmp}/before") as f:
             b = json.load(f)
         with open(f"{tmp}/after") as f:
@@ -170,17 +170,17 @@ def burst(args, kind):
                a["cmd"][k][1] - b["cmd"].get(k, (0, 0))[1]) for k in a["cmd"]}
     cmd.pop("info", None)
     return {
-        "conns": res.get("conns"), "received": got, "expected": args.burst * res.get("conns", 0),
+        "conns": res.get("conns"), "received": got, "expected": count * res.get("conns", 0),
         "wall_ms": res.get("burst_wall_s", 0) * 1e3,
         "node1_sched_s": d[n1][1], "node2_sched_s": d[n2][1],
         "nodes_stat_s": d[n1][0] + d[n2][0], "nodes_sched_s": d[n1][1] + d[n2][1],
         "redis_stat_s": d[r][0], "redis_sched_s": d[r][1],
         "us_per_delivery": (d[n1][1] + d[n2][1]) * 1e6 / got if got else 0,
         "us_per_delivery_stat": (d[n1][0] + d[n2][0]) * 1e6 / got if got else 0,
-        "redis_us_per_broadcast": d[r][1] * 1e6 / args.burst,
+        "redis_us_per_broadcast": d[r][1] * 1e6 / count,
         "redis_idle_us_per_s": idle_rate * 1e6,
         "redis_net_us_per_broadcast":
-            max(0.0, d[r][1] - idle_rate * (a["t"] - b["t"])) * 1e6 / args.burst,
+            max(0.0, d[r][1] - idle_rate * (a["t"] - b["t"])) * 1e6 / count,
         "commandstats": cmd, "errors": res.get("errors", 0),
     }
 
@@ -213,17 +213,22 @@ def paced(args, kind):
 
 
 def table(r):
-    d, n = r["daheim"], r["node"]
+    args_redis = f"{r['redis_burst']} broadcasts to {r['redis_conns']} clients"
 
     def row(label, key, fmt, ratio=True):
-        a, b = d.get(key), n.get(key)
+        a, b = flat["daheim"].get(key), flat["node"].get(key)
         q = f"{a / b:.2f}" if ratio and a and b else ""
         return f"| {label} | {fmt.format(a)} | {fmt.format(b)} | {q} |"
 
-    db, nb, dp, np_ = d["burst"], n["burst"], d["paced"], n["paced"]
     flat = {"daheim": {}, "node": {}}
-    for side, b, p in (("daheim", db, dp), ("node", nb, np_)):
+    for side in flat:
+        b, p, rb = r[side]["burst"], r[side]["paced"], r[side]["redis"]
         f = flat[side]
+        f["r_recv"] = f"{rb['received']}/{rb['expected']}"
+        f["r_net"] = rb["redis_net_us_per_broadcast"]
+        f["r_tot"] = rb["redis_us_per_broadcast"]
+        rpub = rb["commandstats"].get("publish", (0, 0))
+        f["r_pub"] = f"{rpub[0]} calls, {rpub[1] / max(rpub[0], 1):.1f} µs each"
         f["b_conns"] = b["conns"]
         f["b_recv"] = f"{b['received']}/{b['expected']}"
         f["us_del"] = b["us_per_delivery"]
@@ -239,7 +244,6 @@ def table(r):
         f["p99"] = p["p99_ms"]
         f["all99"] = p["all_p99_ms"]
         f["wait"] = f"{p['lg_wait_s']:.2f} s / {p['node1_wait_s']:.2f} s of {p['wall_s']:.1f} s"
-    d, n = flat["daheim"], flat["node"]
     lines = [
         "| two nodes + Redis | daheim-live ×2 | Node.js ×2 (redis-adapter) | ratio |",
         "|---|---:|---:|---:|",
@@ -247,10 +251,12 @@ def table(r):
         row("burst: deliveries (20 broadcasts)", "b_recv", "{}", False),
         row("server CPU per delivery, both nodes (schedstat)", "us_del", "{:.2f} µs"),
         row("server CPU per delivery, both nodes (/proc stat ticks)", "us_del_stat", "{:.2f} µs"),
-        row("redis-server CPU per broadcast (schedstat, window total)", "redis_us", "{:.1f} µs"),
-        row("redis-server CPU per broadcast, idle rate taken off", "redis_net", "{:.1f} µs"),
         row("Redis INFO commandstats: PUBLISH", "pub", "{}", False),
         row("burst: time to all delivered (wall, loaded machine)", "wall", "{:.0f} ms"),
+        row(f"Redis burst: deliveries ({args_redis})", "r_recv", "{}", False),
+        row("redis-server CPU per broadcast (schedstat, window total)", "r_tot", "{:.1f} µs"),
+        row("redis-server CPU per broadcast, idle rate taken off", "r_net", "{:.1f} µs"),
+        row("Redis INFO commandstats: PUBLISH", "r_pub", "{}", False),
         row("paced 10/s × 10 s: clients", "p_conns", "{}", False),
         row("paced: deliveries", "p_recv", "{}", False),
         row("paced: delivery p50", "p50", "{:.1f} ms"),
@@ -270,15 +276,21 @@ def main():
     ap.add_argument("--node-dir", default=os.path.join(run.ROOT, "bench/node"))
     ap.add_argument("--burst-conns", type=int, default=4000)
     ap.add_argument("--burst", type=int, default=20)
+    ap.add_argument("--redis-conns", type=int, default=100)
+    ap.add_argument("--redis-burst", type=int, default=1000,
+                    help="broadcasts of the burst that measures Redis's CPU per broadcast")
     ap.add_argument("--paced-conns", type=int, default=10000)
     ap.add_argument("--rate", type=float, default=10)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--json", help="keep the raw results here")
     args = ap.parse_args()
-    results = {"loadavg_start": run.loadavg()}
+    results = {"loadavg_start": run.loadavg(), "redis_burst": args.redis_burst,
+               "redis_conns": args.redis_conns}
     for kind in ("daheim", "node"):
         run.log(f"{kind}: burst, {args.burst_conns} clients")
-        results[kind] = {"burst": burst(args, kind)}
+        results[kind] = {"burst": burst(args, kind, args.burst_conns, args.burst)}
+        run.log(f"{kind}: Redis burst, {args.redis_burst} broadcasts to {args.redis_conns} clients")
+        results[kind]["redis"] = burst(args, kind, args.redis_conns, args.redis_burst)
         run.log(f"{kind}: paced, {args.paced_conns} clients")
         results[kind]["paced"] = paced(args, kind)
     results["loadavg_end"] = run.loadavg()
