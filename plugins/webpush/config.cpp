@@ -122,7 +122,8 @@ Config read_config(const dhl::Json& cfg) {
               "retryMaxMs",
               "timeoutMs",
               "caFile",
-              "allowHttp"});
+              "allowHttp",
+              "redisKey"});
   Config c;
   read_vapid(cfg["vapid"], c);
   read_credential(cfg, c);
@@ -139,6 +140,11 @@ Config read_config(const dhl::Json& cfg) {
       static_cast<std::size_t>(integer(cfg, "maxSubscriptions", 1, 10000000, 100000));
   c.max_users = static_cast<std::size_t>(integer(cfg, "maxUsers", 1, 100000, 1000));
   c.max_body = static_cast<std::size_t>(integer(cfg, "maxBody", 64, 64 << 20, 65536));
+  if (const dhl::Json* k = cfg.find("redisKey")) {
+    if (!k->is_string() || k->as_string().empty() || k->as_string().size() > 128)
+      bad("redisKey", "must be a string of 1 to 128 bytes");
+    c.redis_key = std::string(k->as_string());
+  }
   read_delivery(cfg, c);
   return c;
 }

@@ -27,6 +27,7 @@ struct Config {
   std::size_t max_users = 1000;  // users in one send request
   std::size_t max_body = 65536;
   bool allow_http = false;
+  std::string redis_key = "webpush";  // clustered: the prefix of the Redis keys
   DeliveryConfig delivery;
 };
 

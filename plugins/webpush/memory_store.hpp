@@ -5,6 +5,7 @@
 #include "subscription_store.hpp"
 
 #include <map>
+#include <utility>
 
 namespace webpush {
 
@@ -13,8 +14,15 @@ class MemoryStore final : public SubscriptionStore {
   MemoryStore(std::size_t max_per_user, std::size_t max_total)
       : max_per_user_(max_per_user), max_total_(max_total) {}
 
-  bool add(std::string_view user, Subscription sub) override;
-  bool remove(std::string_view user, std::string_view endpoint) override;
+  // At once: false when full / not there.
+  bool add(std::string_view user, Subscription sub);
+  bool remove(std::string_view user, std::string_view endpoint);
+  void add(std::string_view user, Subscription sub, DoneFn fn) override {
+    fn(add(user, std::move(sub)) ? StoreResult::Done : StoreResult::Full);
+  }
+  void remove(std::string_view user, std::string_view endpoint, DoneFn fn) override {
+    fn(remove(user, endpoint) ? StoreResult::Done : StoreResult::Missing);
+  }
   void list(std::string_view user, ListFn fn) override;
   std::size_t size() const override { return total_; }
 

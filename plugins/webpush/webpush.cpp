@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "delivery.hpp"
 #include "memory_store.hpp"
+#include "redis_store.hpp"
 
 #include <daheim/plugin.hpp>
 
@@ -71,17 +72,25 @@ class WebPush {
       : host_(host),
         config_(read_config(host.config())),
         vapid_(load_vapid(config_)),
-        store_(std::make_unique<MemoryStore>(config_.max_per_user, config_.max_subscriptions)) {
+        store_(make_store(host, config_)) {
     if (!http_global_init()) throw std::runtime_error("libcurl failed to initialise");
     delivery_ =
         std::make_unique<Delivery>(host_, vapid_, config_.delivery,
                                    [this](const std::string& user, const std::string& endpoint) {
-                                     store_->remove(user, endpoint);
+                                     store_->remove(user, endpoint, [](StoreResult) {});
                                    });
     serve_routes();
     host_.info("VAPID key " + vapid_.public_key() + " (" + vapid_.subject() + "), " +
                std::to_string(config_.delivery.workers) + " worker(s), queue " +
-               std::to_string(config_.delivery.max_queue));
+               std::to_string(config_.delivery.max_queue) + ", subscriptions " +
+               (host_.clustered() ? "in Redis under " + config_.redis_key : "in memory"));
+  }
+
+  // Clustered: every node shares the subscriptions in Redis; else memory.
+  static std::unique_ptr<SubscriptionStore> make_store(dhl::Host& host, const Config& c) {
+    if (host.clustered())
+      return std::make_unique<RedisStore>(host, c.redis_key, c.max_per_user, c.max_subscriptions);
+    return std::make_unique<MemoryStore>(c.max_per_user, c.max_subscriptions);
   }
 
   ~WebPush() {
@@ -120,7 +129,7 @@ class WebPush {
   }
 
   // $webpush.subscribe(subscription) -> {}
-  dhl::Json subscribe(dhl::Socket& socket, const dhl::Json& args) {
+  dhl::Future subscribe(dhl::Socket& socket, const dhl::Json& args) {
     std::string user = signed_in(socket);
     std::string error;
     std::optional<Subscription> sub = parse_subscription(args[0], config_.allow_http, error);
@@ -128,17 +137,28 @@ class WebPush {
       host_.debug("refused a subscription of user " + user + ": " + error);
       throw dhl::Error("invalidSubscription");
     }
-    if (!store_->add(user, std::move(*sub))) throw dhl::Error("tooManySubscriptions");
-    return dhl::Json::object();
+    auto p = std::make_shared<dhl::Promise>();
+    dhl::Future f = p->future();
+    store_->add(user, std::move(*sub), [p](StoreResult r) {
+      if (r == StoreResult::Done) return p->resolve(dhl::Json::object());
+      p->reject(r == StoreResult::Full ? "tooManySubscriptions" : "unavailable");
+    });
+    return f;
   }
 
   // $webpush.unsubscribe({endpoint}) -> {"removed": bool}
-  dhl::Json unsubscribe(dhl::Socket& socket, const dhl::Json& args) {
+  dhl::Future unsubscribe(dhl::Socket& socket, const dhl::Json& args) {
     std::string user = signed_in(socket);
     const dhl::Json& a = args[0];
     std::string_view endpoint = a.is_string() ? a.as_string() : a["endpoint"].as_string();
     if (endpoint.empty()) throw dhl::Error("invalidSubscription");
-    return dhl::Json::object({{"removed", store_->remove(user, endpoint)}});
+    auto p = std::make_shared<dhl::Promise>();
+    dhl::Future f = p->future();
+    store_->remove(user, std::string(endpoint), [p](StoreResult r) {
+      if (r == StoreResult::Unavailable) return p->reject("unavailable");
+      p->resolve(dhl::Json::object({{"removed", r == StoreResult::Done}}));
+    });
+    return f;
   }
 
   // $webpush.publicKey -> {"publicKey": "<base64url>"}: the
@@ -147,12 +167,13 @@ class WebPush {
     return dhl::Json::object({{"publicKey", vapid_.public_key()}});
   }
 
-  // Queues the notification for each subscription of the users (offline
-  // ones only when asked); what was done, for the answer. A store that
-  // answers later (a cluster store) is counted as far as it answered.
+  // Looks up the subscriptions of the users (offline ones only when asked)
+  // and queues the notification for each; what was done, for the answer. A
+  // store that answers later (Redis, in a cluster) queues after the answer:
+  // "pending" counts the users still being looked up then (absent when 0).
   dhl::Json send(const SendRequest& r) {
     struct Tally {
-      std::size_t messages = 0, dropped = 0;
+      std::size_t messages = 0, dropped = 0, answered = 0;
     };
     auto tally = std::make_shared<Tally>();
     auto request = std::make_shared<const SendRequest>(r);
@@ -161,6 +182,7 @@ class WebPush {
       if (r.only_offline && online_.count(user)) continue;
       ++offline;
       store_->list(user, [this, tally, request, user](std::vector<Subscription> subs) {
+        ++tally->answered;
         std::size_t dropped = 0;
         for (Subscription& s : subs) {
           Message m{user,
@@ -181,10 +203,12 @@ class WebPush {
                         " dropped");
       });
     }
-    return dhl::Json::object({{"users", static_cast<int64_t>(r.users.size())},
-                              {"offline", static_cast<int64_t>(offline)},
-                              {"queued", static_cast<int64_t>(tally->messages)},
-                              {"dropped", static_cast<int64_t>(tally->dropped)}});
+    dhl::Json out = dhl::Json::object({{"users", static_cast<int64_t>(r.users.size())},
+                                       {"offline", static_cast<int64_t>(offline)},
+                                       {"queued", static_cast<int64_t>(tally->messages)},
+                                       {"dropped", static_cast<int64_t>(tally->dropped)}});
+    if (tally->answered < offline) out["pending"] = static_cast<int64_t>(offline - tally->answered);
+    return out;
   }
 
   // Reads {"users", "data", "ttl", "urgency", "topic", "onlyOffline"}.
