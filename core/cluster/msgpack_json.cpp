@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 
 #include "socketio/json_text.hpp"
@@ -115,9 +116,20 @@ class JsonPacker {
       else
         pk_.pack_int64(static_cast<int64_t>(v));
     } else {
-      pk_.pack_double(v);
+      pack_float64(v);
     }
     return true;
+  }
+  // msgpack's pack_double casts 2^64 (the double nearest 18446744073709551615)
+  // to uint64_t, which is undefined (cluster_fuzz): what is not an integer in
+  // range is written as float64 here, as pack_double would have written it.
+  void pack_float64(double v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    char out[9];
+    out[0] = static_cast<char>(0xcb);
+    for (int k = 0; k < 8; ++k) out[1 + k] = static_cast<char>(bits >> (56 - 8 * k));
+    pk_.pack_str_body(out, sizeof out);  // raw bytes: the body writer adds no header
   }
   // {"_placeholder":true,"num":N} with N an attachment index: that index.
   long placeholder_at(std::size_t pos) const {
