@@ -59,10 +59,7 @@ void AddressLimits::remove_connection(const std::string& key, loop::TimePoint no
   release(it, now);
 }
 
-AddressLimits::Verdict AddressLimits::check_session(const std::string& key, loop::TimePoint now) {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return Verdict::Admit;
-  Entry& e = it->second;
+AddressLimits::Verdict AddressLimits::session_verdict(Entry& e, loop::TimePoint now) {
   if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {
     ++stats_.sessions_refused;
     return Verdict::TooManySessions;
@@ -77,20 +74,15 @@ AddressLimits::Verdict AddressLimits::check_session(const std::string& key, loop
   return Verdict::Admit;
 }
 
+AddressLimits::Verdict AddressLimits::check_session(const std::string& key, loop::TimePoint now) {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? Verdict::Admit : session_verdict(it->second, now);
+}
+
 AddressLimits::Verdict AddressLimits::add_session(const std::string& key, loop::TimePoint now) {
   Entry& e = entry(key, now);
-  if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {
-    ++stats_.sessions_refused;
-    return Verdict::TooManySessions;
-  }
-  if (options_.handshakes_per_second != 0) {
-    refill(e, now);
-    if (e.tokens < 1) {
-      ++stats_.handshakes_refused;
-      return Verdict::TooManyHandshakes;
-    }
-    e.tokens -= 1;
-  }
+  if (Verdict v = session_verdict(e, now); v != Verdict::Admit) return v;
+  if (options_.handshakes_per_second != 0) e.tokens -= 1;
   ++e.sessions;
   return Verdict::Admit;
 }

@@ -63,6 +63,8 @@ class AddressLimits {
 
   Entry& entry(const std::string& key, loop::TimePoint now);
   void refill(Entry& e, loop::TimePoint now) const;
+  // The session and handshake limits for one more session (nothing taken).
+  Verdict session_verdict(Entry& e, loop::TimePoint now);
   bool idle(Entry& e, loop::TimePoint now) const;
   void release(Map::iterator it, loop::TimePoint now);
   void sweep(loop::TimePoint now);
