@@ -1,23 +1,34 @@
 #!/usr/bin/env python3
-"""Capacity search: the largest number of Daheim users one daheim-live
-process carries with every service level held.
+"""Capacity search: the largest number of Daheim users daheim-live carries
+with every service level held, in three deployments (--row):
 
-    ninja -C build capacity                   # what the run_target does
+    single   one process, one event loop (one core)
+    workers  one host: `workers` processes (default: one per core) on one
+             port (SO_REUSEPORT), a cluster over a redis-server
+    nodes    two daheim-live nodes over one redis-server; the generator puts
+             odd tabs and odd push connections on the second node
+
+    ninja -C build capacity                   # all three rows (what the run_target does)
     python3 bench/capacity.py --server build/core/app/daheim-live \\
-        --loadgen build/bench/daheim-loadgen --plugins-dir build/plugins
+        --loadgen build/bench/daheim-loadgen --plugins-dir build/plugins --row workers
 
-For each N the server starts afresh with the presence and push plugins and
-JWT auth (the development secret), and the load generator runs its `daheim`
-scenario against it: N users with the tutoring-site rates of its defaults
-(`daheim-loadgen --help`), `--duration` seconds measured. A step passes when
-the generator exits 0 (p99 ack and push latency, no missed push or ack, no
-disconnect nobody asked for, server CPU below 80 % of --server-cores). N
-doubles from --start until a step fails or the next N does not fit the
-file-descriptor limit of this host; then --bisect steps narrow the gap.
+For each N the server (and for the cluster rows a redis-server on a free
+loopback port in its own temp dir) starts afresh with the presence and push
+plugins and JWT auth (the development secret), and the load generator runs
+its `daheim` scenario against it: N users with the tutoring-site rates of its
+defaults (`daheim-loadgen --help`), `--duration` seconds measured. A step
+passes when the generator exits 0 (p99 ack and push latency, no missed push
+or ack, no disconnect nobody asked for, server CPU below 80 % of
+--server-cores, summed over the server's processes). N doubles from --start
+until a step fails or the next N does not fit the file-descriptor limit of
+this host; then --bisect steps narrow the gap. Around the measured phase the
+generator runs this script's --snap hook: redis-server's CPU and memory and
+its INFO stats and commandstats, so each cluster step reports Redis ops/s.
 
-Prints one line per step and a Markdown table at the end; --json FILE keeps
-every step's full report. Anything after `--` goes to the load generator
-(e.g. `-- --push-per-min 2`).
+Prints one line per step and a Markdown table per row at the end, with the
+load average at each step's start and end (the machine may be shared);
+--json FILE keeps every step's full report. Anything after `--` goes to the
+load generator (e.g. `-- --push-per-min 2`).
 """
 
 import argparse
@@ -29,10 +40,13 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing cluster.py
+
 DEV_SECRET = "daheim-live-development-secret-never-use-in-production"
 DEV_PUSH_SECRET = "daheim-live-development-push-secret-never-in-production"
 FDS_BESIDE_CONNECTIONS = 64  # what the server keeps below RLIMIT_NOFILE
 TABS_PER_USER = 1.2  # room for second tabs (--two-tab-share 0.15) and churn
+ROWS = ("single", "workers", "nodes")
 
 
 def log(msg):
@@ -54,7 +68,35 @@ def max_users():
     return int((fd_limit() - FDS_BESIDE_CONNECTIONS - 16) / TABS_PER_USER)
 
 
-def start_server(args, tmp):
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def redis_info(port, section):
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", section], capture_output=True,
+                         text=True).stdout
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+
+
+def snapshot(argv):
+    """--snap FILE REDISPORT REDISPID: the generator's hook around the measured
+    phase. Kept light: it runs while the clients are being served."""
+    import cluster  # noqa: E402  (proc_cpu, commandstats)
+    path, port, pid = argv
+    t = time.monotonic()
+    stats = redis_info(port, "stats")
+    cmd = cluster.commandstats(subprocess.run(
+        ["redis-cli", "-p", port, "INFO", "commandstats"], capture_output=True, text=True).stdout)
+    mem = redis_info(port, "memory")
+    with open(path, "w") as f:
+        json.dump({"t": t, "cpu": cluster.proc_cpu(int(pid)),
+                   "commands": int(stats.get("total_commands_processed", 0)), "cmd": cmd,
+                   "used_memory": int(mem.get("used_memory", 0)),
+                   "rss": int(mem.get("used_memory_rss", 0))}, f)
+
+
+def write_config(tmp, name, args, extra):
     config = {
         "listen": "127.0.0.1:0",
         "log": {"level": "notice"},
@@ -65,33 +107,152 @@ def start_server(args, tmp):
             {"path": "presence/presence.so", "config": json.loads(args.presence)},
             {"path": "push/push.so", "config": {"devBearerSecret": DEV_PUSH_SECRET}},
         ],
+        **extra,
     }
-    path = os.path.join(tmp, "config.json")
+    path = os.path.join(tmp, name)
     with open(path, "w") as f:
         json.dump(config, f)
-    errlog = open(os.path.join(tmp, "server.log"), "w+")
-    proc = subprocess.Popen([args.server, "--config", path], stdout=subprocess.DEVNULL,
-                            stderr=errlog, preexec_fn=raise_fd_limit)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        errlog.seek(0)
-        text = errlog.read()
-        for line in text.splitlines():
-            if "listening on http://" in line:
-                port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-                return proc, port, errlog
-        if proc.poll() is not None:
-            sys.exit(f"capacity: the server exited {proc.returncode}:\n{text}")
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("capacity: the server did not log `listening on` within 15 s")
+    return path
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+class Server:
+    """One daheim-live process (with its workers, if any), ready once it
+    logged the line `ready` matches; `port` is the one in that line."""
+
+    def __init__(self, args, config, tmp, name, ready):
+        self.errlog = open(os.path.join(tmp, name + ".log"), "w+")
+        self.proc = subprocess.Popen([args.server, "--config", config], stdout=subprocess.DEVNULL,
+                                     stderr=self.errlog, preexec_fn=raise_fd_limit)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            self.errlog.seek(0)
+            text = self.errlog.read()
+            for line in text.splitlines():
+                if ready in line and "listening on http://" in line:
+                    rest = line.split("listening on http://")[1].split("/")[0]
+                    self.port = int(rest.rsplit(":", 1)[1])
+                    # The supervisor and its workers (none for one process).
+                    self.pids = [self.proc.pid, *children(self.proc.pid)]
+                    return
+            if self.proc.poll() is not None:
+                sys.exit(f"capacity: the server exited {self.proc.returncode}:\n{text}")
+            time.sleep(0.05)
+        self.stop()
+        sys.exit(f"capacity: the server did not log `{ready}` within 60 s")
+
+    def warnings(self):
+        self.errlog.seek(0)
+        return [l for l in self.errlog.read().splitlines()
+                if l.startswith(("<3>", "<4>")) and "development" not in l]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Deployment:
+    """What --row runs: one process, workers over Redis, or two nodes over
+    Redis; started afresh for each step."""
+
+    def __init__(self, args, tmp):
+        self.redis, self.servers = None, []
+        try:
+            if args.row == "single":
+                self.servers.append(Server(args, write_config(tmp, "config.json", args, {}), tmp,
+                                           "server", "listening on"))
+                return
+            import cluster  # noqa: E402  (the Redis helper of the cluster benchmark)
+            self.redis = cluster.Redis()
+            clustered = {"cluster": {"redis": self.redis.url + "/0", "adapter": args.adapter}}
+            if args.row == "workers":
+                conf = write_config(tmp, "config.json", args, {**clustered, "workers": args.workers})
+                self.servers.append(Server(args, conf, tmp, "server",
+                                           f"workers: {args.workers} ready"))
+            else:
+                for i in (1, 2):
+                    conf = write_config(tmp, f"node{i}.json", args, clustered)
+                    self.servers.append(Server(args, conf, tmp, f"node{i}", "listening on"))
+            self.wait_advertised(args.workers if args.row == "workers" else 2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_advertised(self, nodes):
+        """Until every node's internal address is in Redis: a node logs that it
+        listens before its route key is there, and a polling request another
+        node forwards meanwhile gets `Session ID unknown`."""
+        deadline = time.time() + 30
+        while len(self.redis.cli("KEYS", "socket.io#route#*").split()) < nodes:
+            if time.time() > deadline:
+                sys.exit(f"capacity: {nodes} nodes did not advertise their routes within 30 s")
+            time.sleep(0.05)
+
+    def pids(self):
+        return [p for s in self.servers for p in s.pids]
+
+    def loadgen_args(self, tmp):
+        argv = ["--port", str(self.servers[0].port),
+                "--server-pid", ",".join(str(p) for p in self.pids())]
+        if len(self.servers) > 1:
+            argv += ["--port2", str(self.servers[1].port)]
+        if self.redis:
+            snap = [sys.executable, os.path.abspath(__file__), "--snap"]
+            hook = lambda f: " ".join([*snap, os.path.join(tmp, f), str(self.redis.port),
+                                       str(self.redis.proc.pid)])
+            argv += ["--before", hook("redis-before.json"), "--after", hook("redis-after.json")]
+        return argv
+
+    def stop(self):
+        for s in self.servers:
+            s.stop()
+        if self.redis:
+            self.redis.stop()
+
+
+def redis_figures(tmp):
+    """Redis over the measured phase, from the two --snap files."""
+    try:
+        with open(os.path.join(tmp, "redis-before.json")) as f:
+            b = json.load(f)
+        with open(os.path.join(tmp, "redis-after.json")) as f:
+            a = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    span = max(a["t"] - b["t"], 1e-9)
+    cmd = {k: a["cmd"][k][0] - b["cmd"].get(k, (0, 0))[0] for k in a["cmd"]}
+    # The snapshot's own INFO commands are not the nodes' work.
+    info = cmd.pop("info", 0)
+    cpu = a["cpu"][1] - b["cpu"][1]
+    return {
+        "redis_span_s": span,
+        "redis_ops": a["commands"] - b["commands"] - info,
+        "redis_ops_per_s": (a["commands"] - b["commands"] - info) / span,
+        "redis_cpu_s": cpu, "redis_cpu_share": cpu / span,
+        "redis_publish": cmd.get("publish", 0),
+        "redis_us_per_publish": cpu * 1e6 / cmd["publish"] if cmd.get("publish") else 0,
+        "redis_commands": {k: v for k, v in sorted(cmd.items(), key=lambda kv: -kv[1]) if v},
+        "redis_used_memory": a["used_memory"], "redis_rss": a["rss"],
+    }
 
 
 def step(args, users):
     with tempfile.TemporaryDirectory(prefix="daheim-capacity-") as tmp:
-        proc, port, errlog = start_server(args, tmp)
+        load0 = loadavg()
+        dep = Deployment(args, tmp)
         try:
-            cmd = [args.loadgen, "daheim", "--port", str(port), "--server-pid", str(proc.pid),
+            cmd = [args.loadgen, "daheim", *dep.loadgen_args(tmp),
                    "--users", str(users), "--duration", str(args.duration),
                    "--server-cores", str(args.server_cores), "--timeout", "300",
                    *args.loadgen_args]
@@ -102,16 +263,14 @@ def step(args, users):
                 sys.exit(f"capacity: no report from the generator (exit {run.returncode}):\n"
                          f"{run.stdout}\n{run.stderr}")
             report["exit"] = run.returncode
-            errlog.seek(0)
-            report["server_warnings"] = [l for l in errlog.read().splitlines()
-                                         if l.startswith(("<3>", "<4>")) and "development" not in l]
+            report["row"] = args.row
+            report["processes"] = len(dep.pids())
+            report["server_warnings"] = [w for s in dep.servers for w in s.warnings()]
+            report.update(redis_figures(tmp))
+            report["loadavg_start"], report["loadavg_end"] = load0, loadavg()
             return report
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            dep.stop()
 
 
 def cpu_per_user(r):
@@ -120,61 +279,81 @@ def cpu_per_user(r):
 
 
 def wait_share(r, who="server"):
-    """Share of the wall time the process was runnable but had no CPU."""
+    """Share of the wall time the process was runnable but had no CPU
+    (summed over the server's processes: may exceed 100 %)."""
     return r[f"run_{who}_wait_s"] / max(r["run_wall_s"], 1e-9)
 
 
-def bound(r):
+def bound(r, cores):
     """What stopped a failed step (or would stop the next one)."""
     failed = r.get("slo_failed", "")
     if "cpu" in failed:
         return "server CPU"
+    if r.get("redis_cpu_share", 0) > 0.8:
+        return f"Redis: redis-server used {r['redis_cpu_share']:.0%} of a core"
     if r.get("client_cpu_share", 0) > 0.8:
         return "the generator's core"
+    if "disconnect" in failed and (r.get("errors") or r.get("disconnects_unrequested")):
+        return (f"connections: {r.get('errors', 0):.0f} errors, "
+                f"{r.get('disconnects_unrequested', 0):.0f} disconnects nobody asked for "
+                f"(last: {r.get('last_error', '?')})")
     if "push_unsent" in failed:
         return "the generator's push connections (pushes left unsent: raise --api-conns)"
-    if failed and wait_share(r) > r["server_cpu_share"]:
-        return (f"CPU starvation: the server waited for a core {wait_share(r):.0%} of the time "
-                f"and ran {r['server_cpu_share']:.0%} (other processes held the cores)")
+    if failed and wait_share(r) > r["server_cpu_share"] * cores:
+        return (f"CPU starvation: the server's processes waited for a core {wait_share(r):.0%} "
+                f"of the time and ran {r['server_cpu_share'] * cores:.0%} of one core (other "
+                f"processes held the cores; load average {r['loadavg_start'][0]:.0f} to "
+                f"{r['loadavg_end'][0]:.0f})")
     if failed:
         return f"service levels ({failed}) with server CPU {r.get('server_cpu_share', 0):.0%}"
     return ""
 
 
 def summary(r, cores):
-    return (f"users {int(r['users'])} tabs {int(r['tabs'])}: "
+    redis = (f", Redis {r['redis_ops_per_s']:.0f} ops/s and {r['redis_cpu_share']:.0%} of a core"
+             if "redis_ops_per_s" in r else "")
+    return (f"{r['row']}: users {int(r['users'])} tabs {int(r['tabs'])}: "
             f"{'ok' if r['exit'] == 0 else 'FAILED ' + r.get('slo_failed', '')}; "
             f"server CPU {r['server_cpu_share']:.0%} of {cores:g} core(s), generator CPU "
             f"{r['client_cpu_share']:.0%}, ack p99 {r['ack_p99_us'] / 1e3:.1f} ms, push p99 "
             f"{r['push_p99_us'] / 1e3:.1f} ms, {r['rss_per_user_bytes'] / 1024:.1f} KiB/user, "
             f"{cpu_per_user(r) * 1e6:.1f} us CPU per user-second, server waited for a core "
-            f"{wait_share(r):.0%} of the time")
+            f"{wait_share(r):.0%} of the time{redis}; load {r['loadavg_start'][0]:.1f} -> "
+            f"{r['loadavg_end'][0]:.1f}")
 
 
-def table(steps):
-    rows = ["| users | tabs | result | server CPU (share of cores) | server waiting for a core | "
-            "CPU µs per user-second | users per core at 80 % (projected) | generator CPU | "
-            "ack p99 ms | push p99 ms | RSS/user KiB | server RSS MiB | online events/s |",
-            "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-            "---: |"]
+def table(steps, cores):
+    cols = ["users", "tabs", "result", f"server CPU (share of {cores:g} cores)",
+            "server waiting for a core", "CPU µs per user-second", "generator CPU",
+            "ack p99 ms", "push p99 ms", "RSS/user KiB", "server RSS MiB", "online events/s",
+            "Redis ops/s", "Redis CPU (share of a core)", "Redis µs per PUBLISH", "load average"]
+    rows = ["| " + " | ".join(cols) + " |", "|" + " ---: |" * len(cols)]
     for r in steps:
+        redis = (f"{r['redis_ops_per_s']:,.0f} | {r['redis_cpu_share']:.1%} | "
+                 f"{r['redis_us_per_publish']:.1f}" if "redis_ops_per_s" in r else "– | – | –")
         rows.append(
             f"| {int(r['users'])} | {int(r['tabs'])} | "
             f"{'held' if r['exit'] == 0 else 'failed: ' + r.get('slo_failed', '')} | "
             f"{r['server_cpu_share']:.1%} | {wait_share(r):.0%} | {cpu_per_user(r) * 1e6:.1f} | "
-            f"{0.8 / max(cpu_per_user(r), 1e-12):,.0f} | {r['client_cpu_share']:.1%} | "
+            f"{r['client_cpu_share']:.1%} | "
             f"{r['ack_p99_us'] / 1e3:.1f} | {r['push_p99_us'] / 1e3:.1f} | "
             f"{r['rss_per_user_bytes'] / 1024:.1f} | {r['server_rss_run_kb'] / 1024:.0f} | "
-            f"{r['events_online'] / max(r['run_wall_s'], 1e-9):.0f} |")
+            f"{r['events_online'] / max(r['run_wall_s'], 1e-9):.0f} | {redis} | "
+            f"{r['loadavg_start'][0]:.0f} → {r['loadavg_end'][0]:.0f} |")
     return "\n".join(rows)
+
+
+def run_step(args, users, steps):
+    r = step(args, users)
+    steps.append(r)
+    log(summary(r, args.server_cores))
+    return r
 
 
 def ladder(args):
     steps = []
     for users in args.steps:
-        r = step(args, min(users, max_users()))
-        steps.append(r)
-        log(summary(r, args.server_cores))
+        run_step(args, min(users, max_users()), steps)
     passed = [int(r["users"]) for r in steps if r["exit"] == 0]
     failed = [int(r["users"]) for r in steps if r["exit"] != 0]
     return steps, max(passed, default=None), min(failed, default=None), max_users()
@@ -185,9 +364,7 @@ def search(args):
     cap = max_users()
     users = min(args.start, cap)
     while True:
-        r = step(args, users)
-        steps.append(r)
-        log(summary(r, args.server_cores))
+        r = run_step(args, users, steps)
         if r["exit"] != 0:
             failed = users
             break
@@ -195,22 +372,53 @@ def search(args):
         if users >= min(cap, args.max):
             break
         users = min(users * 2, cap, args.max)
+    # Below --start too: halve until a step holds.
+    while passed is None and users > args.min:
+        users = max(users // 2, args.min)
+        if run_step(args, users, steps)["exit"] == 0:
+            passed = users
+        else:
+            failed = users
     for _ in range(args.bisect if failed and passed else 0):
         users = (passed + failed) // 2
         if failed - passed <= max(passed // 20, 100):
             break
-        r = step(args, users)
-        steps.append(r)
-        log(summary(r, args.server_cores))
-        if r["exit"] == 0:
+        if run_step(args, users, steps)["exit"] == 0:
             passed = users
         else:
             failed = users
     return steps, passed, failed, cap
 
 
+def conclusion(args, steps, passed, failed, cap):
+    if passed is None:
+        return (f"No N held the service levels; the smallest tried ({steps[-1]['users']:.0f}) "
+                f"stopped at {bound(steps[-1], args.server_cores)}.")
+    if failed is None:
+        last = steps[-1]
+        why = (f"the most this host's fd limit lets one generator take ({cap})" if passed >= cap
+               else "the largest N asked for (--max)")
+        return (f"Held at {passed} users, {why}; server CPU there {last['server_cpu_share']:.0%} "
+                f"of {args.server_cores:g} core(s), generator {last['client_cpu_share']:.0%}.")
+    worst = next(r for r in steps if r["users"] == failed)
+    return (f"Largest N held: {passed} users; {failed} failed "
+            f"({bound(worst, args.server_cores)}).")
+
+
+def run_row(args):
+    log(f"row {args.row}: {args.server_cores:g} server core(s)"
+        + (f", {args.workers} workers" if args.row == "workers" else ""))
+    steps, passed, failed, cap = ladder(args) if args.steps else search(args)
+    out = [f"### {args.row}", "", table(steps, args.server_cores), "",
+           conclusion(args, steps, passed, failed, cap)]
+    out += [f"server: {w}" for r in steps[-1:] for w in r.get("server_warnings", [])]
+    return steps, "\n".join(out)
+
+
 def main():
     argv = sys.argv[1:]
+    if argv[:1] == ["--snap"]:
+        return snapshot(argv[1:])
     extra = []
     if "--" in argv:
         extra = argv[argv.index("--") + 1:]
@@ -219,11 +427,18 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--plugins-dir", required=True)
+    ap.add_argument("--row", choices=(*ROWS, "all"), default="single")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                    help="--row workers: worker processes (default: one per core)")
+    ap.add_argument("--adapter", default="pubsub", help="cluster rows: cluster.adapter")
     ap.add_argument("--start", type=int, default=1000)
+    ap.add_argument("--min", type=int, default=250,
+                    help="when --start fails, halve down to this N")
     ap.add_argument("--max", type=int, default=1_000_000)
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--bisect", type=int, default=3)
-    ap.add_argument("--server-cores", type=float, default=1)
+    ap.add_argument("--server-cores", type=float,
+                    help="the CPU level's cores (default: 1 for single, else the cores here)")
     ap.add_argument("--presence", default="{}",
                     help='the presence plugin\'s config, e.g. \'{"onlineInterval": 1000}\'')
     ap.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")],
@@ -232,28 +447,18 @@ def main():
     args = ap.parse_args(argv)
     args.loadgen_args = extra
     raise_fd_limit()
-    log(f"fd limit {fd_limit()}: at most {max_users()} users per process on this host")
-    steps, passed, failed, cap = ladder(args) if args.steps else search(args)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(steps, f, indent=1)
-    print(table(steps))
-    print()
-    if passed is None:
-        print(f"No N held the service levels; the smallest tried ({steps[0]['users']:.0f}) "
-              f"stopped at {bound(steps[0])}.")
-    elif failed is None:
-        last = steps[-1]
-        why = (f"the most this host's fd limit lets one process take ({cap})" if passed >= cap
-               else "the largest N asked for (--max)")
-        print(f"Held at {passed} users, {why}; server CPU there {last['server_cpu_share']:.0%} "
-              f"of {args.server_cores:g} core(s), generator {last['client_cpu_share']:.0%}.")
-    else:
-        worst = next(r for r in steps if r["users"] == failed)
-        print(f"Largest N held: {passed} users; {failed} failed ({bound(worst)}).")
-    for r in steps[-1:]:
-        for w in r.get("server_warnings", []):
-            print(f"server: {w}")
+    log(f"fd limit {fd_limit()}: at most {max_users()} users per generator on this host")
+    cores_asked = args.server_cores
+    results, texts = {}, []
+    for row in (ROWS if args.row == "all" else (args.row,)):
+        args.row = row
+        args.server_cores = cores_asked or (1 if row == "single" else os.cpu_count() or 2)
+        results[row], text = run_row(args)
+        texts.append(text)
+        if args.json:  # after every row: a long search keeps what it has
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
+    print("\n\n".join(texts))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 //
 // Each run prints one JSON object on stdout: the scenario's counts, rates and
 // latency percentiles, and the server's CPU (user and system, all threads) and
-// RSS read from /proc/PID when --server-pid is given.
+// RSS read from /proc/PID when --server-pid is given (summed over several PIDs).
 //
 // Scenarios (see --help): echo, idle, fanout, storm, and daheim: the Daheim
 // workload (users with tokens, presence and push plugins) with service levels.
@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -131,6 +132,21 @@ ProcCpu read_proc(int pid) {
   return c;
 }
 
+// The sum over several processes (a supervisor and its workers, two nodes).
+ProcCpu read_procs(const std::vector<int>& pids) {
+  ProcCpu sum;
+  for (int pid : pids) {
+    ProcCpu c = read_proc(pid);
+    sum.total_s += c.total_s;
+    sum.wait_s += c.wait_s;
+    sum.user_s += c.user_s;
+    sum.sys_s += c.sys_s;
+    sum.rss_kb += c.rss_kb;
+    sum.ok = sum.ok || c.ok;
+  }
+  return sum;
+}
+
 struct SelfCpu {
   double user_s = 0, sys_s = 0;
 };
@@ -144,21 +160,21 @@ SelfCpu read_self() {
 
 // A measured interval: wall time, server CPU, our own CPU.
 struct Window {
-  int pid = 0;
+  std::vector<int> pids;
   Nanos t0 = 0, t1 = 0;
   ProcCpu s0, s1;
   SelfCpu c0, c1;
   ProcCpu m0, m1;  // this process, for its run delay
-  void start(int p) {
-    pid = p;
-    s0 = read_proc(pid);
+  void start(const std::vector<int>& p) {
+    pids = p;
+    s0 = read_procs(pids);
     c0 = read_self();
     m0 = read_proc(getpid());
     t0 = now_ns();
   }
   void stop() {
     t1 = now_ns();
-    s1 = read_proc(pid);
+    s1 = read_procs(pids);
     c1 = read_self();
     m1 = read_proc(getpid());
   }
@@ -178,6 +194,25 @@ struct Window {
 // The --before / --after shell commands (e.g. callgrind_control -i on PID).
 void hook(const std::string& cmd) {
   if (!cmd.empty() && std::system(cmd.c_str()) != 0)
+    std::fprintf(stderr, "loadgen: `%s` failed\n", cmd.c_str());
+}
+
+// The same without waiting (the measured clients keep being served): the
+// returned pid goes to hook_wait. 0 when there is nothing to run.
+pid_t hook_start(const std::string& cmd) {
+  if (cmd.empty()) return 0;
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) std::fprintf(stderr, "loadgen: cannot run `%s`\n", cmd.c_str());
+  return pid > 0 ? pid : 0;
+}
+
+void hook_wait(pid_t pid, const std::string& cmd) {
+  int status = 0;
+  if (pid > 0 && (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)))
     std::fprintf(stderr, "loadgen: `%s` failed\n", cmd.c_str());
 }
 
@@ -252,10 +287,10 @@ struct Options {
   int window = 256;                     // connections being set up at once
   int sources = 16;                     // source addresses 127.0.0.2 ...
   int payload = 16;                     // bytes of the echoed string
-  int server_pid = 0;
-  std::string before;   // shell command run right before the measured echo phase
-  std::string after;    // ... and right after it
-  double timeout = 60;  // give up a phase after this many seconds
+  std::vector<int> server_pids;         // CPU, run delay and RSS are their sum
+  std::string before;                   // shell command run right before the measured echo phase
+  std::string after;                    // ... and right after it
+  double timeout = 60;                  // give up a phase after this many seconds
   // The Daheim workload (scenario `daheim`); rates are per user and minute.
   struct Daheim {
     int users = 1000;
@@ -296,12 +331,14 @@ struct Options {
       "  fanout  --conns N [--burst B] [--rate R --duration S]\n"
       "          N clients; one sends `broadcast` {event:tick}: B at once, then R/s paced\n"
       "  storm   --conns N [--window W]   N clients connect, W at a time\n"
-      "common: --host H --path P --server-pid PID --sources K --window W --payload BYTES\n"
+      "common: --host H --path P --server-pid PID[,PID...] --sources K --window W --payload BYTES\n"
+      "        (several PIDs: the server's CPU, run delay and RSS are their sum)\n"
       "        --warmup S --timeout S\n"
       "        --before CMD --after CMD: shell commands run around the measured phase\n"
-      "        --port2 N: a second node; odd clients connect there, the sender is even\n"
-      "        (echo; fan-out burst; storm connect; idle hold without --clients),\n"
+      "        (echo; fan-out burst; storm connect; idle hold without --clients; daheim),\n"
       "        e.g. callgrind_control -i on|off PID\n"
+      "        --port2 N: a second node; odd clients connect there, the sender is even\n"
+      "        (daheim: odd tabs and odd push ingress connections)\n"
       "  daheim  --users N [--duration S] and the flags below: N Daheim users with HS256\n"
       "          tokens, presence and push plugins; churn, ready toggles, $presence.list\n"
       "          calls, pushes via HTTP; checks the service levels, exits 3 when one failed\n"
@@ -370,6 +407,20 @@ bool parse_daheim(Options::Daheim& d, const std::string& a, const std::string& v
   return true;
 }
 
+// `PID[,PID...]`: the server's processes.
+std::vector<int> pid_list(const std::string& v) {
+  std::vector<int> pids;
+  for (const char* p = v.c_str(); *p;) {
+    char* end = nullptr;
+    long pid = std::strtol(p, &end, 10);
+    if (end == p || pid <= 0) usage(64);
+    pids.push_back(static_cast<int>(pid));
+    p = *end == ',' ? end + 1 : end;
+    if (*end && *end != ',') usage(64);
+  }
+  return pids;
+}
+
 Options parse_args(int argc, char** argv) {
   Options o;
   if (argc < 2) usage(64);
@@ -412,7 +463,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--payload")
       o.payload = n();
     else if (a == "--server-pid")
-      o.server_pid = n();
+      o.server_pids = pid_list(v);
     else if (a == "--before")
       o.before = v;
     else if (a == "--after")
@@ -1012,7 +1063,7 @@ class Echo : public Connector {
     Window w;
     acks_ = 0;
     lat_ = Samples{};
-    w.start(o_.server_pid);
+    w.start(o_.server_pids);
     phase(o_.duration, &lat_);
     w.stop();
     hook(o_.after);
@@ -1577,6 +1628,7 @@ bool Daheim::quiet() const {
 std::string Daheim::run(Out& out) {
   double n = static_cast<double>(users_.size()), students = 0;
   for (const User& u : users_) students += u.teacher ? 0 : 1;
+  hook(o_.before);  // before the first event is due
   Nanos t0 = now_ns(), end = t0 + static_cast<Nanos>(o_.duration * 1e9);
   std::vector<Stream> streams = {{Kind::Push, d_.push_per_min * n / 60, 0},
                                  {Kind::Call, d_.calls_per_min * n / 60, 0},
@@ -1586,7 +1638,7 @@ std::string Daheim::run(Out& out) {
   for (Stream& s : streams) s.next = t0 + static_cast<Nanos>(rng_.exponential(s.per_s) * 1e9);
   Window w;
   measuring_ = true;
-  w.start(o_.server_pid);
+  w.start(o_.server_pids);
   for (Nanos t = now_ns(); t < end; t = now_ns()) {
     Nanos next = end;
     for (Stream& s : streams) {
@@ -1601,12 +1653,14 @@ std::string Daheim::run(Out& out) {
     process_leaves();
   }
   w.stop();
+  pid_t after = hook_start(o_.after);  // answers arriving meanwhile are read in time
   Nanos drain = now_ns() + static_cast<Nanos>(d_.drain * 1e9);
   while (now_ns() < drain && !quiet()) {
     e_.poll_once(5);
     process_leaves();
   }
   measuring_ = false;
+  hook_wait(after, o_.after);
   report(out, w);
   return failed_levels(w.wall() > 0 ? w.server_cpu() / w.wall() / d_.server_cores : 0);
 }
@@ -1706,7 +1760,7 @@ int run(const Options& o) {
   Out out;
   out.str("scenario", o.scenario);
   std::vector<std::unique_ptr<Client>> pool;
-  ProcCpu base = read_proc(o.server_pid);
+  ProcCpu base = read_procs(o.server_pids);
   out.num("server_rss_start_kb", static_cast<double>(base.rss_kb));
   bool polling = o.transport == "polling";
   std::string failed;  // service levels the daheim scenario missed
@@ -1723,7 +1777,7 @@ int run(const Options& o) {
     engine.scenario = &echo;
     make_pool(pool, static_cast<std::size_t>(o.conns));
     Window w;
-    w.start(o.server_pid);
+    w.start(o.server_pids);
     echo.connect_all(pool, 0, pool.size(), false);
     w.stop();
     std::size_t n = count_connected(pool);
@@ -1732,12 +1786,12 @@ int run(const Options& o) {
     // Settle: let the allocator and lws finish with the set-up buffers.
     Nanos settle = now_ns() + 1'000'000'000;
     while (now_ns() < settle) engine.poll_once(50);
-    ProcCpu after = read_proc(o.server_pid);
+    ProcCpu after = read_procs(o.server_pids);
     out.num("server_rss_connected_kb", static_cast<double>(after.rss_kb));
     // Without echo clients the hold is the measured phase (--before/--after).
     if (o.clients == 0) hook(o.before);
     Window h;
-    h.start(o.server_pid);
+    h.start(o.server_pids);
     Nanos end = now_ns() + static_cast<Nanos>(o.hold * 1e9);
     while (now_ns() < end) engine.poll_once(100);
     h.stop();
@@ -1779,7 +1833,7 @@ int run(const Options& o) {
       fan.received_ = 0;
       hook(o.before);
       Window w;
-      w.start(o.server_pid);
+      w.start(o.server_pids);
       Nanos t = now_ns();
       for (int i = 0; i < o.burst; ++i) fan.emit(*from, seq++, t);
       std::uint64_t expected = static_cast<std::uint64_t>(o.burst) * n;
@@ -1797,7 +1851,7 @@ int run(const Options& o) {
       std::uint64_t first = seq;
       fan.measuring_ = true;
       Window w;
-      w.start(o.server_pid);
+      w.start(o.server_pids);
       Nanos t0 = now_ns(), end = t0 + static_cast<Nanos>(o.duration * 1e9);
       double interval = 1e9 / o.rate;
       std::uint64_t k = 0;
@@ -1838,7 +1892,7 @@ int run(const Options& o) {
     make_pool(pool, static_cast<std::size_t>(o.conns));
     hook(o.before);
     Window w;
-    w.start(o.server_pid);
+    w.start(o.server_pids);
     conn.connect_all(pool, 0, pool.size(), polling);
     w.stop();
     hook(o.after);
@@ -1848,7 +1902,7 @@ int run(const Options& o) {
     out.window("connect_", w, static_cast<double>(n));
     out.latency("setup_", conn.setup_);
     Window c;
-    c.start(o.server_pid);
+    c.start(o.server_pids);
     for (auto& cl : pool) engine.close_client(*cl);
     // Give the server time to see the closes.
     Nanos t = now_ns() + 1'000'000'000;
@@ -1860,7 +1914,7 @@ int run(const Options& o) {
     engine.scenario = &daheim;
     daheim.build(pool);
     Window w;
-    w.start(o.server_pid);
+    w.start(o.server_pids);
     bool all = daheim.connect_all();
     w.stop();
     out.num("connected_all", all ? 1 : 0);
@@ -1868,7 +1922,7 @@ int run(const Options& o) {
     Nanos settle = now_ns();
     daheim.settle(0.5, o.timeout);
     out.num("settle_s", seconds(now_ns() - settle));
-    ProcCpu connected = read_proc(o.server_pid);
+    ProcCpu connected = read_procs(o.server_pids);
     out.num("server_rss_connected_kb", static_cast<double>(connected.rss_kb));
     if (o.d.users > 0)
       out.num("rss_per_user_bytes", static_cast<double>(connected.rss_kb - base.rss_kb) * 1024.0 /
@@ -1892,7 +1946,7 @@ int run(const Options& o) {
     out.num("errors_connected_after_p50_s", engine.failed_connected.pct_us(50) / 1e6);
     out.num("errors_connected_after_min_s", engine.failed_connected.pct_us(0) / 1e6);
   }
-  ProcCpu end = read_proc(o.server_pid);
+  ProcCpu end = read_procs(o.server_pids);
   out.num("server_rss_end_kb", static_cast<double>(end.rss_kb));
   std::puts(out.done().c_str());
   return failed.empty() ? 0 : 3;
