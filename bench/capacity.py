@@ -185,6 +185,7 @@ class Deployment:
                     conf = write_config(tmp, f"node{i}.json", args, clustered)
                     self.servers.append(Server(args, conf, tmp, f"node{i}", "listening on"))
             self.wait_advertised(args.workers if args.row == "workers" else 2)
+            self.redis_idle_share = self.idle_share(cluster)
         except BaseException:
             self.stop()
             raise
@@ -198,6 +199,13 @@ class Deployment:
             if time.time() > deadline:
                 sys.exit(f"capacity: {nodes} nodes did not advertise their routes within 30 s")
             time.sleep(0.05)
+
+    def idle_share(self, cluster, seconds=2):
+        """redis-server's CPU with the nodes attached and no users (serverCron,
+        heartbeats), per second: taken off the measured phase's."""
+        c0, t0 = cluster.proc_cpu(self.redis.proc.pid)[1], time.monotonic()
+        time.sleep(seconds)
+        return (cluster.proc_cpu(self.redis.proc.pid)[1] - c0) / (time.monotonic() - t0)
 
     def pids(self):
         return [p for s in self.servers for p in s.pids]
@@ -219,6 +227,20 @@ class Deployment:
             s.stop()
         if self.redis:
             self.redis.stop()
+
+
+# Commands only the Lua scripts (presence, the node registry) run: Redis
+# counts them in commandstats and total_commands_processed beside the
+# EVALSHA that ran them.
+SCRIPT_ONLY = {"exists", "hdel", "hexists", "hget", "hgetall", "hincrby", "hlen", "hset", "incr",
+               "incrby", "sadd", "scard", "sismember", "smembers", "srem", "time", "zadd", "zcard",
+               "zrange", "zrangebyscore", "zrem"}
+
+
+def redis_requests(r):
+    """Commands the nodes sent (EVALSHA, PUBLISH, ...), per second."""
+    sent = sum(n for c, n in r["redis_commands"].items() if c not in SCRIPT_ONLY)
+    return sent / max(r["redis_span_s"], 1e-9)
 
 
 def redis_figures(tmp):
@@ -243,6 +265,9 @@ def redis_figures(tmp):
         "redis_publish": cmd.get("publish", 0),
         "redis_us_per_publish": cpu * 1e6 / cmd["publish"] if cmd.get("publish") else 0,
         "redis_commands": {k: v for k, v in sorted(cmd.items(), key=lambda kv: -kv[1]) if v},
+        # Time Redis spent executing each command (commandstats usec: no I/O).
+        "redis_command_usec": {k: a["cmd"][k][1] - b["cmd"].get(k, (0, 0))[1] for k in a["cmd"]
+                               if k != "info" and a["cmd"][k][1] > b["cmd"].get(k, (0, 0))[1]},
         "redis_used_memory": a["used_memory"], "redis_rss": a["rss"],
     }
 
@@ -267,6 +292,8 @@ def step(args, users):
             report["processes"] = len(dep.pids())
             report["server_warnings"] = [w for s in dep.servers for w in s.warnings()]
             report.update(redis_figures(tmp))
+            if dep.redis:
+                report["redis_idle_share"] = dep.redis_idle_share
             report["loadavg_start"], report["loadavg_end"] = load0, loadavg()
             return report
         finally:
@@ -310,7 +337,8 @@ def bound(r, cores):
 
 
 def summary(r, cores):
-    redis = (f", Redis {r['redis_ops_per_s']:.0f} ops/s and {r['redis_cpu_share']:.0%} of a core"
+    redis = (f", Redis {r['redis_ops_per_s']:.0f} ops/s ({redis_requests(r):.0f} sent by the "
+             f"nodes) and {r['redis_cpu_share']:.1%} of a core"
              if "redis_ops_per_s" in r else "")
     return (f"{r['row']}: users {int(r['users'])} tabs {int(r['tabs'])}: "
             f"{'ok' if r['exit'] == 0 else 'FAILED ' + r.get('slo_failed', '')}; "
@@ -323,23 +351,49 @@ def summary(r, cores):
 
 
 def table(steps, cores):
-    cols = ["users", "tabs", "result", f"server CPU (share of {cores:g} cores)",
+    cols = ["users", "tabs", "result", f"server CPU (share of {cores:g} core{'s' * (cores != 1)})",
             "server waiting for a core", "CPU µs per user-second", "generator CPU",
+            "generator waiting for a core",
             "ack p99 ms", "push p99 ms", "RSS/user KiB", "server RSS MiB", "online events/s",
-            "Redis ops/s", "Redis CPU (share of a core)", "Redis µs per PUBLISH", "load average"]
+            "load average"]
     rows = ["| " + " | ".join(cols) + " |", "|" + " ---: |" * len(cols)]
     for r in steps:
-        redis = (f"{r['redis_ops_per_s']:,.0f} | {r['redis_cpu_share']:.1%} | "
-                 f"{r['redis_us_per_publish']:.1f}" if "redis_ops_per_s" in r else "– | – | –")
         rows.append(
             f"| {int(r['users'])} | {int(r['tabs'])} | "
             f"{'held' if r['exit'] == 0 else 'failed: ' + r.get('slo_failed', '')} | "
             f"{r['server_cpu_share']:.1%} | {wait_share(r):.0%} | {cpu_per_user(r) * 1e6:.1f} | "
-            f"{r['client_cpu_share']:.1%} | "
+            f"{r['client_cpu_share']:.1%} | {wait_share(r, 'client'):.0%} | "
             f"{r['ack_p99_us'] / 1e3:.1f} | {r['push_p99_us'] / 1e3:.1f} | "
             f"{r['rss_per_user_bytes'] / 1024:.1f} | {r['server_rss_run_kb'] / 1024:.0f} | "
-            f"{r['events_online'] / max(r['run_wall_s'], 1e-9):.0f} | {redis} | "
+            f"{r['events_online'] / max(r['run_wall_s'], 1e-9):.0f} | "
             f"{r['loadavg_start'][0]:.0f} → {r['loadavg_end'][0]:.0f} |")
+    return "\n".join(rows)
+
+
+def redis_table(steps):
+    """Redis over each cluster step's measured phase."""
+    cols = ["users", "result", "Redis ops/s (all commands)", "per user", "commands sent by the "
+            "nodes/s", "EVALSHA/s", "PUBLISH/s", "Redis CPU (share of a core)",
+            "idle", "Redis CPU µs per user-second (idle taken off)",
+            "Redis CPU µs per command sent (idle taken off)",
+            "Redis CPU µs per PUBLISH (idle taken off)", "PUBLISH µs (commandstats)", "Redis used_memory MiB"]
+    rows = ["| " + " | ".join(cols) + " |", "|" + " ---: |" * len(cols)]
+    for r in steps:
+        if "redis_ops_per_s" not in r:
+            continue
+        span, sent = r["redis_span_s"], redis_requests(r) * r["redis_span_s"]
+        cmd, usec = r["redis_commands"], r.get("redis_command_usec", {})
+        idle = r.get("redis_idle_share", 0)
+        net = max(r["redis_cpu_s"] - idle * span, 0)
+        rows.append(
+            f"| {int(r['users'])} | {'held' if r['exit'] == 0 else 'failed'} | "
+            f"{r['redis_ops_per_s']:,.0f} | {r['redis_ops_per_s'] / r['users']:.2f} | "
+            f"{sent / span:,.0f} | {cmd.get('evalsha', 0) / span:.0f} | "
+            f"{cmd.get('publish', 0) / span:.0f} | {r['redis_cpu_share']:.2%} | {idle:.2%} | "
+            f"{net * 1e6 / (span * r['users']):.2f} | "
+            f"{net * 1e6 / max(sent, 1):.0f} | {net * 1e6 / max(cmd.get('publish', 0), 1):.0f} | "
+            f"{usec.get('publish', 0) / max(cmd.get('publish', 0), 1):.1f} | "
+            f"{r['redis_used_memory'] / 2**20:.1f} |")
     return "\n".join(rows)
 
 
@@ -411,6 +465,8 @@ def run_row(args):
     steps, passed, failed, cap = ladder(args) if args.steps else search(args)
     out = [f"### {args.row}", "", table(steps, args.server_cores), "",
            conclusion(args, steps, passed, failed, cap)]
+    if args.row != "single":
+        out += ["", redis_table(steps)]
     out += [f"server: {w}" for r in steps[-1:] for w in r.get("server_warnings", [])]
     return steps, "\n".join(out)
 

@@ -1221,13 +1221,15 @@ struct PushRecord {
   std::uint8_t expected = 0;
   std::uint8_t got_mask = 0;
   std::uint8_t got = 0;
-  bool posted = false;   // the request went to an ingress connection
-  bool settled = false;  // every expected tab has it, or the ingress refused it
+  bool posted = false;    // the request went to an ingress connection
+  bool answered = false;  // the ingress answered 202 (in a cluster it counts the user's
+                          // sockets after the event went out: the user stays until then)
+  bool settled = false;   // every expected tab has it and the ingress answered, or it refused
 };
 
 // Pushes at the end of a run: still waiting in the generator for an ingress
 // connection (a generator bound: raise --api-conns), and posted but not
-// delivered to every tab (missed).
+// delivered to every tab or not answered (missed).
 struct PushTally {
   std::uint64_t unsent = 0, missed = 0, deliveries_missed = 0;
 };
@@ -1465,7 +1467,7 @@ void Daheim::on_push(Client& c, std::string_view rest) {
     ++r.got;
     ++n_.push_deliveries;
     if (measuring_) push_lat_.add(now_ns() - r.due);
-    if (r.got == r.expected) settle_push(r);
+    if (r.got == r.expected && r.answered) settle_push(r);
   }
 }
 
@@ -1494,6 +1496,8 @@ void Daheim::on_http(Client& c, int status, std::string_view body) {
     ++n_.pushes_accepted;
     if (sockets > r.expected) ++n_.push_sockets_more;
     if (sockets < r.expected) ++n_.push_sockets_fewer;
+    r.answered = true;
+    if (r.got == r.expected) settle_push(r);
   } else {
     ++n_.push_http_errors;
     n_.last_bad = "push answered " + std::to_string(status) + " " + std::string(body.substr(0, 80));

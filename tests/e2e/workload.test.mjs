@@ -4,7 +4,8 @@
 // with the configured secret, for a few seconds. Every service level must
 // hold, what the generator sent must have arrived, and its counts must agree
 // with the server's own /metrics. A push that does not arrive must fail the
-// run (the generator's --drop-push-every self-test).
+// run (the generator's --drop-push-every self-test). The same runs on two
+// nodes over a real redis-server, tabs and push connections split over both.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
+import { startRedis } from './lib/redis.mjs';
 import { startServer } from './lib/server.mjs';
 import { request } from './lib/util.mjs';
 
@@ -49,9 +51,13 @@ function serverConfig() {
   };
 }
 
-// Runs the generator; resolves to { code, report (the JSON line), stderr }.
-function runLoadgen(server, extra = []) {
-  const args = ['daheim', '--port', String(server.port), '--server-pid', String(server.pid),
+// Runs the generator against one server or two nodes (odd tabs and push
+// connections on the second); resolves to { code, report (the JSON line), stderr }.
+function runLoadgen(servers, extra = []) {
+  const [first, second] = [servers].flat();
+  const args = ['daheim', '--port', String(first.port),
+    ...(second ? ['--port2', String(second.port)] : []),
+    '--server-pid', [servers].flat().map((s) => s.pid).join(','),
     '--users', String(USERS), '--duration', '4', '--drain', '10',
     '--secret', userSecret, '--push-secret', pushSecret,
     // Rates far above a tutoring site's, so that every kind of traffic
@@ -87,6 +93,41 @@ async function pluginCalls(server) {
   return calls;
 }
 
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// Every service level held and everything the generator sent arrived.
+function assertCarried(code, r, why, users = USERS) {
+  assert.equal(code, 0, why);
+  assert.equal(r.slo_ok, 1, why);
+  assert.equal(r.slo_failed, '', why);
+  // The population: every tab joined; teachers, second tabs and polling all present.
+  assert.equal(r.users, users);
+  assert.equal(r.connected_all, 1, why);
+  assert.ok(r.teachers > 0 && r.teachers < users, why);
+  assert.ok(r.two_tab_users > 0 && r.tabs === users + r.two_tab_users, why);
+  assert.ok(r.polling_tabs > 0, why);
+  // Calls: every one answered, none with an error.
+  assert.ok(r.ready_toggles > 0 && r.list_calls > 0, why);
+  assert.equal(r.calls_sent, r.ready_toggles + r.list_calls, why);
+  assert.equal(r.acks, r.calls_sent, why);
+  assert.equal(r.ack_errors + r.unexpected_acks + r.calls_lost + r.acks_missing, 0, why);
+  // Pushes: every one accepted and delivered to every tab of its user once.
+  assert.ok(r.pushes_sent > 0, why);
+  assert.equal(r.pushes_accepted, r.pushes_sent, why);
+  assert.ok(r.push_deliveries_expected > r.pushes_sent, why);  // some users have two tabs
+  assert.equal(r.push_deliveries, r.push_deliveries_expected, why);
+  assert.equal(r.pushes_unsent + r.pushes_missed + r.push_duplicates + r.push_misdelivered + r.push_http_errors, 0, why);
+  assert.equal(r.push_sockets_fewer, 0, why);
+  // Churn: users left and came back; nobody was disconnected unasked.
+  assert.ok(r.leaves > 0, why);
+  assert.ok(r.joins >= r.tabs + r.leaves, why);
+  assert.equal(r.disconnects_unrequested + r.errors, 0, why);
+  // The presence plugin's broadcasts reached the clients.
+  assert.ok(r.events_online > 0 && r.events_ready_users > 0 && r.events_user_is_ready > 0, why);
+  assert.equal(r.events_other, 0, why);
+  assert.ok(r.ack_p99_us > 0 && r.push_p99_us > 0 && r.server_cpu_share > 0, why);
+}
+
 describe('the Daheim workload of the load generator', () => {
   let server;
   before(async () => {
@@ -94,41 +135,12 @@ describe('the Daheim workload of the load generator', () => {
   });
   after(async () => {
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a few hundred users for a few seconds hold every service level, and everything sent arrived', async () => {
     const { code, report: r, stderr } = await runLoadgen(server);
     const why = `${JSON.stringify(r)}\n${stderr}\n${server.logs()}`;
-    assert.equal(code, 0, why);
-    assert.equal(r.slo_ok, 1, why);
-    assert.equal(r.slo_failed, '', why);
-    // The population: every tab joined; teachers, second tabs and polling all present.
-    assert.equal(r.users, USERS);
-    assert.equal(r.connected_all, 1, why);
-    assert.ok(r.teachers > 0 && r.teachers < USERS, why);
-    assert.ok(r.two_tab_users > 0 && r.tabs === USERS + r.two_tab_users, why);
-    assert.ok(r.polling_tabs > 0, why);
-    // Calls: every one answered, none with an error.
-    assert.ok(r.ready_toggles > 0 && r.list_calls > 0, why);
-    assert.equal(r.calls_sent, r.ready_toggles + r.list_calls, why);
-    assert.equal(r.acks, r.calls_sent, why);
-    assert.equal(r.ack_errors + r.unexpected_acks + r.calls_lost + r.acks_missing, 0, why);
-    // Pushes: every one accepted and delivered to every tab of its user once.
-    assert.ok(r.pushes_sent > 0, why);
-    assert.equal(r.pushes_accepted, r.pushes_sent, why);
-    assert.ok(r.push_deliveries_expected > r.pushes_sent, why);  // some users have two tabs
-    assert.equal(r.push_deliveries, r.push_deliveries_expected, why);
-    assert.equal(r.pushes_unsent + r.pushes_missed + r.push_duplicates + r.push_misdelivered + r.push_http_errors, 0, why);
-    assert.equal(r.push_sockets_fewer, 0, why);
-    // Churn: users left and came back; nobody was disconnected unasked.
-    assert.ok(r.leaves > 0, why);
-    assert.ok(r.joins >= r.tabs + r.leaves, why);
-    assert.equal(r.disconnects_unrequested + r.errors, 0, why);
-    // The presence plugin's broadcasts reached the clients.
-    assert.ok(r.events_online > 0 && r.events_ready_users > 0 && r.events_user_is_ready > 0, why);
-    assert.equal(r.events_other, 0, why);
-    assert.ok(r.ack_p99_us > 0 && r.push_p99_us > 0 && r.server_cpu_share > 0, why);
+    assertCarried(code, r, why);
     // The server counted the same calls.
     const calls = await pluginCalls(server);
     assert.equal(calls['$ready:ok'], r.ready_toggles, JSON.stringify(calls));
@@ -145,5 +157,37 @@ describe('the Daheim workload of the load generator', () => {
     assert.equal(r.push_deliveries_missed, r.push_dropped_on_purpose, why);
     assert.ok(r.pushes_missed > 0 && r.pushes_missed <= r.push_dropped_on_purpose, why);
     assert.equal(r.push_arrivals, r.push_deliveries_expected, why);
+  });
+});
+
+describe('the Daheim workload on two nodes over Redis', () => {
+  let redis;
+  const nodes = [];
+  before(async () => {
+    redis = await startRedis();
+    for (let i = 0; i < 2; i++)
+      nodes.push(await startServer({ ...serverConfig(), cluster: { redis: `${redis.url}/0` } }));
+  });
+  after(async () => {
+    for (const node of nodes) await node.stop();
+    await redis?.close();
+  });
+
+  it('holds every service level with tabs and push connections split over the nodes', async () => {
+    // Fewer users and ready toggles than on one node: in a cluster every
+    // toggle makes each node read the presence state from Redis and send
+    // `readyUsers` (CAPACITY.md), and this machine is shared. Every kind of
+    // traffic still happens many times.
+    const users = 200;
+    const { code, report: r, stderr } = await runLoadgen(nodes,
+      ['--users', String(users), '--ready-per-min', '10', '--push-per-min', '30']);
+    const why = `${JSON.stringify(r)}\n${stderr}\n${nodes.map((n) => n.logs()).join('\n')}`;
+    // Pushes posted to one node reach the tabs of their user on both.
+    assertCarried(code, r, why, users);
+    // Both nodes served calls, and together exactly the generator's.
+    const calls = await Promise.all(nodes.map(pluginCalls));
+    for (const c of calls) assert.ok(c['$presence.list:ok'] > 0 && c['$ready:ok'] > 0, JSON.stringify(calls));
+    assert.equal(calls[0]['$ready:ok'] + calls[1]['$ready:ok'], r.ready_toggles, JSON.stringify(calls));
+    assert.equal(calls[0]['$presence.list:ok'] + calls[1]['$presence.list:ok'], r.list_calls, JSON.stringify(calls));
   });
 });
