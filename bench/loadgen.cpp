@@ -299,8 +299,11 @@ struct Options {
     double polling_share = 0.05;  // users on HTTP long-polling (proxies that block WebSocket)
     double churn_per_min = 0.05;  // leaves (and comes back as a new connection): ~20-minute visits
     double ready_per_min = 0.2;   // ready toggles per student
-    double calls_per_min = 1;     // `$presence.list` calls per user
-    double push_per_min = 0.5;    // pushes per user via POST /api/v1/push
+    // Students ready when the measured phase starts; < 0: the steady state of the
+    // toggles and the churn (a new visit starts not ready): r / (2r + c).
+    double ready_share = -1;
+    double calls_per_min = 1;   // `$presence.list` calls per user
+    double push_per_min = 0.5;  // pushes per user via POST /api/v1/push
     std::string secret = "daheim-live-development-secret-never-use-in-production";
     std::string audience = "realtime";
     std::string role_claim = "role";
@@ -345,6 +348,8 @@ struct Options {
       "          --teacher-share F (0.2) --two-tab-share F (0.15) --polling-share F (0.05)\n"
       "          per user and minute: --churn-per-min R (0.05: 20-minute visits)\n"
       "          --ready-per-min R (0.2, students) --calls-per-min R (1) --push-per-min R (0.5)\n"
+      "          --ready-share F: students made ready before the measured phase (default:\n"
+      "          the steady state of toggles and churn, r/(2r+c): 0.44 with the defaults)\n"
       "          --secret S --audience A --role-claim C --push-secret S --push-path P\n"
       "          --api-port N --api-conns K (16) --drain S (10) --seed N\n"
       "          service levels: --slo-ack-ms MS (250) --slo-push-ms MS (1000) (p99 each)\n"
@@ -370,6 +375,8 @@ bool parse_daheim(Options::Daheim& d, const std::string& a, const std::string& v
     d.churn_per_min = x;
   else if (a == "--ready-per-min")
     d.ready_per_min = x;
+  else if (a == "--ready-share")
+    d.ready_share = x;
   else if (a == "--calls-per-min")
     d.calls_per_min = x;
   else if (a == "--push-per-min")
@@ -1259,6 +1266,9 @@ class Daheim : public Scenario {
   void build(std::vector<std::unique_ptr<Client>>& pool);
   // Connects every tab, `window` at a time; false on timeout.
   bool connect_all();
+  // Makes --ready-share of the students ready (counted as toggles, not
+  // measured) and waits for the answers; false on timeout.
+  bool ready_start();
   // Waits until the broadcasts caused by the connections stopped arriving
   // (no `online` for `quiet_s`), at most `max_s`: the measured phase must
   // not carry the connect phase's backlog.
@@ -1275,6 +1285,10 @@ class Daheim : public Scenario {
   void on_http(Client& c, int status, std::string_view body) override;
 
   std::size_t tabs() const { return tabs_; }
+  std::size_t ready_users() const {
+    return static_cast<std::size_t>(
+        std::count_if(users_.begin(), users_.end(), [](const User& u) { return u.ready; }));
+  }
 
  private:
   enum class Kind { Push, Call, Ready, Churn };
@@ -1361,6 +1375,23 @@ bool Daheim::connect_all() {
     e_.poll_once(10);
   }
   return next == order.size() && joining_ == 0;
+}
+
+bool Daheim::ready_start() {
+  double share = d_.ready_share;
+  if (share < 0) {
+    double both = 2 * d_.ready_per_min + d_.churn_per_min;
+    share = both > 0 ? d_.ready_per_min / both : 0;
+  }
+  for (User& u : users_) {
+    if (u.teacher || !u.online || rng_.uniform() >= share) continue;
+    ++n_.ready_toggles;
+    u.ready = true;
+    call(u, R"("ready",{"ready":true,"topic":"Reisen"})", now_ns());
+  }
+  Nanos deadline = now_ns() + static_cast<Nanos>(o_.timeout * 1e9);
+  while (now_ns() < deadline && !quiet()) e_.poll_once(10);
+  return quiet();
 }
 
 void Daheim::settle(double quiet_s, double max_s) {
@@ -1924,6 +1955,8 @@ int run(const Options& o) {
     out.num("connected_all", all ? 1 : 0);
     out.window("connect_", w, static_cast<double>(daheim.tabs()));
     Nanos settle = now_ns();
+    all = daheim.ready_start() && all;
+    out.num("ready_start", static_cast<double>(daheim.ready_users()));
     daheim.settle(0.5, o.timeout);
     out.num("settle_s", seconds(now_ns() - settle));
     ProcCpu connected = read_procs(o.server_pids);

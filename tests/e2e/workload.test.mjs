@@ -106,8 +106,10 @@ function assertCarried(code, r, why, users = USERS) {
   assert.ok(r.teachers > 0 && r.teachers < users, why);
   assert.ok(r.two_tab_users > 0 && r.tabs === users + r.two_tab_users, why);
   assert.ok(r.polling_tabs > 0, why);
-  // Calls: every one answered, none with an error.
-  assert.ok(r.ready_toggles > 0 && r.list_calls > 0, why);
+  // Calls: every one answered, none with an error. Some students were made
+  // ready before the measured phase (the steady state of toggles and churn);
+  // those calls count as toggles.
+  assert.ok(r.ready_start > 0 && r.ready_toggles > r.ready_start && r.list_calls > 0, why);
   assert.equal(r.calls_sent, r.ready_toggles + r.list_calls, why);
   assert.equal(r.acks, r.calls_sent, why);
   assert.equal(r.ack_errors + r.unexpected_acks + r.calls_lost + r.acks_missing, 0, why);
