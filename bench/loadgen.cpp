@@ -489,6 +489,20 @@ Options parse_args(int argc, char** argv) {
 struct Client;
 
 enum class Role { Ws, PollGet, PollPost, Api };
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::Ws:
+      return "websocket";
+    case Role::PollGet:
+      return "polling GET";
+    case Role::PollPost:
+      return "polling POST";
+    case Role::Api:
+      return "push ingress";
+  }
+  return "?";
+}
 enum class ConnState { Connecting, Handshake, Open, Closed };
 
 struct Conn {
@@ -758,7 +772,7 @@ void Engine::on_event(Conn& k, std::uint32_t ev) {
         start_conn(c, k, k.role);
         return;
       }
-      if (n == 0) return fail(c, "closed by the server");
+      if (n == 0) return fail(c, std::string("closed by the server: ") + role_name(k.role));
       if (errno == EAGAIN) break;
       return fail(c, std::string("recv: ") + std::strerror(errno));
     }
