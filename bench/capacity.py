@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,7 @@ def snapshot(argv):
 def write_config(tmp, name, args, extra):
     config = {
         "listen": "127.0.0.1:0",
-        "log": {"level": "notice"},
+        "log": {"level": args.log_level},
         "engineio": {"maxConnections": fd_limit() - FDS_BESIDE_CONNECTIONS},
         "auth": {"devSecret": DEV_SECRET, "audiences": ["realtime"]},
         "pluginDir": os.path.abspath(args.plugins_dir),
@@ -292,6 +293,12 @@ def step(args, users):
             report["processes"] = len(dep.pids())
             report["server_warnings"] = [w for s in dep.servers for w in s.warnings()]
             report.update(redis_figures(tmp))
+            if args.keep_logs and run.returncode != 0:
+                keep = os.path.join(args.keep_logs, f"{args.row}-{users}-{int(time.time())}")
+                os.makedirs(keep, exist_ok=True)
+                for s in dep.servers:
+                    shutil.copy(s.errlog.name, keep)
+                report["server_logs"] = keep
             if dep.redis:
                 report["redis_idle_share"] = dep.redis_idle_share
             report["loadavg_start"], report["loadavg_end"] = load0, loadavg()
@@ -500,6 +507,9 @@ def main():
     ap.add_argument("--steps", type=lambda v: [int(x) for x in v.split(",")],
                     help="run these N (comma-separated) instead of searching")
     ap.add_argument("--json")
+    ap.add_argument("--log-level", default="notice", help="the servers' log.level")
+    ap.add_argument("--keep-logs", metavar="DIR",
+                    help="copy the servers' logs of every step that failed to DIR")
     args = ap.parse_args(argv)
     args.loadgen_args = extra
     raise_fd_limit()

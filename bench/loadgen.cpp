@@ -589,14 +589,20 @@ class Engine {
   }
 
   // HTTP/1.1 keep-alive client to the server (the push ingress): `c.ws`
-  // carries one request at a time, answered through Scenario::on_http.
+  // carries one request at a time, answered through Scenario::on_http. The
+  // TCP connection opens with the first request, as an HTTP agent's does: the
+  // server closes a connection that sent nothing for 10 s, and a request
+  // crossing that close would be lost (a reset, not a push the server missed).
   void open_api(Client& c) {
     c.phase = Phase::Connected;
     c.connected = now_ns();
-    start_conn(c, c.ws, Role::Api);
+    c.ws = Conn{};
+    c.ws.role = Role::Api;
+    c.ws.client = &c;
   }
-  bool api_idle(const Client& c) const { return !c.ws.busy && c.ws.fd >= 0; }
+  bool api_idle(const Client& c) const { return !c.ws.busy; }
   void api_request(Client& c, std::string_view request) {
+    if (c.ws.fd < 0) start_conn(c, c.ws, Role::Api);
     c.ws.busy = true;
     queue(c.ws, request);
   }
@@ -721,7 +727,7 @@ void Engine::write_some(Conn& k) {
     ssize_t n = ::send(k.fd, k.out.data(), k.out.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN) break;
-      return fail(*k.client, std::string("send: ") + std::strerror(errno));
+      return fail(*k.client, std::string(role_name(k.role)) + " send: " + std::strerror(errno));
     }
     k.out.erase(0, static_cast<std::size_t>(n));
   }
@@ -766,15 +772,15 @@ void Engine::on_event(Conn& k, std::uint32_t ev) {
         continue;
       }
       if (n == 0 && (k.role == Role::PollPost || k.role == Role::Api) && !k.busy) {
-        // An idle keep-alive connection timed out (Node closes them after 5 s).
-        ::close(k.fd);
-        k.fd = -1;
-        start_conn(c, k, k.role);
+        // An idle keep-alive connection timed out (Node closes them after 5 s);
+        // the ingress opens its next one with its next request.
+        close_conn(k);
+        if (k.role == Role::PollPost) start_conn(c, k, k.role);
         return;
       }
       if (n == 0) return fail(c, std::string("closed by the server: ") + role_name(k.role));
       if (errno == EAGAIN) break;
-      return fail(c, std::string("recv: ") + std::strerror(errno));
+      return fail(c, std::string(role_name(k.role)) + " recv: " + std::strerror(errno));
     }
     if (k.role == Role::Ws && k.state == ConnState::Open) {
       parse_ws(k);
