@@ -498,7 +498,7 @@ def main():
     ap.add_argument("--min", type=int, default=250,
                     help="when --start fails, halve down to this N")
     ap.add_argument("--max", type=int, default=1_000_000)
-    ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--duration", type=float, default=10, help="measured seconds per step")
     ap.add_argument("--bisect", type=int, default=3)
     ap.add_argument("--server-cores", type=float,
                     help="the CPU level's cores (default: 1 for single, else the cores here)")
