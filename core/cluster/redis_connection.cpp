@@ -103,13 +103,14 @@ void RedisConnection::open() {
 
 void RedisConnection::close() {
   connect_timer_.disarm();
+  // What this turn queued still goes, as far as the kernel takes it now.
+  if (state_ == State::Ready) out_.send_to(fd_);
   watch_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (reader_ != nullptr) redisReaderFree(reader_);
   reader_ = nullptr;
   out_.clear();
-  out_pos_ = 0;
   write_wanted_ = false;
   state_ = State::Closed;
   drop_pending();
@@ -168,48 +169,47 @@ void RedisConnection::login_reply(const redisReply* reply, bool last) {
 }
 
 void RedisConnection::write_raw(std::span<const std::string_view> args) {
-  append_command(out_, args);
+  append_command(out_.tail(), args);
 }
 
+// Commands are not written at once: the first of a loop turn asks for
+// writability, and on_writable() (the next turn) writes all of them in one
+// send(), so Redis reads them at once (pipelining; replies keep their order).
 bool RedisConnection::command(std::span<const std::string_view> args, ReplyCallback callback) {
   if (state_ != State::Ready || output_bytes() > limits_.max_output_bytes) return false;
   write_raw(args);
   pending_.push_back(std::move(callback));
-  flush();
+  want_flush();
   return true;
 }
 
 bool RedisConnection::push_command(std::span<const std::string_view> args) {
   if (state_ != State::Ready || output_bytes() > limits_.max_output_bytes) return false;
   write_raw(args);
-  flush();
+  want_flush();
   return true;
 }
 
-void RedisConnection::flush() {
-  while (out_pos_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
-    if (n > 0) {
-      out_pos_ += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!write_wanted_) {
-        write_wanted_ = true;
-        watch_->want_write();
-      }
-      return;
-    }
-    return fail(std::string("write: ") + std::strerror(errno));
-  }
-  out_.clear();
-  out_pos_ = 0;
+void RedisConnection::want_flush() {
+  if (write_wanted_) return;
+  write_wanted_ = true;
+  watch_->want_write();
 }
 
+void RedisConnection::flush() {
+  int err = out_.send_to(fd_);
+  if (err == EAGAIN) return want_flush();
+  if (err != 0) fail(std::string("write: ") + std::strerror(err));
+}
+
+// What was queued inside this callback (the login, or the commands of the
+// ready handler) is written here: lws drops a writability request made from
+// within the writable callback of the same descriptor.
 void RedisConnection::on_writable() {
+  std::weak_ptr<bool> alive = alive_;
+  if (state_ == State::Connecting) connected();
+  if (alive.expired() || !*alive.lock()) return;
   write_wanted_ = false;
-  if (state_ == State::Connecting) return connected();
   if (state_ != State::Closed) flush();
 }
 

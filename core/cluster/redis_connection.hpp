@@ -1,5 +1,6 @@
 // One connection to Redis, driven by the server's event loop: a non-blocking
-// socket watched through a Reactor, commands written in RESP and pipelined,
+// socket watched through a Reactor, commands written in RESP and pipelined
+// (those of one loop turn leave together, in one write, on the next turn),
 // replies parsed with hiredis's reader (redisReader) and matched to their
 // callbacks in order. Never blocks. The login (AUTH, SELECT) goes out first;
 // the connection is ready once Redis accepted it.
@@ -21,6 +22,7 @@
 
 #include "cluster/redis_address.hpp"
 #include "loop/fd_watch.hpp"
+#include "loop/send_buffer.hpp"
 #include "loop/timer.hpp"
 
 struct redisReader;
@@ -65,7 +67,8 @@ class RedisConnection final : public loop::FdEvents {
 
   // Starts connecting. The outcome arrives as ready() or lost().
   void open();
-  // Closes without calling lost(); pending callbacks get null.
+  // Closes without calling lost(); pending callbacks get null. Commands
+  // queued this turn are written first, as far as the kernel takes them.
   void close();
   bool ready() const { return state_ == State::Ready; }
 
@@ -74,7 +77,7 @@ class RedisConnection final : public loop::FdEvents {
   bool command(std::span<const std::string_view> args, ReplyCallback callback);
   // A command whose answer arrives as a push (SUBSCRIBE and the like).
   bool push_command(std::span<const std::string_view> args);
-  std::size_t output_bytes() const { return out_.size() - out_pos_; }
+  std::size_t output_bytes() const { return out_.pending(); }
 
   void on_readable() override;
   void on_writable() override;
@@ -85,6 +88,7 @@ class RedisConnection final : public loop::FdEvents {
   void connected();
   void login_reply(const redisReply* reply, bool last);
   void flush();
+  void want_flush();
   void dispatch(redisReply* reply);
   bool is_push(const redisReply& reply) const;
   void drop_pending();
@@ -99,8 +103,7 @@ class RedisConnection final : public loop::FdEvents {
   int fd_ = -1;
   std::unique_ptr<loop::FdWatch> watch_;
   redisReader* reader_ = nullptr;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  loop::SendBuffer out_;
   bool write_wanted_ = false;
   std::deque<ReplyCallback> pending_;
   loop::Timer connect_timer_;

@@ -69,10 +69,15 @@ int process_fd_limit() {
 
 Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimerQueue& timers,
                loop::Inbox& inbox)
-    : options_(std::move(options)), endpoint_(endpoint), timers_(timers), inbox_(inbox) {}
+    : options_(std::move(options)),
+      endpoint_(endpoint),
+      timers_(timers),
+      inbox_(inbox),
+      refused_(reactor_, timers_) {}
 
 Server::~Server() {
   *self_ = nullptr;
+  refused_.clear();             // watched by lws
   endpoint_.stop_forwarding();  // its connections are watched by lws
   if (prepare_) prepare_->stop();
   inbox_.close();
@@ -375,7 +380,8 @@ std::string peer_of_fd(int fd) {
 }  // namespace
 
 // engineio.maxConnectionsPerAddress (proxies and exempt addresses aside). A
-// refused connection on a plain listener gets a 429 before it is closed.
+// refused connection on a plain listener gets a 429 before it is closed (a
+// graceful close: RefusedConnections).
 bool Server::admit_address(int fd, const Listener* listener) {
   std::string peer = peer_of_fd(fd);
   const EndpointOptions& o = endpoint_.options();
@@ -396,8 +402,7 @@ bool Server::admit_address(int fd, const Listener* listener) {
         "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
         "content-length: 61\r\nconnection: close\r\n\r\n"
         R"({"code":4,"message":"Too many connections from this address"})";
-    [[maybe_unused]] ssize_t n =
-        send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    refused_.refuse(fd, kRefusal);
   }
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= std::chrono::seconds(1)) {

@@ -18,6 +18,7 @@
 #include "transport/listener.hpp"
 #include "transport/loop_prepare.hpp"
 #include "transport/lws_reactor.hpp"
+#include "transport/refused_connections.hpp"
 #include "transport/tls_certificate.hpp"
 
 struct uv_loop_s;
@@ -164,6 +165,7 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   LwsReactor reactor_;
+  RefusedConnections refused_;  // answered with a 429 at accept, closed once the client read it
   std::vector<std::function<void()>> wake_hooks_;
   struct RouteEntry {
     std::string path;

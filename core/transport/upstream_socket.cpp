@@ -96,34 +96,19 @@ void UpstreamSocket::fail(const char* why) {
 
 bool UpstreamSocket::write(std::string_view bytes, std::size_t max_buffered) {
   if (buffered() + bytes.size() > max_buffered) return false;
-  if (out_pos_ > 0 && out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
   out_.append(bytes);
   if (connected_) flush();
   return true;
 }
 
 void UpstreamSocket::flush() {
-  while (out_pos_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
-    if (n > 0) {
-      out_pos_ += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!write_wanted_) {
-        write_wanted_ = true;
-        watch_->want_write();
-      }
-      return;
-    }
-    return fail("send failed");
+  int err = out_.send_to(fd_);
+  if (err == 0) return;
+  if (err != EAGAIN) return fail("send failed");
+  if (!write_wanted_) {
+    write_wanted_ = true;
+    watch_->want_write();
   }
-  out_.clear();
-  out_pos_ = 0;
 }
 
 void UpstreamSocket::on_writable() {

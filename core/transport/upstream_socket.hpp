@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "loop/fd_watch.hpp"
+#include "loop/send_buffer.hpp"
 #include "loop/timer.hpp"
 
 namespace daheim::transport {
@@ -43,7 +44,7 @@ class UpstreamSocket final : public loop::FdEvents {
   bool connect(std::string_view address, loop::Millis connect_timeout);
   // Queues bytes (sent once connected). false: over `max_buffered` queued.
   bool write(std::string_view bytes, std::size_t max_buffered);
-  std::size_t buffered() const { return out_.size() - out_pos_; }
+  std::size_t buffered() const { return out_.pending(); }
   bool is_connected() const { return connected_; }
   void close();
 
@@ -61,8 +62,7 @@ class UpstreamSocket final : public loop::FdEvents {
   bool write_wanted_ = false;
   std::unique_ptr<loop::FdWatch> watch_;
   loop::Timer connect_timer_;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  loop::SendBuffer out_;
   std::shared_ptr<bool> alive_;
 };
 

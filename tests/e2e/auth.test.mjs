@@ -4,20 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
-import { startServer } from './lib/server.mjs';
+import { startServer, tempFiles } from './lib/server.mjs';
 import { hmacSecret } from './lib/util.mjs';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'daheim-auth-'));
-const file = (name, text) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file } = tempFiles('daheim-auth-');
 
 const secrets = { HS256: hmacSecret(32), HS384: hmacSecret(48), HS512: hmacSecret(64) };
 const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -8,28 +8,19 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
 
 import { startRedis } from './lib/redis.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer, tempFiles } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
 import { hmacSecret, request } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
-const dir = mkdtempSync(path.join(tmpdir(), 'daheim-cluster-push-'));
-const file = (name, text) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file } = tempFiles('daheim-cluster-push-');
 const userKey = hmacSecret(32);
 const bearer = crypto.randomBytes(32).toString('base64url');
 const userToken = (sub) =>

@@ -13,7 +13,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
@@ -21,12 +20,10 @@ import { createClient } from 'redis';
 
 import { scrape } from './lib/metrics.mjs';
 import { startRedis } from './lib/redis.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const secret = crypto.randomBytes(32).toString('hex');
 const GRACE_MS = 1500;
 const HEARTBEAT_MS = 300;

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 
@@ -16,14 +15,12 @@ import jwt from 'jsonwebtoken';
 import ioV2 from 'socket.io-client-v2';
 
 import { Recorder } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { request, withTimeout } from './lib/util.mjs';
 
 // The v3 payload codec socket.io-client 2.x itself uses, to read our bytes.
 const parserV3 = createRequire(import.meta.url)('socket.io-client-v2/node_modules/engine.io-parser');
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const secret = crypto.randomBytes(32).toString('hex');
 
 const token = (sub, role) => jwt.sign({ sub, role }, secret, { algorithm: 'HS256', audience: 'realtime', expiresIn: 3600 });

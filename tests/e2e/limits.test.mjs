@@ -383,6 +383,10 @@ describe('limits: per client address', () => {
       const held = [await open('127.0.0.1'), await open('127.0.0.1'), await open('127.0.0.1')];
       const over = await rawRequest(srv.port, '');
       assert.match(over.text, /^HTTP\/1\.1 429 Too Many Requests\r\n[\s\S]*Too many connections from this address/);
+      // Many at once, each request written as the connection opens: every client reads the 429
+      // (the server reads the request before it closes; an unread one would make the close a reset).
+      const many = await Promise.all(Array.from({ length: 20 }, () => rawRequest(srv.port, `x-pad: ${'p'.repeat(4000)}\r\n`)));
+      for (const r of many) assert.match(r.text, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
       const neighbour = await rawRequestFrom('127.0.0.2', srv.port);
       assert.match(neighbour.text, /^HTTP\/1\.1 200 /);
       held[0].destroy();

@@ -12,14 +12,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 
-import { binaryPath, rssBytes, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, rssBytes, startServer } from './lib/server.mjs';
 import { POLLING, Pool, WS, cmd, connected } from './lib/sio.mjs';
 import { rawWs, request, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-listeners-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,26 +12,18 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { POLLING, Recorder, UPGRADE, WS, connected, io } from './lib/sio.mjs';
-import { binaryPath, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, startServer, tempFiles } from './lib/server.mjs';
 import { hmacSecret, request, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const alphaSo = path.join(pluginsDir, 'test', 'alpha.so');
 const pushSo = path.join(pluginsDir, 'push', 'push.so');
 
-const dir = mkdtempSync(path.join(tmpdir(), 'daheim-push-'));
-const file = (name, text) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file } = tempFiles('daheim-push-');
 
 const userKey = hmacSecret(32);
 const bearer = crypto.randomBytes(32).toString('base64url');

@@ -10,10 +10,8 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
@@ -21,23 +19,16 @@ import webpush from 'web-push';
 
 import { PushService, makeCert, verifiedCount } from './lib/push-service.mjs';
 import { WS, connected, io } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer, tempFiles } from './lib/server.mjs';
 import { hmacSecret, request, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const webpushSo = path.join(pluginsDir, 'webpush', 'webpush.so');
 
-const dir = mkdtempSync(path.join(tmpdir(), 'daheim-webpush-'));
+const { dir, file } = tempFiles('daheim-webpush-');
 after(() => {
   rmSync(dir, { recursive: true, force: true });
   console.log(`# Web Push requests verified by jws and decrypted by http_ece: ${verifiedCount()}`);
 });
-const file = (name, text) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 
 const userKey = hmacSecret(32);
 const bearer = crypto.randomBytes(32).toString('base64url');

@@ -10,14 +10,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { startRedis } from './lib/redis.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer, tempFiles } from './lib/server.mjs';
 import { request } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,14 +24,9 @@ const buildDir = process.env.DAHEIM_BUILD_DIR || path.join(repoRoot, 'build');
 const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(buildDir, 'plugins'));
 const loadgen = process.env.DAHEIM_LOADGEN_BIN || path.join(buildDir, 'bench/daheim-loadgen');
 
-const dir = mkdtempSync(path.join(tmpdir(), 'daheim-workload-'));
+const { dir, file } = tempFiles('daheim-workload-');
 const userSecret = crypto.randomBytes(48).toString('base64url');
 const pushSecret = crypto.randomBytes(48).toString('base64url');
-const file = (name, text) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 
 const USERS = 300;
 

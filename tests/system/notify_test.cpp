@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,42 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "systemd_fixtures.hpp"
+
 namespace {
 
 const char* binary() {
-  const char* b = std::getenv("DAHEIM_LIVE_BIN");
-  return b ? b : "build/core/app/daheim-live";
+  return daheim::testing::daheim_live_binary();
 }
 
-class NotifySocket {
- public:
-  NotifySocket() {
-    path_ = "/tmp/daheim-notify-" + std::to_string(getpid());
-    unlink(path_.c_str());
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~NotifySocket() {
-    close(fd_);
-    unlink(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  // Next datagram, or "" after 5 s.
-  std::string next() {
-    char buf[4096];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
+using daheim::testing::NotifySocket;
 
 pid_t start(const NotifySocket& sock) {
   pid_t pid = fork();
@@ -65,7 +37,7 @@ pid_t start(const NotifySocket& sock) {
 }
 
 TEST(SystemdNotify, ReadyWatchdogAndStopping) {
-  NotifySocket sock;
+  NotifySocket sock("daheim-notify", 5);
   pid_t pid = start(sock);
   ASSERT_GT(pid, 0);
   std::string first = sock.next();
@@ -110,7 +82,7 @@ TEST(SystemdSocketActivation, ServesOnThePassedSocket) {
   socklen_t len = sizeof addr;
   getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
   int port = ntohs(addr.sin_port);
-  NotifySocket sock;
+  NotifySocket sock("daheim-notify", 5);
   pid_t pid = fork();
   if (pid == 0) {
     if (listener != 3) dup2(listener, 3);
@@ -207,7 +179,7 @@ TEST(SystemdSocketActivation, PassedSocketsAreTheListenersInOrder) {
   std::string config = write_config(R"({"listeners": [
       {"listen": "127.0.0.1:1", "serve": ["socketio"]},
       {"listen": "127.0.0.1:2", "serve": ["metrics"]}]})");
-  NotifySocket sock;
+  NotifySocket sock("daheim-notify", 5);
   pid_t pid = start_activated({fds[0], fds[1]}, config, &sock);
   close(fds[0]);
   close(fds[1]);

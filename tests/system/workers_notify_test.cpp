@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,13 +18,14 @@
 #include <thread>
 #include <vector>
 
+#include "systemd_fixtures.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
 const char* binary() {
-  const char* b = std::getenv("DAHEIM_LIVE_BIN");
-  return b ? b : "build/core/app/daheim-live";
+  return daheim::testing::daheim_live_binary();
 }
 
 int free_port() {
@@ -58,34 +58,7 @@ std::vector<pid_t> children_of(pid_t pid) {
   return out;
 }
 
-class Datagrams {
- public:
-  Datagrams() {
-    path_ = "/tmp/daheim-workers-notify-" + std::to_string(getpid());
-    unlink(path_.c_str());
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{20, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Datagrams() {
-    close(fd_);
-    unlink(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  std::string next() {
-    char buf[4096];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
+using daheim::testing::NotifySocket;
 
 TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
   int redis_port = free_port();
@@ -103,7 +76,7 @@ TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
   std::ofstream(config) << R"({"listen": "127.0.0.1:0", "workers": 2, "drainTime": 1000,
     "cluster": {"redis": "redis://127.0.0.1:)"
                         << redis_port << R"("}})";
-  Datagrams sock;
+  NotifySocket sock("daheim-workers-notify", 20);
   pid_t pid = fork();
   if (pid == 0) {
     setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);

@@ -21,6 +21,22 @@ export const binaryPath =
 export const testBinaryPath =
   process.env.DAHEIM_LIVE_TEST_BIN || path.join(path.dirname(binaryPath), 'daheim-live-test');
 
+// The plugins the build made ($DAHEIM_PLUGINS_DIR, else build/plugins).
+export const pluginsDir = path.resolve(
+  process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
+
+// A temp directory for a test file's config files, keys and certificates:
+// `file(name, text)` writes one there and returns its path.
+export function tempFiles(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const file = (name, text) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  return { dir, file };
+}
+
 // The binary that serves `config`.
 export function binaryFor(config) {
   return config.testHandler ? testBinaryPath : binaryPath;

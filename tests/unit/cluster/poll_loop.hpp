@@ -76,9 +76,11 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
       auto alive = [&] {
         return std::find(watches_.begin(), watches_.end(), ws[i]) != watches_.end();
       };
+      // As lws does: a request for writability made from within the
+      // descriptor's own writable callback is dropped.
       if ((fds[i].revents & (POLLOUT | POLLERR | POLLHUP)) && alive() && ws[i]->wants_write) {
-        ws[i]->wants_write = false;
         ws[i]->events->on_writable();
+        if (alive()) ws[i]->wants_write = false;
       }
       if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) && alive()) ws[i]->events->on_readable();
     }

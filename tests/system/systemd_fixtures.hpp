@@ -1,0 +1,55 @@
+// What the systemd tests share: the binary under test and a NOTIFY_SOCKET
+// listener (a unix datagram socket in /tmp taking the server's sd_notify()s).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace daheim::testing {
+
+inline const char* daheim_live_binary() {
+  const char* b = std::getenv("DAHEIM_LIVE_BIN");
+  return b ? b : "build/core/app/daheim-live";
+}
+
+class NotifySocket {
+ public:
+  // `name`: the file's prefix (the test's pid is appended); next() waits at
+  // most `timeout_s` seconds.
+  NotifySocket(const std::string& name, int timeout_s) {
+    path_ = "/tmp/" + name + "-" + std::to_string(getpid());
+    unlink(path_.c_str());
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{timeout_s, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  const std::string& path() const { return path_; }
+  // The next datagram, or "" once the timeout passed.
+  std::string next() {
+    char buf[4096];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace daheim::testing
