@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz) with clang, ASan and UBSan in build-asan/ (the build
-# scripts/sanitize.sh runs its ASan+UBSan suites on: every library there is coverage-instrumented
-# too) and fuzzes each for a bounded time:
+# Builds the libFuzzer targets (tests/fuzz) with clang, ASan and UBSan in build-fuzz/ and fuzzes
+# each for a bounded time:
 #   ./scripts/fuzz.sh [SECONDS] [TARGET...]     (default 20 s, every target)
 # FUZZ_JOBS targets run at once (default 2). New corpus entries are kept in
-# build-asan/tests/fuzz/corpus-TARGET/ (the seeds in tests/fuzz/corpus/ are only read), so later
+# build-fuzz/tests/fuzz/corpus-TARGET/ (the seeds in tests/fuzz/corpus/ are only read), so later
 # runs go on from there. For each target it prints one line:
 #   TARGET: N executions in S s, corpus C inputs, no findings
 # and on a finding the crash report, the reproducer's path, and exits 1.
@@ -26,19 +25,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-./scripts/sanitize.sh configure
-ninja -C build-asan "${targets[@]/#/tests/fuzz/}" >/dev/null
+if [ ! -f build-fuzz/build.ninja ] || ! grep -q 'fuzzer-no-link' build-fuzz/build.ninja; then
+  rm -rf build-fuzz
+  CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+    -Db_lundef=false >/dev/null
+fi
+ninja -C build-fuzz "${targets[@]/#/tests/fuzz/}" >/dev/null
 
 run_one() {
-  local t=$1 seconds=$2 dict=() corpus=build-asan/tests/fuzz/corpus-$1 log=build-asan/$1.log
+  local t=$1 seconds=$2 dict=() corpus=build-fuzz/tests/fuzz/corpus-$1 log=build-fuzz/$1.log
   [ -f "tests/fuzz/${t%_fuzz}.dict" ] && dict=(-dict="tests/fuzz/${t%_fuzz}.dict")
-  mkdir -p "$corpus" "build-asan/findings-$t"
+  mkdir -p "$corpus" "build-fuzz/findings-$t"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      "build-asan/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-      -print_final_stats=1 -artifact_prefix="build-asan/findings-$t/" "${dict[@]}" \
+      "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=1 -artifact_prefix="build-fuzz/findings-$t/" "${dict[@]}" \
       "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     tail -60 "$log"
-    echo "$t: FINDING (reproducer in build-asan/findings-$t/, log $log)"
+    echo "$t: FINDING (reproducer in build-fuzz/findings-$t/, log $log)"
     return 1
   fi
   local execs

@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
 # The test suites again on sanitizer builds, each in its own build directory:
-#   ./scripts/sanitize.sh asan   build-asan/: ASan+UBSan (clang), leaks reported, UBSan fatal;
-#                                runs the unit and ABI suites and the e2e areas in ASAN_E2E.
-#                                Every library is also coverage-instrumented for libFuzzer
-#                                (-Dfuzz=true), so scripts/fuzz.sh builds its targets here too
+#   ./scripts/sanitize.sh asan   build-asan/: ASan+UBSan (gcc), leaks reported, UBSan fatal;
+#                                runs the unit and ABI suites and the e2e areas in ASAN_E2E
 #   ./scripts/sanitize.sh tsan   build-tsan/: TSan, only the plugin cross-thread tests (the host's
 #                                task queue and deferred calls, the SDK's WorkerPool / Promise /
 #                                Reply / CallRegistry, the fake host): suites in TSAN_TESTS
 #   ./scripts/sanitize.sh        both: the two builds one after the other (each uses every core),
 #                                then the two runs at once
-#   ./scripts/sanitize.sh configure   only sets build-asan/ up (scripts/fuzz.sh calls it)
-#   ./scripts/sanitize.sh build       only builds: both builds and the fuzz targets
-# Both builds are -O1 with line tables only (-gline-tables-only, -g1): sanitizer reports keep file
-# and line, and a cold build compiles a good deal faster than -O2 -g.
 # Each build builds only what its tests need. Exits non-zero when a test failed or a sanitizer
 # reported anything. Logs: BUILD/meson-logs/testlog.txt.
 set -euo pipefail
@@ -28,20 +22,13 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:detect_stack_
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
-setup() {  # BUILD SANITIZER DEBUG-INFO-FLAG [MESON-OPTION...]: a build made some other way is redone
-  local build=$1 sanitizer=$2 debug_flag=$3
-  shift 3
-  if [ -f "$build/build.ninja" ] && grep -q -e "$debug_flag" "$build/build.ninja"; then
-    ninja -C "$build" build.ninja >/dev/null  # reconfigures if meson files changed: fresh test lists
+setup() {  # BUILD SANITIZER
+  if [ -f "$1/build.ninja" ]; then
+    ninja -C "$1" build.ninja >/dev/null  # reconfigures if meson files changed: fresh test lists
     return 0
   fi
-  rm -rf "$build"
-  local flags="-fno-sanitize-recover=undefined $debug_flag"
-  meson setup "$build" -Db_sanitize="$sanitizer" -Db_lundef=false -Doptimization=1 -Ddebug=false \
-    -Dcpp_args="$flags" -Dc_args="$flags" "$@" >/dev/null
-}
-setup_asan() {
-  CC=clang CXX=clang++ setup build-asan address,undefined -gline-tables-only -Dfuzz=true
+  meson setup "$1" -Db_sanitize="$2" -Db_lundef=false \
+    -Dcpp_args=-fno-sanitize-recover=undefined -Dc_args=-fno-sanitize-recover=undefined >/dev/null
 }
 
 # Builds what the named meson tests need: their executables and `depends`.
@@ -78,9 +65,9 @@ run_suites() {  # BUILD TEST...
   meson test -C "$build" --no-rebuild --print-errorlogs "$@"
 }
 
-build_asan() { setup_asan && read -ra t <<<"$ASAN_E2E" &&
+build_asan() { setup build-asan address,undefined && read -ra t <<<"$ASAN_E2E" &&
   build_for build-asan "${t[@]}" $(unit_tests build-asan); }
-build_tsan() { setup build-tsan thread -g1 && build_for build-tsan $(existing build-tsan $TSAN_TESTS); }
+build_tsan() { setup build-tsan thread && build_for build-tsan $(existing build-tsan $TSAN_TESTS); }
 
 existing() {  # BUILD NAME...: the names that are meson tests in BUILD
   python3 - "$@" <<'PY'
@@ -91,15 +78,13 @@ print(' '.join(n for n in sys.argv[2:] if n in names))
 PY
 }
 
-suite_tests() {  # BUILD SUITE...: the names of the tests in those suites
-  python3 - "$@" <<'PY'
+unit_tests() {  # BUILD: the names of the unit and abi tests
+  python3 - "$1" <<'PY'
 import json, os, sys
 tests = json.load(open(os.path.join(sys.argv[1], 'meson-info', 'intro-tests.json')))
-suites = {'daheim-live:' + s for s in sys.argv[2:]}
-print(' '.join(t['name'] for t in tests if set(t['suite']) & suites))
+print(' '.join(t['name'] for t in tests if set(t['suite']) & {'daheim-live:unit', 'daheim-live:abi'}))
 PY
 }
-unit_tests() { suite_tests "$1" unit abi; }  # BUILD
 
 run_asan() {
   local names
@@ -114,9 +99,6 @@ run_tsan() {
 case "${1:-all}" in
   asan) build_asan && run_asan ;;
   tsan) build_tsan && run_tsan ;;
-  configure) setup_asan ;;
-  # Both builds and the fuzz targets, nothing run (.ci/run builds them while the tests run on build/).
-  build) build_asan && build_for build-asan $(suite_tests build-asan fuzz) && build_tsan ;;
   all)
     build_asan
     build_tsan
@@ -130,7 +112,7 @@ case "${1:-all}" in
     exit "$status"
     ;;
   *)
-    echo "usage: $0 [asan|tsan|all|configure|build]" >&2
+    echo "usage: $0 [asan|tsan|all]" >&2
     exit 64
     ;;
 esac
