@@ -20,7 +20,12 @@ import { hmacSecret, withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
-const RATE = 2;
+const RATE = 1;
+// Refused attempts after the burst: each draws a token too, so the bucket ends
+// about EXTRA tokens in debt and the checks after the loop (a metrics scrape,
+// the neighbour's connection, the namespace CONNECT) have seconds of margin
+// even on a loaded machine.
+const EXTRA = 8;
 const BURST = 5;
 
 describe('limits: auth.connectsPerSecondPerUser', () => {
@@ -67,12 +72,12 @@ describe('limits: auth.connectsPerSecondPerUser', () => {
   it('a churning user is refused past its burst; another user is not', async () => {
     const started = Date.now();
     const results = [];
-    for (let i = 0; i < BURST + 3; i++) results.push(await attempt('churner'));
+    for (let i = 0; i < BURST + EXTRA; i++) results.push(await attempt('churner'));
     const elapsed = (Date.now() - started) / 1000;
     // The burst, plus what the rate paid back while the attempts ran.
     const allowed = BURST + Math.floor(elapsed * RATE);
     assert.deepEqual(results.slice(0, BURST), Array(BURST).fill(true));
-    assert.ok(results.filter((r) => !r).length >= BURST + 3 - allowed, JSON.stringify(results));
+    assert.ok(results.filter((r) => !r).length >= BURST + EXTRA - allowed, JSON.stringify(results));
     assert.equal(results.at(-1), false, `after ${elapsed.toFixed(2)} s: ${JSON.stringify(results)}`);
     assert.ok((await refusals()) >= 1);
     // The neighbour, same address, another user: served.
@@ -90,7 +95,7 @@ describe('limits: auth.connectsPerSecondPerUser', () => {
     // Once the bucket has refilled (refused attempts drew tokens too), the
     // churner connects again.
     const before = await refusals();
-    await new Promise((r) => setTimeout(r, ((BURST + 3 + 1) / RATE) * 1000));
+    await new Promise((r) => setTimeout(r, ((BURST + EXTRA + 1) / RATE) * 1000));
     assert.equal(await attempt('churner'), true);
     assert.equal(await refusals(), before);
   });
