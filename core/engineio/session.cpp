@@ -69,14 +69,15 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
       timers_(timers),
       observer_(observer),
       heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }),
-      upgrade_timer_(timers,
-                     [this] {
-                       on_probe_lost();
-                       notify();
-                     }),
-      close_timer_(timers, [this] {
-        state_ = State::Closed;
-        clear_outbox();
+      // The upgrade's deadline while a probe is active (only while open),
+      // the drain's deadline while closing: never both at once.
+      phase_timer_(timers, [this] {
+        if (state_ == State::Closing) {
+          state_ = State::Closed;
+          clear_outbox();
+        } else {
+          on_probe_lost();
+        }
         notify();
       }) {
   std::optional<std::string_view> eio = handshake_.query_param("EIO");
@@ -143,7 +144,7 @@ void Session::close(CloseReason reason) {
   on_probe_lost();
   if (kind_ == TransportKind::Polling) queue(close_frame());
   // A client that stops reading cannot hold the session open.
-  close_timer_.arm(options_.ping_interval + options_.ping_timeout);
+  phase_timer_.arm(options_.ping_interval + options_.ping_timeout);
   notify_handler_closed(reason);
   notify();
 }
@@ -153,7 +154,7 @@ void Session::close_now(CloseReason reason, PacketType poll_answer) {
   bool was_open = state_ == State::Open;
   state_ = State::Closed;
   heartbeat_timer_.disarm();
-  close_timer_.disarm();
+  phase_timer_.disarm();
   on_probe_lost();
   clear_outbox();
   poll_close_answer_ = poll_answer;
@@ -249,7 +250,7 @@ FramePtr Session::pop_frame() {
 void Session::on_transport_lost(bool error) {
   if (state_ == State::Closing) {
     state_ = State::Closed;
-    close_timer_.disarm();
+    phase_timer_.disarm();
     clear_outbox();
     notify();
     return;
@@ -282,7 +283,7 @@ std::string Session::end_poll() {
     clear_outbox();
     if (state_ == State::Closing) {
       state_ = State::Closed;
-      close_timer_.disarm();
+      phase_timer_.disarm();
     }
     return body;
   }
@@ -348,7 +349,7 @@ bool Session::begin_upgrade() {
       !options_.allow_websocket)
     return false;
   upgrade_ = Upgrade::Attached;
-  upgrade_timer_.arm(options_.upgrade_timeout);
+  phase_timer_.arm(options_.upgrade_timeout);
   return true;
 }
 
@@ -363,7 +364,7 @@ Session::ProbeResult Session::on_probe_text(std::string_view text) {
   if (text == "5") {
     upgrade_ = Upgrade::Done;
     kind_ = TransportKind::WebSocket;
-    upgrade_timer_.disarm();
+    phase_timer_.disarm();
     notify();
     return ProbeResult::Upgraded;
   }
@@ -379,7 +380,7 @@ void Session::on_probe_lost() {
   if (!probe_active()) return;
   upgrade_ = Upgrade::None;
   probe_reply_ = nullptr;
-  upgrade_timer_.disarm();
+  phase_timer_.disarm();
 }
 
 }  // namespace daheim::engineio

@@ -162,8 +162,7 @@ class Session final : public Connection {
   PacketType poll_close_answer_ = PacketType::Close;
   FramePtr probe_reply_;
   loop::Timer heartbeat_timer_;
-  loop::Timer upgrade_timer_;
-  loop::Timer close_timer_;
+  loop::Timer phase_timer_;  // upgrade_timeout, or the drain of a graceful close
 };
 
 }  // namespace daheim::engineio

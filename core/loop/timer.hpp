@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace daheim::loop {
 
@@ -17,10 +20,21 @@ class TimerQueue;
 
 // A one-shot timer. Re-arming replaces the previous deadline. Destroying an
 // armed timer disarms it. Not copyable or movable (the queue keeps its address).
+// A callable of one trivially copyable word (a lambda capturing `this`, the
+// usual case) is kept in the timer itself; a larger one goes to the heap.
+// 40 bytes: every connection has several timers.
 class Timer {
  public:
-  explicit Timer(TimerQueue& queue, std::function<void()> fire)
-      : queue_(queue), fire_(std::move(fire)) {}
+  template <typename F>
+  Timer(TimerQueue& queue, F fire) : queue_(queue) {
+    if constexpr (fits_inline<F>()) {
+      ::new (static_cast<void*>(&store_)) F(std::move(fire));
+      invoke_ = [](Store& s) { (*std::launder(reinterpret_cast<F*>(&s)))(); };
+    } else {
+      store_.heap = new std::function<void()>(std::move(fire));
+      invoke_ = &call_heap;
+    }
+  }
   ~Timer();
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
@@ -32,15 +46,27 @@ class Timer {
   // Called by the queue only.
   void fire_from_queue() {
     armed_ = false;
-    fire_();
+    invoke_(store_);
   }
   // Owned by the TimerQueue implementation (LwsTimerQueue: the timer's index
   // in its heap). One word: every connection has several timers.
   std::size_t queue_slot = 0;
 
  private:
+  union Store {
+    void* word;
+    std::function<void()>* heap;
+  };
+  template <typename F>
+  static constexpr bool fits_inline() {
+    bool trivial = std::is_trivially_copyable_v<F> && std::is_trivially_destructible_v<F>;
+    return trivial && sizeof(F) <= sizeof(Store) && alignof(F) <= alignof(Store);
+  }
+  static void call_heap(Store& s) { (*s.heap)(); }
+
   TimerQueue& queue_;
-  std::function<void()> fire_;
+  void (*invoke_)(Store&);
+  Store store_;
   bool armed_ = false;
 };
 
@@ -54,6 +80,7 @@ class TimerQueue {
 
 inline Timer::~Timer() {
   disarm();
+  if (invoke_ == &call_heap) delete store_.heap;
 }
 
 inline void Timer::arm(Millis delay) {

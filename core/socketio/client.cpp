@@ -15,29 +15,39 @@ Client::Client(Server& server, engineio::Connection& connection)
     : server_(server),
       connection_(connection),
       decoder_(server.options().max_attachments),
+      // Protocol 5: no namespace joined in time closes the connection.
+      // Protocol 4: "/" is joined unasked, at once (the timer armed at 0).
       connect_timer_(connection.timers(),
                      [this] {
-                       if (sockets_.empty()) close_forced_server();
+                       if (legacy_)
+                         connect_main();
+                       else if (sockets_.empty())
+                         close_forced_server();
                      }),
-      auto_connect_(connection.timers(), [this] { connect_main(); }),
       legacy_(v4::is_legacy(connection.handshake())) {
-  if (legacy_)
-    auto_connect_.arm(loop::Millis{0});
-  else
-    connect_timer_.arm(server.options().connect_timeout);
+  connect_timer_.arm(legacy_ ? loop::Millis{0} : server.options().connect_timeout);
   server_.link(*this);
 }
 
 Client::~Client() {
-  if (self_) *self_ = nullptr;
+  if (rare_ && rare_->self) *rare_->self = nullptr;
   // The session is being destroyed: no more sends, only the bookkeeping.
   on_close(engineio::CloseReason::TransportClose);
   server_.unlink(*this);
 }
 
+Client::Rare& Client::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+void Client::free_retired() {
+  if (rare_) rare_->retired.clear();
+}
+
 void Client::on_message(std::string_view text) {
   if (closed_) return;
-  retired_.clear();
+  free_retired();
   Packet packet;
   switch (decoder_.add_text(text, packet)) {
     case DecodeStatus::Failed:  // the reference closes the connection: "forced close"
@@ -53,7 +63,7 @@ void Client::on_message(std::string_view text) {
 
 void Client::on_binary(std::string_view data) {
   if (closed_) return;
-  retired_.clear();
+  free_retired();
   Packet packet;
   switch (decoder_.add_binary(data, packet)) {
     case DecodeStatus::Failed:  // the reference closes the connection: "forced close"
@@ -77,12 +87,11 @@ void Client::teardown_sockets(DisconnectReason why) {
   if (closed_) return;
   closed_ = true;
   connect_timer_.disarm();
-  auto_connect_.disarm();
   // The decoder keeps its buffer: a packet being dispatched may view it.
   std::vector<std::unique_ptr<Socket>> sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& socket : sockets) socket->teardown(why);
-  for (auto& socket : sockets) retired_.push_back(std::move(socket));
+  for (auto& socket : sockets) rare().retired.push_back(std::move(socket));
 }
 
 Socket* Client::socket(std::string_view nsp) const {
@@ -123,7 +132,7 @@ void Client::detach(Socket& socket) {
   auto it = std::find_if(sockets_.begin(), sockets_.end(),
                          [&](const auto& s) { return s.get() == &socket; });
   if (it == sockets_.end()) return;
-  retired_.push_back(std::move(*it));
+  rare().retired.push_back(std::move(*it));
   sockets_.erase(it);
 }
 
@@ -134,7 +143,7 @@ void Client::dispatch(Packet& packet) {
     std::string_view name = packet.nsp;
     if (legacy_) name = name.substr(0, name.find('?'));  // "/admin?token=x"
     if (this->socket(name) != nullptr || restoring(name)) return close_forced_server();
-    std::erase_if(departed_, [&](const Departed& d) { return d.nsp == name; });
+    if (rare_) std::erase_if(rare_->departed, [&](const Departed& d) { return d.nsp == name; });
     return connect(packet);
   }
   Socket* socket = this->socket(packet.nsp);
@@ -163,19 +172,21 @@ void Client::connect_main() {
 }
 
 void Client::note_server_disconnect(std::string_view nsp) {
-  for (const Departed& d : departed_)
+  for (const Departed& d : rare().departed)
     if (d.nsp == nsp) return;
-  departed_.push_back({std::string(nsp), 0});
+  rare_->departed.push_back({std::string(nsp), 0});
 }
 
 // Events and acks the client sent to a namespace before the server's
 // DISCONNECT reached it; its own DISCONNECT ends the wait.
 bool Client::drop_after_disconnect(const Packet& packet) {
-  auto it = std::find_if(departed_.begin(), departed_.end(),
+  if (!rare_) return false;
+  std::vector<Departed>& departed = rare_->departed;
+  auto it = std::find_if(departed.begin(), departed.end(),
                          [&](const Departed& d) { return d.nsp == packet.nsp; });
-  if (it == departed_.end() || packet.type == PacketType::ConnectError) return false;
+  if (it == departed.end() || packet.type == PacketType::ConnectError) return false;
   if (packet.type == PacketType::Disconnect) {
-    departed_.erase(it);
+    departed.erase(it);
     return true;
   }
   return ++it->dropped <= kMaxAfterDisconnect;
@@ -225,7 +236,8 @@ void Client::connect(const Packet& packet) {
 }
 
 bool Client::restoring(std::string_view nsp) const {
-  return std::find(restoring_.begin(), restoring_.end(), nsp) != restoring_.end();
+  return rare_ &&
+         std::find(rare_->restoring.begin(), rare_->restoring.end(), nsp) != rare_->restoring.end();
 }
 
 void Client::request_restore(Namespace& nsp, std::string auth, const std::string& pid,
@@ -235,9 +247,10 @@ void Client::request_restore(Namespace& nsp, std::string auth, const std::string
   // close the restored socket (socket.io #4880).
   if (Socket* old = nsp.socket_by_pid(pid))
     old->client().close(engineio::CloseReason::TransportClose);
-  if (!self_) self_ = std::make_shared<Client*>(this);
-  restoring_.push_back(nsp.name());
-  std::weak_ptr<Client*> self = self_;
+  Rare& rare = this->rare();
+  if (!rare.self) rare.self = std::make_shared<Client*>(this);
+  rare.restoring.push_back(nsp.name());
+  std::weak_ptr<Client*> self = rare.self;
   nsp.session_store()->restore(
       nsp.name(), pid, offset,
       [self, nsp = &nsp, auth = std::move(auth)](std::optional<RestoredSession> restored) mutable {
@@ -248,7 +261,7 @@ void Client::request_restore(Namespace& nsp, std::string auth, const std::string
 
 void Client::on_restored(Namespace& nsp, std::string auth,
                          std::optional<RestoredSession> restored) {
-  std::erase(restoring_, nsp.name());
+  if (rare_) std::erase(rare_->restoring, nsp.name());
   if (closed_) return;  // the session stays in the store for the next attempt
   // Two attempts with one pid: the first one took the id.
   if (restored && nsp.find_socket(restored->session.sid) != nullptr) restored.reset();
@@ -267,7 +280,7 @@ void Client::create_socket(Namespace& nsp, std::string auth,
   }
   if (!nsp.admit(socket)) {
     socket.teardown(DisconnectReason::ForcedClose);
-    retired_.push_back(std::move(owned));
+    rare().retired.push_back(std::move(owned));
     return;
   }
   sockets_.push_back(std::move(owned));

@@ -80,23 +80,30 @@ class Client final : public engineio::Handler {
   Server& server_;
   engineio::Connection& connection_;
   Decoder decoder_;
+  // The CONNECT timeout; for protocol 4 clients, the join of "/" they get
+  // unasked once the session is open.
   loop::Timer connect_timer_;
-  // Protocol 4 clients are connected to "/" unasked, once the session is open.
-  loop::Timer auto_connect_;
   bool legacy_;
   std::vector<std::unique_ptr<Socket>> sockets_;
-  // Sockets that left; freed when the next message arrives (no Socket& of
-  // the application can be alive then) or with the Client.
-  std::vector<std::unique_ptr<Socket>> retired_;
-  // Namespaces whose CONNECT waits for the session store's answer.
-  std::vector<std::string> restoring_;
-  // Lets a late answer of the store find out that the Client is gone.
-  std::shared_ptr<Client*> self_;
   struct Departed {
     std::string nsp;
     uint32_t dropped = 0;
   };
-  std::vector<Departed> departed_;  // note_server_disconnect()
+  // What few clients use, allocated on first use: an idle client keeps one
+  // pointer for it instead of four containers.
+  struct Rare {
+    // Sockets that left; freed when the next message arrives (no Socket& of
+    // the application can be alive then) or with the Client.
+    std::vector<std::unique_ptr<Socket>> retired;
+    // Namespaces whose CONNECT waits for the session store's answer.
+    std::vector<std::string> restoring;
+    // Lets a late answer of the store find out that the Client is gone.
+    std::shared_ptr<Client*> self;
+    std::vector<Departed> departed;  // note_server_disconnect()
+  };
+  Rare& rare();
+  void free_retired();
+  std::unique_ptr<Rare> rare_;
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;

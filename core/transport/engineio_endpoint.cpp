@@ -221,12 +221,11 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, con
   std::string sid = engineio::generate_id();
   if (router_) sid.replace(0, router_->tag().size(), router_->tag());
   auto entry = std::make_unique<SessionEntry>(*this);
-  entry->session =
-      std::make_unique<Session>(sid, kind, std::move(hs), options_.eio, timers_, *entry);
+  entry->session.emplace(std::move(sid), kind, std::move(hs), options_.eio, timers_, *entry);
   entry->session->set_budget(&budget_);
   entry->address_key = std::move(key);
   SessionEntry& ref = *entry;
-  sessions_.emplace(std::move(sid), std::move(entry));
+  sessions_.emplace(std::string_view(ref.session->id()), std::move(entry));
   ++stats_.sessions_opened;
   ref.session->start(factory_(*ref.session));
   log::debug("engine.io session {} opened over {}", ref.session->id(), engineio::to_string(kind));
@@ -619,7 +618,7 @@ void EngineIoEndpoint::enforce_budget() {
   std::vector<engineio::Session*> backlog;
   for (auto& [sid, entry] : sessions_)
     if (entry->session->buffered_bytes() > 0 && !entry->session->closed())
-      backlog.push_back(entry->session.get());
+      backlog.push_back(&*entry->session);
   std::sort(backlog.begin(), backlog.end(),
             [](const auto* a, const auto* b) { return a->buffered_bytes() > b->buffered_bytes(); });
   for (engineio::Session* s : backlog) {

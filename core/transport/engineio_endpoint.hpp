@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,7 +50,8 @@ using HandlerFactory =
 
 class EngineIoEndpoint;
 
-// A session and the libwebsockets connections currently serving it.
+// A session and the libwebsockets connections currently serving it, in one
+// allocation (the Session is constructed in place by create_session).
 struct SessionEntry final : engineio::SessionObserver {
   explicit SessionEntry(EngineIoEndpoint& owner);
   ~SessionEntry() override;
@@ -61,7 +63,7 @@ struct SessionEntry final : engineio::SessionObserver {
   void peek();
 
   EngineIoEndpoint& endpoint;
-  std::unique_ptr<engineio::Session> session;
+  std::optional<engineio::Session> session;
   lws* poll_wsi = nullptr;
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
@@ -171,7 +173,8 @@ class EngineIoEndpoint {
   loop::LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
   engineio::OutboxBudget budget_;  // declared first: sessions leave it when destroyed
-  std::unordered_map<std::string, std::unique_ptr<SessionEntry>> sessions_;
+  // Keyed by a view of the entry's own session id: no second copy of the sid.
+  std::unordered_map<std::string_view, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
   WsWriter writer_{stats_};

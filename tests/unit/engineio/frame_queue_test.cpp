@@ -16,12 +16,21 @@ std::string text(const Frame& f) {
   return std::string(f.bytes.substr(kFrameHeadroom));
 }
 
-TEST(FrameQueue, AllocatesNothingUntilTheFirstFrame) {
+TEST(FrameQueue, OneFrameAtATimeNeverAllocates) {
   FrameQueue q;
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.capacity(), 0u);
+  for (int i = 0; i < 3; ++i) {
+    q.push_back(frame(i));
+    EXPECT_EQ(q.capacity(), 0u);  // in the queue itself
+    EXPECT_EQ(text(*q.front()), "4" + std::to_string(i));
+    EXPECT_EQ(text(*q.pop_front()), "4" + std::to_string(i));
+  }
   q.push_back(frame(1));
-  EXPECT_EQ(q.capacity(), FrameQueue::kKeptSlots);
+  q.push_back(frame(2));
+  EXPECT_EQ(q.capacity(), FrameQueue::kFirstHeapSlots);
+  EXPECT_EQ(text(*q.pop_front()), "41");
+  EXPECT_EQ(text(*q.front()), "42");
 }
 
 TEST(FrameQueue, FirstInFirstOutAcrossWrapAndGrowth) {
@@ -47,8 +56,12 @@ TEST(FrameQueue, GivesBackBigStorageOnceDrained) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(text(*q.pop_front()), "4" + std::to_string(i));
   EXPECT_EQ(q.capacity(), 0u);
   q.push_back(frame(1));
+  q.push_back(frame(2));
+  EXPECT_EQ(q.capacity(), FrameQueue::kFirstHeapSlots);
   q.pop_front();
-  EXPECT_EQ(q.capacity(), FrameQueue::kKeptSlots);  // small storage is kept for the next frame
+  EXPECT_EQ(q.capacity(), FrameQueue::kFirstHeapSlots);
+  q.pop_front();
+  EXPECT_EQ(q.capacity(), 0u);  // an idle session keeps no heap storage
 }
 
 TEST(FrameQueue, ClearDropsEveryFrame) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "fake_timer_queue.hpp"
@@ -81,6 +82,29 @@ TEST_F(TimerTest, TimersFireInDeadlineOrderAndMayRearmThemselves) {
   // b at 50 (re-armed for 80), b at 80 (not re-armed).
   EXPECT_EQ(fired, (std::vector<int>{2, 1, 2, 2}));
   EXPECT_EQ(count, 3);
+}
+
+// A callable of one word lives in the timer; a bigger one on the heap, freed
+// with the timer (the ASan build checks the free); both fire the same way.
+TEST_F(TimerTest, SmallCallablesAreKeptInlineAndLargeOnesStillFire) {
+  static_assert(sizeof(Timer) <= 40, "a timer is five words at most");
+  int small_hits = 0;
+  Timer small(clock, [&small_hits] { ++small_hits; });
+  auto shared = std::make_shared<int>(7);
+  std::string label = "a label longer than the small-string buffer";
+  std::vector<std::string> seen;
+  {
+    Timer large(clock, [&seen, shared, label] { seen.push_back(label + std::to_string(*shared)); });
+    small.arm(Millis(10));
+    large.arm(Millis(20));
+    EXPECT_EQ(shared.use_count(), 2);
+    clock.advance(Millis(20));
+    large.arm(Millis(5));
+  }
+  EXPECT_EQ(shared.use_count(), 1);  // the large callable went with its timer
+  clock.advance(Millis(100));
+  EXPECT_EQ(small_hits, 1);
+  EXPECT_EQ(seen, std::vector<std::string>{label + "7"});
 }
 
 }  // namespace
