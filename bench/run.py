@@ -566,7 +566,7 @@ def targets(res):
         def storm(d):
             return (f"{fmt(g(d, 'storm-default-10k', 'conns'))} connected in "
                     f"{fmt(g(d, 'storm-default-10k', 'connect_wall_s'))} s, "
-                    f"{fmt(g(d, 'storm-default-10k', 'errors_setting_up'))} failed, "
+                    f"{fmt(g(d, 'storm-default-10k', 'errors'))} failed, "
                     f"{fmt(g(d, 'storm-default-10k', 'connect_server_us_per_op'))} µs server "
                     "CPU each")
         rows.append(("storm of 10,000 clients with the default transports", storm(c), storm(n),

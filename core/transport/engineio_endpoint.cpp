@@ -326,9 +326,14 @@ void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
 }
 
 int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
+  static const std::vector<engineio::Header> kNoStore{{"cache-control", "no-store"}};
   std::string body = entry.session->end_poll();
-  auto headers = response_headers(wsi);
-  headers.emplace_back("cache-control", "no-store");
+  std::vector<engineio::Header> cors;
+  if (options_.cors.enabled) {
+    cors = response_headers(wsi);
+    cors.emplace_back("cache-control", "no-store");
+  }
+  const auto& headers = options_.cors.enabled ? cors : kNoStore;
   ++stats_.messages_out;
   stats_.bytes_out += body.size();
   int rc = send_response(wsi, 200, entry.session->poll_body_binary() ? kBinaryType : kPollingType,
@@ -427,8 +432,8 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
   if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
-  auto type = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
-  bool ok = entry->session->on_post_body(body, type && *type == kBinaryType);
+  bool ok = entry->session->on_post_body(
+      body, header_equals(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, kBinaryType));
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
   if (!ok) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::BadRequest);
