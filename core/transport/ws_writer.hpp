@@ -24,7 +24,8 @@ class WsWriter {
  public:
   explicit WsWriter(EndpointStats& stats) : stats_(stats) {}
 
-  // `entry`'s WebSocket has frames to write at the end of this turn.
+  // `entry`'s WebSocket has frames to write, or its held GET an answer, at
+  // the end of this turn.
   void defer(SessionEntry& entry);
   // `entry` is going away.
   void forget(SessionEntry& entry);
