@@ -276,21 +276,23 @@ struct Options {
   int port = 3000;
   int port2 = 0;  // a second node: odd clients connect there (a two-node cluster)
   std::string path = "/socket.io/";
-  std::string transport = "websocket";  // or "polling"
-  int conns = 0;                        // idle / fan-out receivers / storm connections
-  int clients = 1;                      // echo clients
-  double duration = 5;                  // measured seconds (echo, fan-out paced)
-  double warmup = 1;                    // echo warm-up seconds
-  double rate = 0;                      // echo: acks/s offered (0: back-to-back); fan-out: emits/s
-  int burst = 0;                        // fan-out: emits sent at once
-  double hold = 0;                      // idle: seconds to hold the connections
-  int window = 256;                     // connections being set up at once
-  int sources = 16;                     // source addresses 127.0.0.2 ...
-  int payload = 16;                     // bytes of the echoed string
-  std::vector<int> server_pids;         // CPU, run delay and RSS are their sum
-  std::string before;                   // shell command run right before the measured echo phase
-  std::string after;                    // ... and right after it
-  double timeout = 60;                  // give up a phase after this many seconds
+  // "polling", or "upgrade": polling first, then the upgrade to websocket, as
+  // socket.io-client does with its default options
+  std::string transport = "websocket";
+  int conns = 0;        // idle / fan-out receivers / storm connections
+  int clients = 1;      // echo clients
+  double duration = 5;  // measured seconds (echo, fan-out paced)
+  double warmup = 1;    // echo warm-up seconds
+  double rate = 0;      // echo: acks/s offered (0: back-to-back); fan-out: emits/s
+  int burst = 0;        // fan-out: emits sent at once
+  double hold = 0;      // idle: seconds to hold the connections
+  int window = 256;     // connections being set up at once
+  int sources = 16;     // source addresses 127.0.0.2 ...
+  int payload = 16;     // bytes of the echoed string
+  std::vector<int> server_pids;  // CPU, run delay and RSS are their sum
+  std::string before;   // shell command run right before the measured echo phase
+  std::string after;    // ... and right after it
+  double timeout = 60;  // give up a phase after this many seconds
   // The Daheim workload (scenario `daheim`); rates are per user and minute.
   struct Daheim {
     int users = 1000;
@@ -334,6 +336,9 @@ struct Options {
       "  fanout  --conns N [--burst B] [--rate R --duration S]\n"
       "          N clients; one sends `broadcast` {event:tick}: B at once, then R/s paced\n"
       "  storm   --conns N [--window W]   N clients connect, W at a time\n"
+      "  --transport upgrade (echo, storm): polling handshake, CONNECT over polling, then\n"
+      "          the websocket probe and upgrade, as socket.io-client's defaults do; a client\n"
+      "          counts as connected once CONNECT is acked and the upgrade sent\n"
       "common: --host H --path P --server-pid PID[,PID...] --sources K --window W --payload BYTES\n"
       "        (several PIDs: the server's CPU, run delay and RSS are their sum)\n"
       "        --warmup S --timeout S\n"
@@ -480,7 +485,7 @@ Options parse_args(int argc, char** argv) {
     else if (!parse_daheim(o.d, a, v))
       usage(64);
   }
-  if (o.transport != "websocket" && o.transport != "polling") usage(64);
+  if (o.transport != "websocket" && o.transport != "polling" && o.transport != "upgrade") usage(64);
   return o;
 }
 
@@ -523,6 +528,9 @@ struct Client {
   int id = 0;
   Phase phase = Phase::New;
   bool polling = false;
+  // --transport upgrade: probing a websocket beside polling, "3probe" seen,
+  // the upgrade sent; the CONNECT ack seen (connected once both are done).
+  bool upgrade = false, probed = false, upgraded = false, sio_open = false;
   Conn ws, get, post;
   std::string sid;
   std::string post_queue;  // polling: packets waiting for the POST connection
@@ -562,6 +570,8 @@ class Engine {
   // Starts a client's connection set-up.
   void open(Client& c, bool polling) {
     c.polling = polling;
+    c.upgrade = polling && o_.transport == "upgrade";
+    c.probed = c.upgraded = c.sio_open = false;
     c.phase = Phase::Connecting;
     c.started = now_ns();
     if (polling) {
@@ -649,6 +659,8 @@ class Engine {
   void on_sio(Client& c, std::string_view packet);
   void send_get(Client& c);
   void flush_post(Client& c);
+  void maybe_upgrade(Client& c);
+  void maybe_connected(Client& c);
 
   const Options& o_;
   int ep_ = -1;
@@ -697,7 +709,9 @@ void Engine::start_conn(Client& c, Conn& k, Role role) {
   epoll_ctl(ep_, EPOLL_CTL_ADD, k.fd, &e);
   k.state = ConnState::Connecting;
   if (role == Role::Ws) {
-    k.out = "GET " + o_.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + host_header_ +
+    std::string sid = c.sid.empty() ? std::string() : "&sid=" + c.sid;
+    k.out = "GET " + o_.path + "?EIO=4&transport=websocket" + sid +
+            " HTTP/1.1\r\nHost: " + host_header_ +
             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   } else if (role == Role::PollGet) {
@@ -892,6 +906,7 @@ void Engine::parse_http(Conn& k) {
         return fail(c, "websocket upgrade refused: " + std::string(head.substr(0, 40)));
       k.in_off += end + 4;
       k.state = ConnState::Open;
+      if (c.upgrade) ws_send(k, '2', "probe");
       parse_ws(k);
       return;
     }
@@ -924,6 +939,7 @@ void Engine::on_http_body(Conn& k, std::string_view body) {
   Client& c = *k.client;
   if (k.role == Role::PollPost) {
     flush_post(c);
+    maybe_upgrade(c);
     return;
   }
   // A GET: packets separated by \x1e.
@@ -935,7 +951,31 @@ void Engine::on_http_body(Conn& k, std::string_view body) {
     if (sep == std::string_view::npos) break;
     body.remove_prefix(sep + 1);
   }
-  send_get(c);
+  // After "3probe" the client stops polling (engine.io-client's pause).
+  if (c.probed)
+    maybe_upgrade(c);
+  else
+    send_get(c);
+}
+
+// engine.io-client's pause: once the probe succeeded and neither the GET nor
+// the POST is in flight, "5" goes over the websocket, which carries all from
+// then on; the polling connections are closed.
+void Engine::maybe_upgrade(Client& c) {
+  if (!c.probed || c.upgraded || c.get.busy || c.post.busy || !c.post_queue.empty()) return;
+  c.upgraded = true;
+  c.polling = false;
+  ws_send(c.ws, '5', "");
+  close_conn(c.get);
+  close_conn(c.post);
+  maybe_connected(c);
+}
+
+void Engine::maybe_connected(Client& c) {
+  if (c.phase != Phase::Connecting || !c.sio_open || (c.upgrade && !c.upgraded)) return;
+  c.phase = Phase::Connected;
+  c.connected = now_ns();
+  if (scenario) scenario->on_connected(c);
 }
 
 void Engine::send_get(Client& c) {
@@ -967,6 +1007,7 @@ void Engine::on_eio(Client& c, std::string_view packet) {
         auto e = packet.find('"', p + 7);
         c.sid = std::string(packet.substr(p + 7, e - p - 7));
         start_conn(c, c.post, Role::PollPost);
+        if (c.upgrade) start_conn(c, c.ws, Role::Ws);
       }
       send_message(c, "0" + c.connect_payload);
       return;
@@ -983,6 +1024,12 @@ void Engine::on_eio(Client& c, std::string_view packet) {
     case '4':
       on_sio(c, packet.substr(1));
       return;
+    case '3':
+      if (c.upgrade && packet == "3probe" && !c.probed) {
+        c.probed = true;
+        maybe_upgrade(c);
+      }
+      return;
     case '1':
       return fail(c, "engine.io close");
     default:
@@ -995,11 +1042,8 @@ void Engine::on_sio(Client& c, std::string_view p) {
   char type = p[0];
   p.remove_prefix(1);
   if (type == '0') {
-    if (c.phase == Phase::Connecting) {
-      c.phase = Phase::Connected;
-      c.connected = now_ns();
-      if (scenario) scenario->on_connected(c);
-    }
+    c.sio_open = true;
+    maybe_connected(c);
   } else if (type == '3') {
     std::size_t i = 0;
     std::uint64_t id = 0;
@@ -1817,7 +1861,7 @@ int run(const Options& o) {
   std::vector<std::unique_ptr<Client>> pool;
   ProcCpu base = read_procs(o.server_pids);
   out.num("server_rss_start_kb", static_cast<double>(base.rss_kb));
-  bool polling = o.transport == "polling";
+  bool polling = o.transport == "polling" || o.transport == "upgrade";
   std::string failed;  // service levels the daheim scenario missed
   out.str("transport", o.transport);
 

@@ -47,6 +47,14 @@ SCENARIOS = [
      "10,000 websocket clients; one sends `broadcast`: 20 at once, then 10/s for 10 s"),
     ("storm-10k", "conformance", ["storm", "--conns", "10000", "--window", "256"],
      "10,000 websocket clients connect (Socket.IO CONNECT acked), 256 in flight"),
+    ("setup-default-2k", "conformance",
+     ["storm", "--conns", "2000", "--window", "64", "--transport", "upgrade"],
+     "2,000 clients with socket.io-client's default transports (polling handshake, CONNECT over "
+     "polling, websocket probe and upgrade), 64 in flight"),
+    ("storm-default-10k", "conformance",
+     ["storm", "--conns", "10000", "--window", "256", "--transport", "upgrade", "--timeout",
+      "300"],
+     "10,000 clients with the default transports connect and upgrade, 256 in flight"),
     ("idle-19k", "conformance",
      ["idle", "--conns", "19000", "--hold", "20", "--clients", "8", "--duration", "5",
       "--timeout", "300"],
@@ -70,6 +78,9 @@ QUICK = {
                         "--warmup", "0.3"],
     "fanout-10k": ["fanout", "--conns", "1000", "--burst", "5", "--rate", "10", "--duration", "2"],
     "storm-10k": ["storm", "--conns", "1000", "--window", "256"],
+    "setup-default-2k": ["storm", "--conns", "300", "--window", "64", "--transport", "upgrade"],
+    "storm-default-10k": ["storm", "--conns", "1000", "--window", "256", "--transport",
+                          "upgrade"],
     "idle-19k": ["idle", "--conns", "2000", "--hold", "2", "--clients", "4", "--duration", "1"],
     "idle-5k": ["idle", "--conns", "1000", "--hold", "1", "--clients", "4", "--duration", "1"],
 }
@@ -451,6 +462,7 @@ METRICS = {
 for _n in ("echo-ws-50", "echo-ws-paced", "echo-polling-50"):
     METRICS[_n] = METRICS["echo-ws-1"]
 METRICS["idle-5k"] = METRICS["idle-19k"]
+METRICS["setup-default-2k"] = METRICS["storm-default-10k"] = METRICS["storm-10k"]
 
 
 def derive(r):
@@ -543,6 +555,22 @@ def targets(res):
         rows.append(("connection set-up ≤ 100 µs per connection", f"{fmt(v)} µs",
                      f"{fmt(g(n, 'storm-10k', 'connect_server_us_per_op'))} µs",
                      verdict(v <= 100)))
+    v = g(c, "setup-default-2k", "connect_server_us_per_op")
+    if v is not None:
+        nv = g(n, "setup-default-2k", "connect_server_us_per_op")
+        rows.append(("set-up with the default transports (polling, CONNECT, upgrade), per "
+                     "connection, against Node", f"{fmt(v)} µs",
+                     f"{fmt(nv)} µs", f"Node ÷ ours {ratio(nv, v)}"))
+    v = g(c, "storm-default-10k", "connect_wall_s")
+    if v is not None:
+        def storm(d):
+            return (f"{fmt(g(d, 'storm-default-10k', 'conns'))} connected in "
+                    f"{fmt(g(d, 'storm-default-10k', 'connect_wall_s'))} s, "
+                    f"{fmt(g(d, 'storm-default-10k', 'errors'))} failed, "
+                    f"{fmt(g(d, 'storm-default-10k', 'connect_server_us_per_op'))} µs server "
+                    "CPU each")
+        rows.append(("storm of 10,000 clients with the default transports", storm(c), storm(n),
+                     "measured"))
     v5 = g(c, "idle-5k", "echo_server_us_per_op")
     pv = g(poll, "idle-5k", "echo_server_us_per_op")
     if v5 is not None or pv is not None:

@@ -96,6 +96,7 @@ void SessionEntry::write_or_wait(Session& s) {
 }
 
 void SessionEntry::write_now() {
+  if (poll_wsi && poll_woken) endpoint.answer_held_poll(*this);
   if (!ws_wsi) return;
   Session& s = *session;
   if (s.has_frames() && !lws_partial_buffered(ws_wsi) &&
@@ -108,11 +109,12 @@ void SessionEntry::write_now() {
   if (s.has_frames() || !s.open()) lws_callback_on_writable(ws_wsi);
 }
 
+// The held GET is answered when the turn ends (WsWriter), with everything
+// the session queued until then, and without a WRITEABLE round trip.
 void SessionEntry::wake_poll() {
   if (poll_woken) return;
   poll_woken = true;
-  lws_rx_flow_control(poll_wsi, 1);
-  lws_callback_on_writable(poll_wsi);
+  endpoint.writer().defer(*this);
 }
 
 void SessionEntry::schedule_peek() {
@@ -120,7 +122,9 @@ void SessionEntry::schedule_peek() {
 }
 
 // A held GET whose client went away: lws does not read the socket while the
-// request is parked, so look for EOF ourselves.
+// request is parked (it would not read it in that state either, and the
+// level-triggered POLLIN of a half-closed socket would spin the loop), so
+// look for EOF ourselves.
 void SessionEntry::peek() {
   if (!poll_wsi) return;
   char c;
@@ -298,10 +302,37 @@ int EngineIoEndpoint::poll(lws* wsi, ConnectionState* pss, SessionEntry& entry,
   return 0;
 }
 
+void EngineIoEndpoint::release_held_poll(lws* wsi, ConnectionState* pss, SessionEntry& entry) {
+  if (pss) {
+    pss->role = Role::None;
+    pss->entry = nullptr;
+  }
+  if (entry.poll_wsi == wsi) {
+    entry.poll_wsi = nullptr;
+    entry.poll_woken = false;
+    entry.peek_timer.disarm();
+  }
+}
+
+void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
+  lws* wsi = entry.poll_wsi;
+  release_held_poll(wsi, static_cast<ConnectionState*>(lws_wsi_user(wsi)), entry);
+  lws_rx_flow_control(wsi, 1);  // outside a callback of `wsi`: applied now
+  if (answer_poll(wsi, entry) == 0) return;
+  // Outside lws's service here: wake it so that the kill runs now.
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  lws_cancel_service(context_);
+}
+
 int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
+  static const std::vector<engineio::Header> kNoStore{{"cache-control", "no-store"}};
   std::string body = entry.session->end_poll();
-  auto headers = response_headers(wsi);
-  headers.emplace_back("cache-control", "no-store");
+  std::vector<engineio::Header> cors;
+  if (options_.cors.enabled) {
+    cors = response_headers(wsi);
+    cors.emplace_back("cache-control", "no-store");
+  }
+  const auto& headers = options_.cors.enabled ? cors : kNoStore;
   ++stats_.messages_out;
   stats_.bytes_out += body.size();
   int rc = send_response(wsi, 200, entry.session->poll_body_binary() ? kBinaryType : kPollingType,
@@ -313,25 +344,18 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
 int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
   if (pss->role == Role::Forwarded)
     return forwarder_ ? forwarder_->on_http_writeable(wsi, pss) : -1;
+  // A held GET is answered by the writer; WRITEABLE only finishes what the
+  // kernel did not take.
   if (pss->role != Role::PollHeld) return 0;
-  SessionEntry* entry = pss->entry;
-  pss->role = Role::None;
-  pss->entry = nullptr;
-  if (!entry) return -1;
-  entry->poll_wsi = nullptr;
-  entry->poll_woken = false;
-  entry->peek_timer.disarm();
-  return answer_poll(wsi, *entry);
+  if (!pss->entry) return -1;
+  return 0;
 }
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
-    entry->poll_wsi = nullptr;
-    entry->poll_woken = false;
-    entry->peek_timer.disarm();
-    pss->entry = nullptr;
+    release_held_poll(entry->poll_wsi, pss, *entry);
     entry->session->poll_aborted();
     if (entry->session->finished()) schedule_reap(*entry);
   }
@@ -407,8 +431,8 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
   if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
-  auto type = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
-  bool ok = entry->session->on_post_body(body, type && *type == kBinaryType);
+  bool ok = entry->session->on_post_body(
+      body, header_equals(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, kBinaryType));
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
   if (!ok) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::BadRequest);

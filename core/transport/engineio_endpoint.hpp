@@ -58,7 +58,7 @@ struct SessionEntry final : engineio::SessionObserver {
   void on_session_activity(engineio::Session& session) override;
   void wake_poll();
   void write_or_wait(engineio::Session& session);
-  void write_now();  // WsWriter::flush
+  void write_now();  // WsWriter::flush: the held GET's answer, then WebSocket frames
   void schedule_peek();
   void peek();
 
@@ -67,7 +67,7 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* poll_wsi = nullptr;
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
-  bool poll_woken = false;
+  bool poll_woken = false;      // the held GET is answered at the end of the turn
   bool write_deferred = false;  // on the WsWriter's list
   loop::Timer peek_timer;       // a held GET looks for its client's EOF
   std::string address_key;      // counted in AddressLimits; empty: exempt
@@ -129,6 +129,9 @@ class EngineIoEndpoint {
 
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
+  // Answers the entry's held GET now (the end-of-turn writer, outside lws's
+  // callbacks); a connection that cannot go on is killed.
+  void answer_held_poll(SessionEntry& entry);
   lws_context* context() const { return context_; }
   loop::LwsTimerQueue& timers() { return timers_; }
   WsWriter& writer() { return writer_; }
@@ -157,6 +160,8 @@ class EngineIoEndpoint {
   int handshake_polling(lws* wsi, const HttpRequest& req);
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
+  // Detaches the held GET `wsi` from its entry (answered or gone).
+  static void release_held_poll(lws* wsi, ConnectionState* pss, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);
   std::optional<std::size_t> post_length(lws* wsi, const HttpRequest& req, int& answered);
   int finish_post(lws* wsi, ConnectionState* pss);

@@ -57,12 +57,20 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg) {
     req.origin = read_header(wsi, WSI_TOKEN_ORIGIN);
     return req;
   }
-  std::string buf(std::min(static_cast<std::size_t>(total), max_arg) + 1, '\0');
+  // On the stack for the usual query (EIO, transport, sid, t).
+  char small[256];
+  std::string large;
+  std::size_t size = std::min(static_cast<std::size_t>(total), max_arg) + 1;
+  char* buf = small;
+  if (size > sizeof small) {
+    large.assign(size, '\0');
+    buf = large.data();
+  }
+  req.query.reserve(4);
   for (int i = 0;; ++i) {
-    int n = lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
-                                  WSI_TOKEN_HTTP_URI_ARGS, i);
+    int n = lws_hdr_copy_fragment(wsi, buf, static_cast<int>(size), WSI_TOKEN_HTTP_URI_ARGS, i);
     if (n < 0) break;
-    std::string_view arg(buf.data(), static_cast<std::size_t>(n));
+    std::string_view arg(buf, static_cast<std::size_t>(n));
     auto eq = arg.find('=');
     if (eq == std::string_view::npos)
       req.query.emplace_back(std::string(arg), std::string());
@@ -73,10 +81,37 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg) {
   return req;
 }
 
+namespace {
+
+// A header's value into `buf` when it fits: its length, -1 when absent, -2
+// when longer than the buffer.
+int copy_header(lws* wsi, int token, char* buf, int size) {
+  auto t = static_cast<lws_token_indexes>(token);
+  int len = lws_hdr_total_length(wsi, t);
+  if (len <= 0) return -1;
+  if (len >= size) return -2;
+  return lws_hdr_copy(wsi, buf, size, t) < 0 ? -1 : len;
+}
+
+}  // namespace
+
+bool header_equals(lws* wsi, int token, std::string_view value) {
+  char buf[128];
+  int n = copy_header(wsi, token, buf, sizeof buf);
+  return n >= 0 && std::string_view(buf, static_cast<std::size_t>(n)) == value;
+}
+
 BodyLength request_body_length(lws* wsi, std::size_t max_body, std::size_t& length) {
   constexpr std::size_t kCap = std::size_t(1) << 40;  // above every limit; no overflow
   length = 0;
-  auto v = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  // A value longer than the buffer is read whole (it is a digit string or invalid either way).
+  char buf[48];
+  int n = copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, buf, sizeof buf);
+  std::optional<std::string> long_value;
+  if (n == -2) long_value = read_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  std::optional<std::string_view> v;
+  if (n >= 0) v = std::string_view(buf, static_cast<std::size_t>(n));
+  if (long_value) v = *long_value;
   bool valid = v && !v->empty();
   for (std::size_t i = 0; valid && i < v->size(); ++i) {
     char c = (*v)[i];
@@ -168,11 +203,35 @@ namespace {
 // lws closes the connection after the response when the request asked for it;
 // say so, or keep-alive clients reuse a socket that is about to close.
 bool request_wants_close(lws* wsi) {
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_CONNECTION) <= 0) return false;
   auto v = read_header(wsi, WSI_TOKEN_CONNECTION);
   if (!v) return false;
   for (char& c : *v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return v->find("close") != std::string::npos;
 }
+
+// `text` + `suffix` as a C string: on the stack when short, else on the heap.
+class CString {
+ public:
+  CString(std::string_view text, std::string_view suffix) {
+    std::size_t n = text.size() + suffix.size();
+    char* out = small_;
+    if (n >= sizeof small_) {
+      large_.resize(n);
+      out = large_.data();
+    }
+    if (!text.empty()) std::memcpy(out, text.data(), text.size());
+    if (!suffix.empty()) std::memcpy(out + text.size(), suffix.data(), suffix.size());
+    out[n] = '\0';
+    text_ = out;
+  }
+  const char* get() const { return text_; }
+
+ private:
+  char small_[128];
+  std::string large_;
+  const char* text_;
+};
 
 }  // namespace
 
@@ -181,17 +240,21 @@ int send_response(lws* wsi, unsigned status, std::string_view content_type, std:
   bool say_close = close_after || request_wants_close(wsi);
   std::size_t header_space = 512;
   for (const auto& [k, v] : extra) header_space += k.size() + v.size() + 4;
-  std::vector<unsigned char> buf(LWS_PRE + header_space + body.size());
+  // Grown to the largest answer, never shrunk past kKeep.
+  constexpr std::size_t kKeep = 64 * 1024;
+  thread_local std::vector<unsigned char> buf;
+  std::size_t need = LWS_PRE + header_space + body.size();
+  if (buf.size() < need) buf.resize(need);
   unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
-  unsigned char* end = buf.data() + buf.size();
-  std::string ctype(content_type);
-  if (lws_add_http_common_headers(wsi, status, content_type.empty() ? nullptr : ctype.c_str(),
+  unsigned char* end = buf.data() + need;
+  CString ctype(content_type, "");
+  if (lws_add_http_common_headers(wsi, status, content_type.empty() ? nullptr : ctype.get(),
                                   body.size(), &p, end))
     return -1;
   for (const auto& [k, v] : extra) {
-    std::string name = k + ":";
-    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
+    CString name(k, ":");
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.get()),
                                     reinterpret_cast<const unsigned char*>(v.data()),
                                     static_cast<int>(v.size()), &p, end))
       return -1;
@@ -205,8 +268,9 @@ int send_response(lws* wsi, unsigned status, std::string_view content_type, std:
   if (lws_finalize_http_header(wsi, &p, end)) return -1;
   if (!body.empty()) std::memcpy(p, body.data(), body.size());  // data() may be null
   p += body.size();
-  if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_FINAL) < 0)
-    return -1;
+  int written = lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_FINAL);
+  if (buf.size() > kKeep) std::vector<unsigned char>().swap(buf);
+  if (written < 0) return -1;
   if (close_after) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

@@ -28,6 +28,8 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg);
 // Every known request header, lower-case names without the colon.
 engineio::HeaderList read_headers(lws* wsi);
 std::optional<std::string> read_header(lws* wsi, int token);
+// Whether the header is present and equal to `value` (no copy on the heap).
+bool header_equals(lws* wsi, int token, std::string_view value);
 // A request header by lower-case name (known to lws or custom).
 std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_name);
 std::string peer_address(lws* wsi);
@@ -42,7 +44,9 @@ BodyLength request_body_length(lws* wsi, std::size_t max_body, std::size_t& leng
 std::string request_url(const HttpRequest& req);
 
 // Writes status, headers and body with LWS_WRITE_HTTP_FINAL. Returns the
-// value the lws callback must return (0 keep-alive, -1 close).
+// value the lws callback must return (0 keep-alive, -1 close). The response
+// is built in one buffer kept per thread: no allocation once it is as large
+// as the largest answer so far.
 int send_response(lws* wsi, unsigned status, std::string_view content_type, std::string_view body,
                   const std::vector<engineio::Header>& extra, bool close_after = false);
 

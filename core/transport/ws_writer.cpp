@@ -44,10 +44,14 @@ void WsWriter::forget(SessionEntry& entry) {
 }
 
 void WsWriter::flush() {
-  // Writing calls nothing back, so the list does not change meanwhile.
-  for (SessionEntry* entry : deferred_) {
+  // By index: should lws call back into us while a held GET is answered, an
+  // entry deferred meanwhile is written in this flush too, and one forgotten
+  // is skipped.
+  for (std::size_t i = 0; i < deferred_.size(); ++i) {
+    SessionEntry* entry = deferred_[i];
     if (!entry) continue;
     entry->write_deferred = false;
+    deferred_[i] = nullptr;
     entry->write_now();
   }
   deferred_.clear();

@@ -1,4 +1,5 @@
-// Writes sessions' queued frames on their WebSockets. Frames queued while the
+// Writes sessions' queued frames on their WebSockets, and answers their held
+// long-polling GETs (SessionEntry::write_now). Frames queued while the
 // loop handles events are written when the turn ends (flush()), so a socket
 // that got several frames in one turn (a burst of broadcasts, an ack and an
 // event) gets them in one write, and no frame waits for a WRITEABLE round
@@ -23,7 +24,8 @@ class WsWriter {
  public:
   explicit WsWriter(EndpointStats& stats) : stats_(stats) {}
 
-  // `entry`'s WebSocket has frames to write at the end of this turn.
+  // `entry`'s WebSocket has frames to write, or its held GET an answer, at
+  // the end of this turn.
   void defer(SessionEntry& entry);
   // `entry` is going away.
   void forget(SessionEntry& entry);

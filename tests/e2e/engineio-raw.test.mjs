@@ -446,6 +446,69 @@ describe('Engine.IO over raw HTTP', () => {
   });
 });
 
+// A held GET is answered by the end-of-turn writer: after everything the
+// request, message or timer that woke it has queued, in order.
+describe('held GET answered at the end of the loop turn', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('carries every packet of the POST that woke it in one answer, in order', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const held = poll(srv.url, sid);
+    await settle();
+    assert.equal((await post(srv.url, sid, '4a\x1e4b\x1e4c\x1ebAQI=')).body, 'ok');
+    const res = await withTimeout(held, 3000, 'held GET answered');
+    assert.equal(res.status, 200);
+    assert.equal(res.body, '4a\x1e4b\x1e4c\x1ebAQI=');
+    await post(srv.url, sid, '1');
+  });
+
+  it('keeps the order of packets across answers, held or not', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const sent = [];
+    const got = [];
+    const reader = (async () => {
+      while (got.at(-1) !== '4end') {
+        const res = await withTimeout(poll(srv.url, sid), 3000, `GET after ${got.length}`);
+        assert.equal(res.status, 200);
+        for (const p of res.body.split('\x1e')) if (p.startsWith('4')) got.push(p);
+      }
+    })();
+    for (let i = 0; i < 60; ) {
+      const batch = [];
+      for (let n = 1 + (i % 4); n > 0; --n) batch.push(`4m${i++}`);
+      sent.push(...batch);
+      assert.equal((await post(srv.url, sid, batch.join('\x1e'))).body, 'ok');
+      if (i % 3 === 0) await delay(20); // let some GETs park
+    }
+    assert.equal((await post(srv.url, sid, '4end')).body, 'ok');
+    await reader;
+    assert.deepEqual(got, [...sent, '4end']);
+    await post(srv.url, sid, '1');
+  });
+
+  it('a GET held while the session closes on its timer gets the close packet', async () => {
+    const fast = await startServer({ engineio: { pingInterval: 400, pingTimeout: 300 } });
+    try {
+      const { sid } = await pollingHandshake(fast.url);
+      // The ping comes on the first GET; no pong: the session closes
+      // pingTimeout later, while the second GET is held.
+      assert.equal((await withTimeout(poll(fast.url, sid), 3000, 'ping')).body, '2');
+      const res = await withTimeout(poll(fast.url, sid), 3000, 'held GET answered on close');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, '1');
+      assertEioError(await poll(fast.url, sid), 1, 'Session ID unknown');
+    } finally {
+      await fast.stop();
+    }
+  });
+});
+
 describe('CORS with a list of origins', () => {
   let srv;
   before(async () => {
