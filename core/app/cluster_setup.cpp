@@ -110,6 +110,9 @@ void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
     counter("daheim_recovery_restored_total", "Sessions restored from Redis", ss.restored);
     counter("daheim_recovery_restore_failed_total",
             "Restores that found no session, a trimmed offset or no Redis", ss.restore_failed);
+    counter("daheim_recovery_stale_writes_refused_total",
+            "Session writes and deletes refused: a socket on another node restored the session",
+            ss.stale_refused);
   }
 }
 

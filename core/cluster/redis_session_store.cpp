@@ -2,10 +2,46 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cstdio>
+#include <random>
+
 #include "cluster/session_codec.hpp"
 #include "cluster/stream_broadcast.hpp"
 
 namespace daheim::cluster {
+namespace {
+
+// KEYS: session, holder. ARGV: session text, ttl ms, holder, "1" to take it
+// over. -> 1 written, 0 refused (another holder has it).
+constexpr std::string_view kSaveScript = R"(
+local h = redis.call('GET', KEYS[2])
+if ARGV[4] ~= '1' and h and h ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return 1
+)";
+
+// KEYS: session, holder. ARGV: holder. -> 1 deleted, 0 refused.
+constexpr std::string_view kForgetScript = R"(
+local h = redis.call('GET', KEYS[2])
+if h and h ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+)";
+
+std::string random_instance() {
+  std::random_device rd;
+  uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string holder_key(const std::string& prefix, std::string_view pid) {
+  return prefix + std::string(pid) + "#holder";
+}
+
+}  // namespace
 
 struct RedisSessionStore::Restore {
   std::string nsp;
@@ -25,6 +61,7 @@ RedisSessionStore::RedisSessionStore(StreamLog& log, RedisClient& redis, loop::T
       timers_(timers),
       options_(options),
       prefix_(std::move(key_prefix)),
+      instance_(random_instance()),
       refresh_timer_(timers, [this] { refresh(); }),
       deferred_timer_(timers, [this] {
         std::vector<std::function<void()>> fns = std::move(deferred_);
@@ -58,37 +95,88 @@ void RedisSessionStore::write(std::vector<std::string> args) {
     --pending_writes_;
 }
 
-void RedisSessionStore::save(socketio::SavedSession session) {
-  live_.erase(session.pid);
+RedisSessionStore::Live& RedisSessionStore::live(const std::string& pid) {
+  auto [it, fresh] = live_.try_emplace(pid);
+  if (fresh) it->second.holder = instance_ + ":" + std::to_string(++next_holder_);
+  return it->second;
+}
+
+void RedisSessionStore::write_session(const socketio::SavedSession& session, Live l,
+                                      loop::Millis ttl) {
   ++stats_.saved;
-  write({"SET", prefix_ + session.pid, encode_session(session), "PX",
-         std::to_string(options_.max_disconnection_duration.count())});
+  std::string key = prefix_ + session.pid;
+  std::string holder = holder_key(prefix_, session.pid);
+  std::string text = encode_session(session);
+  std::string px = std::to_string(ttl.count());
+  std::string_view args[] = {"EVAL",   kSaveScript,        "2", key, holder, text, px,
+                             l.holder, l.claim ? "1" : "0"};
+  ++pending_writes_;
+  std::weak_ptr<bool> alive = alive_;
+  std::string pid = session.pid;
+  bool sent = redis_.command(args, [this, alive, pid, l](const redisReply* r) {
+    if (alive.expired()) return;
+    --pending_writes_;
+    if (r == nullptr || r->type != REDIS_REPLY_INTEGER || r->integer != 0) return;
+    ++stats_.stale_refused;
+    // Another socket restored the session: stop refreshing it.
+    if (auto it = live_.find(pid); it != live_.end() && it->second.holder == l.holder)
+      live_.erase(it);
+  });
+  if (!sent) --pending_writes_;
+}
+
+void RedisSessionStore::save(socketio::SavedSession session) {
+  Live l = live(session.pid);
+  live_.erase(session.pid);
+  write_session(session, l, options_.max_disconnection_duration);
 }
 
 // A connected socket's copy lives 1.5 × maxDisconnectionDuration and is
 // refreshed when half of that is left, so it outlives the node by at least
 // maxDisconnectionDuration.
 void RedisSessionStore::save_live(socketio::SavedSession session) {
-  live_[session.pid] = timers_.now();
-  ++stats_.saved;
-  write({"SET", prefix_ + session.pid, encode_session(session), "PX",
-         std::to_string(options_.max_disconnection_duration.count() * 3 / 2)});
+  Live& l = live(session.pid);
+  l.at = timers_.now();
+  Live now = l;
+  l.claim = false;
+  write_session(session, now, options_.max_disconnection_duration * 3 / 2);
 }
 
 void RedisSessionStore::refresh() {
   refresh_timer_.arm(options_.max_disconnection_duration / 4);
   loop::TimePoint now = timers_.now();
   std::string ttl = std::to_string(options_.max_disconnection_duration.count() * 3 / 2);
-  for (auto& [pid, at] : live_) {
-    if (now - at < options_.max_disconnection_duration / 2) continue;
-    at = now;
+  for (auto& [pid, l] : live_) {
+    if (now - l.at < options_.max_disconnection_duration / 2) continue;
+    l.at = now;
     write({"PEXPIRE", prefix_ + pid, ttl});
+    write({"PEXPIRE", holder_key(prefix_, pid), ttl});
   }
 }
 
 void RedisSessionStore::forget(std::string_view pid) {
-  live_.erase(std::string(pid));
-  write({"DEL", prefix_ + std::string(pid)});
+  std::string p(pid);
+  Live l = live(p);
+  live_.erase(p);
+  std::string key = prefix_ + p;
+  std::string holder = holder_key(prefix_, p);
+  std::string_view args[] = {"EVAL", kForgetScript, "2", key, holder, l.holder};
+  ++pending_writes_;
+  std::weak_ptr<bool> alive = alive_;
+  bool sent = redis_.command(args, [this, alive](const redisReply* r) {
+    if (alive.expired()) return;
+    --pending_writes_;
+    if (r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer == 0) ++stats_.stale_refused;
+  });
+  if (!sent) --pending_writes_;
+}
+
+// This socket's writes take the session over: a fresh holder, and the next
+// write claims it whoever held it.
+void RedisSessionStore::restored(std::string_view pid) {
+  std::string p(pid);
+  live_.erase(p);
+  live(p).claim = true;
 }
 
 void RedisSessionStore::later(std::function<void()> fn) {

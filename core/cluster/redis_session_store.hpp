@@ -7,7 +7,13 @@
 // - a connected socket's session is kept too (save_live), with a TTL that is
 //   refreshed, so that a node's death (SIGKILL) loses nothing;
 // - missed events are read up to the stream reader's cursor, and the reader
-//   delivers the rest, on the one loop: none is missed or sent twice.
+//   delivers the rest, on the one loop: none is missed or sent twice;
+// - each session has one writer: `<prefix><pid>#holder` names the socket
+//   (this store's instance and a counter) whose writes count. A socket that
+//   restores the session takes it over; a write or delete by another holder
+//   (a node that has not noticed yet that its client's transport died) is
+//   refused by the script, so it cannot put the old state back. Node.js
+//   nodes ignore the key.
 // Events are logged by the StreamsAdapter (every broadcast is an XADD).
 #pragma once
 
@@ -29,6 +35,7 @@ struct RedisSessionStats {
   uint64_t saved = 0;           // SETs of sessions (live and at disconnect)
   uint64_t restored = 0;        // restores answered with a session
   uint64_t restore_failed = 0;  // unknown session, offset gone, Redis failed
+  uint64_t stale_refused = 0;   // writes refused: another socket holds the session
 };
 
 class RedisSessionStore final : public socketio::SessionStore {
@@ -45,6 +52,7 @@ class RedisSessionStore final : public socketio::SessionStore {
   void restore(std::string_view nsp, std::string_view pid, std::string_view offset,
                RestoreCallback callback) override;
   void forget(std::string_view pid) override;
+  void restored(std::string_view pid) override;
   // Writes not yet answered by Redis (a stopping node waits for them).
   std::size_t pending_writes() const { return pending_writes_; }
 
@@ -52,7 +60,16 @@ class RedisSessionStore final : public socketio::SessionStore {
 
  private:
   struct Restore;
+  // A connected socket's session as this store writes it.
+  struct Live {
+    loop::TimePoint at;  // last write
+    std::string holder;  // "<instance>:<n>"
+    bool claim = false;  // the next write takes the session over (restored)
+  };
   void write(std::vector<std::string> args);
+  // SET of the session (and its holder) unless another holder has it.
+  void write_session(const socketio::SavedSession& session, Live live, loop::Millis ttl);
+  Live& live(const std::string& pid);
   void refresh();
   void later(std::function<void()> fn);
   void on_session(std::shared_ptr<Restore> r, const redisReply* reply);
@@ -64,7 +81,9 @@ class RedisSessionStore final : public socketio::SessionStore {
   loop::TimerQueue& timers_;
   socketio::RecoveryOptions options_;
   std::string prefix_;
-  std::unordered_map<std::string, loop::TimePoint> live_;  // pid -> last write
+  std::unordered_map<std::string, Live> live_;  // by pid
+  std::string instance_;                        // random, per store
+  uint64_t next_holder_ = 0;
   loop::Timer refresh_timer_;
   std::vector<std::function<void()>> deferred_;
   loop::Timer deferred_timer_;

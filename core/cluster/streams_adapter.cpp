@@ -1,5 +1,7 @@
 #include "cluster/streams_adapter.hpp"
 
+#include <optional>
+
 #include "cluster/cluster_json.hpp"
 #include "cluster/msgpack_read.hpp"
 #include "cluster/packet_text.hpp"
@@ -23,6 +25,22 @@ std::string rooms_data(const socketio::BroadcastOptions& opts,
 }
 
 }  // namespace
+
+// One broadcast's XADD, for when_logged.
+struct StreamsAdapter::PendingAdd {
+  std::optional<Logged> result;  // once Redis answered
+  bool awaited = false;          // when_logged was called: no local fallback
+  std::function<void(Logged)> waiter;
+  std::unique_ptr<loop::Timer> timer;
+
+  void finish(Logged r) {
+    if (!waiter) return;
+    std::function<void(Logged)> w = std::move(waiter);
+    waiter = nullptr;
+    if (timer) timer->disarm();
+    w(r);
+  }
+};
 
 StreamsAdapter::StreamsAdapter(socketio::Namespace& nsp, ClusterNode& node, StreamLog& log)
     : ShardedAdapter(nsp, node, RedisClient::Kind::Channel, node.random_hex(16)),
@@ -61,7 +79,11 @@ void StreamsAdapter::add(int type, std::string data) {
 
 void StreamsAdapter::broadcast(const socketio::EncodedPacket& packet,
                                const socketio::BroadcastOptions& opts) {
-  if (opts.flags.local || !log_.reading()) return InMemoryAdapter::broadcast(packet, opts);
+  if (opts.flags.local || !log_.reading()) {
+    last_add_ = std::make_shared<PendingAdd>();
+    last_add_->result = opts.flags.local ? Logged::Yes : Logged::Refused;
+    return InMemoryAdapter::broadcast(packet, opts);
+  }
   std::vector<std::string_view> att;
   for (const auto& a : packet.attachments) att.push_back(a->body());
   std::string data = "{\"packet\":{\"type\":2,\"data\":";
@@ -70,11 +92,31 @@ void StreamsAdapter::broadcast(const socketio::EncodedPacket& packet,
   std::vector<std::string> fields = entry_fields(kBroadcastType, encode_stream_data(data, att));
   std::vector<std::string_view> views(fields.begin(), fields.end());
   ++node().stats().broadcasts_published;
-  // Delivered when read back; here at once when Redis refuses it.
+  // Delivered when read back; here at once when Redis refuses it, unless a
+  // caller waits for the answer (it reports the failure instead).
   std::weak_ptr<bool> alive = alive_token();
-  log_.add(stream_, views, [this, alive, packet, opts](std::string_view id) {
-    if (id.empty() && !alive.expired()) InMemoryAdapter::broadcast(packet, opts);
+  auto pending = std::make_shared<PendingAdd>();
+  last_add_ = pending;
+  log_.add(stream_, views, [this, alive, packet, opts, pending](std::string_view id) {
+    Logged r = id.empty() ? Logged::Refused : Logged::Yes;
+    pending->result = r;
+    if (id.empty() && !pending->awaited && !alive.expired())
+      InMemoryAdapter::broadcast(packet, opts);
+    pending->finish(r);
   });
+}
+
+void StreamsAdapter::when_logged(std::function<void(Logged)> done) {
+  std::shared_ptr<PendingAdd> p = last_add_;
+  if (!p) return done(Logged::Refused);  // no broadcast yet
+  p->awaited = true;
+  if (p->result) return done(*p->result);
+  p->waiter = std::move(done);
+  std::weak_ptr<PendingAdd> weak = p;
+  p->timer = std::make_unique<loop::Timer>(node().timers(), [weak] {
+    if (std::shared_ptr<PendingAdd> q = weak.lock()) q->finish(Logged::TimedOut);
+  });
+  p->timer->arm(node().options().requests_timeout);
 }
 
 void StreamsAdapter::add_sockets(const socketio::BroadcastOptions& opts,

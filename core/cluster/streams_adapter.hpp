@@ -10,6 +10,8 @@
 // offset. When Redis does not take it, it is delivered here without one.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,10 @@ class StreamsAdapter final : public ShardedAdapter, public StreamListener {
   void del_sockets(const socketio::BroadcastOptions& opts,
                    std::span<const std::string_view> rooms) override;
   void disconnect_sockets(const socketio::BroadcastOptions& opts, bool close_transport) override;
+  // The reader is up: a broadcast now is an XADD. when_logged: the last
+  // broadcast's XADD answered (or requestsTimeout passed).
+  bool can_log() const override { return log_.reading(); }
+  void when_logged(std::function<void(Logged)> done) override;
 
   void on_stream_entry(const StreamEntry& entry) override;
 
@@ -41,10 +47,12 @@ class StreamsAdapter final : public ShardedAdapter, public StreamListener {
   void publish(std::string_view channel, std::string_view message) override;
 
  private:
+  struct PendingAdd;
   void add(int type, std::string data);
 
   StreamLog& log_;
   std::string stream_;
+  std::shared_ptr<PendingAdd> last_add_;  // the last broadcast's XADD
 };
 
 }  // namespace daheim::cluster

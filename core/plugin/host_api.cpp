@@ -515,6 +515,30 @@ int api_session_changed(dhl_ctx* ctx, dhl_socket* s) {
   return DHL_OK;
 }
 
+// ---- Broadcasts confirmed by the cluster's log (ABI 1.5, branch recovery) --------
+
+int api_emit_to_logged(dhl_ctx* ctx, const dhl_target* target, dhl_str event,
+                       const dhl_payload* args, dhl_status_fn fn, void* user) {
+  if (!on_loop(ctx, "emit_to_logged")) return DHL_ERR_THREAD;
+  if (!valid_target(target) || !valid_name(event) || !valid_args(args) || !fn)
+    return DHL_ERR_INVALID;
+  socketio::Namespace* nsp = find_nsp(ctx, target->nsp);
+  if (nsp == nullptr) return DHL_ERR_NOTFOUND;
+  socketio::Adapter& adapter = nsp->adapter();
+  if (!adapter.can_log()) return DHL_ERR_UNAVAILABLE;
+  if (!nsp->emit_to(options_of(*target), view(event), args_text(args), copy_attachments(args)))
+    return DHL_ERR_REFUSED;
+  std::shared_ptr<Host*> alive = ctx->host->alive();
+  adapter.when_logged([alive, fn, user](socketio::Adapter::Logged logged) {
+    if (*alive == nullptr) return;  // the plugins are gone
+    using L = socketio::Adapter::Logged;
+    fn(user, logged == L::Yes        ? DHL_OK
+             : logged == L::TimedOut ? DHL_ERR_TIMEOUT
+                                     : DHL_ERR_UNAVAILABLE);
+  });
+  return DHL_OK;
+}
+
 constexpr dhl_host kHostApi = {
     sizeof(dhl_host),
     DHL_ABI_MAJOR,
@@ -566,6 +590,8 @@ constexpr dhl_host kHostApi = {
     api_http_reply,
     // ABI 1.4 (branch streams)
     api_session_changed,
+    // ABI 1.5 (branch recovery)
+    api_emit_to_logged,
 };
 
 }  // namespace

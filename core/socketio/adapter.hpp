@@ -87,6 +87,21 @@ class Adapter {
   // True: broadcast_with_ack reports the server count to the BroadcastAck
   // itself, later (the namespace must not use server_count()).
   virtual bool reports_server_count() const { return false; }
+
+  // Where broadcasts go through a log the cluster shares (the streams
+  // adapter's XADD), a caller that must not report a broadcast as taken
+  // before the log has it (POST /api/v1/push) asks:
+  // - can_log(): whether a broadcast made now would be logged (false: it
+  //   would only reach this node's sockets; Redis is unreachable);
+  // - when_logged(done), right after the broadcast: `done` runs once, on
+  //   the loop, when Redis answered it (Logged::Yes), refused it or lost the
+  //   connection first (Refused; the broadcast is then not delivered here
+  //   either), or did not answer within cluster.requestsTimeout (TimedOut;
+  //   it may still be delivered later).
+  // Adapters without such a log: true, and Yes at once.
+  enum class Logged { Yes, Refused, TimedOut };
+  virtual bool can_log() const { return true; }
+  virtual void when_logged(std::function<void(Logged)> done) { done(Logged::Yes); }
 };
 
 }  // namespace daheim::socketio

@@ -170,7 +170,7 @@ void Namespace::connect(Socket& socket) {
   ++connected_;
   if (SessionStore* store = session_store()) {
     by_pid_[socket.pid()] = &socket;
-    if (socket.recovered()) store->forget(socket.pid());
+    if (socket.recovered()) store->restored(socket.pid());
   }
   socket.on_connected();
   for (std::size_t i = 0; i < on_connection_.size() && socket.connected(); ++i)

@@ -110,6 +110,11 @@ class SessionStore {
                        RestoreCallback callback) = 0;
   // The session was restored (or its socket is live again): drop it.
   virtual void forget(std::string_view pid) = 0;
+  // A socket connected with the restored session `pid`. A store shared by
+  // several processes makes this process its only writer from now on: a
+  // process whose socket of that session has not noticed its transport
+  // died yet can no longer write the old state over it (RedisSessionStore).
+  virtual void restored(std::string_view pid) { forget(pid); }
 };
 
 }  // namespace daheim::socketio

@@ -132,8 +132,12 @@ class Presence {
     socket.join(DHL_USER_ROOM_PREFIX + st.user);
     const std::string* room = cfg_.room_of(st.role);
     if (room) socket.join(*room);
-    if (redis_)
-      return redis_->connect(st.user, st.role, st.id, room && *room == cfg_.ready_users_room);
+    if (redis_) {
+      std::optional<dhl::Json> restored = std::move(st.restored_topic);
+      st.restored_topic.reset();
+      return redis_->connect(st.user, st.role, st.id, room && *room == cfg_.ready_users_room,
+                             restored);
+    }
 
     Joined joined = store_->connect(st.user, st.role, st.id);
     restore_ready(st, joined);
@@ -164,7 +168,8 @@ class Presence {
   std::string saveSession(dhl::Socket& socket) {
     const auto& st = socket.state<SocketState>();
     if (!st.tracked) return {};
-    std::optional<dhl::Json> topic = store_->ready_topic(st.user);
+    std::optional<dhl::Json> topic =
+        redis_ ? redis_->ready_topic(st.user) : store_->ready_topic(st.user);
     if (!topic) return {};
     return dhl::Json::object({{"ready", true}, {"topic", *topic}}).dump();
   }
@@ -187,14 +192,14 @@ class Presence {
       const dhl::Json& topic = a["topic"];
       if (has_binary(topic) || topic.dump().size() > cfg_.max_topic_bytes)
         throw dhl::Error("badRequest");
-      socket.session_changed();  // saveSession now keeps the flag
+      // saveSession keeps the flag (clustered: once Redis has it).
       if (redis_) return redis_->ready(st.user, true, topic);
+      socket.session_changed();
       if (store_->set_ready(st.user, topic)) {
         host_.emit_to_user(cfg_.nsp, st.user, "userIsReady", dhl::Json::object({{"topic", topic}}));
         ready_users_.request();
       }
     } else if (redis_) {
-      socket.session_changed();
       return redis_->ready(st.user, false, dhl::Json());
     } else if (store_->clear_ready(st.user)) {
       socket.session_changed();

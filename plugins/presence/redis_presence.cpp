@@ -1,7 +1,9 @@
 #include "redis_presence.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "redis_scripts.hpp"
@@ -52,18 +54,21 @@ bool RedisPresence::run(std::string_view body, std::vector<std::string> args, Do
 // ---- Operations -----------------------------------------------------------------
 
 void RedisPresence::connect(const std::string& user, const std::string& role,
-                            const std::string& socket, bool teacher_room) {
+                            const std::string& socket, bool teacher_room,
+                            const std::optional<dhl::Json>& restored) {
   std::string nsp = cfg_.nsp;
   local_[socket] = {user, role};
   run(
-      lua::kConnect, {std::string(host_.node_id()), socket, user, role},
-      [this, nsp, socket, teacher_room](const dhl::RedisReply& r) {
-        if (r[0].integer == 1) changed();
+      lua::kConnect,
+      {std::string(host_.node_id()), socket, user, role, restored ? restored->dump() : ""},
+      [this, nsp, user, socket, teacher_room](const dhl::RedisReply& r) {
+        std::optional<dhl::Json> topic;
+        if (r[1].integer == 1) topic = parse(r[2].str).value_or(dhl::Json());
+        if (local_.contains(socket)) note_ready(user, topic);
+        if (r[0].integer == 1 || r[5].integer == 1) changed();
         std::optional<dhl::Socket> s = host_.find(nsp, socket);
         if (!s) return;
-        if (r[1].integer == 1)
-          s->emit("userIsReady",
-                  dhl::Json::object({{"topic", parse(r[2].str).value_or(dhl::Json())}}));
+        if (topic) s->emit("userIsReady", dhl::Json::object({{"topic", *topic}}));
         s->emit("online", counts_json(r[3]));
         if (teacher_room) s->emit("readyUsers", ready_json(r[4]));
       },
@@ -72,6 +77,9 @@ void RedisPresence::connect(const std::string& user, const std::string& role,
 
 void RedisPresence::disconnect(const std::string& user, const std::string& socket) {
   local_.erase(socket);
+  bool still_here = std::any_of(local_.begin(), local_.end(),
+                                [&](const auto& c) { return c.second.user == user; });
+  if (!still_here) ready_.erase(user);
   run(
       lua::kDisconnect,
       {std::string(host_.node_id()), socket, user, std::to_string(cfg_.ready_grace_ms)},
@@ -79,6 +87,25 @@ void RedisPresence::disconnect(const std::string& user, const std::string& socke
         if (r.integer == 1) changed();
       },
       [this] { unsynced_ = true; });
+}
+
+std::optional<dhl::Json> RedisPresence::ready_topic(const std::string& user) const {
+  auto it = ready_.find(user);
+  if (it == ready_.end()) return std::nullopt;
+  return it->second;
+}
+
+void RedisPresence::note_ready(const std::string& user, std::optional<dhl::Json> topic) {
+  auto it = ready_.find(user);
+  if (it == ready_.end() ? !topic : (topic && it->second == *topic)) return;
+  if (topic)
+    ready_[user] = std::move(*topic);
+  else
+    ready_.erase(it);
+  for (const auto& [id, c] : local_) {
+    if (c.user != user) continue;
+    if (std::optional<dhl::Socket> s = host_.find(cfg_.nsp, id)) s->session_changed();
+  }
 }
 
 dhl::Future RedisPresence::ready(const std::string& user, bool flag, const dhl::Json& topic) {
@@ -91,6 +118,7 @@ dhl::Future RedisPresence::ready(const std::string& user, bool flag, const dhl::
     run(
         lua::kSetReady, {user, text},
         [this, p, nsp, user, topic](const dhl::RedisReply& r) {
+          note_ready(user, topic);
           if (r.integer == 1) {
             host_.emit_to_user(nsp, user, "userIsReady", dhl::Json::object({{"topic", topic}}));
             changed();
@@ -102,6 +130,7 @@ dhl::Future RedisPresence::ready(const std::string& user, bool flag, const dhl::
     run(
         lua::kClearReady, {user},
         [this, p, nsp, user](const dhl::RedisReply& r) {
+          note_ready(user, std::nullopt);
           if (r.integer == 1) {
             host_.emit_to_user(nsp, user, "userIsNotReady");
             changed();
@@ -166,6 +195,15 @@ void RedisPresence::refresh() {
 }
 
 void RedisPresence::on_state(const dhl::RedisReply& counts, const dhl::RedisReply& ready) {
+  std::map<std::string, dhl::Json> flags;
+  for (std::size_t i = 0; i + 1 < ready.elements.size(); i += 2)
+    flags.emplace(ready[i].str, parse(ready[i + 1].str).value_or(dhl::Json()));
+  std::set<std::string> users;
+  for (const auto& [id, c] : local_) users.insert(c.user);
+  for (const std::string& u : users) {
+    auto it = flags.find(u);
+    note_ready(u, it == flags.end() ? std::nullopt : std::optional<dhl::Json>(it->second));
+  }
   dhl::Json online = counts_json(counts);
   if (!last_online_ || *last_online_ != online) {
     host_.emit_to(dhl::Target{cfg_.nsp, {cfg_.authenticated_room}, {}, false, true}, "online",

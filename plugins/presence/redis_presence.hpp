@@ -26,14 +26,19 @@ class RedisPresence {
  public:
   RedisPresence(dhl::Host& host, const Config& cfg);
 
-  // A tracked socket (user, role, socket id) connected / left.
+  // A tracked socket (user, role, socket id) connected / left. `restored`:
+  // the ready topic a recovered socket's session kept (set again when the
+  // flag expired while the user was offline).
   void connect(const std::string& user, const std::string& role, const std::string& socket,
-               bool teacher_room);
+               bool teacher_room, const std::optional<dhl::Json>& restored = std::nullopt);
   void disconnect(const std::string& user, const std::string& socket);
   // $ready: resolves {} once Redis has it.
   dhl::Future ready(const std::string& user, bool flag, const dhl::Json& topic);
   // $presence.list
   dhl::Future list(std::size_t offset, std::size_t limit);
+  // The ready topic of a user with a socket on this node, as Redis last
+  // answered it (saveSession keeps it with the socket's session).
+  std::optional<dhl::Json> ready_topic(const std::string& user) const;
 
  private:
   using Done = std::function<void(const dhl::RedisReply& reply)>;
@@ -48,6 +53,9 @@ class RedisPresence {
   void expire();
   void drop_node(std::string_view node);
   void sync();
+  // What Redis answered of a local user's flag; when it changed, the
+  // sessions of the user's sockets here are saved again.
+  void note_ready(const std::string& user, std::optional<dhl::Json> topic);
 
   dhl::Host& host_;
   const Config& cfg_;
@@ -57,6 +65,7 @@ class RedisPresence {
     std::string role;
   };
   std::map<std::string, Connection> local_;  // this node's, by socket id
+  std::map<std::string, dhl::Json> ready_;   // local users' ready topics, by user
   bool unsynced_ = true;                     // a change did not reach Redis (or not synced yet)
   bool syncing_ = false;
   bool refreshing_ = false;

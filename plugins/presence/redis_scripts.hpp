@@ -63,12 +63,22 @@ local function add(node, sock, user, role)
 end
 )";
 
-// ARGV: prefix, node, socket, user, role -> {first, ready, topic, counts, readyList}
+// ARGV: prefix, node, socket, user, role, restored topic JSON ('' for none)
+// -> {first, ready, topic, counts, readyList, restored}. A recovered socket
+// whose session kept the user's ready flag sets it again when the user was
+// offline and the flag expired meanwhile (the user's first connection).
 inline constexpr std::string_view kConnect = R"(
-local user = ARGV[4]
+local user, restored = ARGV[4], ARGV[6] or ''
 local first = add(ARGV[2], ARGV[3], user, ARGV[5])
 local topic = redis.call('HGET', p .. 'ready', user)
-return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), ready_list()}
+local set = 0
+if not topic and first and restored ~= '' then
+  topic = restored
+  redis.call('HSET', p .. 'ready', user, topic)
+  redis.call('ZADD', p .. 'readyseq', redis.call('INCR', p .. 'seq'), user)
+  set = 1
+end
+return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), ready_list(), set}
 )";
 
 // ARGV: prefix, node, socket, user, grace -> 1 when it was the user's last

@@ -440,9 +440,25 @@ class Push {
     // In a cluster the count comes from every node, later: the request is
     // answered when it is known (ABI 1.4), after the event went out.
     bool count_everywhere = host_.clustered() && DHL_HOST_HAS(host_.api(), http_reply);
-    int rc = host_.api()->emit_to(host_.ctx(), &view.c, dhl::str(event->as_string()),
-                                  dhl::Encoded(args).get());
-    if (rc == DHL_ERR_NOTFOUND) {
+    // In a cluster the answer also waits until the event is in the log (the
+    // streams adapter's XADD answered, ABI 1.5): a 202 is never lost.
+    std::shared_ptr<Counting> counting;
+    int rc = DHL_OK;
+    if (count_everywhere) {
+      counting = std::make_shared<Counting>();
+      counting->await_log = true;
+      rc = host_.emit_to_logged(target, event->as_string(), args, [this, counting](int status) {
+        counting->logged = status;
+        finish(*counting);
+      });
+    } else {
+      rc = host_.api()->emit_to(host_.ctx(), &view.c, dhl::str(event->as_string()),
+                                dhl::Encoded(args).get());
+    }
+    if (rc == DHL_ERR_UNAVAILABLE) {
+      throw HttpError{503, "unavailable",
+                      "the event was not sent: Redis (the cluster's event log) is unreachable"};
+    } else if (rc == DHL_ERR_NOTFOUND) {
       reached = 0;  // no socket of this namespace was ever dispatched to plugins
     } else if (rc == DHL_ERR_INVALID) {
       throw HttpError{400, "bad_data",
@@ -450,8 +466,8 @@ class Push {
     } else if (rc != DHL_OK) {
       throw HttpError{400, "bad_event", "the event was refused (error " + std::to_string(rc) + ")"};
     }
-    std::shared_ptr<Counting> counting;
-    if (count_everywhere && rc == DHL_OK) counting = count_on_every_node(req, target, *reached);
+    if (counting && (rc != DHL_OK || !count_on_every_node(req, target, *reached, counting)))
+      counting.reset();
     if (!counting) {
       std::string n = reached ? std::to_string(*reached) : "an unknown number of";
       host_.debug("push " + std::string(event->as_string()) + " to " + what + ": " + n +
@@ -471,22 +487,24 @@ class Push {
     return answer.dump();
   }
 
-  // A push answered once every node counted its sockets.
+  // A push answered once every node counted its sockets and the event is in
+  // the cluster's log.
   struct Counting {
     dhl::HttpReply reply;
     std::optional<dhl::Json> answer;  // everything but the count, once built
     std::optional<int64_t> count;
     bool complete = true;
+    bool await_log = false;
+    std::optional<int> logged;  // emit_to_logged's status
     std::string what;
   };
 
-  // Defers the request and counts the target's sockets on every node; null
+  // Defers the request and counts the target's sockets on every node; false
   // when the host cannot (the request is then answered with this node's).
-  std::shared_ptr<Counting> count_on_every_node(const dhl_http_request& req,
-                                                const dhl::Target& target, std::size_t local) {
+  bool count_on_every_node(const dhl_http_request& req, const dhl::Target& target,
+                           std::size_t local, std::shared_ptr<Counting> counting) {
     dhl_http_reply* r = host_.api()->http_defer(host_.ctx(), &req);
-    if (r == nullptr) return nullptr;
-    auto counting = std::make_shared<Counting>();
+    if (r == nullptr) return false;
     counting->reply = dhl::HttpReply(host_, r);
     int rc = host_.target_count(target, [this, counting](int64_t n, bool complete) {
       counting->count = n;
@@ -497,13 +515,27 @@ class Push {
       counting->count = static_cast<int64_t>(local);
       counting->complete = false;
     }
-    return counting;
+    return true;
   }
 
-  // Answers when both the answer and the count are there (the count may
-  // come first, before count_on_every_node returns).
+  // Answers when the answer, the count and the log's answer are there (any
+  // may come first, before count_on_every_node returns).
   void finish(Counting& c) {
-    if (!c.answer || !c.count || !c.reply) return;
+    if (!c.answer || !c.count || !c.reply || (c.await_log && !c.logged)) return;
+    if (c.logged && *c.logged != DHL_OK) {
+      host_.warning("push " + c.what + ": " +
+                    (*c.logged == DHL_ERR_TIMEOUT ? "Redis did not confirm it in time"
+                                                  : "Redis did not take it"));
+      c.reply.send({503, "application/json",
+                    *c.logged == DHL_ERR_TIMEOUT
+                        ? json_error("timeout",
+                                     "Redis did not confirm the event within "
+                                     "cluster.requestsTimeout: it may still be delivered")
+                        : json_error("unavailable",
+                                     "Redis did not take the event (refused, or the connection "
+                                     "was lost): it may not be delivered")});
+      return;
+    }
     (*c.answer)["sockets"] = *c.count;
     (*c.answer)["complete"] = c.complete;
     host_.debug("push " + c.what + ": " + std::to_string(*c.count) + " socket(s) on every node" +

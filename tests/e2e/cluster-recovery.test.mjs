@@ -3,8 +3,9 @@
 // load balancer), numbered events at a steady rate from the streams emitter
 // and from POST /api/v1/push on the other node. The clients' node is
 // SIGKILLed (or SIGTERMed, or both nodes are restarted one after the other)
-// mid-stream; the clients come back through the proxy to another node: each
-// must have every number exactly once, in order, and say recovered.
+// mid-stream; the clients come back through the proxy to another node, or to
+// their node started again: each must have every number exactly once, in
+// order, and say recovered.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -187,25 +188,31 @@ async function finish(clients, sources) {
 }
 
 describe('cluster: recovery across node death and restarts', () => {
+  // The clients come back to B, or to A started again (a new process on its
+  // old sessions, as after `systemctl restart` or a crash and Restart=).
   for (const signal of ['SIGKILL', 'SIGTERM']) {
-    test(`${signal} of the clients' node: another node restores every session`, async () => {
-      const [A, B] = await Promise.all([startServer(nodeConfig()), startServer(nodeConfig())]);
-      const proxy = new CuttableProxy(A.port);
-      const clients = [];
-      try {
-        clients.push(...(await connectClients(await proxy.listen())));
-        const sources = startSources(() => B.url);
-        await waitFor('a few numbers', () => clients.every((c) => c.e.length > 20 && c.p.length > 3));
-        await move(proxy, clients, () => A.stop(signal), async () => B);
-        await new Promise((r) => setTimeout(r, 300));
-        await finish(clients, sources);
-        check(clients, sources, 1);
-      } finally {
-        closeClients(clients);
-        proxy.close();
-        await Promise.allSettled([A.stop('SIGKILL'), B.stop()]);
-      }
-    });
+    for (const to of ['another node', 'the restarted node']) {
+      test(`${signal} of the clients' node: ${to} restores every session`, async () => {
+        const [A, B] = await Promise.all([startServer(nodeConfig()), startServer(nodeConfig())]);
+        let A2;
+        const proxy = new CuttableProxy(A.port);
+        const clients = [];
+        try {
+          clients.push(...(await connectClients(await proxy.listen())));
+          const sources = startSources(() => B.url);
+          await waitFor('a few numbers', () => clients.every((c) => c.e.length > 20 && c.p.length > 3));
+          const target = to === 'another node' ? async () => B : async () => (A2 = await startServer(nodeConfig()));
+          await move(proxy, clients, () => A.stop(signal), target);
+          await new Promise((r) => setTimeout(r, 300));
+          await finish(clients, sources);
+          check(clients, sources, 1);
+        } finally {
+          closeClients(clients);
+          proxy.close();
+          await Promise.allSettled([A.stop('SIGKILL'), B.stop(), A2?.stop()]);
+        }
+      });
+    }
   }
 
   test('a rolling restart (SIGTERM, start again) of both nodes loses nothing', async () => {

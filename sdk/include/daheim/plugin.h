@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define DHL_ABI_MAJOR 1
-#define DHL_ABI_MINOR 4
+#define DHL_ABI_MINOR 5
 /* The entry symbol of this major version. */
 #define DHL_ENTRY_SYMBOL "dhl_plugin_v1"
 
@@ -239,6 +239,14 @@ typedef void (*dhl_count_fn)(void* user, int status, int64_t count);
 /* An HTTP request a route handler took over (http_defer); owned by the
  * plugin until it passes it to http_reply. */
 typedef struct dhl_http_reply dhl_http_reply;
+
+/* ---- Broadcasts confirmed by the cluster's log (ABI 1.5, branch recovery) -- */
+/* How an emit_to_logged broadcast ended: DHL_OK, in the log every node reads
+ * (and a later recovery replays); DHL_ERR_UNAVAILABLE, Redis refused it or
+ * the connection was lost first (it is not delivered on this node either);
+ * DHL_ERR_TIMEOUT, no answer within the cluster's requestsTimeout (it may
+ * still be delivered later). */
+typedef void (*dhl_status_fn)(void* user, int status);
 
 /* ---- The host API table ------------------------------------------------ */
 struct dhl_host {
@@ -441,6 +449,17 @@ struct dhl_host {
    * if this one dies. A no-op (DHL_OK) where sessions are kept in memory;
    * DHL_ERR_INVALID for a socket that is not connected. */
   int (*session_changed)(dhl_ctx* ctx, dhl_socket* socket);
+
+  /* ---- ABI 1.5 (branch recovery): check with DHL_HOST_HAS(host, emit_to_logged) ---- */
+  /* [loop] emit_to, and `fn` runs once on the loop when the event is where
+   * every node and a later recovery find it (cluster.adapter "streams": Redis
+   * answered its XADD), with a dhl_status_fn status; unless the server stops
+   * first. Where there is no shared log (one node, the pubsub and sharded
+   * adapters) fn runs before this returns, with DHL_OK. Returns as emit_to,
+   * and DHL_ERR_UNAVAILABLE when Redis is unreachable now (nothing was sent
+   * anywhere); fn runs only on DHL_OK. */
+  int (*emit_to_logged)(dhl_ctx* ctx, const dhl_target* target, dhl_str event,
+                        const dhl_payload* args, dhl_status_fn fn, void* user);
 };
 
 /* True when `host` (as passed to init) provides `member`: use before calling

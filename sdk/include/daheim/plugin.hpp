@@ -312,6 +312,13 @@ class Host {
   int emit_to(const Target& target, std::string_view event, A&&... args) const {
     return emit_to_args(target, event, args_of(std::forward<A>(args)...));
   }
+  // [loop] emit_to, and fn(status) runs once on the loop when the event is in
+  // the cluster's log (ABI 1.5, dhl_host::emit_to_logged: DHL_OK, or
+  // DHL_ERR_UNAVAILABLE / DHL_ERR_TIMEOUT). On one node, or on an older host
+  // (emit_to, then DHL_OK), fn runs before this returns. Not DHL_OK: fn
+  // never runs (DHL_ERR_UNAVAILABLE: Redis is unreachable, nothing sent).
+  int emit_to_logged(const Target& target, std::string_view event, const Json& args,
+                     std::function<void(int status)> fn) const;
   template <typename... A>
   int emit_to_room(std::string_view nsp, std::string_view room, std::string_view event,
                    A&&... args) const {
@@ -860,7 +867,33 @@ inline void on_count(void* user, int status, int64_t count) {
   guarded(box->api, box->ctx, "count callback", [&] { box->fn(count, status == DHL_OK); });
 }
 
+struct StatusBox {
+  const dhl_host* api;
+  dhl_ctx* ctx;
+  std::function<void(int)> fn;
+};
+
+inline void on_status(void* user, int status) {
+  std::unique_ptr<StatusBox> box(static_cast<StatusBox*>(user));
+  guarded(box->api, box->ctx, "logged callback", [&] { box->fn(status); });
+}
+
 }  // namespace detail
+
+inline int Host::emit_to_logged(const Target& target, std::string_view event, const Json& args,
+                                std::function<void(int status)> fn) const {
+  if (!DHL_HOST_HAS(api_, emit_to_logged)) {
+    int rc = emit_to_args(target, event, args);
+    if (rc == DHL_OK) detail::guarded(api_, ctx_, "logged callback", [&] { fn(DHL_OK); });
+    return rc;
+  }
+  detail::TargetView t(target);
+  Encoded e(args);
+  auto* box = new detail::StatusBox{api_, ctx_, std::move(fn)};
+  int rc = api_->emit_to_logged(ctx_, &t.c, str(event), e.get(), &detail::on_status, box);
+  if (rc != DHL_OK) delete box;
+  return rc;
+}
 
 inline int Host::target_count(const Target& target,
                               std::function<void(int64_t count, bool complete)> fn) const {

@@ -1,19 +1,29 @@
 // A TCP proxy in front of a server whose connections a test can cut (RST
 // both ways, no close handshake), which can refuse new ones for a while
 // (clients then keep retrying), and whose target can change (a client that
-// reconnects then reaches another node).
+// reconnects then reaches another node), or sever only the client side.
 
 import net from 'node:net';
+
+// RST without a close handshake. A socket whose write side was already ended
+// (the other side's FIN piped through) is destroyed instead: libuv refuses to
+// reset a socket that is shutting down, and node (v20) then leaves its handle
+// open for good, which keeps the test process alive after its last test.
+function reset(socket) {
+  if (socket.writableEnded || socket.destroyed) socket.destroy();
+  else socket.resetAndDestroy();
+}
 
 export class CuttableProxy {
   constructor(port, host = '127.0.0.1') {
     this.port = port;
     this.host = host;
     this.pairs = new Set();
+    this.severed = new Set(); // server sides left open by sever()
     this.blocked = false;
     this.server = net.createServer((down) => {
       if (this.blocked) {
-        down.resetAndDestroy();
+        reset(down);
         return;
       }
       const up = net.connect(this.port, this.host);
@@ -45,14 +55,36 @@ export class CuttableProxy {
   // Resets every connection now (RST both ways, no close handshake).
   cut() {
     for (const { down, up } of this.pairs) {
-      down.resetAndDestroy();
-      up.resetAndDestroy();
+      reset(down);
+      reset(up);
+    }
+    this.pairs.clear();
+  }
+
+  // Resets the client side of every connection and leaves the server side
+  // open and silent (what the server sends is read and dropped): the server
+  // notices only by its own timeout, as when a client's network goes away.
+  sever() {
+    for (const { down, up } of this.pairs) {
+      down.unpipe(up);
+      up.unpipe(down);
+      for (const s of [down, up]) {
+        s.removeAllListeners('close');
+        s.removeAllListeners('error');
+        s.on('error', () => {});
+      }
+      up.on('data', () => {});
+      this.severed.add(up);
+      up.once('close', () => this.severed.delete(up));
+      reset(down);
     }
     this.pairs.clear();
   }
 
   close() {
     this.cut();
+    for (const up of this.severed) up.destroy();
+    this.severed.clear();
     this.server.close();
   }
 }

@@ -875,6 +875,14 @@ class FakeHost {
       ++so->session_changes;
       return DHL_OK;
     };
+    // One node: no shared log, logged at once.
+    h.emit_to_logged = [](dhl_ctx* c, const dhl_target* t, dhl_str e, const dhl_payload* p,
+                          dhl_status_fn fn, void* user) {
+      if (!fn) return DHL_ERR_INVALID;
+      int rc = self(c).emit_to(t, e, p);
+      if (rc == DHL_OK) fn(user, DHL_OK);
+      return rc;
+    };
     return h;
   }
 
