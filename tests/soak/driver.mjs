@@ -19,7 +19,7 @@
 // SIGTERM. Prints one line per sample and a summary; exits 1 on failure.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,10 @@ const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS || 300);
 const clients = Number(process.env.SOAK_CLIENTS || 16);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS || 60);
 const roundMinutes = Number(process.env.SOAK_ROUND_MINUTES || 10);
+// SOAK_HEAP_PROFILE=1: at the baseline and at each idle point, ASan's heap profile (every live
+// chunk by allocation stack) into heap-<point>.txt beside the server's log, for
+// tests/soak/heap_diff.py; taken while the clients are away.
+const heapProfile = process.env.SOAK_HEAP_PROFILE === '1';
 const tolerance = 0.05; // for RSS and for the live heap, end against the baseline
 const TIMEOUT_MS = 20000;
 
@@ -314,6 +318,22 @@ async function settle(url, pid, baseline) {
   return sample(url, pid);
 }
 
+// Has the server print ASan's heap profile (SIGUSR2, README "Soak") and copies that part of its
+// log to heap-<label>.txt.
+async function writeHeapProfile(pid, label) {
+  const from = statSync(logFile).size;
+  const text = () => readFileSync(logFile).subarray(from).toString('utf8');
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120000;
+  while (!text().includes('heap profile: end')) {
+    if (Date.now() > deadline) throw new Error('no heap profile in 120 s');
+    await sleep(500);
+  }
+  const file = path.join(dir, `heap-${label}.txt`);
+  writeFileSync(file, text());
+  log(`heap profile: ${file}`);
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
 const server = startServer();
@@ -327,6 +347,7 @@ const zero = { sessions: 0, pending: 0, fds: Infinity };
 const baseline = await settle(url, pid, zero);
 record('baseline', baseline);
 log(`baseline (after ${warmupSeconds} s of warm-up, clients gone): ${show(baseline)}`);
+if (heapProfile) await writeHeapProfile(pid, 'baseline');
 
 // The run in rounds of roundMinutes; after each, every client leaves and the figures are taken
 // again once the server has settled: points at equal load (none), comparable with the baseline.
@@ -343,6 +364,7 @@ for (let done = 0; done < minutes; ) {
   record('idle', s);
   idle.push(s);
   log(`idle after ${done} min (clients gone): ${show(s)}`);
+  if (heapProfile) await writeHeapProfile(pid, `idle-${done}min`);
 }
 const end = idle.at(-1);
 log(`end (clients gone): ${show(end)}`);
