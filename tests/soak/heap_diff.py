@@ -36,14 +36,29 @@ def load(path):
             m = FRAME.match(line)
             if m and size is not None:
                 # function and file:line without the build directory and column
-                frames.append(re.sub(r'(/[^ ]*/)([^/ ]+:\d+)(:\d+)?', r'\2', m.group(1)))
+                frames.append(re.sub(r'\S*/([^/ ]+:\d+)(:\d+)?', r'\1', m.group(1)))
         flush()
     return stacks
 
 
+def short(frame):
+    """The frame without template arguments and parameter lists."""
+    out, depth = [], 0
+    for ch in frame:
+        if ch in '<(':
+            depth += 1
+        elif ch in '>)' and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return ''.join(out)
+
+
 def where(stack, depth):
-    frames = [f for f in stack if not ALLOCATOR.match(f)]
-    return '\n      '.join(frames[:depth]) or '(no stack)'
+    """The first `depth` frames that are neither the allocator's nor the standard library's."""
+    frames = [short(f) for f in stack if not ALLOCATOR.match(f)]
+    own = [f for f in frames if not f.startswith('std::') and not f.startswith('void std::')]
+    return '\n      '.join((own or frames)[:depth]) or '(no stack)'
 
 
 def main():
