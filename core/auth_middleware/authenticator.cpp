@@ -72,7 +72,8 @@ Authenticator::Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
       verifier_(std::move(keys), config.verify),
       connect_rate_(static_cast<uint32_t>(config.connects_per_second_per_user),
                     static_cast<uint32_t>(config.connect_burst_per_user)),
-      reaper_(timers, [this] { retired_.clear(); }) {}
+      reaper_(timers, [this] { retired_.clear(); }),
+      connect_rate_sweeper_(timers, [this] { sweep_connect_rate(); }) {}
 
 Authenticator::~Authenticator() = default;
 
@@ -117,7 +118,7 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
     return refuse(socket, *error);
   }
   auto& user = std::get<auth::User>(result);
-  if (!connect_rate_.take(user.id, timers_.now())) {
+  if (!take_connect(user.id)) {
     ++stats_.connects_rate_limited;
     log::debug("auth: refused {} of user {}: auth.connectsPerSecondPerUser ({}) passed",
                socket.id(), user.id, config_.connects_per_second_per_user);
@@ -133,6 +134,22 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
   ++stats_.accepted;
   attach(socket, std::move(user));
   return std::nullopt;
+}
+
+// auth.connectsPerSecondPerUser; the buckets that are full again are forgotten within two
+// full_after() of the user's last CONNECT.
+bool Authenticator::take_connect(const std::string& user_id) {
+  bool ok = connect_rate_.take(user_id, timers_.now());
+  stats_.connect_rate_users = connect_rate_.tracked();
+  if (stats_.connect_rate_users != 0 && !connect_rate_sweeper_.armed())
+    connect_rate_sweeper_.arm(connect_rate_.full_after());
+  return ok;
+}
+
+void Authenticator::sweep_connect_rate() {
+  connect_rate_.sweep(timers_.now());
+  stats_.connect_rate_users = connect_rate_.tracked();
+  if (stats_.connect_rate_users != 0) connect_rate_sweeper_.arm(connect_rate_.full_after());
 }
 
 socketio::ConnectError Authenticator::refuse(socketio::Socket& socket, auth::AuthError error) {

@@ -2,9 +2,11 @@
 // token bucket per user id refilled at `rate` per second up to `burst`. Every
 // attempt with a valid token draws a token, refused ones too, so a client that
 // keeps churning stays refused until it slows down. Users whose bucket is full
-// again (a full bucket says no more than none) are swept out each time the
-// table has doubled since the last sweep, so it holds about the users seen in
-// the last burst/rate seconds, not every user ever seen. Loop thread.
+// again (a full bucket says no more than none) are swept out by sweep(), which
+// the Authenticator calls every full_after() while the table is not empty, and
+// each time the table has doubled since the last sweep: it holds about the
+// users seen in the last burst/rate seconds, not every user ever seen (the
+// soak's live heap grew with each new user). Loop thread.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +40,19 @@ class ConnectRate {
 
   // Users with a bucket.
   std::size_t tracked() const { return buckets_.size(); }
+  // How long an empty bucket takes to fill (rate not 0).
+  loop::Millis full_after() const {
+    return loop::Millis((uint64_t{burst_} * 1000 + rate_ - 1) / rate_);
+  }
+
+  // Drops the full buckets (all of them past kMaxTracked) and gives back the bucket array of a
+  // table that shrank; the next sweep on growth waits until the table has doubled.
+  void sweep(loop::TimePoint now) {
+    std::erase_if(buckets_, [&](const auto& kv) { return level(kv.second, now) >= burst_; });
+    if (buckets_.size() >= kMaxTracked) buckets_.clear();
+    buckets_.rehash(0);
+    sweep_at_ = std::min(kMaxTracked, std::max(kFirstSweep, buckets_.size() * 2));
+  }
 
  private:
   struct Bucket {
@@ -48,15 +63,6 @@ class ConnectRate {
   double level(const Bucket& b, loop::TimePoint now) const {
     double seconds = std::chrono::duration<double>(now - b.last).count();
     return std::min<double>(burst_, b.tokens + std::max(0.0, seconds) * rate_);
-  }
-
-  // Drops the full buckets (all of them past kMaxTracked) and gives back the bucket array of a
-  // table that shrank; the next sweep waits until the table has doubled.
-  void sweep(loop::TimePoint now) {
-    std::erase_if(buckets_, [&](const auto& kv) { return level(kv.second, now) >= burst_; });
-    if (buckets_.size() >= kMaxTracked) buckets_.clear();
-    buckets_.rehash(0);
-    sweep_at_ = std::min(kMaxTracked, std::max(kFirstSweep, buckets_.size() * 2));
   }
 
   uint32_t rate_;

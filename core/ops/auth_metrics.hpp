@@ -4,6 +4,7 @@
 //   daheim_auth_refusals_total{reason}         counter, by auth error code
 //                                              and rate_limited
 //   daheim_auth_expired_disconnects_total      counter, tokens that ran out
+//   daheim_auth_connect_rate_users             gauge, users with a CONNECT rate bucket
 #pragma once
 
 #include "auth_middleware/authenticator.hpp"

@@ -62,4 +62,20 @@ TEST(ConnectRate, SweepKeepsUsersStillLimited) {
   EXPECT_EQ(rate.tracked(), ConnectRate::kFirstSweep + 1);
 }
 
+// The Authenticator's timer sweeps every full_after(): a bucket full again is forgotten, the
+// others stay; an empty table gives back its bucket array.
+TEST(ConnectRate, SweepForgetsFullBucketsOnly) {
+  ConnectRate rate(2, 5);
+  EXPECT_EQ(rate.full_after(), milliseconds(2500));
+  EXPECT_EQ(ConnectRate(3, 1).full_after(), milliseconds(334));  // rounded up
+  take_distinct(rate, "u", 100, t0);  // each at 4 tokens, full again at t0 + 0.5 s
+  rate.sweep(t0 + milliseconds(400));
+  EXPECT_EQ(rate.tracked(), 100u);
+  EXPECT_TRUE(rate.take("late", t0 + seconds(2)));  // full again at t0 + 2.5 s
+  rate.sweep(t0 + milliseconds(2499));
+  EXPECT_EQ(rate.tracked(), 1u);
+  rate.sweep(t0 + milliseconds(2500));
+  EXPECT_EQ(rate.tracked(), 0u);
+}
+
 }  // namespace
