@@ -5,7 +5,8 @@
 # baseline, every SOAK_SAMPLE_SECONDS (60) and at an idle point after each round; exits 1 on failure.
 #   ./scripts/soak.sh [MINUTES]          default 15; e.g. 60 for an hour, 1440 for 24 hours
 # Environment: SOAK_CLIENTS (16 concurrent clients), SOAK_WARMUP_SECONDS (300),
-# SOAK_ROUND_MINUTES (10), ASAN_OPTIONS (replaces the settings below). It runs under
+# SOAK_ROUND_MINUTES (10), SOAK_HEAP_PROFILE (1: ASan heap profiles at the idle points, for
+# tests/soak/heap_diff.py), ASAN_OPTIONS (replaces the settings below). It runs under
 # `nice -n 10`; on a shared machine keep it there. For 24 hours run it detached:
 #   nohup ./scripts/soak.sh 1440 > soak-24h.log 2>&1 &
 set -euo pipefail

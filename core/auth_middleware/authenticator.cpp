@@ -72,7 +72,9 @@ Authenticator::Authenticator(const AuthConfig& config, loop::TimerQueue& timers,
       verifier_(std::move(keys), config.verify),
       connect_rate_(static_cast<uint32_t>(config.connects_per_second_per_user),
                     static_cast<uint32_t>(config.connect_burst_per_user)),
-      reaper_(timers, [this] { retired_.clear(); }) {}
+      reaper_(timers, [this] { retired_.clear(); }),
+      connect_rate_sweeper_(timers, [this] { sweep_connect_rate(); }),
+      failure_sweeper_(timers, [this] { sweep_failures(); }) {}
 
 Authenticator::~Authenticator() = default;
 
@@ -117,7 +119,7 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
     return refuse(socket, *error);
   }
   auto& user = std::get<auth::User>(result);
-  if (!connect_rate_.take(user.id, timers_.now())) {
+  if (!take_connect(user.id)) {
     ++stats_.connects_rate_limited;
     log::debug("auth: refused {} of user {}: auth.connectsPerSecondPerUser ({}) passed",
                socket.id(), user.id, config_.connects_per_second_per_user);
@@ -133,6 +135,22 @@ std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& soc
   ++stats_.accepted;
   attach(socket, std::move(user));
   return std::nullopt;
+}
+
+// auth.connectsPerSecondPerUser; the buckets that are full again are forgotten within two
+// full_after() of the user's last CONNECT.
+bool Authenticator::take_connect(const std::string& user_id) {
+  bool ok = connect_rate_.take(user_id, timers_.now());
+  stats_.connect_rate_users = connect_rate_.tracked();
+  if (stats_.connect_rate_users != 0 && !connect_rate_sweeper_.armed())
+    connect_rate_sweeper_.arm(connect_rate_.full_after());
+  return ok;
+}
+
+void Authenticator::sweep_connect_rate() {
+  connect_rate_.sweep(timers_.now());
+  stats_.connect_rate_users = connect_rate_.tracked();
+  if (stats_.connect_rate_users != 0) connect_rate_sweeper_.arm(connect_rate_.full_after());
 }
 
 socketio::ConnectError Authenticator::refuse(socketio::Socket& socket, auth::AuthError error) {
@@ -194,6 +212,7 @@ bool Authenticator::rate_limited(const std::string& address) {
   if (it == failures_.end()) return false;
   if (unix_ms() - it->second.window_start_ms >= config_.failure_window_ms) {
     failures_.erase(it);
+    stats_.failure_addresses = failures_.size();
     return false;
   }
   return it->second.count >= config_.max_failures;
@@ -210,6 +229,20 @@ void Authenticator::record_failure(const std::string& address) {
   Failures& f = failures_[address];
   if (f.count == 0 || now - f.window_start_ms >= config_.failure_window_ms) f = {now, 0};
   ++f.count;
+  stats_.failure_addresses = failures_.size();
+  if (!failure_sweeper_.armed()) failure_sweeper_.arm(loop::Millis(config_.failure_window_ms));
+}
+
+// An address whose window has passed is forgotten (within two windows of its first failure),
+// not kept until 100,000 addresses are tracked.
+void Authenticator::sweep_failures() {
+  int64_t now = unix_ms();
+  std::erase_if(failures_, [&](const auto& kv) {
+    return now - kv.second.window_start_ms >= config_.failure_window_ms;
+  });
+  failures_.rehash(0);
+  stats_.failure_addresses = failures_.size();
+  if (!failures_.empty()) failure_sweeper_.arm(loop::Millis(config_.failure_window_ms));
 }
 
 bool Authenticator::reload(const AuthConfig& config, std::string& error) {

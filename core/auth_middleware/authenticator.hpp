@@ -34,6 +34,8 @@ struct AuthStats {
   uint64_t too_many_sockets = 0;                      // auth.maxSocketsPerUser
   uint64_t connects_rate_limited = 0;                 // auth.connectsPerSecondPerUser
   uint64_t expired_disconnects = 0;
+  uint64_t connect_rate_users = 0;  // gauge: users whose CONNECT bucket is not yet forgotten
+  uint64_t failure_addresses = 0;   // gauge: addresses with failures in their window
 };
 
 class Authenticator {
@@ -69,6 +71,9 @@ class Authenticator {
   socketio::ConnectError refuse(socketio::Socket& socket, auth::AuthError error);
   void attach(socketio::Socket& socket, auth::User user);
   void arm_expiry(socketio::Socket& socket);
+  bool take_connect(const std::string& user_id);
+  void sweep_connect_rate();
+  void sweep_failures();
   int64_t now_unix() const;
 
   struct Failures {
@@ -85,6 +90,8 @@ class Authenticator {
   std::unordered_map<std::string, uint32_t> sockets_per_user_;  // connected, by user id
   ConnectRate connect_rate_;                                    // valid CONNECTs, by user id
   loop::Timer reaper_;
+  loop::Timer connect_rate_sweeper_;  // armed while connect_rate_ tracks anyone
+  loop::Timer failure_sweeper_;       // armed while failures_ is not empty
 };
 
 }  // namespace daheim::auth_middleware

@@ -17,6 +17,12 @@ void write_auth_metrics(MetricsWriter& w, const auth_middleware::AuthStats& stat
   w.family("daheim_auth_expired_disconnects_total", "counter",
            "Sockets disconnected because their token expired.");
   w.sample("daheim_auth_expired_disconnects_total", static_cast<double>(stats.expired_disconnects));
+  w.family("daheim_auth_connect_rate_users", "gauge",
+           "Users with a CONNECT rate bucket not yet full again (auth.connectsPerSecondPerUser).");
+  w.sample("daheim_auth_connect_rate_users", static_cast<double>(stats.connect_rate_users));
+  w.family("daheim_auth_failure_addresses", "gauge",
+           "Addresses with failed attempts in their auth.failureWindow.");
+  w.sample("daheim_auth_failure_addresses", static_cast<double>(stats.failure_addresses));
 }
 
 }  // namespace daheim::ops

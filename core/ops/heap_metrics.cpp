@@ -8,11 +8,13 @@
 #define DAHEIM_HEAP_ALLOCATOR "tsan"
 #elif defined(__SANITIZE_ADDRESS__)
 #define DAHEIM_HEAP_ALLOCATOR "asan"
+#define DAHEIM_HEAP_PROFILE 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define DAHEIM_HEAP_ALLOCATOR "tsan"
 #elif __has_feature(address_sanitizer)
 #define DAHEIM_HEAP_ALLOCATOR "asan"
+#define DAHEIM_HEAP_PROFILE 1
 #endif
 #endif
 
@@ -24,6 +26,10 @@ size_t __sanitizer_get_current_allocated_bytes();
 size_t __sanitizer_get_free_bytes();
 size_t __sanitizer_get_heap_size();
 }
+#endif
+#ifdef DAHEIM_HEAP_PROFILE
+// <sanitizer/common_interface_defs.h>; ASan implements it (with LeakSanitizer's thread stop).
+extern "C" void __sanitizer_print_memory_profile(size_t top_percent, size_t max_contexts);
 #endif
 
 namespace daheim::ops {
@@ -49,6 +55,15 @@ void write_heap_metrics(MetricsWriter& w) {
   gauge("daheim_heap_free_bytes", h.free, "Freed heap bytes the allocator keeps for reuse.");
   gauge("daheim_heap_mapped_bytes", h.mapped,
         "Memory the heap allocator has taken from the system.");
+}
+
+bool print_heap_profile() {
+#ifdef DAHEIM_HEAP_PROFILE
+  __sanitizer_print_memory_profile(100, size_t{1} << 20);
+  return true;
+#else
+  return false;
+#endif
 }
 
 }  // namespace daheim::ops

@@ -27,4 +27,9 @@ struct HeapFigures {
 HeapFigures heap_figures();
 void write_heap_metrics(MetricsWriter& w);
 
+// In an ASan build: writes ASan's heap profile (every live chunk, grouped by allocation stack) to
+// stderr and returns true; in others returns false. Debugging only (SIGUSR2, tests/soak): it stops
+// every thread while it walks the heap.
+bool print_heap_profile();
+
 }  // namespace daheim::ops

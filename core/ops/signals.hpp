@@ -1,6 +1,7 @@
 // Process signals: SIGTERM and SIGINT stop the server gracefully, SIGHUP
-// asks for a reload that runs on the event loop; SIGPIPE is ignored. The
-// handlers are process-wide: one Signals at a time.
+// asks for a reload that runs on the event loop; SIGUSR2 writes the heap
+// profile of an ASan build to stderr (ops::print_heap_profile, on the loop);
+// SIGPIPE is ignored. The handlers are process-wide: one Signals at a time.
 #pragma once
 
 #include <functional>

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
+import { scrape } from './lib/metrics.mjs';
 import { startServer, tempFiles } from './lib/server.mjs';
 import { hmacSecret } from './lib/util.mjs';
 
@@ -212,6 +213,28 @@ describe('key rotation, expiry and rate limiting', () => {
       assert.equal((await byAuth(srv.url, sign('HS256'))).code, 'rate_limited');
     } finally {
       await srv.stop();
+    }
+  });
+
+  // An address is not kept once its window has passed (within two windows of its first failure),
+  // so a table of addresses seen once does not grow for ever (README "Soak").
+  it('forgets an address once its failure window has passed (daheim_auth_failure_addresses)', async () => {
+    const window = 1000;
+    const srv = await startServer({ testHandler: 'socketio-e2e', auth: authConfig({ maxFailures: 3, failureWindow: window }) });
+    try {
+      const addresses = async () => (await scrape(srv.url)).value('daheim_auth_failure_addresses');
+      for (let i = 0; i < 3; i++) assert.equal((await byAuth(srv.url, 'junk')).code, 'malformed');
+      assert.equal(await addresses(), 1);
+      const deadline = Date.now() + 2 * window + 10000;
+      while ((await addresses()) !== 0) {
+        assert.ok(Date.now() < deadline, `address still tracked after ${2 * window} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await byAuth(srv.url, sign('HS256'));
+      assert.equal(r.ok, true);
+      r.socket.close();
+    } finally {
+      assert.equal((await srv.stop()).code, 0);
     }
   });
 });

@@ -2,7 +2,8 @@
 // CONNECTs with a valid token (new connections, and namespace CONNECTs over
 // one connection) is refused with connect_error "Too many connects" once its
 // burst is spent; another user connects meanwhile; the churner gets in again
-// once the bucket has refilled.
+// once the bucket has refilled. Users whose bucket is full again are
+// forgotten (daheim_auth_connect_rate_users back to 0).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -98,5 +99,21 @@ describe('limits: auth.connectsPerSecondPerUser', () => {
     await new Promise((r) => setTimeout(r, ((BURST + EXTRA + 1) / RATE) * 1000));
     assert.equal(await attempt('churner'), true);
     assert.equal(await refusals(), before);
+  });
+
+  // A full bucket says no more than none: the server forgets the user within
+  // two refill times (BURST / RATE = 2.5 s) of its last CONNECT, so a table of
+  // users seen once does not grow for ever (README "Soak").
+  it('forgets users whose bucket is full again (daheim_auth_connect_rate_users)', async () => {
+    const users = async () => (await scrape(srv.url)).value('daheim_auth_connect_rate_users');
+    for (const sub of ['once-a', 'once-b', 'once-c']) assert.equal(await attempt(sub), true);
+    assert.ok((await users()) >= 3, `users: ${await users()}`);
+    const deadline = Date.now() + 2 * (BURST / RATE) * 1000 + 10000;
+    while ((await users()) !== 0) {
+      assert.ok(Date.now() < deadline, `still ${await users()} users tracked`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // A user seen before gets a full burst again.
+    for (let i = 0; i < BURST; i++) assert.equal(await attempt('once-a'), true);
   });
 });

@@ -124,6 +124,34 @@ describe('signals', () => {
     }
   });
 
+  it('SIGUSR2 writes the heap profile of an ASan build (live chunks by stack); other builds say they have none', async () => {
+    const srv = await startServer({ ...SOCKETIO, log: { level: 'notice' } });
+    try {
+      const c = connect(srv.url);
+      await waitFor(c, 'connect');
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      const allocator = /^daheim_heap_allocated_bytes\{allocator="(\w+)"\}/m.exec(metrics)[1];
+      srv.child.kill('SIGUSR2');
+      await srv.waitForLog(/heap profile: end/, 60000);
+      const log = srv.logs();
+      const profile = log.slice(log.indexOf('heap profile (SIGUSR2) follows'), log.indexOf('heap profile: end'));
+      if (allocator === 'asan') {
+        assert.match(profile, /Live Heap Allocations: \d+ bytes in \d+ chunks/);
+        assert.match(profile, /\d+ byte\(s\) \(\d+%\) in \d+ allocation\(s\)\n\s+#0 0x[0-9a-f]+ in /);
+      } else {
+        assert.match(profile, /heap profile: only an ASan build has one/);
+      }
+      // The server goes on: the client's session is still there and a new one connects.
+      const c2 = connect(srv.url);
+      await waitFor(c2, 'connect');
+      assert.equal((await (await fetch(`${srv.url}/healthz`)).json()).sessions, 2);
+      c.close();
+      c2.close();
+    } finally {
+      assert.equal((await srv.stop()).code, 0);
+    }
+  });
+
   it('SIGTERM with 1000 clients: each is told, reconnects to the restarted server, exit 0', async () => {
     const N = 1000;
     const srv = await startServer(SOCKETIO);

@@ -16,10 +16,11 @@
 // the last one being the end. Pass: the live heap (daheim_heap_allocated_bytes) and RSS within 5 %
 // of the baseline, fds and sessions at the baseline, no pending plugin calls, every operation
 // answered as expected, no sanitizer report in the server's log, and a clean exit (status 0) on
-// SIGTERM. Prints one line per sample and a summary; exits 1 on failure.
+// SIGTERM. Prints one line per sample and a summary; exits 1 on failure. SOAK_HEAP_PROFILE=1 adds
+// heap profiles at the idle points (below).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,10 @@ const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS || 300);
 const clients = Number(process.env.SOAK_CLIENTS || 16);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS || 60);
 const roundMinutes = Number(process.env.SOAK_ROUND_MINUTES || 10);
+// SOAK_HEAP_PROFILE=1: at the baseline and at each idle point, ASan's heap profile (every live
+// chunk by allocation stack) into heap-<point>.txt beside the server's log, for
+// tests/soak/heap_diff.py; taken while the clients are away.
+const heapProfile = process.env.SOAK_HEAP_PROFILE === '1';
 const tolerance = 0.05; // for RSS and for the live heap, end against the baseline
 const TIMEOUT_MS = 20000;
 
@@ -117,6 +122,7 @@ async function metrics(url) {
     sessions: sum('daheim_engineio_sessions'),
     sockets: sum('daheim_socketio_sockets'),
     pending: sum('daheim_plugin_calls_pending'),
+    rateUsers: sum('daheim_auth_connect_rate_users'), // users the CONNECT rate limit still tracks
     heapKb: sum('daheim_heap_allocated_bytes') / 1024,
     heapFreeKb: sum('daheim_heap_free_bytes') / 1024,
     heapMappedKb: sum('daheim_heap_mapped_bytes') / 1024,
@@ -133,7 +139,7 @@ async function sample(url, pid) {
 
 const mib = (kb) => (kb / 1024).toFixed(1);
 const show = (s) =>
-  `rss ${mib(s.rssKb)} MiB, heap ${mib(s.heapKb)} MiB (free ${mib(s.heapFreeKb)}, mapped ${mib(s.heapMappedKb)}), fds ${s.fds}, sessions ${s.sessions}, sockets ${s.sockets}, pending calls ${s.pending}`;
+  `rss ${mib(s.rssKb)} MiB, heap ${mib(s.heapKb)} MiB (free ${mib(s.heapFreeKb)}, mapped ${mib(s.heapMappedKb)}), fds ${s.fds}, sessions ${s.sessions}, sockets ${s.sockets}, pending calls ${s.pending}, rate users ${s.rateUsers}`;
 
 // ---- the clients ---------------------------------------------------------------------------
 
@@ -294,7 +300,8 @@ async function phase(url, seconds, pid, label) {
   return counts;
 }
 
-// Waits until the vanished clients' sessions are reaped (ping timeout) and calls have drained.
+// Waits until the vanished clients' sessions are reaped (ping timeout), calls have drained and the
+// CONNECT rate limit has forgotten every user (two refill times after the last CONNECT).
 // While waiting it asks /healthz (a few bytes) and /proc: /metrics is about 40 KB of text built
 // anew each time, and under ASan's quarantine scraping it every second alone grows the allocator's
 // footprint by megabytes (README, "Soak").
@@ -306,12 +313,28 @@ async function settle(url, pid, baseline) {
   while (Date.now() < deadline) {
     if ((await sessions()) <= baseline.sessions && fds() <= baseline.fds) {
       s = await sample(url, pid);
-      if (s.sessions <= baseline.sessions && s.pending === 0 && s.fds <= baseline.fds) break;
+      if (s.sessions <= baseline.sessions && s.pending === 0 && s.fds <= baseline.fds && s.rateUsers === 0) break;
     }
     await sleep(s ? 5000 : 1000);
   }
   await sleep(10000); // lets the allocator hand freed memory back
   return sample(url, pid);
+}
+
+// Has the server print ASan's heap profile (SIGUSR2, README "Soak") and copies that part of its
+// log to heap-<label>.txt.
+async function writeHeapProfile(pid, label) {
+  const from = statSync(logFile).size;
+  const text = () => readFileSync(logFile).subarray(from).toString('utf8');
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120000;
+  while (!text().includes('heap profile: end')) {
+    if (Date.now() > deadline) throw new Error('no heap profile in 120 s');
+    await sleep(500);
+  }
+  const file = path.join(dir, `heap-${label}.txt`);
+  writeFileSync(file, text());
+  log(`heap profile: ${file}`);
 }
 
 // ---- main ---------------------------------------------------------------------------------
@@ -327,6 +350,7 @@ const zero = { sessions: 0, pending: 0, fds: Infinity };
 const baseline = await settle(url, pid, zero);
 record('baseline', baseline);
 log(`baseline (after ${warmupSeconds} s of warm-up, clients gone): ${show(baseline)}`);
+if (heapProfile) await writeHeapProfile(pid, 'baseline');
 
 // The run in rounds of roundMinutes; after each, every client leaves and the figures are taken
 // again once the server has settled: points at equal load (none), comparable with the baseline.
@@ -343,6 +367,7 @@ for (let done = 0; done < minutes; ) {
   record('idle', s);
   idle.push(s);
   log(`idle after ${done} min (clients gone): ${show(s)}`);
+  if (heapProfile) await writeHeapProfile(pid, `idle-${done}min`);
 }
 const end = idle.at(-1);
 log(`end (clients gone): ${show(end)}`);
@@ -361,14 +386,15 @@ for (const e of [...warm.errors, ...run.errors]) log(`  error: ${e}`);
 // ASan's quarantine keeps freed chunks unusable for a while; its footprint grows towards a ceiling
 // for a long time (README, "Soak"), so with it on only the live heap tells a leak.
 const quarantineOff = /(^|:)quarantine_size_mb=0(:|$)/.test(process.env.ASAN_OPTIONS || '');
-const rssJudged = baseline.allocator !== 'asan' || quarantineOff;
+// A heap profile loads the symbol tables into the server (about 140 MB of RSS).
+const rssJudged = (baseline.allocator !== 'asan' || quarantineOff) && !heapProfile;
 const pct = (a, b) => `${((b / a - 1) * 100).toFixed(2)} %`;
 const within = (a, b) => Math.abs(b / a - 1) <= tolerance;
 log(`idle points (RSS KiB / live heap B): ${[baseline, ...idle].map((s) => `${s.rssKb} / ${Math.round(s.heapKb * 1024)}`).join(', ')}`);
 const checks = [
   [`live heap within ${tolerance * 100} % of the baseline (${Math.round(baseline.heapKb * 1024)} -> ${Math.round(end.heapKb * 1024)} B, ${pct(baseline.heapKb, end.heapKb)})`,
     baseline.heapKb > 0 && within(baseline.heapKb, end.heapKb)],
-  [`RSS within ${tolerance * 100} % of the baseline (${baseline.rssKb} -> ${end.rssKb} KiB, ${pct(baseline.rssKb, end.rssKb)})${rssJudged ? '' : ' (not judged: ASan quarantine on)'}`,
+  [`RSS within ${tolerance * 100} % of the baseline (${baseline.rssKb} -> ${end.rssKb} KiB, ${pct(baseline.rssKb, end.rssKb)})${rssJudged ? '' : heapProfile ? ' (not judged: heap profiles taken)' : ' (not judged: ASan quarantine on)'}`,
     !rssJudged || within(baseline.rssKb, end.rssKb)],
   [`fds at the baseline (${baseline.fds} -> ${end.fds})`, end.fds <= baseline.fds],
   [`sessions at the baseline (${baseline.sessions} -> ${end.sessions}, sockets ${end.sockets})`, end.sessions <= baseline.sessions && end.sockets === 0],
