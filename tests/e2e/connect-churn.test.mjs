@@ -102,7 +102,7 @@ describe('limits: auth.connectsPerSecondPerUser', () => {
   });
 
   // A full bucket says no more than none: the server forgets the user within
-  // two refill times (BURST / RATE = 2.5 s) of its last CONNECT, so a table of
+  // two refill times (BURST / RATE = 5 s) of its last CONNECT, so a table of
   // users seen once does not grow for ever (README "Soak").
   it('forgets users whose bucket is full again (daheim_auth_connect_rate_users)', async () => {
     const users = async () => (await scrape(srv.url)).value('daheim_auth_connect_rate_users');
