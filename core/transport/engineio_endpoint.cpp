@@ -492,6 +492,7 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
       return 1;
     }
     if (handshake_budget_.check(timers_.now()) != HandshakeBudget::Verdict::Refuse) return 0;
+    handshake_budget_.count_refusal();
     refuse_busy(wsi, response_headers(req));
     return 1;
   }

@@ -2,7 +2,7 @@
 // over it is parked (a polling GET unanswered, a WebSocket without its open
 // packet) until the budget admits it or its wait runs out, then answered
 // from WRITEABLE. Refused: 503 with the Engine.IO error shape and
-// Retry-After, or WebSocket close 1013 for one that waited in vain.
+// Retry-After; a WebSocket that waited in vain is closed (1013).
 #include "log/log.hpp"
 #include "transport/engineio_endpoint.hpp"
 
@@ -72,6 +72,8 @@ int EngineIoEndpoint::finish_held_ws(lws* wsi, ConnectionState* pss) {
   held_.erase(it);
   pss->role = Role::None;
   if (held.state == HeldHandshake::State::Expired) {
+    // 1013 Try Again Later, where lws sends the close frame (4.1 closes a
+    // WebSocket it never wrote to without one: the client sees 1006).
     static const char reason[] = "Server busy: too many handshakes, retry later";
     lws_close_reason(wsi, kTryAgainLater,
                      reinterpret_cast<unsigned char*>(const_cast<char*>(reason)),

@@ -44,6 +44,8 @@ class HandshakeBudget {
   // What request() would answer, nothing taken or queued (Wait or Refuse
   // for a handshake that cannot go at once).
   Verdict check(loop::TimePoint now);
+  // A handshake refused on check()'s word (a WebSocket before its upgrade).
+  void count_refusal() { ++stats_.refused_full; }
   // A waiting handshake whose client went away.
   void cancel(uint64_t id);
   // Admits waiting handshakes while tokens last; expires those past their wait.
