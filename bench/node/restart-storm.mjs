@@ -10,10 +10,11 @@
 // client in the storm, and the handshake budget's counters.
 //
 //   node bench/node/restart-storm.mjs [--clients 10000] [--workers 4] [--rate 2]
-//        [--signals SIGKILL,SIGTERM] [--engineio '{"handshakesPerSecond":2000}'] [--json FILE]
+//        [--signals SIGKILL,SIGTERM] [--handler none|socketio-e2e] [--engineio '{"handshakesPerSecond":2000}'] [--json FILE]
 //
-// Runs daheim-live-test ($DAHEIM_LIVE_TEST_BIN, default build/core/app/) with
-// the socketio-e2e fixture. Prints a markdown table.
+// Runs build/core/app/daheim-live ($DAHEIM_LIVE_BIN) without plugins, or with
+// --handler socketio-e2e daheim-live-test ($DAHEIM_LIVE_TEST_BIN) and its
+// fixture. Prints a markdown table.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,6 +38,7 @@ const { values: opt } = parseArgs({
     signals: { type: 'string', default: 'SIGKILL,SIGTERM' },
     engineio: { type: 'string', default: '{}' },
     steady: { type: 'string', default: '10' },
+    handler: { type: 'string', default: 'none' },
     json: { type: 'string' },
   },
 });
@@ -58,7 +60,10 @@ async function waitFor(what, check, ms) {
 
 function nodeConfig(redisUrl, engineio) {
   return {
-    testHandler: 'socketio-e2e',
+    // none: daheim-live without plugins (a socket gets only the emitter's
+    // events); socketio-e2e: daheim-live-test's fixture, whose sockets get
+    // two events of their own at every connect (logged too, with recovery on).
+    testHandler: opt.handler === 'none' ? undefined : opt.handler,
     log: { level: 'notice' },
     drainTime: 10000,
     engineio: { maxConnections: CLIENTS + 1000, ...engineio },
