@@ -39,6 +39,7 @@ const { values: opt } = parseArgs({
     engineio: { type: 'string', default: '{}' },
     steady: { type: 'string', default: '10' },
     handler: { type: 'string', default: 'none' },
+    'storm-timeout': { type: 'string', default: '300' },
     json: { type: 'string' },
   },
 });
@@ -154,11 +155,15 @@ async function runOnce(signal, redis, control) {
   node = await startServer(nodeConfig(redis.url, engineio), { listen: `127.0.0.1:${port}` });
   const tUp = Date.now();
   const cpuStorm0 = cpuSeconds(node.pid);
-  await waitFor('every client back', () => fleet.sum().back === CLIENTS, 600000).catch((e) => {
+  const progress = setInterval(() => {
+    const f = fleet.sum();
+    log(`${signal}: ${f.back} back (${f.recovered} recovered, ${f.fresh} fresh), ${f.connected} connected`);
+  }, 5000);
+  await waitFor('every client back', () => fleet.sum().back === CLIENTS, Number(opt['storm-timeout']) * 1000).catch((e) => {
     writeFileSync(`/tmp/restart-storm-${signal}.log`, node.logs());
     log(`${e.message}: ${JSON.stringify(fleet.sum())}; server log in /tmp/restart-storm-${signal}.log`);
     throw e;
-  });
+  }).finally(() => clearInterval(progress));
   const back = fleet.sum();
   const stormCpu = cpuSeconds(node.pid) - cpuStorm0;
   const tAll = back.lastBackAt;

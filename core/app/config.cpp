@@ -109,6 +109,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
+  r.integer_as("maxAcceptsPerTurn", 0, 1 << 20, c.server.max_accepts_per_turn);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
   read_address_limits(r, c.endpoint);

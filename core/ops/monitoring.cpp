@@ -165,6 +165,7 @@ void write_limits(MetricsWriter& w, const transport::Server& server,
     w.sample("daheim_limit_refusals_total", static_cast<double>(n), "limit", key);
   };
   sample(server.header_overflows(), "engineio.maxHttpHeaderSize");
+  sample(server.accept_turn_ends(), "engineio.maxAcceptsPerTurn");
   const auto& per_address = endpoint.address_limits().stats();
   sample(per_address.connections_refused, "engineio.maxConnectionsPerAddress");
   sample(per_address.sessions_refused, "engineio.maxSessionsPerAddress");

@@ -131,8 +131,9 @@ TEST(Config, HandshakeBudget) {
   EXPECT_EQ(d.endpoint.handshakes.burst, 2000u);
   EXPECT_EQ(d.endpoint.handshakes.max_waiting, 20000u);
   EXPECT_EQ(d.endpoint.handshakes.max_wait, std::chrono::milliseconds(10000));
+  EXPECT_EQ(d.server.max_accepts_per_turn, 256u);
   ConfigFile f(R"({"engineio": {"handshakesPerSecond": 50, "handshakeBurst": 5,
-      "maxHandshakesWaiting": 0, "maxHandshakeWait": 0}})");
+      "maxHandshakesWaiting": 0, "maxHandshakeWait": 0, "maxAcceptsPerTurn": 0}})");
   Config c = default_config();
   ConfigError e;
   ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
@@ -140,6 +141,7 @@ TEST(Config, HandshakeBudget) {
   EXPECT_EQ(c.endpoint.handshakes.burst, 5u);
   EXPECT_EQ(c.endpoint.handshakes.max_waiting, 0u);
   EXPECT_EQ(c.endpoint.handshakes.max_wait, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.server.max_accepts_per_turn, 0u);
   EXPECT_EQ(load_error(R"({"engineio": {"handshakesPerSecond": -1}})").key,
             "engineio.handshakesPerSecond");
   EXPECT_EQ(load_error(R"({"engineio": {"handshakeBurst": 0}})").key, "engineio.handshakeBurst");
