@@ -81,6 +81,14 @@ void read_address_limits(ObjectReader& r, transport::EndpointOptions& e) {
   e.limits_exempt = address_set(r, "addressLimitsExempt", e.limits_exempt);
 }
 
+// The server-wide handshake budget (a reconnect storm after a restart).
+void read_handshake_budget(ObjectReader& r, transport::HandshakeBudgetOptions& h) {
+  r.integer_as("handshakesPerSecond", 0, 1 << 20, h.per_second);
+  r.integer_as("handshakeBurst", 1, 1 << 20, h.burst);
+  r.integer_as("maxHandshakesWaiting", 0, 10000000, h.max_waiting);
+  r.millis("maxHandshakeWait", 0, h.max_wait);
+}
+
 void read_engineio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("engineio");
   if (!obj) return;
@@ -101,9 +109,11 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
+  r.integer_as("maxAcceptsPerTurn", 0, 1 << 20, c.server.max_accepts_per_turn);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
   read_address_limits(r, c.endpoint);
+  read_handshake_budget(r, c.endpoint.handshakes);
   r.finish();
 }
 

@@ -55,6 +55,20 @@ double open_fds() {
   return n - 1;  // the directory stream itself
 }
 
+// engineio.handshakesPerSecond: refusals are in daheim_limit_refusals_total.
+void write_handshake_budget(MetricsWriter& w, const transport::HandshakeBudget& budget) {
+  w.family("daheim_engineio_handshakes_admitted_total", "counter",
+           "New Engine.IO sessions the handshake budget admitted (at once or after waiting).");
+  w.sample("daheim_engineio_handshakes_admitted_total",
+           static_cast<double>(budget.stats().admitted));
+  w.family("daheim_engineio_handshakes_waited_total", "counter",
+           "Handshakes held over engineio.handshakesPerSecond before their answer.");
+  w.sample("daheim_engineio_handshakes_waited_total", static_cast<double>(budget.stats().waited));
+  w.family("daheim_engineio_handshakes_waiting", "gauge",
+           "Handshakes waiting for the handshake budget now.");
+  w.sample("daheim_engineio_handshakes_waiting", static_cast<double>(budget.waiting()));
+}
+
 void write_engineio(MetricsWriter& w, const transport::Server& server,
                     const transport::EngineIoEndpoint& endpoint) {
   const auto& st = endpoint.stats();
@@ -89,6 +103,7 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
   w.family("daheim_engineio_buffered_bytes", "gauge",
            "Bytes queued for all clients together (engineio.maxBufferedBytesTotal bounds it).");
   w.sample("daheim_engineio_buffered_bytes", static_cast<double>(endpoint.buffered_bytes()));
+  write_handshake_budget(w, endpoint.handshake_budget());
 }
 
 void write_socketio(MetricsWriter& w, const socketio::Server& io) {
@@ -150,10 +165,13 @@ void write_limits(MetricsWriter& w, const transport::Server& server,
     w.sample("daheim_limit_refusals_total", static_cast<double>(n), "limit", key);
   };
   sample(server.header_overflows(), "engineio.maxHttpHeaderSize");
+  sample(server.accept_turn_ends(), "engineio.maxAcceptsPerTurn");
   const auto& per_address = endpoint.address_limits().stats();
   sample(per_address.connections_refused, "engineio.maxConnectionsPerAddress");
   sample(per_address.sessions_refused, "engineio.maxSessionsPerAddress");
   sample(per_address.handshakes_refused, "engineio.handshakesPerSecondPerAddress");
+  const auto& budget = endpoint.handshake_budget().stats();
+  sample(budget.refused_full + budget.refused_expired, "engineio.handshakesPerSecond");
   sample(endpoint.stats().budget_drops, "engineio.maxBufferedBytesTotal");
   sample(st.events_rate_limited, "socketio.eventsPerSecond");
   sample(st.rate_limit_disconnects, "socketio.maxRefusedEvents");

@@ -51,17 +51,19 @@ static_assert(std::is_trivially_default_constructible_v<LwsHeldString> &&
 
 enum class Role : uint8_t {
   None = 0,
-  PollHeld,      // a GET parked until the session has something to say
-  Post,          // a POST whose body is being read for a session
-  PostRejected,  // a POST to refuse once its body has been read
-  WsPrimary,     // the session's WebSocket
-  WsProbe,       // a WebSocket probing an upgrade from polling
-  WsClosing,     // a WebSocket to close at the next chance
-  RoutePost,     // a POST to a plain HTTP route whose body is being read
-  PostForward,   // a POST for a session elsewhere whose body is being read
-  Forwarded,     // a GET or POST waiting for the answer of the node holding its session
-  WsCarried,     // a WebSocket carried to the node holding its session
-  RouteHeld,     // a plain HTTP route request whose answer comes later
+  PollHeld,       // a GET parked until the session has something to say
+  Post,           // a POST whose body is being read for a session
+  PostRejected,   // a POST to refuse once its body has been read
+  WsPrimary,      // the session's WebSocket
+  WsProbe,        // a WebSocket probing an upgrade from polling
+  WsClosing,      // a WebSocket to close at the next chance
+  RoutePost,      // a POST to a plain HTTP route whose body is being read
+  PostForward,    // a POST for a session elsewhere whose body is being read
+  Forwarded,      // a GET or POST waiting for the answer of the node holding its session
+  WsCarried,      // a WebSocket carried to the node holding its session
+  RouteHeld,      // a plain HTTP route request whose answer comes later
+  HandshakeHeld,  // a polling handshake waiting for the handshake budget
+  WsHeld,         // a new WebSocket waiting for the handshake budget (no session yet)
 };
 
 struct ConnectionState {
@@ -70,6 +72,7 @@ struct ConnectionState {
   int16_t pending_error;     // engineio::ErrorCode for PostRejected, -1: 400 without body
   uint16_t route;            // RoutePost: index of the route
   uint64_t held_route;       // RouteHeld: the id in Server's held routes
+  uint64_t held_handshake;   // HandshakeHeld, WsHeld: the id in the endpoint's held handshakes
   SessionEntry* entry;       // WebSocket roles and PollHeld; cleared when the entry goes
   LwsHeldString buffer;      // POST body or WebSocket message being reassembled
   char sid[24];              // POST: the session to deliver the body to

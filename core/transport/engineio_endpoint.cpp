@@ -144,10 +144,13 @@ EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory facto
       factory_(std::move(factory)),
       timers_(timers),
       reap_timer_(timers, [this] { reap(); }),
-      address_limits_(options_.per_address) {}
+      address_limits_(options_.per_address),
+      handshake_budget_(options_.handshakes, timers.now()),
+      release_timer_(timers, [this] { release_handshakes(); }) {}
 
 EngineIoEndpoint::~EngineIoEndpoint() {
   reap_timer_.disarm();
+  release_timer_.disarm();
   sessions_.clear();
 }
 
@@ -199,24 +202,30 @@ std::string EngineIoEndpoint::limit_key(const std::string& address) const {
 }
 
 // 429 with the Engine.IO error shape; the message names the limit.
-int EngineIoEndpoint::refuse_address(lws* wsi, const HttpRequest& req,
+int EngineIoEndpoint::refuse_address(lws* wsi, std::vector<engineio::Header> headers,
                                      AddressLimits::Verdict verdict) {
   std::string_view what = verdict == AddressLimits::Verdict::TooManyHandshakes
                               ? "Too many handshakes from this address"
                               : "Too many sessions from this address";
   std::string body = R"({"code":4,"message":")" + std::string(what) + "\"}";
   log::debug("engine.io handshake refused: {}", what);
-  return send_response(wsi, 429, "application/json", body, response_headers(req));
+  return send_response(wsi, 429, "application/json", body, headers);
 }
 
-SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, lws* wsi, const HttpRequest& req,
-                                               std::string address, std::string key) {
+engineio::Handshake EngineIoEndpoint::make_handshake(lws* wsi, const HttpRequest& req,
+                                                     std::string address) const {
   engineio::Handshake hs;
   hs.address = std::move(address);
   hs.url = request_url(req);
   hs.headers = read_headers(wsi);
   for (const auto& [name, value] : req.query) hs.query.add(name, value);
   hs.query.shrink();
+  return hs;
+}
+
+// `hs` from make_handshake, perhaps a while ago (a held handshake): issued now.
+SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, engineio::Handshake hs,
+                                               std::string key) {
   hs.issued = timers_.now();
   // Wall-clock time, as socket.io's handshake.issued (lws_now_usecs is monotonic).
   hs.issued_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -262,22 +271,37 @@ int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest&
     return start_post(wsi, pss, entry, req);
   }
   if (verdict) return refuse(wsi, req, *verdict);
-  if (!sid) return handshake_polling(wsi, req);
+  if (!sid) return handshake_polling(wsi, pss, req);
   // The reference answers other methods on a session with a bare 500.
   if (req.method != engineio::Method::Get)
     return send_response(wsi, 500, {}, {}, response_headers(req));
   return poll(wsi, pss, *find(sid), req);
 }
 
-int EngineIoEndpoint::handshake_polling(lws* wsi, const HttpRequest& req) {
+// The per-address limits first, then the server-wide budget, which may hold
+// the request a while (handshake_admission.cpp).
+int EngineIoEndpoint::handshake_polling(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
   std::string address = client_address(wsi);
   std::string key = limit_key(address);
   if (!key.empty()) {
-    auto verdict = address_limits_.add_session(key, timers_.now());
-    if (verdict != AddressLimits::Verdict::Admit) return refuse_address(wsi, req, verdict);
+    auto verdict = address_limits_.check_session(key, timers_.now());
+    if (verdict != AddressLimits::Verdict::Admit)
+      return refuse_address(wsi, response_headers(req), verdict);
   }
-  SessionEntry& entry =
-      create_session(TransportKind::Polling, wsi, req, std::move(address), std::move(key));
+  engineio::Handshake hs = make_handshake(wsi, req, std::move(address));
+  auto verdict = admit(wsi, pss, Role::HandshakeHeld, hs, key);
+  if (!verdict) return 0;
+  if (*verdict == HandshakeBudget::Verdict::Refuse) return refuse_busy(wsi, response_headers(req));
+  return open_polling(wsi, std::move(hs), std::move(key));
+}
+
+int EngineIoEndpoint::open_polling(lws* wsi, engineio::Handshake hs, std::string key) {
+  if (!key.empty()) {
+    auto verdict = address_limits_.add_session(key, timers_.now());
+    if (verdict != AddressLimits::Verdict::Admit)
+      return refuse_address(wsi, response_headers(wsi), verdict);
+  }
+  SessionEntry& entry = create_session(TransportKind::Polling, std::move(hs), std::move(key));
   entry.session->begin_poll();
   return answer_poll(wsi, entry);
 }
@@ -342,6 +366,7 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
 }
 
 int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
+  if (pss->role == Role::HandshakeHeld) return finish_held_poll(wsi, pss);
   if (pss->role == Role::Forwarded)
     return forwarder_ ? forwarder_->on_http_writeable(wsi, pss) : -1;
   // A held GET is answered by the writer; WRITEABLE only finishes what the
@@ -352,6 +377,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 }
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
+  drop_held(pss);
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
@@ -484,8 +510,13 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
     std::string key = limit_key(client_address(wsi));
     auto limit = key.empty() ? AddressLimits::Verdict::Admit
                              : address_limits_.check_session(key, timers_.now());
-    if (limit == AddressLimits::Verdict::Admit) return 0;
-    refuse_address(wsi, req, limit);
+    if (limit != AddressLimits::Verdict::Admit) {
+      refuse_address(wsi, response_headers(req), limit);
+      return 1;
+    }
+    if (handshake_budget_.check(timers_.now()) != HandshakeBudget::Verdict::Refuse) return 0;
+    handshake_budget_.count_refusal();
+    refuse_busy(wsi, response_headers(req));
     return 1;
   }
   std::string message(engineio::error_message(*verdict));
@@ -499,16 +530,14 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
   if (!sid) {
     std::string address = client_address(wsi);
     std::string key = limit_key(address);
-    if (!key.empty() &&
-        address_limits_.add_session(key, timers_.now()) != AddressLimits::Verdict::Admit)
+    engineio::Handshake hs = make_handshake(wsi, req, std::move(address));
+    auto verdict = admit(wsi, pss, Role::WsHeld, hs, key);
+    if (!verdict) return 0;
+    if (*verdict == HandshakeBudget::Verdict::Refuse) {
+      lws_close_reason(wsi, kTryAgainLater, nullptr, 0);
       return -1;  // checked at the upgrade already: only a race gets here
-    SessionEntry& entry =
-        create_session(TransportKind::WebSocket, wsi, req, std::move(address), std::move(key));
-    pss->role = Role::WsPrimary;
-    pss->entry = &entry;
-    entry.ws_wsi = wsi;
-    lws_callback_on_writable(wsi);
-    return 0;
+    }
+    return open_ws(wsi, pss, std::move(hs), std::move(key));
   }
   if (elsewhere(wsi, sid)) return forwarder_->carry(wsi, pss, req);
   SessionEntry* entry = find(sid);
@@ -516,6 +545,19 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
   pss->role = Role::WsProbe;
   pss->entry = entry;
   entry->probe_wsi = wsi;
+  return 0;
+}
+
+int EngineIoEndpoint::open_ws(lws* wsi, ConnectionState* pss, engineio::Handshake hs,
+                              std::string key) {
+  if (!key.empty() &&
+      address_limits_.add_session(key, timers_.now()) != AddressLimits::Verdict::Admit)
+    return -1;  // checked at the upgrade already: only a race gets here
+  SessionEntry& entry = create_session(TransportKind::WebSocket, std::move(hs), std::move(key));
+  pss->role = Role::WsPrimary;
+  pss->entry = &entry;
+  entry.ws_wsi = wsi;
+  lws_callback_on_writable(wsi);
   return 0;
 }
 
@@ -575,6 +617,7 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_vi
 }
 
 int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
+  if (pss->role == Role::WsHeld) return finish_held_ws(wsi, pss);
   if (pss->role == Role::WsCarried && forwarder_) return forwarder_->on_ws_writeable(wsi, pss);
   if (!pss->entry || pss->role == Role::WsClosing) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
@@ -596,6 +639,7 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
 }
 
 void EngineIoEndpoint::on_ws_closed(ConnectionState* pss) {
+  drop_held(pss);
   if (pss->role == Role::WsCarried && forwarder_) forwarder_->on_ws_closed(pss);
   SessionEntry* entry = pss->entry;
   pss->entry = nullptr;

@@ -20,6 +20,7 @@
 #include "transport/client_address.hpp"
 #include "transport/connection_state.hpp"
 #include "transport/cors.hpp"
+#include "transport/handshake_budget.hpp"
 #include "transport/http_util.hpp"
 #include "transport/session_forwarder.hpp"
 #include "transport/ws_writer.hpp"
@@ -37,6 +38,8 @@ struct EndpointOptions {
   std::size_t max_buffered_total = std::size_t{256} << 20;
   // Per client address (address_key): connections, sessions, handshakes.
   AddressLimitOptions per_address;
+  // New sessions per second for the whole server, and how long one waits.
+  HandshakeBudgetOptions handshakes;
   // Peers whose X-Forwarded-For names the client (engineio.trustedProxies).
   AddressSet trusted_proxies;
   // Clients the per-address limits do not apply to (engineio.addressLimitsExempt).
@@ -44,6 +47,9 @@ struct EndpointOptions {
 
   static AddressSet loopback() { return *AddressSet::parse({"127.0.0.0/8", "::1"}); }
 };
+
+// WebSocket close code 1013 (RFC 6455 registry): a held handshake whose wait ran out.
+inline constexpr auto kTryAgainLater = static_cast<lws_close_status>(1013);
 
 using HandlerFactory =
     std::function<std::unique_ptr<engineio::Handler>(engineio::Connection& connection)>;
@@ -122,6 +128,7 @@ class EngineIoEndpoint {
   // Open sessions by current transport: {polling, websocket}.
   std::pair<std::size_t, std::size_t> sessions_by_transport() const;
   const EndpointStats& stats() const { return stats_; }
+  const HandshakeBudget& handshake_budget() const { return handshake_budget_; }
   AddressLimits& address_limits() { return address_limits_; }
   const AddressLimits& address_limits() const { return address_limits_; }
   // The key limits count `address` under; empty when it is exempt.
@@ -153,11 +160,34 @@ class EngineIoEndpoint {
   // is read when CORS is off.
   std::vector<engineio::Header> response_headers(lws* wsi) const;
   int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
-  SessionEntry& create_session(engineio::TransportKind kind, lws* wsi, const HttpRequest& req,
-                               std::string address, std::string key);
+  engineio::Handshake make_handshake(lws* wsi, const HttpRequest& req, std::string address) const;
+  SessionEntry& create_session(engineio::TransportKind kind, engineio::Handshake hs,
+                               std::string key);
   std::string client_address(lws* wsi) const;
-  int refuse_address(lws* wsi, const HttpRequest& req, AddressLimits::Verdict verdict);
-  int handshake_polling(lws* wsi, const HttpRequest& req);
+  int refuse_address(lws* wsi, std::vector<engineio::Header> headers,
+                     AddressLimits::Verdict verdict);
+  int handshake_polling(lws* wsi, ConnectionState* pss, const HttpRequest& req);
+  int open_polling(lws* wsi, engineio::Handshake hs, std::string key);
+  int open_ws(lws* wsi, ConnectionState* pss, engineio::Handshake hs, std::string key);
+
+  // Handshakes over the server-wide budget (handshake_admission.cpp).
+  struct HeldHandshake {
+    enum class State : uint8_t { Waiting, Admitted, Expired };
+    lws* wsi = nullptr;
+    engineio::Handshake hs;
+    std::string key;
+    State state = State::Waiting;
+  };
+  // Asks the budget for a new session; nullopt: it waits (parked here).
+  std::optional<HandshakeBudget::Verdict> admit(lws* wsi, ConnectionState* pss, Role held_role,
+                                                engineio::Handshake& hs, std::string& key);
+  int refuse_busy(lws* wsi, std::vector<engineio::Header> headers);
+  void release_handshakes();
+  void schedule_release();
+  // The held handshake's answer, once admitted or expired (from WRITEABLE).
+  int finish_held_poll(lws* wsi, ConnectionState* pss);
+  int finish_held_ws(lws* wsi, ConnectionState* pss);
+  void drop_held(ConnectionState* pss);
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
   // Detaches the held GET `wsi` from its entry (answered or gone).
@@ -185,6 +215,10 @@ class EngineIoEndpoint {
   WsWriter writer_{stats_};
   loop::Timer reap_timer_;
   AddressLimits address_limits_;
+  HandshakeBudget handshake_budget_;
+  std::unordered_map<uint64_t, HeldHandshake> held_;
+  uint64_t next_handshake_ = 1;
+  loop::Timer release_timer_;
   SessionRouter* router_ = nullptr;
   std::unique_ptr<SessionForwarder> forwarder_;
 };

@@ -252,7 +252,10 @@ void Server::wake() {
 // the loop sleeps (libuv and libev prepare watchers; lws's poll() loop runs
 // timers just before it waits, so there the timer queue flushes after them).
 void Server::start_writer() {
-  auto flush = [this] { endpoint_.flush(); };
+  auto flush = [this] {
+    accepts_this_turn_ = 0;
+    endpoint_.flush();
+  };
   if (uv_loop_) {
     prepare_ = std::make_unique<LoopPrepare>(flush);
     prepare_->start(uv_loop_);
@@ -271,6 +274,7 @@ void Server::service_once() {
     ev_run(ev_loop_, EVRUN_ONCE);
   else
     lws_service(context_, 0);
+  accepts_this_turn_ = 0;
   endpoint_.flush();
 }
 
@@ -331,6 +335,9 @@ std::string Server::adopt_listener(Listener& listener) {
 // lws_adopt_socket_vhost() starts TLS itself on a TLS listener's vhost.
 void Server::accept_inherited(const Listener& listener) {
   for (;;) {
+    // The rest of the backlog waits for the next turn (the socket stays readable).
+    if (options_.max_accepts_per_turn != 0 && accepts_this_turn_ >= options_.max_accepts_per_turn)
+      return;
     int fd = accept4(listener.options.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
     if (!accept_fd(fd, &listener) || !lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
@@ -338,6 +345,12 @@ void Server::accept_inherited(const Listener& listener) {
 }
 
 bool Server::accept_fd(int fd, const Listener* listener) {
+  // lws goes on accepting while more wait: refusing one ends its loop, so
+  // that the connections accepted get read (the refused client retries).
+  if (options_.max_accepts_per_turn != 0 && ++accepts_this_turn_ > options_.max_accepts_per_turn) {
+    ++accept_turn_ends_;
+    return false;
+  }
   // fds are handed out lowest first, so a new fd's number bounds how many are
   // open: refusing high fds keeps the process clear of EMFILE.
   if (connections_ < options_.max_connections && fd < fd_cap_) return admit_address(fd, listener);

@@ -32,6 +32,10 @@ struct ServerOptions {
   // Connections beyond this many are refused at accept; so are any that would
   // bring the process near its fd limit (lws spins at EMFILE).
   std::size_t max_connections = 15000;
+  // Connections accepted in one turn of the loop (engineio.maxAcceptsPerTurn;
+  // 0: no limit). lws accepts while the listen socket has more: under a
+  // reconnect storm faster than the loop, it would never get to read them.
+  std::size_t max_accepts_per_turn = 256;
   // Header space of one HTTP request (request line included), as Node.js's
   // default; lws closes the connection of a request with more.
   std::size_t max_header = 16384;
@@ -116,6 +120,7 @@ class Server {
   std::size_t connection_count() const { return connections_; }
   // Requests whose headers overflowed max_header (connection closed).
   uint64_t header_overflows() const { return header_overflows_; }
+  uint64_t accept_turn_ends() const { return accept_turn_ends_; }
   bool has_route(std::string_view path) const {
     for (const auto& r : routes_)
       if (r.path == path) return true;
@@ -162,6 +167,8 @@ class Server {
   struct ::ev_loop* ev_loop_ = nullptr;   // EventLoop::Libev
   std::vector<Listener> listeners_;       // sized once in start(): vhosts point into it
   int fd_cap_ = 0;
+  std::size_t accepts_this_turn_ = 0;
+  uint64_t accept_turn_ends_ = 0;  // connections closed to end a turn's accepts
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   LwsReactor reactor_;

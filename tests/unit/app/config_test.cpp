@@ -125,6 +125,30 @@ TEST(Config, OutgoingBudgetAndConnectRate) {
             "auth.connectsPerSecondPerUser");
 }
 
+TEST(Config, HandshakeBudget) {
+  Config d = default_config();
+  EXPECT_EQ(d.endpoint.handshakes.per_second, 2000u);
+  EXPECT_EQ(d.endpoint.handshakes.burst, 2000u);
+  EXPECT_EQ(d.endpoint.handshakes.max_waiting, 20000u);
+  EXPECT_EQ(d.endpoint.handshakes.max_wait, std::chrono::milliseconds(10000));
+  EXPECT_EQ(d.server.max_accepts_per_turn, 256u);
+  ConfigFile f(R"({"engineio": {"handshakesPerSecond": 50, "handshakeBurst": 5,
+      "maxHandshakesWaiting": 0, "maxHandshakeWait": 0, "maxAcceptsPerTurn": 0}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.endpoint.handshakes.per_second, 50u);
+  EXPECT_EQ(c.endpoint.handshakes.burst, 5u);
+  EXPECT_EQ(c.endpoint.handshakes.max_waiting, 0u);
+  EXPECT_EQ(c.endpoint.handshakes.max_wait, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.server.max_accepts_per_turn, 0u);
+  EXPECT_EQ(load_error(R"({"engineio": {"handshakesPerSecond": -1}})").key,
+            "engineio.handshakesPerSecond");
+  EXPECT_EQ(load_error(R"({"engineio": {"handshakeBurst": 0}})").key, "engineio.handshakeBurst");
+  EXPECT_EQ(load_error(R"({"engineio": {"maxHandshakeWait": "long"}})").key,
+            "engineio.maxHandshakeWait");
+}
+
 TEST(Config, BadPendingCallCapsAreNamed) {
   const std::string key = "pluginHost.maxPendingCallsPerSocket";
   for (const char* bad : {"0", "-1", "1.5", "\"16\"", "true", "null", "1048577"}) {
