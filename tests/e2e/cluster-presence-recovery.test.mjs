@@ -20,7 +20,7 @@ import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
-import { withTimeout } from './lib/util.mjs';
+import { waitFor, withTimeout } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
@@ -68,15 +68,6 @@ function client(url, sub, role, opts = {}) {
   });
   open.push(socket);
   return c;
-}
-
-async function waitFor(what, check, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 // The session Redis keeps for `pid` holds the plugin's ready flag.

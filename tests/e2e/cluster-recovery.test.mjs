@@ -22,7 +22,7 @@ import { startRedis } from './lib/redis.mjs';
 import { io, WS } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { StreamsEmitter } from './lib/streams-emitter.mjs';
-import { request } from './lib/util.mjs';
+import { request, waitFor } from './lib/util.mjs';
 
 const CLIENTS = 200;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,15 +47,6 @@ function nodeConfig() {
     cluster: { redis: redis.url, adapter: 'streams', reconnectMin: 50, reconnectMax: 500,
       requestsTimeout: 500 },
   };
-}
-
-async function waitFor(what, check, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 before(async () => {

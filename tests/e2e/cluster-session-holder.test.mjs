@@ -17,6 +17,7 @@ import { startRedis } from './lib/redis.mjs';
 import { Recorder, WS, cmd, connected, io } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { StreamsEmitter } from './lib/streams-emitter.mjs';
+import { waitFor } from './lib/util.mjs';
 
 let redis;
 let control;
@@ -29,15 +30,6 @@ function nodeConfig() {
     socketio: { connectionStateRecovery: { maxDisconnectionDuration: 30000 } },
     cluster: { redis: redis.url, adapter: 'streams', reconnectMin: 50, reconnectMax: 500 },
   };
-}
-
-async function waitFor(what, check, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function sessionHas(pid, room) {

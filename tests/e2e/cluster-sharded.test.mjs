@@ -13,20 +13,12 @@ import { scrape } from './lib/metrics.mjs';
 import { startNodePeer } from './lib/node-peer.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { Pool, cmd, normalize, startSioServer, WS } from './lib/sio.mjs';
+import { waitFor } from './lib/util.mjs';
 
 const pool = new Pool();
 let redis;
 let nodes;
 let control;
-
-async function waitFor(what, check, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function shardNumsub(channel) {
   const r = await control.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel]);

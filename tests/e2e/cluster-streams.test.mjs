@@ -16,7 +16,7 @@ import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { Pool, Recorder, cmd, connected, io, startSioServer, WS } from './lib/sio.mjs';
 import { StreamsEmitter } from './lib/streams-emitter.mjs';
-import { withTimeout } from './lib/util.mjs';
+import { waitFor, withTimeout } from './lib/util.mjs';
 
 const recovery = { maxDisconnectionDuration: 30000 };
 const OFFSET = /^\d+-\d+$/;
@@ -26,15 +26,6 @@ let nodes;
 let control;
 let emitter;
 const extra = [];
-
-async function waitFor(what, check, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   redis = await startRedis();

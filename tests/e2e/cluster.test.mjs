@@ -14,7 +14,7 @@ import { scrape } from './lib/metrics.mjs';
 import { startNodePeer } from './lib/node-peer.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { Pool, cmd, disconnected, normalize, startSioServer, WS } from './lib/sio.mjs';
-import { withTimeout } from './lib/util.mjs';
+import { waitFor, withTimeout } from './lib/util.mjs';
 
 const pool = new Pool();
 let redis;
@@ -26,15 +26,6 @@ let fenceNo = 0;
 async function numsub(channel) {
   const r = await control.sendCommand(['PUBSUB', 'NUMSUB', channel]);
   return Number(r[1]);
-}
-
-async function waitFor(what, check, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function health(url) {

@@ -17,6 +17,7 @@ import { startRedis } from './lib/redis.mjs';
 import { io, WS } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
 import { StreamsEmitter } from './lib/streams-emitter.mjs';
+import { waitFor } from './lib/util.mjs';
 
 const budgetOf = (m) => ({
   admitted: m.value('daheim_engineio_handshakes_admitted_total'),
@@ -24,15 +25,6 @@ const budgetOf = (m) => ({
   waiting: m.value('daheim_engineio_handshakes_waiting'),
   refused: m.value('daheim_limit_refusals_total', { limit: 'engineio.handshakesPerSecond' }),
 });
-
-async function waitFor(what, check, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // A polling handshake on its own connection: { status, headers, body, at }
 // (`at`: ms after `t0` when the answer came).

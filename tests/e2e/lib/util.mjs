@@ -208,3 +208,13 @@ export function rawWs(base, query, path = '/socket.io/', options = undefined) {
     `websocket ${url}`,
   );
 }
+
+// Polls `check` (sync or async) until it is true; throws naming `what` after `ms`.
+export async function waitFor(what, check, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
