@@ -48,6 +48,9 @@ async function clients(...names) {
 // returns: each node sends a fence to all through Redis, and Redis hands a
 // subscriber messages in the order it took them.
 async function settle(all) {
+  // The emitter's publishes are not awaited: a PING on its connection answers
+  // once Redis has run them, so they reach every node before the fences.
+  await emitter.client.ping();
   const id = ++fenceNo;
   const senders = Object.values(all).filter((c, i, arr) =>
     arr.findIndex((x) => x.name[0] === c.name[0]) === i);
