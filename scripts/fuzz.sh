@@ -30,7 +30,11 @@ if [ ! -f build-fuzz/build.ninja ] || ! grep -q 'fuzzer-no-link' build-fuzz/buil
   CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
     -Db_lundef=false >/dev/null
 fi
-ninja -C build-fuzz "${targets[@]/#/tests/fuzz/}" >/dev/null
+if ! out=$(ninja -C build-fuzz "${targets[@]/#/tests/fuzz/}" 2>&1); then
+  printf '%s\n' "$out" | tail -n 80 >&2
+  echo "fuzz.sh: the fuzz build failed" >&2
+  exit 1
+fi
 
 run_one() {
   local t=$1 seconds=$2 dict=() corpus=build-fuzz/tests/fuzz/corpus-$1 log=build-fuzz/$1.log

@@ -22,13 +22,23 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:detect_stack_
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
+# Runs a build command quietly; when it fails, shows the end of its output (the compiler's error).
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | tail -n 80 >&2
+    echo "sanitize.sh: failed: $*" >&2
+    return 1
+  fi
+}
+
 setup() {  # BUILD SANITIZER
   if [ -f "$1/build.ninja" ]; then
-    ninja -C "$1" build.ninja >/dev/null  # reconfigures if meson files changed: fresh test lists
+    quiet ninja -C "$1" build.ninja  # reconfigures if meson files changed: fresh test lists
     return 0
   fi
-  meson setup "$1" -Db_sanitize="$2" -Db_lundef=false \
-    -Dcpp_args=-fno-sanitize-recover=undefined -Dc_args=-fno-sanitize-recover=undefined >/dev/null
+  quiet meson setup "$1" -Db_sanitize="$2" -Db_lundef=false \
+    -Dcpp_args=-fno-sanitize-recover=undefined -Dc_args=-fno-sanitize-recover=undefined
 }
 
 # Builds what the named meson tests need: their executables and `depends`.
@@ -56,7 +66,7 @@ print('\n'.join(sorted(out)))
 PY
 )
   # shellcheck disable=SC2086 # one output path per word
-  ninja -C "$build" $outputs >/dev/null
+  quiet ninja -C "$build" $outputs
 }
 
 run_suites() {  # BUILD TEST...

@@ -95,8 +95,8 @@ struct Fixture {
 };
 
 TEST(RedisConnection, TheCommandsOfOneTurnLeaveTogetherOnTheNextTurnInOrder) {
+  std::vector<std::string> replies;  // outlives the connection: its close answers (lost)
   Fixture f;
-  std::vector<std::string> replies;
   ASSERT_TRUE(f.command({"PUBLISH", "ch", "one"}, replies));
   ASSERT_TRUE(f.command({"INCR", "n"}, replies));
   ASSERT_TRUE(f.command({"GET", "k"}, replies));
@@ -120,8 +120,8 @@ TEST(RedisConnection, TheCommandsOfOneTurnLeaveTogetherOnTheNextTurnInOrder) {
 }
 
 TEST(RedisConnection, PushCommandsJoinTheSameWrite) {
+  std::vector<std::string> replies;  // outlives the connection: its close answers (lost)
   Fixture f;
-  std::vector<std::string> replies;
   std::string_view sub[] = {"SUBSCRIBE", "a"};
   ASSERT_TRUE(f.conn->push_command(sub));
   ASSERT_TRUE(f.command({"PING"}, replies));
@@ -135,8 +135,8 @@ TEST(RedisConnection, PushCommandsJoinTheSameWrite) {
 }
 
 TEST(RedisConnection, CloseWritesWhatTheTurnQueuedThenDropsTheCallbacks) {
+  std::vector<std::string> replies;  // outlives the connection: its close answers (lost)
   Fixture f;
-  std::vector<std::string> replies;
   ASSERT_TRUE(f.command({"DEL", "k"}, replies));
   f.conn->close();
   EXPECT_EQ(f.redis.take(), "*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
