@@ -279,20 +279,20 @@ struct Options {
   // "polling", or "upgrade": polling first, then the upgrade to websocket, as
   // socket.io-client does with its default options
   std::string transport = "websocket";
-  int conns = 0;        // idle / fan-out receivers / storm connections
-  int clients = 1;      // echo clients
-  double duration = 5;  // measured seconds (echo, fan-out paced)
-  double warmup = 1;    // echo warm-up seconds
-  double rate = 0;      // echo: acks/s offered (0: back-to-back); fan-out: emits/s
-  int burst = 0;        // fan-out: emits sent at once
-  double hold = 0;      // idle: seconds to hold the connections
-  int window = 256;     // connections being set up at once
-  int sources = 16;     // source addresses 127.0.0.2 ...
-  int payload = 16;     // bytes of the echoed string
+  int conns = 0;                 // idle / fan-out receivers / storm connections
+  int clients = 1;               // echo clients
+  double duration = 5;           // measured seconds (echo, fan-out paced)
+  double warmup = 1;             // echo warm-up seconds
+  double rate = 0;               // echo: acks/s offered (0: back-to-back); fan-out: emits/s
+  int burst = 0;                 // fan-out: emits sent at once
+  double hold = 0;               // idle: seconds to hold the connections
+  int window = 256;              // connections being set up at once
+  int sources = 16;              // source addresses 127.0.0.2 ...
+  int payload = 16;              // bytes of the echoed string
   std::vector<int> server_pids;  // CPU, run delay and RSS are their sum
-  std::string before;   // shell command run right before the measured echo phase
-  std::string after;    // ... and right after it
-  double timeout = 60;  // give up a phase after this many seconds
+  std::string before;            // shell command run right before the measured echo phase
+  std::string after;             // ... and right after it
+  double timeout = 60;           // give up a phase after this many seconds
   // The Daheim workload (scenario `daheim`); rates are per user and minute.
   struct Daheim {
     int users = 1000;
