@@ -22,6 +22,7 @@ const char* binary() {
   return daheim::testing::daheim_live_binary();
 }
 
+using daheim::testing::expect_clean_stop;
 using daheim::testing::NotifySocket;
 
 pid_t start(const NotifySocket& sock) {
@@ -54,16 +55,7 @@ TEST(SystemdNotify, ReadyWatchdogAndStopping) {
   auto elapsed = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(elapsed, std::chrono::milliseconds(3000));
 
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  std::string m;
-  do {
-    m = sock.next();
-  } while (m == "WATCHDOG=1");
-  EXPECT_EQ(m.rfind("STOPPING=1", 0), 0u) << m;
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  expect_clean_stop(pid, sock);
 }
 
 }  // namespace

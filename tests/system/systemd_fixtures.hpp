@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -51,5 +53,20 @@ class NotifySocket {
   std::string path_;
   int fd_ = -1;
 };
+
+// SIGTERM to `pid`: the next datagram past the watchdog pings says
+// STOPPING=1, then the process exits with status 0.
+inline void expect_clean_stop(pid_t pid, NotifySocket& sock) {
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  std::string m;
+  do {
+    m = sock.next();
+  } while (m == "WATCHDOG=1");
+  EXPECT_EQ(m.rfind("STOPPING=1", 0), 0u) << m;
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
 
 }  // namespace daheim::testing

@@ -58,6 +58,7 @@ std::vector<pid_t> children_of(pid_t pid) {
   return out;
 }
 
+using daheim::testing::expect_clean_stop;
 using daheim::testing::NotifySocket;
 
 TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
@@ -112,15 +113,7 @@ TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
   EXPECT_GE(pings, 1);
 
   auto before_stop = children_of(pid);
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  do {
-    m = sock.next();
-  } while (m == "WATCHDOG=1");
-  EXPECT_EQ(m.rfind("STOPPING=1", 0), 0u) << m;
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  expect_clean_stop(pid, sock);
   for (pid_t w : before_stop) EXPECT_NE(kill(w, 0), 0) << "worker " << w << " left running";
   kill(redis, SIGKILL);
   waitpid(redis, nullptr, 0);
