@@ -73,6 +73,8 @@ void read_cluster(ObjectReader& root, ClusterConfig& c) {
   r.integer_as("streamCount", 1, 1024, c.streams.stream_count);
   r.integer_as("maxLen", 1, int64_t(1) << 32, c.streams.max_len);
   r.integer_as("readCount", 1, 100000, c.streams.read_count);
+  r.integer_as("recoveryWindowEntries", 0, int64_t(1) << 32, c.streams.window.max_entries);
+  r.integer_as("recoveryWindowBytes", 0, int64_t(1) << 40, c.streams.window.max_bytes);
   r.string("sessionKeyPrefix", c.session_key_prefix);
   r.millis("requestsTimeout", 1, c.options.requests_timeout);
   c.streams.wait_timeout = c.options.requests_timeout;

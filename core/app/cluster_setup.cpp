@@ -113,6 +113,17 @@ void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
     counter("daheim_recovery_stale_writes_refused_total",
             "Session writes and deletes refused: a socket on another node restored the session",
             ss.stale_refused);
+    counter("daheim_recovery_window_hits_total",
+            "Restores whose missed events came from the in-memory window of the stream",
+            ss.window_hits);
+    counter("daheim_recovery_window_misses_total",
+            "Restores whose offset was not in the window (missed events read from Redis)",
+            ss.window_misses);
+    w.family("daheim_recovery_window_entries", "gauge", "Stream entries in the recovery window");
+    w.sample("daheim_recovery_window_entries", static_cast<double>(streams_->window_entries()));
+    w.family("daheim_recovery_window_bytes", "gauge",
+             "Approximate memory of the recovery window (packets, rooms, index)");
+    w.sample("daheim_recovery_window_bytes", static_cast<double>(streams_->window_bytes()));
   }
 }
 

@@ -69,6 +69,7 @@ RedisSessionStore::RedisSessionStore(StreamLog& log, RedisClient& redis, loop::T
         for (auto& fn : fns) fn();
       }) {
   refresh_timer_.arm(options_.max_disconnection_duration / 4);
+  log_.enable_window();
 }
 
 RedisSessionStore::~RedisSessionStore() {
@@ -223,38 +224,54 @@ void RedisSessionStore::on_session(std::shared_ptr<Restore> r, const redisReply*
   if (!from) return fail(r);
   r->from = *from;
   r->session = std::move(*s);
-  if (r->from == StreamId{}) return read_missed(r);  // the stream was empty then
-  std::weak_ptr<bool> alive = alive_;
-  log_.exists(r->stream, r->from, [this, alive, r](bool found, bool ok) {
-    if (alive.expired()) return;
-    if (!found || !ok) return fail(r);
-    read_missed(r);
-  });
+  read_missed(r);
 }
 
 // Once the reader is past the offset: the entries after it up to the
-// reader's cursor that the session's rooms select, each with its offset.
+// reader's cursor that the session's rooms select, each with its offset,
+// from the window when the offset is in it.
 void RedisSessionStore::read_missed(std::shared_ptr<Restore> r) {
   std::weak_ptr<bool> alive = alive_;
   log_.when_read(r->stream, r->from, [this, alive, r](bool ready) {
     if (alive.expired()) return;
     if (!ready) return fail(r);
-    std::size_t max = 2 * log_.options().max_len + log_.options().read_count;
-    log_.range_to_cursor(
-        r->stream, r->from, max, [this, alive, r](std::vector<StreamEntry> entries, bool ok) {
-          if (alive.expired()) return;
-          if (!ok) return fail(r);
-          socketio::RestoredSession out{std::move(r->session), {}};
-          for (const StreamEntry& e : entries) {
-            StreamBroadcast b;
-            if (e.nsp != r->nsp || e.type != 3 || !decode_stream_broadcast(e, b)) continue;
-            if (!takes_offset(b) || !socketio::session_selects(b.opts, out.session.rooms)) continue;
-            out.missed.push_back(stream_packet(r->nsp, b, e.id));
-          }
-          ++stats_.restored;
-          r->callback(std::move(out));
-        });
+    auto missed = log_.window_missed(r->stream, r->nsp, r->from, r->session.rooms);
+    if (missed) {
+      ++stats_.window_hits;
+      return answer(r, std::move(*missed));
+    }
+    ++stats_.window_misses;
+    if (r->from == StreamId{}) return read_missed_from_redis(r);  // the stream was empty then
+    log_.exists(r->stream, r->from, [this, alive, r](bool found, bool ok) {
+      if (alive.expired()) return;
+      if (!found || !ok) return fail(r);
+      read_missed_from_redis(r);
+    });
   });
+}
+
+void RedisSessionStore::read_missed_from_redis(std::shared_ptr<Restore> r) {
+  std::weak_ptr<bool> alive = alive_;
+  std::size_t max = 2 * log_.options().max_len + log_.options().read_count;
+  log_.range_to_cursor(
+      r->stream, r->from, max, [this, alive, r](std::vector<StreamEntry> entries, bool ok) {
+        if (alive.expired()) return;
+        if (!ok) return fail(r);
+        std::vector<socketio::EncodedPacket> missed;
+        for (const StreamEntry& e : entries) {
+          StreamBroadcast b;
+          if (e.nsp != r->nsp || e.type != 3 || !decode_stream_broadcast(e, b)) continue;
+          if (!takes_offset(b) || !socketio::session_selects(b.opts, r->session.rooms)) continue;
+          missed.push_back(stream_packet(r->nsp, b, e.id));
+        }
+        answer(r, std::move(missed));
+      });
+}
+
+void RedisSessionStore::answer(const std::shared_ptr<Restore>& r,
+                               std::vector<socketio::EncodedPacket> missed) {
+  ++stats_.restored;
+  r->callback(socketio::RestoredSession{std::move(r->session), std::move(missed)});
 }
 
 }  // namespace daheim::cluster

@@ -8,6 +8,9 @@
 //   refreshed, so that a node's death (SIGKILL) loses nothing;
 // - missed events are read up to the stream reader's cursor, and the reader
 //   delivers the rest, on the one loop: none is missed or sent twice;
+// - they come from the reader's in-memory window of the stream (StreamWindow)
+//   when the offset is in it, so that a restore costs its own events; only
+//   an older offset reads the stream (XRANGE) from Redis;
 // - each session has one writer: `<prefix><pid>#holder` names the socket
 //   (this store's instance and a counter) whose writes count. A socket that
 //   restores the session takes it over; a write or delete by another holder
@@ -36,6 +39,8 @@ struct RedisSessionStats {
   uint64_t restored = 0;        // restores answered with a session
   uint64_t restore_failed = 0;  // unknown session, offset gone, Redis failed
   uint64_t stale_refused = 0;   // writes refused: another socket holds the session
+  uint64_t window_hits = 0;     // missed events taken from the window
+  uint64_t window_misses = 0;   // offset not in the window: read from Redis
 };
 
 class RedisSessionStore final : public socketio::SessionStore {
@@ -74,6 +79,8 @@ class RedisSessionStore final : public socketio::SessionStore {
   void later(std::function<void()> fn);
   void on_session(std::shared_ptr<Restore> r, const redisReply* reply);
   void read_missed(std::shared_ptr<Restore> r);
+  void read_missed_from_redis(std::shared_ptr<Restore> r);
+  void answer(const std::shared_ptr<Restore>& r, std::vector<socketio::EncodedPacket> missed);
   void fail(const std::shared_ptr<Restore>& r);
 
   StreamLog& log_;

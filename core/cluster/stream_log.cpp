@@ -9,6 +9,9 @@
 namespace daheim::cluster {
 namespace {
 
+// Entries per XREVRANGE while a window is filled at start.
+constexpr std::size_t kBackfillPage = 1000;
+
 std::string_view text(const redisReply* r) {
   return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
              ? std::string_view(r->str, r->len)
@@ -16,6 +19,14 @@ std::string_view text(const redisReply* r) {
 }
 
 }  // namespace
+
+// A window's first fill: the stream's newest entries, newest first.
+struct Backfill {
+  std::string stream;
+  std::vector<StreamEntry> newest_first;
+  std::size_t bytes = 0;  // raw, approximately
+  std::size_t want = 1;   // entries (the cursor only, without a window)
+};
 
 struct RangeState {
   std::string stream;
@@ -119,24 +130,77 @@ void StreamLog::on_reader_lost(const std::string& why) {
 }
 
 // The newest id of each stream, so that the first XREAD starts from a
-// concrete id (entries added meanwhile are read, none from before).
+// concrete id (entries added meanwhile are read, none from before); with a
+// window, the newest entries too, in pages from the newest back until the
+// window is full or the stream's first entry was read.
 void StreamLog::resolve_cursors() {
   auto left = std::make_shared<std::size_t>(cursors_.size());
-  std::weak_ptr<bool> alive = alive_;
-  for (auto& [stream, cursor] : cursors_) {
-    std::string_view args[] = {"XREVRANGE", stream, "+", "-", "COUNT", "1"};
-    StreamId* slot = &cursor;
-    reader_->command(args, [this, alive, left, slot](const redisReply* r) {
-      if (alive.expired() || r == nullptr) return;  // lost: resolved again on reconnect
-      StreamEntry e;
-      if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && read_stream_entry(*r->element[0], e))
-        if (auto id = parse_stream_id(e.id)) *slot = *id;
-      if (--*left == 0) {
-        resolved_ = true;
-        read_next();
-      }
-    });
+  for (const auto& kv : cursors_) {
+    auto b = std::make_shared<Backfill>();
+    b->stream = kv.first;
+    if (windowed_) b->want = options_.window.max_entries;
+    backfill(b, left);
   }
+}
+
+void StreamLog::backfill(std::shared_ptr<Backfill> b, std::shared_ptr<std::size_t> left) {
+  std::string end = b->newest_first.empty() ? "+" : "(" + b->newest_first.back().id;
+  std::size_t count = std::min(b->want - b->newest_first.size(), kBackfillPage);
+  std::string count_text = std::to_string(count);
+  std::string_view args[] = {"XREVRANGE", b->stream, end, "-", "COUNT", count_text};
+  std::weak_ptr<bool> alive = alive_;
+  reader_->command(args, [this, alive, b, left, count](const redisReply* r) {
+    if (alive.expired() || r == nullptr) return;  // lost: resolved again on reconnect
+    bool ok = r->type == REDIS_REPLY_ARRAY;
+    for (std::size_t i = 0; ok && i < r->elements; ++i) {
+      StreamEntry e;
+      if (!read_stream_entry(*r->element[i], e)) continue;
+      b->bytes += sizeof(StreamEntry) + e.data.size();
+      b->newest_first.push_back(std::move(e));
+    }
+    bool whole = ok && r->elements < count;
+    bool full = b->newest_first.size() >= b->want || b->bytes >= options_.window.max_bytes;
+    if (ok && !whole && !full) return backfill(b, left);
+    backfilled(*b, whole);
+    if (--*left != 0) return;
+    resolved_ = true;
+    wake_waiters();
+    read_next();
+  });
+}
+
+void StreamLog::backfilled(const Backfill& b, bool whole) {
+  if (!b.newest_first.empty())
+    if (auto id = parse_stream_id(b.newest_first.front().id)) cursors_[b.stream] = *id;
+  if (!windowed_) return;
+  StreamWindow& w = windows_.try_emplace(b.stream, options_.window).first->second;
+  w.reset(whole);
+  for (auto e = b.newest_first.rbegin(); e != b.newest_first.rend(); ++e) w.add(*e);
+}
+
+void StreamLog::enable_window() {
+  windowed_ = options_.window.max_entries > 0;
+}
+
+std::optional<std::vector<socketio::EncodedPacket>> StreamLog::window_missed(
+    const std::string& stream, std::string_view nsp, StreamId from,
+    const std::vector<std::string>& rooms) const {
+  if (!windowed_ || !resolved_) return std::nullopt;
+  auto it = windows_.find(stream);
+  if (it == windows_.end()) return std::nullopt;
+  return it->second.missed(nsp, from, rooms);
+}
+
+std::size_t StreamLog::window_entries() const {
+  std::size_t n = 0;
+  for (const auto& kv : windows_) n += kv.second.size();
+  return n;
+}
+
+std::size_t StreamLog::window_bytes() const {
+  std::size_t n = 0;
+  for (const auto& kv : windows_) n += kv.second.bytes();
+  return n;
 }
 
 void StreamLog::read_next() {
@@ -171,6 +235,7 @@ void StreamLog::on_read(const redisReply* r) {
         if (!id || *id <= cursor->second) continue;
         cursor->second = *id;
         ++stats_.read;
+        if (windowed_) windows_.try_emplace(cursor->first, options_.window).first->second.add(e);
         dispatch(e);
       }
     }
@@ -208,7 +273,7 @@ StreamId StreamLog::cursor(const std::string& stream) const {
 }
 
 void StreamLog::when_read(const std::string& stream, StreamId id, std::function<void(bool)> ready) {
-  if (cursor(stream) >= id) return ready(true);
+  if (resolved_ && cursor(stream) >= id) return ready(true);
   auto w = std::make_unique<Waiter>();
   Waiter* raw = w.get();
   w->stream = stream;
@@ -229,7 +294,7 @@ void StreamLog::when_read(const std::string& stream, StreamId id, std::function<
 void StreamLog::wake_waiters() {
   std::vector<std::unique_ptr<Waiter>> ready;
   for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (cursor((*it)->stream) >= (*it)->id) {
+    if (resolved_ && cursor((*it)->stream) >= (*it)->id) {
       ready.push_back(std::move(*it));
       it = waiters_.erase(it);
     } else {

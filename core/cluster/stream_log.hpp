@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "cluster/redis_client.hpp"
 #include "cluster/stream_entry.hpp"
+#include "cluster/stream_window.hpp"
 
 namespace daheim::cluster {
 
@@ -29,6 +31,9 @@ struct StreamLogOptions {
   std::size_t read_count = 100;     // XREAD / XRANGE COUNT
   loop::Millis block{5000};         // XREAD BLOCK
   loop::Millis wait_timeout{5000};  // how long a restore waits for the reader
+  // Recovery's in-memory window of each stream (enable_window()), filled
+  // from the stream's newest entries when the reader starts.
+  StreamWindowOptions window;
 };
 
 class StreamListener {
@@ -58,6 +63,19 @@ class StreamLog {
   void listen(const std::string& nsp, StreamListener* listener);
   void unlisten(const std::string& nsp);
 
+  // Keeps a StreamWindow of every stream read (before start(); a no-op with
+  // window.max_entries 0).
+  void enable_window();
+  // The events the window has for a session (StreamWindow::missed), through
+  // the reader's cursor; nullopt when there is no window, the reader has not
+  // filled it yet, or `from` is not in it.
+  std::optional<std::vector<socketio::EncodedPacket>> window_missed(
+      const std::string& stream, std::string_view nsp, StreamId from,
+      const std::vector<std::string>& rooms) const;
+  // Entries and approximate bytes in the windows.
+  std::size_t window_entries() const;
+  std::size_t window_bytes() const;
+
   void start();
   void stop();
   bool reading() const { return resolved_ && reader_->ready(); }
@@ -69,8 +87,9 @@ class StreamLog {
 
   // The last id read from `stream` ("0-0" before the first entry).
   StreamId cursor(const std::string& stream) const;
-  // Calls `ready(true)` once the reader has read `stream` through `id`,
-  // `ready(false)` after wait_timeout.
+  // Calls `ready(true)` once the reader has started (its cursors and
+  // windows resolved) and read `stream` through `id`, `ready(false)` after
+  // wait_timeout.
   void when_read(const std::string& stream, StreamId id, std::function<void(bool)> ready);
   // The entries of `stream` after `from` through the reader's cursor (the
   // rest reaches the listeners), at most `max` of them. `done(entries, ok)`:
@@ -93,6 +112,8 @@ class StreamLog {
   void on_reader_ready();
   void on_reader_lost(const std::string& why);
   void resolve_cursors();
+  void backfill(std::shared_ptr<struct Backfill> b, std::shared_ptr<std::size_t> left);
+  void backfilled(const struct Backfill& b, bool whole);
   void read_next();
   void on_read(const redisReply* reply);
   void dispatch(const StreamEntry& entry);
@@ -110,6 +131,8 @@ class StreamLog {
   bool resolved_ = false;
   std::map<std::string, StreamId> cursors_;  // every stream read
   std::unordered_map<std::string, StreamListener*> listeners_;
+  bool windowed_ = false;
+  std::map<std::string, StreamWindow> windows_;  // by stream, when windowed_
   std::vector<std::unique_ptr<Waiter>> waiters_;
   StreamLogStats stats_;
   std::minstd_rand rng_;
