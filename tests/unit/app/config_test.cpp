@@ -322,7 +322,8 @@ TEST(Config, ClusterIsOffUnlessConfigured) {
   EXPECT_EQ(u.cluster.address.unix_path, "/run/redis/redis.sock");
   EXPECT_EQ(u.cluster.address.db, 3);
   ConfigFile streams(R"({"cluster": {"adapter": "streams", "streamName": "live", "streamCount": 4,
-                        "maxLen": 500, "readCount": 50, "sessionKeyPrefix": "s:"}})");
+                        "maxLen": 500, "readCount": 50, "sessionKeyPrefix": "s:",
+                        "recoveryWindowEntries": 0, "recoveryWindowBytes": 4096}})");
   Config st = default_config();
   ASSERT_TRUE(load_config(streams.path(), st, e)) << e.to_string();
   EXPECT_EQ(st.cluster.options.adapter, cluster::AdapterKind::Streams);
@@ -331,7 +332,11 @@ TEST(Config, ClusterIsOffUnlessConfigured) {
   EXPECT_EQ(st.cluster.streams.max_len, 500u);
   EXPECT_EQ(st.cluster.streams.read_count, 50u);
   EXPECT_EQ(st.cluster.session_key_prefix, "s:");
+  EXPECT_EQ(st.cluster.streams.window.max_entries, 0u);
+  EXPECT_EQ(st.cluster.streams.window.max_bytes, 4096u);
   EXPECT_EQ(default_config().cluster.streams.max_len, 10000u);
+  EXPECT_EQ(default_config().cluster.streams.window.max_entries, 50000u);
+  EXPECT_EQ(default_config().cluster.streams.window.max_bytes, 33554432u);
 }
 
 TEST(Config, ClusterErrorsNameTheKey) {
@@ -346,6 +351,8 @@ TEST(Config, ClusterErrorsNameTheKey) {
       {R"({"cluster": {"adapter": "streams", "streamCount": 0}})", "cluster.streamCount"},
       {R"({"cluster": {"streamName": ""}})", "cluster.streamName"},
       {R"({"cluster": {"readCount": 0}})", "cluster.readCount"},
+      {R"({"cluster": {"recoveryWindowEntries": -1}})", "cluster.recoveryWindowEntries"},
+      {R"({"cluster": {"recoveryWindowBytes": "big"}})", "cluster.recoveryWindowBytes"},
       {R"({"cluster": {"passwordFile": "/nonexistent/pw"}})", "cluster.passwordFile"},
       {R"({"cluster": {"key": "a#b"}})", "cluster.key"},
       {R"({"cluster": {"reconnectMin": 500, "reconnectMax": 100}})", "cluster.reconnectMax"},
