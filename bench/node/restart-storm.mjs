@@ -10,7 +10,8 @@
 // client in the storm, and the handshake budget's counters.
 //
 //   node bench/node/restart-storm.mjs [--clients 10000] [--workers 4] [--rate 2]
-//        [--signals SIGKILL,SIGTERM] [--handler none|socketio-e2e] [--engineio '{"handshakesPerSecond":2000}'] [--json FILE]
+//        [--signals SIGKILL,SIGTERM] [--handler none|socketio-e2e] [--engineio '{"handshakesPerSecond":2000}']
+//        [--cluster '{"recoveryWindowEntries":0}'] [--json FILE]
 //
 // Runs build/core/app/daheim-live ($DAHEIM_LIVE_BIN) without plugins, or with
 // --handler socketio-e2e daheim-live-test ($DAHEIM_LIVE_TEST_BIN) and its
@@ -37,6 +38,7 @@ const { values: opt } = parseArgs({
     rate: { type: 'string', default: '2' },
     signals: { type: 'string', default: 'SIGKILL,SIGTERM' },
     engineio: { type: 'string', default: '{}' },
+    cluster: { type: 'string', default: '{}' },
     steady: { type: 'string', default: '10' },
     handler: { type: 'string', default: 'none' },
     'storm-timeout': { type: 'string', default: '300' },
@@ -69,7 +71,7 @@ function nodeConfig(redisUrl, engineio) {
     drainTime: 10000,
     engineio: { maxConnections: CLIENTS + 1000, ...engineio },
     socketio: { connectionStateRecovery: { maxDisconnectionDuration: 120000 } },
-    cluster: { redis: redisUrl, adapter: 'streams', maxLen: 100000 },
+    cluster: { redis: redisUrl, adapter: 'streams', maxLen: 100000, ...JSON.parse(opt.cluster) },
   };
 }
 
@@ -203,6 +205,8 @@ async function runOnce(signal, redis, control) {
     admitted: budget.value('daheim_engineio_handshakes_admitted_total'),
     waited: budget.value('daheim_engineio_handshakes_waited_total'),
     refused: budget.value('daheim_limit_refusals_total', { limit: 'engineio.handshakesPerSecond' }),
+    windowHits: budget.value('daheim_recovery_window_hits_total'),
+    windowMisses: budget.value('daheim_recovery_window_misses_total'),
     loadavg: loadavg()[0],
   };
 }
@@ -238,6 +242,7 @@ const rows = [
   ['**events lost / doubled** (of events sent)', (r) => `**${r.lost + r.missingAtEnd} / ${r.dups}** (${r.events})`],
   ['storm: server CPU (start to all back), per client', (r) => `${f(r.stormCpuS, 2)} s, ${f(r.stormCpuMsPerClient, 3)} ms`],
   ['handshake budget: admitted / waited / refused', (r) => `${r.admitted} / ${r.waited} / ${r.refused}`],
+  ['restores from the recovery window / from Redis (XRANGE)', (r) => `${r.windowHits} / ${r.windowMisses}`],
   ['load average (1 min) at the end', (r) => f(r.loadavg, 2)],
 ];
 console.log(`| restart under load | ${results.map((r) => r.signal).join(' | ')} |`);
