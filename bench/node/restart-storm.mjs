@@ -154,6 +154,7 @@ async function runOnce(signal, redis, control) {
   const tKill = Date.now();
   await node.stop(signal);
   const tDown = Date.now();
+  writeFileSync(`/tmp/restart-storm-${signal}-stopped.log`, node.logs());
   node = await startServer(nodeConfig(redis.url, engineio), { listen: `127.0.0.1:${port}` });
   const tUp = Date.now();
   const cpuStorm0 = cpuSeconds(node.pid);

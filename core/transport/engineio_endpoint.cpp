@@ -281,6 +281,7 @@ int EngineIoEndpoint::on_http(lws* wsi, ConnectionState* pss, const HttpRequest&
 // The per-address limits first, then the server-wide budget, which may hold
 // the request a while (handshake_admission.cpp).
 int EngineIoEndpoint::handshake_polling(lws* wsi, ConnectionState* pss, const HttpRequest& req) {
+  if (shutting_down_) return refuse_stopping(wsi, response_headers(req));
   std::string address = client_address(wsi);
   std::string key = limit_key(address);
   if (!key.empty()) {
@@ -507,6 +508,10 @@ int EngineIoEndpoint::on_confirm_upgrade(lws* wsi) {
       lookup(sid));
   if (!verdict) {
     if (sid) return 0;
+    if (shutting_down_) {
+      refuse_stopping(wsi, response_headers(req));
+      return 1;
+    }
     std::string key = limit_key(client_address(wsi));
     auto limit = key.empty() ? AddressLimits::Verdict::Admit
                              : address_limits_.check_session(key, timers_.now());
@@ -670,6 +675,7 @@ std::pair<std::size_t, std::size_t> EngineIoEndpoint::sessions_by_transport() co
 }
 
 void EngineIoEndpoint::close_all(CloseReason reason) {
+  if (reason == CloseReason::ServerShuttingDown) shutting_down_ = true;
   for (auto& [sid, entry] : sessions_) entry->session->close(reason);
 }
 

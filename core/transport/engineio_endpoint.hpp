@@ -122,7 +122,10 @@ class EngineIoEndpoint {
   int on_ws_writeable(lws* wsi, ConnectionState* pss);
   void on_ws_closed(ConnectionState* pss);
 
-  // Graceful close of every session (shutdown).
+  // Graceful close of every session (shutdown). With ServerShuttingDown no
+  // session is opened from then on: a new handshake gets 503 "Server
+  // shutting down" (a reconnecting client goes elsewhere or retries later,
+  // instead of getting a session that ends with this process).
   void close_all(engineio::CloseReason reason);
   std::size_t session_count() const { return sessions_.size(); }
   // Open sessions by current transport: {polling, websocket}.
@@ -182,6 +185,7 @@ class EngineIoEndpoint {
   std::optional<HandshakeBudget::Verdict> admit(lws* wsi, ConnectionState* pss, Role held_role,
                                                 engineio::Handshake& hs, std::string& key);
   int refuse_busy(lws* wsi, std::vector<engineio::Header> headers);
+  int refuse_stopping(lws* wsi, std::vector<engineio::Header> headers);
   void release_handshakes();
   void schedule_release();
   // The held handshake's answer, once admitted or expired (from WRITEABLE).
@@ -218,6 +222,7 @@ class EngineIoEndpoint {
   HandshakeBudget handshake_budget_;
   std::unordered_map<uint64_t, HeldHandshake> held_;
   uint64_t next_handshake_ = 1;
+  bool shutting_down_ = false;  // close_all(ServerShuttingDown): no new session
   loop::Timer release_timer_;
   SessionRouter* router_ = nullptr;
   std::unique_ptr<SessionForwarder> forwarder_;

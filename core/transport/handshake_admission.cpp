@@ -41,6 +41,7 @@ int close_with_frame(lws* wsi, uint16_t code, std::string_view reason) {
 
 std::optional<Verdict> EngineIoEndpoint::admit(lws* wsi, ConnectionState* pss, Role held_role,
                                                engineio::Handshake& hs, std::string& key) {
+  if (shutting_down_) return Verdict::Refuse;
   uint64_t id = next_handshake_++;
   Verdict v = handshake_budget_.request(id, timers_.now());
   if (v != Verdict::Wait) return v;
@@ -61,6 +62,12 @@ int EngineIoEndpoint::refuse_busy(lws* wsi, std::vector<engineio::Header> header
   return send_response(wsi, 503, "application/json",
                        R"({"code":4,"message":"Server busy: too many handshakes, retry later"})",
                        headers);
+}
+
+int EngineIoEndpoint::refuse_stopping(lws* wsi, std::vector<engineio::Header> headers) {
+  headers.emplace_back("retry-after", "1");
+  return send_response(wsi, 503, "application/json",
+                       R"({"code":4,"message":"Server shutting down"})", headers);
 }
 
 void EngineIoEndpoint::schedule_release() {
@@ -89,6 +96,7 @@ int EngineIoEndpoint::finish_held_poll(lws* wsi, ConnectionState* pss) {
   HeldHandshake held = std::move(it->second);
   held_.erase(it);
   pss->role = Role::None;
+  if (shutting_down_) return refuse_stopping(wsi, response_headers(wsi));
   if (held.state == HeldHandshake::State::Expired) return refuse_busy(wsi, response_headers(wsi));
   return open_polling(wsi, std::move(held.hs), std::move(held.key));
 }
@@ -99,6 +107,8 @@ int EngineIoEndpoint::finish_held_ws(lws* wsi, ConnectionState* pss) {
   HeldHandshake held = std::move(it->second);
   held_.erase(it);
   pss->role = Role::None;
+  if (shutting_down_)
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "Server shutting down");
   if (held.state == HeldHandshake::State::Expired)
     return close_with_frame(wsi, kTryAgainLater, "Server busy: too many handshakes, retry later");
   return open_ws(wsi, pss, std::move(held.hs), std::move(held.key));

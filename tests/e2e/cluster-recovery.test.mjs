@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createClient } from 'redis';
 
+import { scrape } from './lib/metrics.mjs';
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { io, WS } from './lib/sio.mjs';
@@ -193,7 +194,13 @@ describe('cluster: recovery across node death and restarts', () => {
           const sources = startSources(() => B.url);
           await waitFor('a few numbers', () => clients.every((c) => c.e.length > 20 && c.p.length > 3));
           const target = to === 'another node' ? async () => B : async () => (A2 = await startServer(nodeConfig()));
-          await move(proxy, clients, () => A.stop(signal), target);
+          const node = await move(proxy, clients, () => A.stop(signal), target);
+          // Every restore took its missed events from the node's window of
+          // the stream (B read it all along; A started again filled it from
+          // the stream), none read the stream from Redis.
+          const m = await scrape(node.url);
+          assert.equal(m.value('daheim_recovery_window_misses_total'), 0);
+          assert.equal(m.value('daheim_recovery_window_hits_total'), CLIENTS);
           await new Promise((r) => setTimeout(r, 300));
           await finish(clients, sources);
           check(clients, sources, 1);
