@@ -25,6 +25,9 @@ constexpr loop::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
 // Engine.IO 3 binary payloads (XHR2 clients), both ways.
 const std::string_view kBinaryType = "application/octet-stream";
+// The answer of a poll is built in one string per thread, kept while at most
+// this large (send_response keeps its buffer to 64 KiB alike).
+constexpr std::size_t kPollBodyKeep = 64 * 1024;
 
 // Detaches a WebSocket from its session and closes it at its next WRITEABLE.
 void close_soon(lws* wsi) {
@@ -159,8 +162,11 @@ bool EngineIoEndpoint::matches(std::string_view path) const {
 }
 
 SessionEntry* EngineIoEndpoint::find(const std::string* sid) {
-  if (!sid) return nullptr;
-  auto it = sessions_.find(*sid);
+  return sid ? find(std::string_view(*sid)) : nullptr;
+}
+
+SessionEntry* EngineIoEndpoint::find(std::string_view sid) {
+  auto it = sessions_.find(sid);
   if (it == sessions_.end() || it->second->session->closed()) return nullptr;
   return it->second.get();
 }
@@ -350,7 +356,8 @@ void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
 
 int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   static const std::vector<engineio::Header> kNoStore{{"cache-control", "no-store"}};
-  std::string body = entry.session->end_poll();
+  thread_local std::string body;
+  entry.session->end_poll(body);
   std::vector<engineio::Header> cors;
   if (options_.cors.enabled) {
     cors = response_headers(wsi);
@@ -361,6 +368,7 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   stats_.bytes_out += body.size();
   int rc = send_response(wsi, 200, entry.session->poll_body_binary() ? kBinaryType : kPollingType,
                          body, headers);
+  if (body.capacity() > kPollBodyKeep) std::string().swap(body);
   if (entry.session->finished()) schedule_reap(entry);
   return rc;
 }
@@ -451,8 +459,7 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
     return refuse(wsi, read_request(wsi, options_.max_header),
                   static_cast<ErrorCode>(pss->pending_error));
   }
-  std::string sid(pss->sid);
-  SessionEntry* entry = find(&sid);
+  SessionEntry* entry = find(std::string_view(pss->sid));
   std::string body = pss->buffer.take();
   if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
   ++stats_.messages_in;

@@ -153,6 +153,7 @@ class EngineIoEndpoint {
 
  private:
   SessionEntry* find(const std::string* sid);
+  SessionEntry* find(std::string_view sid);
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
   // The same from the request's Origin header alone, for answers whose

@@ -445,7 +445,9 @@ void Server::untrack_connection(lws* wsi) {
 int Server::handle_http(lws* wsi, ConnectionState* pss) {
   const Listener* listener = listener_of(wsi);
   unsigned services = listener ? listener->options.services : 0;
-  HttpRequest req = read_request(wsi, options_.max_header);
+  // Not re-entered: nothing below runs lws's service, and no handler keeps `req`.
+  HttpRequest& req = request_;
+  read_request(wsi, options_.max_header, req);
   // Routes first: the client script lives under the Engine.IO path.
   for (std::size_t i = 0; i < routes_.size(); ++i)
     if (routes_[i].path == req.path && (routes_[i].service & services))
