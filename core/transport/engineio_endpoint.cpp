@@ -386,6 +386,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   drop_held(pss);
+  post_body_.release(pss);
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
@@ -425,7 +426,9 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
       pss->pending_error = -1;
     } else {
       pss->role = Role::Post;
-      pss->buffer.get();  // the body is read for this session
+      // The body is read for this session: into the endpoint's string
+      // unless another POST's body is still coming.
+      if (!post_body_.claim(pss)) pss->buffer.get();
       std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
     }
   }
@@ -434,6 +437,12 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
 }
 
 int EngineIoEndpoint::on_http_body(lws*, ConnectionState* pss, const void* in, std::size_t len) {
+  if (pss->role == Role::Post && post_body_.owned_by(pss)) {
+    std::string& body = post_body_.text();
+    if (body.size() + len > options_.eio.max_payload) return -1;
+    body.append(static_cast<const char*>(in), len);
+    return 0;
+  }
   if ((pss->role != Role::Post && pss->role != Role::PostForward) || !pss->buffer) return 0;
   if (pss->buffer.size() + len > options_.eio.max_payload) return -1;
   pss->buffer.get().append(static_cast<const char*>(in), len);
@@ -460,12 +469,17 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
                   static_cast<ErrorCode>(pss->pending_error));
   }
   SessionEntry* entry = find(std::string_view(pss->sid));
-  std::string body = pss->buffer.take();
-  if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
+  std::string own = pss->buffer.take();
+  std::string_view body = post_body_.owned_by(pss) ? post_body_.text() : own;
+  if (!entry) {
+    post_body_.release(pss);
+    return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
+  }
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
   bool ok = entry->session->on_post_body(
       body, header_equals(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, kBinaryType));
+  post_body_.release(pss);
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
   if (!ok) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::BadRequest);

@@ -591,6 +591,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (pss) endpoint_.on_http_dropped(pss);
       if (pss) pss->buffer.release();
       return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
