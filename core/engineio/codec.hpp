@@ -36,6 +36,9 @@ struct DecodedPayload {
 
 // Splits a polling body on \x1e; `b<base64>` items are binary messages.
 DecodedPayload decode_payload(std::string_view body);
+// The same into `out`, whose vector keeps its capacity (nothing of what it
+// held before stays): no allocation per POST once it has held as many packets.
+void decode_payload(std::string_view body, DecodedPayload& out);
 
 // Appends frames as one polling payload: text frames verbatim, binary frames
 // as `b` + base64, separated by \x1e.

@@ -336,7 +336,15 @@ bool Session::begin_post() {
 }
 
 bool Session::on_post_body(std::string_view body, bool binary) {
-  DecodedPayload payload = v3_ ? v3::decode_payload(body, binary) : decode_payload(body);
+  // Engine.IO 4 bodies decode into one DecodedPayload per thread (no
+  // allocation per POST); nothing that runs below posts another body.
+  thread_local DecodedPayload v4;
+  DecodedPayload v3_payload;
+  if (v3_)
+    v3_payload = v3::decode_payload(body, binary);
+  else
+    decode_payload(body, v4);
+  const DecodedPayload& payload = v3_ ? v3_payload : v4;
   for (const InPacket& p : payload.packets) {
     if (state_ != State::Open) break;
     on_packet(p.type, p.binary, p.data);
