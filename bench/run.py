@@ -480,6 +480,12 @@ def derive(r):
         r["rss_start_mib"] = r["server_rss_start_kb"] / 1024
     if "server_rss_held_kb" in r:
         r["rss_held_mib"] = r["server_rss_held_kb"] / 1024
+    # The load generator left these out when they were 0 until 2026-12-07
+    # (results kept with --json from before then): a finished run without
+    # them had no failures.
+    if "errors" in r:
+        for k in ("errors_setting_up", "errors_connected"):
+            r.setdefault(k, 0)
     return r
 
 

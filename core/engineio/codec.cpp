@@ -29,6 +29,14 @@ std::optional<InPacket> decode_packet(std::string_view text) {
 
 DecodedPayload decode_payload(std::string_view body) {
   DecodedPayload out;
+  decode_payload(body, out);
+  return out;
+}
+
+void decode_payload(std::string_view body, DecodedPayload& out) {
+  out.packets.clear();
+  out.binary_storage.clear();
+  out.error = false;
   std::size_t start = 0;
   while (true) {
     std::size_t end = body.find(kRecordSeparator, start);
@@ -37,7 +45,7 @@ DecodedPayload decode_payload(std::string_view body) {
       auto bytes = base64_decode(item.substr(1));
       if (!bytes) {
         out.error = true;
-        return out;
+        return;
       }
       out.binary_storage.push_back(std::move(*bytes));
       out.packets.push_back({PacketType::Message, true, out.binary_storage.back()});
@@ -45,9 +53,9 @@ DecodedPayload decode_payload(std::string_view body) {
       out.packets.push_back(*p);
     } else {
       out.error = true;
-      return out;
+      return;
     }
-    if (end == std::string_view::npos) return out;
+    if (end == std::string_view::npos) return;
     start = end + 1;
   }
 }

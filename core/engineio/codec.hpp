@@ -1,7 +1,7 @@
 // Engine.IO v4 packet and polling-payload codec (pure; no I/O).
 #pragma once
 
-#include <deque>
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,11 +29,16 @@ struct DecodedPayload {
   // True when decoding stopped at an invalid packet; `packets` holds the
   // valid ones before it, as the reference delivers them.
   bool error = false;
-  std::deque<std::string> binary_storage;
+  // A list: stable for the views in `packets`, and no allocation while empty
+  // (a deque allocates two blocks at construction, on every POST).
+  std::list<std::string> binary_storage;
 };
 
 // Splits a polling body on \x1e; `b<base64>` items are binary messages.
 DecodedPayload decode_payload(std::string_view body);
+// The same into `out`, whose vector keeps its capacity (nothing of what it
+// held before stays): no allocation per POST once it has held as many packets.
+void decode_payload(std::string_view body, DecodedPayload& out);
 
 // Appends frames as one polling payload: text frames verbatim, binary frames
 // as `b` + base64, separated by \x1e.

@@ -274,38 +274,43 @@ bool Session::poll_ready() const {
 }
 
 std::string Session::end_poll() {
+  std::string body;
+  end_poll(body);
+  return body;
+}
+
+void Session::end_poll(std::string& out) {
+  out.clear();
   poll_held_ = false;
   poll_body_binary_ = false;
   // After the upgrade, queued frames belong to the WebSocket.
-  if (upgrade_ == Upgrade::Done) return poll_answer(PacketType::Noop);
+  if (upgrade_ == Upgrade::Done) return poll_answer(PacketType::Noop, out);
   if (!outbox_.empty()) {
-    std::string body = poll_payload();
+    poll_payload(out);
     clear_outbox();
     if (state_ == State::Closing) {
       state_ = State::Closed;
       phase_timer_.disarm();
     }
-    return body;
+    return;
   }
-  if (state_ == State::Closed) return poll_answer(poll_close_answer_);
-  return poll_answer(PacketType::Noop);
+  if (state_ == State::Closed) return poll_answer(poll_close_answer_, out);
+  poll_answer(PacketType::Noop, out);
 }
 
 // A payload of one packet without data: "6", or "1:6" in v3.
-std::string Session::poll_answer(PacketType type) const {
-  std::string s = v3_ ? "1:" : "";
-  s += static_cast<char>(type);
-  return s;
+void Session::poll_answer(PacketType type, std::string& out) const {
+  if (v3_) out += "1:";
+  out += static_cast<char>(type);
 }
 
 // The queued frames as one payload: v4 items separated by \x1e; v3
 // length-prefixed text, or the binary payload when a binary frame is queued
 // and the client takes binary.
-std::string Session::poll_payload() {
-  std::string body;
+void Session::poll_payload(std::string& body) {
   if (!v3_) {
     outbox_.for_each([&body](const Frame& f) { append_payload_item(body, f); });
-    return body;
+    return;
   }
   bool any_binary = false;
   outbox_.for_each([&any_binary](const Frame& f) { any_binary = any_binary || f.binary; });
@@ -314,7 +319,6 @@ std::string Session::poll_payload() {
     outbox_.for_each([&body](const Frame& f) { v3::append_binary_item(body, f); });
   else
     outbox_.for_each([&body](const Frame& f) { v3::append_text_item(body, f); });
-  return body;
 }
 
 void Session::poll_aborted() {
@@ -332,7 +336,15 @@ bool Session::begin_post() {
 }
 
 bool Session::on_post_body(std::string_view body, bool binary) {
-  DecodedPayload payload = v3_ ? v3::decode_payload(body, binary) : decode_payload(body);
+  // Engine.IO 4 bodies decode into one DecodedPayload per thread (no
+  // allocation per POST); nothing that runs below posts another body.
+  thread_local DecodedPayload v4;
+  DecodedPayload v3_payload;
+  if (v3_)
+    v3_payload = v3::decode_payload(body, binary);
+  else
+    decode_payload(body, v4);
+  const DecodedPayload& payload = v3_ ? v3_payload : v4;
   for (const InPacket& p : payload.packets) {
     if (state_ != State::Open) break;
     on_packet(p.type, p.binary, p.data);

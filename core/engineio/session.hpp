@@ -99,6 +99,8 @@ class Session final : public Connection {
   bool poll_ready() const;
   // The body for the GET; ends the poll.
   std::string end_poll();
+  // The same into `out` (cleared first), whose capacity the caller keeps.
+  void end_poll(std::string& out);
   // The held GET's connection died before it was answered.
   void poll_aborted();
   // A POST arrived. false: overlap (answer 400; the session is closed).
@@ -131,8 +133,8 @@ class Session final : public Connection {
   void schedule_ping();
   void on_heartbeat_timer();
   void on_client_ping(std::string_view data);
-  std::string poll_answer(PacketType type) const;
-  std::string poll_payload();
+  void poll_answer(PacketType type, std::string& out) const;
+  void poll_payload(std::string& body);
   void close_now(CloseReason reason, PacketType poll_answer);
   void clear_outbox();
   void notify_handler_closed(CloseReason reason);

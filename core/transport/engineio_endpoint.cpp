@@ -25,6 +25,9 @@ constexpr loop::Millis kPeekInterval{500};
 const std::string_view kPollingType = "text/plain; charset=UTF-8";
 // Engine.IO 3 binary payloads (XHR2 clients), both ways.
 const std::string_view kBinaryType = "application/octet-stream";
+// The answer of a poll is built in one string per thread, kept while at most
+// this large (send_response keeps its buffer to 64 KiB alike).
+constexpr std::size_t kPollBodyKeep = 64 * 1024;
 
 // Detaches a WebSocket from its session and closes it at its next WRITEABLE.
 void close_soon(lws* wsi) {
@@ -159,8 +162,11 @@ bool EngineIoEndpoint::matches(std::string_view path) const {
 }
 
 SessionEntry* EngineIoEndpoint::find(const std::string* sid) {
-  if (!sid) return nullptr;
-  auto it = sessions_.find(*sid);
+  return sid ? find(std::string_view(*sid)) : nullptr;
+}
+
+SessionEntry* EngineIoEndpoint::find(std::string_view sid) {
+  auto it = sessions_.find(sid);
   if (it == sessions_.end() || it->second->session->closed()) return nullptr;
   return it->second.get();
 }
@@ -351,7 +357,8 @@ void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
 
 int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   static const std::vector<engineio::Header> kNoStore{{"cache-control", "no-store"}};
-  std::string body = entry.session->end_poll();
+  thread_local std::string body;
+  entry.session->end_poll(body);
   std::vector<engineio::Header> cors;
   if (options_.cors.enabled) {
     cors = response_headers(wsi);
@@ -362,6 +369,7 @@ int EngineIoEndpoint::answer_poll(lws* wsi, SessionEntry& entry) {
   stats_.bytes_out += body.size();
   int rc = send_response(wsi, 200, entry.session->poll_body_binary() ? kBinaryType : kPollingType,
                          body, headers);
+  if (body.capacity() > kPollBodyKeep) std::string().swap(body);
   if (entry.session->finished()) schedule_reap(entry);
   return rc;
 }
@@ -379,6 +387,7 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   drop_held(pss);
+  post_body_.release(pss);
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
@@ -418,7 +427,9 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
       pss->pending_error = -1;
     } else {
       pss->role = Role::Post;
-      pss->buffer.get();  // the body is read for this session
+      // The body is read for this session: into the endpoint's string
+      // unless another POST's body is still coming.
+      if (!post_body_.claim(pss)) pss->buffer.get();
       std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
     }
   }
@@ -427,6 +438,12 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
 }
 
 int EngineIoEndpoint::on_http_body(lws*, ConnectionState* pss, const void* in, std::size_t len) {
+  if (pss->role == Role::Post && post_body_.owned_by(pss)) {
+    std::string& body = post_body_.text();
+    if (body.size() + len > options_.eio.max_payload) return -1;
+    body.append(static_cast<const char*>(in), len);
+    return 0;
+  }
   if ((pss->role != Role::Post && pss->role != Role::PostForward) || !pss->buffer) return 0;
   if (pss->buffer.size() + len > options_.eio.max_payload) return -1;
   pss->buffer.get().append(static_cast<const char*>(in), len);
@@ -452,14 +469,18 @@ int EngineIoEndpoint::finish_post(lws* wsi, ConnectionState* pss) {
     return refuse(wsi, read_request(wsi, options_.max_header),
                   static_cast<ErrorCode>(pss->pending_error));
   }
-  std::string sid(pss->sid);
-  SessionEntry* entry = find(&sid);
-  std::string body = pss->buffer.take();
-  if (!entry) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
+  SessionEntry* entry = find(std::string_view(pss->sid));
+  std::string own = pss->buffer.take();
+  std::string_view body = post_body_.owned_by(pss) ? post_body_.text() : own;
+  if (!entry) {
+    post_body_.release(pss);
+    return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::UnknownSid);
+  }
   ++stats_.messages_in;
   stats_.bytes_in += body.size();
   bool ok = entry->session->on_post_body(
       body, header_equals(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, kBinaryType));
+  post_body_.release(pss);
   entry->session->end_post();
   if (entry->session->finished()) schedule_reap(*entry);
   if (!ok) return refuse(wsi, read_request(wsi, options_.max_header), ErrorCode::BadRequest);

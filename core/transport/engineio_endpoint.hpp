@@ -22,6 +22,7 @@
 #include "transport/cors.hpp"
 #include "transport/handshake_budget.hpp"
 #include "transport/http_util.hpp"
+#include "transport/post_body.hpp"
 #include "transport/session_forwarder.hpp"
 #include "transport/ws_writer.hpp"
 
@@ -114,6 +115,8 @@ class EngineIoEndpoint {
   int on_http_body_completion(lws* wsi, ConnectionState* pss);
   int on_http_writeable(lws* wsi, ConnectionState* pss);
   void on_http_closed(ConnectionState* pss);
+  // lws frees `pss` after this (LWS_CALLBACK_HTTP_DROP_PROTOCOL).
+  void on_http_dropped(ConnectionState* pss) { post_body_.release(pss); }
 
   // 0: let the upgrade proceed; nonzero: refused (a 400 was written).
   int on_confirm_upgrade(lws* wsi);
@@ -156,6 +159,7 @@ class EngineIoEndpoint {
 
  private:
   SessionEntry* find(const std::string* sid);
+  SessionEntry* find(std::string_view sid);
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
   // The same from the request's Origin header alone, for answers whose
@@ -216,6 +220,7 @@ class EngineIoEndpoint {
   std::unordered_map<std::string_view, std::unique_ptr<SessionEntry>> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
+  PostBody post_body_;  // the body of the POST being read, mostly
   WsWriter writer_{stats_};
   loop::Timer reap_timer_;
   AddressLimits address_limits_;

@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 
 namespace daheim::transport {
 namespace {
 
-engineio::Method method_of(lws* wsi) {
-  char* uri = nullptr;
-  int len = 0;
-  switch (lws_http_get_uri_and_method(wsi, &uri, &len)) {
+engineio::Method method_of(int lws_method) {
+  switch (lws_method) {
     case LWSHUMETH_GET:
       return engineio::Method::Get;
     case LWSHUMETH_POST:
@@ -32,11 +31,69 @@ std::string without_nul(std::string value) {
   return value;
 }
 
-std::string path_of(lws* wsi) {
+// The method and path with one lookup (lws finds the method by trying each
+// method token in turn).
+void read_method_and_path(lws* wsi, HttpRequest& req) {
   char* uri = nullptr;
   int len = 0;
-  if (lws_http_get_uri_and_method(wsi, &uri, &len) < 0 || !uri) return {};
-  return std::string(uri, static_cast<std::size_t>(len));
+  int m = lws_http_get_uri_and_method(wsi, &uri, &len);
+  req.method = method_of(m);
+  if (m < 0 || !uri)
+    req.path.clear();
+  else
+    req.path.assign(uri, static_cast<std::size_t>(len));
+}
+
+// `into` = the header's value, or nullopt when absent; the string is reused.
+void read_header_into(lws* wsi, int token, std::optional<std::string>& into) {
+  auto t = static_cast<lws_token_indexes>(token);
+  int len = lws_hdr_total_length(wsi, t);
+  if (len <= 0) {
+    into.reset();
+    return;
+  }
+  if (!into) into.emplace();
+  into->resize(static_cast<std::size_t>(len) + 1);
+  int n = lws_hdr_copy(wsi, into->data(), len + 1, t);
+  if (n < 0) {
+    into.reset();
+    return;
+  }
+  into->resize(static_cast<std::size_t>(n));
+  std::replace(into->begin(), into->end(), '\0', ' ');  // as without_nul
+}
+
+// The query arguments into `query`, reusing its entries.
+void read_query(lws* wsi, std::size_t max_arg, std::vector<engineio::Header>& query) {
+  std::size_t used = 0;
+  // Sized to the arguments actually received (one fragment is at most all of them).
+  int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+  if (total > 0) {
+    // On the stack for the usual query (EIO, transport, sid, t).
+    char small[256];
+    std::string large;
+    std::size_t size = std::min(static_cast<std::size_t>(total), max_arg) + 1;
+    char* buf = small;
+    if (size > sizeof small) {
+      large.assign(size, '\0');
+      buf = large.data();
+    }
+    if (query.capacity() < 4) query.reserve(4);
+    for (int i = 0;; ++i) {
+      int n = lws_hdr_copy_fragment(wsi, buf, static_cast<int>(size), WSI_TOKEN_HTTP_URI_ARGS, i);
+      if (n < 0) break;
+      std::string_view arg(buf, static_cast<std::size_t>(n));
+      auto eq = arg.find('=');
+      if (used == query.size()) query.emplace_back();
+      auto& [name, value] = query[used++];
+      name.assign(arg.substr(0, eq));
+      if (eq == std::string_view::npos)
+        value.clear();
+      else
+        value.assign(arg.substr(eq + 1));
+    }
+  }
+  query.resize(used);
 }
 
 }  // namespace
@@ -47,37 +104,15 @@ const std::string* HttpRequest::query_param(std::string_view name) const {
   return nullptr;
 }
 
+void read_request(lws* wsi, std::size_t max_arg, HttpRequest& into) {
+  read_method_and_path(wsi, into);
+  read_query(wsi, max_arg, into.query);
+  read_header_into(wsi, WSI_TOKEN_ORIGIN, into.origin);
+}
+
 HttpRequest read_request(lws* wsi, std::size_t max_arg) {
   HttpRequest req;
-  req.method = method_of(wsi);
-  req.path = path_of(wsi);
-  // Sized to the arguments actually received (one fragment is at most all of them).
-  int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
-  if (total <= 0) {
-    req.origin = read_header(wsi, WSI_TOKEN_ORIGIN);
-    return req;
-  }
-  // On the stack for the usual query (EIO, transport, sid, t).
-  char small[256];
-  std::string large;
-  std::size_t size = std::min(static_cast<std::size_t>(total), max_arg) + 1;
-  char* buf = small;
-  if (size > sizeof small) {
-    large.assign(size, '\0');
-    buf = large.data();
-  }
-  req.query.reserve(4);
-  for (int i = 0;; ++i) {
-    int n = lws_hdr_copy_fragment(wsi, buf, static_cast<int>(size), WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0) break;
-    std::string_view arg(buf, static_cast<std::size_t>(n));
-    auto eq = arg.find('=');
-    if (eq == std::string_view::npos)
-      req.query.emplace_back(std::string(arg), std::string());
-    else
-      req.query.emplace_back(std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1)));
-  }
-  req.origin = read_header(wsi, WSI_TOKEN_ORIGIN);
+  read_request(wsi, max_arg, req);
   return req;
 }
 
@@ -200,16 +235,6 @@ std::string request_url(const HttpRequest& req) {
 
 namespace {
 
-// lws closes the connection after the response when the request asked for it;
-// say so, or keep-alive clients reuse a socket that is about to close.
-bool request_wants_close(lws* wsi) {
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_CONNECTION) <= 0) return false;
-  auto v = read_header(wsi, WSI_TOKEN_CONNECTION);
-  if (!v) return false;
-  for (char& c : *v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v->find("close") != std::string::npos;
-}
-
 // `text` + `suffix` as a C string: on the stack when short, else on the heap.
 class CString {
  public:
@@ -233,12 +258,73 @@ class CString {
   const char* text_;
 };
 
+// lws closes the connection after the response when the request asked for it;
+// say so, or keep-alive clients reuse a socket that is about to close.
+bool request_wants_close(lws* wsi) {
+  char buf[64];
+  int n = copy_header(wsi, WSI_TOKEN_CONNECTION, buf, sizeof buf);
+  std::string long_value;
+  std::string_view v;
+  if (n == -2) {
+    long_value = read_header(wsi, WSI_TOKEN_CONNECTION).value_or(std::string());
+    v = long_value;
+  } else if (n >= 0) {
+    v = std::string_view(buf, static_cast<std::size_t>(n));
+  }
+  for (std::size_t i = 0; i + 5 <= v.size(); ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < 5 && match; ++j)
+      match = std::tolower(static_cast<unsigned char>(v[i + j])) == "close"[j];
+    if (match) return true;
+  }
+  return false;
+}
+
+// Whether the request line said HTTP/1.1 (lws answers in the request's
+// version; HTTP/1.0 and HTTP/2 requests take lws's own status line).
+bool request_is_http11(lws* wsi) {
+  char buf[16];
+  int n = copy_header(wsi, WSI_TOKEN_HTTP, buf, sizeof buf);
+  return n == 8 && std::string_view(buf, 8) == "HTTP/1.1";
+}
+
+void append(unsigned char*& p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  p += text.size();
+}
+
+// The status line, Content-Type and Content-Length, byte for byte what
+// lws_add_http_common_headers writes, without its two snprintf calls: for
+// the steady path's answers (200 to an HTTP/1.1 request), else lws's own.
+int add_common_headers(lws* wsi, unsigned status, std::string_view content_type, std::size_t length,
+                       unsigned char*& p, unsigned char* end) {
+  if (status != 200 || !request_is_http11(wsi)) {
+    CString ctype(content_type, "");
+    return lws_add_http_common_headers(wsi, status, content_type.empty() ? nullptr : ctype.get(),
+                                       length, &p, end);
+  }
+  char digits[24];
+  auto [last, ec] = std::to_chars(digits, digits + sizeof digits, length);
+  std::string_view len(digits, static_cast<std::size_t>(last - digits));
+  if (ec != std::errc() || static_cast<std::size_t>(end - p) < 64 + content_type.size()) return 1;
+  append(p, "HTTP/1.1 200 OK\r\n");
+  if (!content_type.empty()) {
+    append(p, "content-type: ");
+    append(p, content_type);
+    append(p, "\r\n");
+  }
+  append(p, "content-length: ");
+  append(p, len);
+  append(p, "\r\n");
+  return 0;
+}
+
 }  // namespace
 
 int send_response(lws* wsi, unsigned status, std::string_view content_type, std::string_view body,
                   const std::vector<engineio::Header>& extra, bool close_after) {
   bool say_close = close_after || request_wants_close(wsi);
-  std::size_t header_space = 512;
+  std::size_t header_space = 512 + content_type.size();
   for (const auto& [k, v] : extra) header_space += k.size() + v.size() + 4;
   // Grown to the largest answer, never shrunk past kKeep.
   constexpr std::size_t kKeep = 64 * 1024;
@@ -248,10 +334,7 @@ int send_response(lws* wsi, unsigned status, std::string_view content_type, std:
   unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = buf.data() + need;
-  CString ctype(content_type, "");
-  if (lws_add_http_common_headers(wsi, status, content_type.empty() ? nullptr : ctype.get(),
-                                  body.size(), &p, end))
-    return -1;
+  if (add_common_headers(wsi, status, content_type, body.size(), p, end)) return -1;
   for (const auto& [k, v] : extra) {
     CString name(k, ":");
     if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.get()),

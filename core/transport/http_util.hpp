@@ -25,6 +25,10 @@ struct HttpRequest {
 
 // `max_arg` bounds one query argument (the header space).
 HttpRequest read_request(lws* wsi, std::size_t max_arg);
+// The same into `into`, reusing its strings and vector: no allocation once
+// `into` has held a request of the same shape (the polling path's steady
+// state). Every field is rewritten; nothing of the previous request stays.
+void read_request(lws* wsi, std::size_t max_arg, HttpRequest& into);
 // Every known request header, lower-case names without the colon.
 engineio::HeaderList read_headers(lws* wsi);
 std::optional<std::string> read_header(lws* wsi, int token);

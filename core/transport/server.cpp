@@ -445,7 +445,9 @@ void Server::untrack_connection(lws* wsi) {
 int Server::handle_http(lws* wsi, ConnectionState* pss) {
   const Listener* listener = listener_of(wsi);
   unsigned services = listener ? listener->options.services : 0;
-  HttpRequest req = read_request(wsi, options_.max_header);
+  // Not re-entered: nothing below runs lws's service, and no handler keeps `req`.
+  HttpRequest& req = request_;
+  read_request(wsi, options_.max_header, req);
   // Routes first: the client script lives under the Engine.IO path.
   for (std::size_t i = 0; i < routes_.size(); ++i)
     if (routes_[i].path == req.path && (routes_[i].service & services))
@@ -589,6 +591,7 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       if (pss) endpoint_.on_http_closed(pss);
       return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (pss) endpoint_.on_http_dropped(pss);
       if (pss) pss->buffer.release();
       return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:

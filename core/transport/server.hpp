@@ -208,6 +208,9 @@ class Server {
   std::unordered_map<lws*, std::string> wsi_keys_;
   std::chrono::steady_clock::time_point last_overflow_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
+  // The request being served (handle_http), read into the same strings each
+  // time: no allocation per polling request.
+  HttpRequest request_;
 };
 
 }  // namespace daheim::transport

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { cpuSeconds, startServer } from './lib/server.mjs';
-import { eioUrl, poll, pollingHandshake, post, rawWs, request, withTimeout } from './lib/util.mjs';
+import { eioUrl, poll, pollingHandshake, post, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
 
@@ -428,7 +428,9 @@ describe('Engine.IO over raw HTTP', () => {
       });
     }
 
-    it('a POST whose body never completes does not block other sessions', async () => {
+    // The first POST's body is read into the endpoint's string (PostBody)
+    // while it comes; the other POST reads into its own buffer meanwhile.
+    it('a POST whose body is slow to complete does not block other sessions, and completes later', async () => {
       const { sid } = await pollingHandshake(srv.url);
       const conn = await rawConnect(
         srv,
@@ -436,9 +438,14 @@ describe('Engine.IO over raw HTTP', () => {
           'Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4partial',
       );
       try {
+        await settle();
         const other = await pollingHandshake(srv.url);
         assert.equal((await post(srv.url, other.sid, '4fine')).body, 'ok');
         assert.equal((await poll(srv.url, other.sid)).body, '4fine');
+        conn.sock.write('-'.repeat(92));
+        assert.equal((await withTimeout(poll(srv.url, sid), 3000, 'the echo')).body, `4partial${'-'.repeat(92)}`);
+        const ok = /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/;
+        await waitFor('the slow POST answered', () => ok.test(conn.received()), 3000);
       } finally {
         conn.sock.destroy();
       }
@@ -506,6 +513,125 @@ describe('held GET answered at the end of the loop turn', () => {
     } finally {
       await fast.stop();
     }
+  });
+});
+
+// HTTP/1.1 answers read one at a time from a raw keep-alive connection:
+// `next()` resolves with the exact bytes of the next complete answer
+// (status line and headers through Content-Length bytes of body).
+class RawHttp {
+  constructor(srv) {
+    this.srv = srv;
+    this.buf = Buffer.alloc(0);
+    this.waiting = null;
+  }
+  async open() {
+    this.conn = await rawConnect(this.srv);
+    this.conn.sock.on('data', () => this.#wake());
+    this.closed = this.conn.ended;
+    return this;
+  }
+  send(method, query, { headers = [], body, version = '1.1' } = {}) {
+    const lines = [`${method} ${PATH}?${query} HTTP/${version}`, 'Host: 127.0.0.1', ...headers];
+    if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+    this.conn.sock.write(`${lines.join('\r\n')}\r\n\r\n${body ?? ''}`);
+    return withTimeout(new Promise((resolve) => {
+      this.waiting = resolve;
+      this.#wake();
+    }), 5000, `answer to ${method} ${query}`);
+  }
+  #wake() {
+    this.buf = Buffer.concat([this.buf, ...this.#take()]);
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (!this.waiting || end < 0) return;
+    const head = this.buf.subarray(0, end).toString('latin1');
+    const len = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buf.length < end + 4 + len) return;
+    const raw = this.buf.subarray(0, end + 4 + len).toString('latin1');
+    this.buf = this.buf.subarray(end + 4 + len);
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve({ raw, head, body: raw.slice(end + 4) });
+  }
+  #take() {
+    const out = [Buffer.from(this.conn.received(), 'latin1').subarray(this.seen ?? 0)];
+    this.seen = (this.seen ?? 0) + out[0].length;
+    return out;
+  }
+}
+
+// The steady polling path reads each request into the same strings and
+// writes its 200s without lws's header helpers: what one request leaves
+// behind must not show in the next on the same connection, and the bytes
+// are the ones lws wrote before.
+describe('requests on one keep-alive connection', () => {
+  let srv;
+  let cors;
+  const conns = [];
+  const connect = async (server) => {
+    const c = await new RawHttp(server).open();
+    conns.push(c);
+    return c;
+  };
+  before(async () => {
+    srv = await startServer();
+    cors = await startServer({ engineio: { cors: { origin: ['https://a.test'] } } });
+  });
+  after(async () => {
+    for (const c of conns) c.conn.sock.destroy();
+    await srv?.stop();
+    await cors?.stop();
+  });
+  const sidOf = (res) => JSON.parse(res.body.slice(1)).sid;
+
+  it('answers byte for byte; a later request with fewer arguments sees none of the earlier', async () => {
+    const c = await connect(srv);
+    const open = await c.send('GET', 'EIO=4&transport=polling&t=one');
+    assert.match(open.head, /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/plain; charset=UTF-8\r\ncontent-length: \d+\r\n/);
+    const sid = sidOf(open);
+    const q = `EIO=4&transport=polling&t=two&sid=${sid}`;
+    const ok = await c.send('POST', q, { headers: ['Content-Type: text/plain;charset=UTF-8'], body: '4a\x1e4b' });
+    // The fixture's CORS is `origin: "*"`.
+    const star = 'access-control-allow-origin: *\r\n';
+    assert.equal(ok.raw, `HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 2\r\n${star}\r\nok`);
+    const got = await c.send('GET', q);
+    assert.equal(
+      got.raw,
+      'HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=UTF-8\r\ncontent-length: 5\r\n' +
+        `${star}cache-control: no-store\r\n\r\n4a\x1e4b`,
+    );
+    // No sid and fewer arguments than the request before: a new session.
+    const again = await c.send('GET', 'EIO=4&transport=polling');
+    assert.ok(again.body.startsWith('0{'), again.raw);
+    assert.notEqual(sidOf(again), sid);
+    // An error answer still comes from lws's own header helpers.
+    const bad = await c.send('GET', 'EIO=4&transport=polling&sid=nope');
+    assert.match(bad.head, /^HTTP\/1\.1 400 Bad Request\r\ncontent-type: application\/json\r\n/);
+    assert.equal(bad.body, '{"code":1,"message":"Session ID unknown"}');
+    for (const s of [sid, sidOf(again)]) assert.equal((await post(srv.url, s, '1')).body, 'ok');
+  });
+
+  it('an HTTP/1.0 request is answered in HTTP/1.0, then the connection closes', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const c = await connect(srv);
+    const ok = await c.send('POST', `EIO=4&transport=polling&sid=${sid}`, { body: '4x', version: '1.0' });
+    assert.equal(
+      ok.raw,
+      'HTTP/1.0 200 OK\r\ncontent-type: text/html\r\ncontent-length: 2\r\naccess-control-allow-origin: *\r\n\r\nok',
+    );
+    await withTimeout(c.closed, 5000, 'the server closes the HTTP/1.0 connection');
+    assert.equal((await post(srv.url, sid, '1')).body, 'ok');
+  });
+
+  it('the Origin of one request is not echoed to the next one without it', async () => {
+    const c = await connect(cors);
+    const open = await c.send('GET', 'EIO=4&transport=polling', { headers: ['Origin: https://a.test'] });
+    assert.match(open.head, /\r\naccess-control-allow-origin: https:\/\/a\.test\r\n/);
+    const ok = await c.send('POST', `EIO=4&transport=polling&sid=${sidOf(open)}`, { body: '4x' });
+    assert.ok(ok.raw.startsWith('HTTP/1.1 200 OK\r\n'), ok.raw);
+    assert.equal(ok.body, 'ok');
+    assert.doesNotMatch(ok.head, /access-control-allow-origin/i);
+    assert.equal((await post(cors.url, sidOf(open), '1')).body, 'ok');
   });
 });
 

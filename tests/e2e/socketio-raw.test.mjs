@@ -84,8 +84,11 @@ describe('raw Socket.IO over Engine.IO', () => {
   });
 
   it('connectTimeout closes a polling connection that joins no namespace', async () => {
-    const { sid } = await pollingHandshake(srv.url);
+    // The server's timer starts when it answers the handshake, so the clock
+    // starts before the request: a late answer (a loaded machine) cannot
+    // make the wait look shorter than the timeout.
     const t0 = Date.now();
+    const { sid } = await pollingHandshake(srv.url);
     // The held GET is answered with the close packet when the timer fires.
     const res = await poll(srv.url, sid, { timeout: 5000 });
     const waited = Date.now() - t0;

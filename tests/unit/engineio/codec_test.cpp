@@ -143,6 +143,27 @@ TEST(DecodePayload, SinglePacket) {
   EXPECT_EQ(p.packets[0].data, "hello");
 }
 
+// Session::on_post_body decodes every POST into the same DecodedPayload.
+TEST(DecodePayload, IntoAReusedPayloadKeepsNothingOfTheLastOne) {
+  DecodedPayload p;
+  decode_payload(
+      "4a\x1e"
+      "bAQI=\x1e"
+      "4c",
+      p);
+  ASSERT_EQ(p.packets.size(), 3u);
+  decode_payload("x", p);  // invalid at once
+  EXPECT_TRUE(p.error);
+  EXPECT_TRUE(p.packets.empty());
+  EXPECT_TRUE(p.binary_storage.empty());
+  decode_payload("4only", p);
+  EXPECT_FALSE(p.error);
+  ASSERT_EQ(p.packets.size(), 1u);
+  EXPECT_EQ(p.packets[0].type, PacketType::Message);
+  EXPECT_FALSE(p.packets[0].binary);
+  EXPECT_EQ(p.packets[0].data, "only");
+}
+
 TEST(DecodePayload, BinaryItemIsBase64Message) {
   DecodedPayload p = decode_payload(
       "4hello\x1e"

@@ -215,6 +215,27 @@ TEST_F(SessionTest, GetIsHeldUntilDataIsSent) {
   EXPECT_FALSE(session->poll_ready());
 }
 
+// The transport builds every answer into one string it keeps (answer_poll):
+// each answer replaces what the string held, queued frames and noop alike.
+TEST_F(SessionTest, EndPollIntoAStringReplacesItsContent) {
+  start_polling();
+  std::string out = "left over from the last answer, longer than any below";
+  EXPECT_TRUE(send_text("a"));
+  EXPECT_TRUE(send_text("b"));
+  EXPECT_EQ(session->begin_poll(), Session::PollStart::Answer);
+  session->end_poll(out);
+  EXPECT_EQ(out,
+            "4a\x1e"
+            "4b");
+  hold_poll();
+  ASSERT_TRUE(session->begin_post());
+  EXPECT_FALSE(session->on_post_body("abc"));  // a parse error closes the session
+  session->end_post();
+  ASSERT_TRUE(session->poll_ready());
+  session->end_poll(out);
+  EXPECT_EQ(out, "1");
+}
+
 TEST_F(SessionTest, GetIsAnsweredAtOnceWhenDataIsQueued) {
   start(TransportKind::Polling);
   EXPECT_EQ(session->begin_poll(), Session::PollStart::Answer);
