@@ -311,7 +311,13 @@ int run_daemon(Config config, const Fixtures* fixtures) {
     notifier.stopping();
     log::notice("stopping: closing {} sessions", endpoint.session_count());
   });
-  notifier.ready("listening on " + log_listeners(config, server));
+  // Ready (the "listening on" line, READY=1) once other nodes can reach
+  // this one's sessions: its route key is in Redis.
+  auto announce = [&] { notifier.ready("listening on " + log_listeners(config, server)); };
+  if (routing)
+    routing->when_reachable(announce);
+  else
+    announce();
   server.run();
   plugins->shutdown();
   log::notice("stopped");

@@ -1,5 +1,7 @@
 #include "app/session_routing.hpp"
 
+#include <utility>
+
 #include "log/log.hpp"
 #include "ops/monitoring.hpp"
 
@@ -16,7 +18,14 @@ void SessionRouting::add_listener(const ClusterConfig& config, transport::Server
 SessionRouting::SessionRouting(cluster::RedisClient& redis, loop::TimerQueue& timers,
                                const ClusterConfig& config)
     : config_(config),
-      registry_(redis, timers, {config.options.key, config.nodes.interval, config.nodes.ttl}) {}
+      registry_(redis, timers, {config.options.key, config.nodes.interval, config.nodes.ttl}),
+      late_(timers, [this] {
+        warned_ = true;
+        log::warning(
+            "cluster: Redis has not confirmed this node's route key ({}#route#{}) after {} ms "
+            "(cluster.nodeTtl): not ready until it has (other nodes cannot forward here)",
+            config_.options.key, registry_.tag(), config_.nodes.ttl.count());
+      }) {}
 
 SessionRouting::~SessionRouting() {
   registry_.stop();
@@ -29,10 +38,22 @@ void SessionRouting::start(transport::Server& server, transport::EngineIoEndpoin
   std::string address = bound;
   if (!config_.internal_address.empty())
     address = config_.internal_address + bound.substr(bound.rfind(':'));
-  registry_.start(address);
+  registry_.start(address, [this] { reachable(); });
   endpoint.set_forwarding(*this, server.reactor());
   log::notice("cluster: sessions of this node are reached at {} (sid prefix {})", address,
               registry_.tag());
+}
+
+void SessionRouting::when_reachable(std::function<void()> ready) {
+  if (registry_.advertised()) return ready();
+  ready_ = std::move(ready);
+  late_.arm(config_.nodes.ttl);
+}
+
+void SessionRouting::reachable() {
+  late_.disarm();
+  if (warned_) log::notice("cluster: Redis confirmed this node's route key");
+  if (std::function<void()> f = std::exchange(ready_, nullptr)) f();
 }
 
 void SessionRouting::locate(std::string_view sid, Done done) {

@@ -3,6 +3,7 @@
 // the endpoint's forwarding, wired together; with the forwarding metrics.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,11 @@ class SessionRouting final : public transport::SessionRouter {
   // After the server started: advertises the internal listener (the last
   // one) and turns forwarding on in the endpoint.
   void start(transport::Server& server, transport::EngineIoEndpoint& endpoint);
+  // Runs `ready` once Redis confirmed this node's route key (at once if it
+  // has): before that a request another node forwards here would be
+  // "Session ID unknown". Not confirmed within nodeTtl: a warning, and
+  // `ready` still waits for it.
+  void when_reachable(std::function<void()> ready);
   void write_metrics(ops::MetricsWriter& w, const transport::EngineIoEndpoint& endpoint) const;
 
   const std::string& tag() const override { return registry_.tag(); }
@@ -34,8 +40,13 @@ class SessionRouting final : public transport::SessionRouter {
   void forget(std::string_view sid) override { registry_.forget(sid); }
 
  private:
+  void reachable();
+
   const ClusterConfig& config_;
   cluster::RouteRegistry registry_;
+  std::function<void()> ready_;
+  bool warned_ = false;
+  loop::Timer late_;  // nodeTtl passed without the route key
 };
 
 }  // namespace daheim::app

@@ -102,13 +102,24 @@ void PubSubAdapter::broadcast(const socketio::EncodedPacket& packet,
     if (!msg.empty()) {
       std::string channel = channel_;
       if (opts.rooms.size() == 1) channel += opts.rooms[0] + "#";
-      node_.redis().publish(channel, msg);
+      node_.redis().publish(channel, msg, false, confirmation_.sent());
       ++node_.stats().broadcasts_published;
     } else {
+      confirmation_.settled(Logged::Refused);
       log::warning("cluster: a broadcast's payload is not valid JSON; sent to this node only");
     }
+  } else {
+    confirmation_.settled(Logged::Yes);
   }
   InMemoryAdapter::broadcast(packet, opts);
+}
+
+bool PubSubAdapter::can_log() const {
+  return node_.redis().can_publish();
+}
+
+void PubSubAdapter::when_logged(std::function<void(Logged)> done) {
+  confirmation_.when(node_.timers(), node_.options().requests_timeout, std::move(done));
 }
 
 void PubSubAdapter::publish_request(std::string_view json) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/broadcast_confirmation.hpp"
 #include "cluster/cluster_node.hpp"
 #include "cluster/cluster_options.hpp"
 #include "cluster/msgpack_json.hpp"
@@ -38,6 +39,10 @@ class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelList
                           const socketio::BroadcastOptions& opts,
                           const std::shared_ptr<socketio::BroadcastAck>& ack) override;
   bool reports_server_count() const override { return true; }
+  // Redis is reachable: a broadcast now is published (when_logged: Redis's
+  // answer to its PUBLISH).
+  bool can_log() const override;
+  void when_logged(std::function<void(Logged)> done) override;
   std::size_t server_count() const override { return last_server_count_; }
   void fetch_sockets_async(const socketio::BroadcastOptions& opts,
                            socketio::FetchSocketsCallback callback) override;
@@ -103,6 +108,7 @@ class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelList
   std::string pattern_;
   std::unordered_map<std::string, Pending> pending_;
   std::unordered_map<std::string, std::weak_ptr<socketio::BroadcastAck>> ack_requests_;
+  BroadcastConfirmation confirmation_;  // the last broadcast's
   std::size_t last_server_count_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -105,23 +105,34 @@ void RedisClient::schedule_retry(Link& link) {
   link.retry.arm(loop::Millis(jitter(rng_)));
 }
 
-void RedisClient::write_publish(std::string_view channel, std::string_view payload, bool sharded) {
+void RedisClient::write_publish(std::string_view channel, std::string_view payload, bool sharded,
+                                Published published) {
   std::string_view args[] = {sharded ? "SPUBLISH" : "PUBLISH", channel, payload};
-  if (cmd_link_.conn->command(args, nullptr))
+  RedisConnection::ReplyCallback answer;
+  if (published)
+    answer = [published](const redisReply* r) {
+      published(r != nullptr && r->type == REDIS_REPLY_INTEGER);
+    };
+  if (cmd_link_.conn->command(args, std::move(answer))) {
     ++stats_.published;
-  else
-    ++stats_.publish_dropped;
+    return;
+  }
+  ++stats_.publish_dropped;
+  if (published) published(false);
 }
 
-void RedisClient::publish(std::string_view channel, std::string_view payload, bool sharded) {
-  if (cmd_link_.conn->ready() && buffered_.empty()) return write_publish(channel, payload, sharded);
+void RedisClient::publish(std::string_view channel, std::string_view payload, bool sharded,
+                          Published published) {
+  if (cmd_link_.conn->ready() && buffered_.empty())
+    return write_publish(channel, payload, sharded, std::move(published));
   std::size_t size = channel.size() + payload.size();
   if (buffered_bytes_ + size > options_.publish_buffer_bytes) {
     ++stats_.publish_dropped;
+    if (published) published(false);
     return;
   }
   buffered_bytes_ += size;
-  buffered_.push_back({std::string(channel), std::string(payload), sharded});
+  buffered_.push_back({std::string(channel), std::string(payload), sharded, std::move(published)});
 }
 
 void RedisClient::flush_buffered() {
@@ -129,7 +140,7 @@ void RedisClient::flush_buffered() {
     Publish p = std::move(buffered_.front());
     buffered_.pop_front();
     buffered_bytes_ -= p.channel.size() + p.payload.size();
-    write_publish(p.channel, p.payload, p.sharded);
+    write_publish(p.channel, p.payload, p.sharded, std::move(p.published));
   }
 }
 

@@ -55,8 +55,15 @@ class RedisClient {
   bool connected() const { return cmd_link_.conn->ready() && sub_link_.conn->ready(); }
   const RedisEndpoint& endpoint() const { return options_.endpoint; }
 
-  // PUBLISH (or SPUBLISH with `sharded`), buffered while disconnected.
-  void publish(std::string_view channel, std::string_view payload, bool sharded = false);
+  // Whether Redis takes a PUBLISH: true, or false when it refused it or the
+  // connection was lost first.
+  using Published = std::function<void(bool taken)>;
+  // PUBLISH (or SPUBLISH with `sharded`), buffered while disconnected;
+  // `published` (optional) gets Redis's answer (false at once when dropped).
+  void publish(std::string_view channel, std::string_view payload, bool sharded = false,
+               Published published = nullptr);
+  // The command connection is up: a publish now is written to Redis.
+  bool can_publish() const { return cmd_link_.conn->ready(); }
   // Any other command on the command connection. false: not connected (the
   // callback is not kept).
   bool command(std::span<const std::string_view> args, RedisConnection::ReplyCallback callback);
@@ -74,6 +81,7 @@ class RedisClient {
     std::string channel;
     std::string payload;
     bool sharded;
+    Published published;
   };
   struct Link {
     std::unique_ptr<RedisConnection> conn;
@@ -89,7 +97,8 @@ class RedisClient {
   void on_push(const redisReply& reply);
   void send_subscription(Kind kind, std::string_view channel, bool on);
   void flush_buffered();
-  void write_publish(std::string_view channel, std::string_view payload, bool sharded);
+  void write_publish(std::string_view channel, std::string_view payload, bool sharded,
+                     Published published);
   void notify_state();
 
   RedisClientOptions options_;

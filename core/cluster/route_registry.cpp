@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "engineio/sid.hpp"
 
@@ -31,8 +32,9 @@ RouteRegistry::~RouteRegistry() {
   *alive_ = false;
 }
 
-void RouteRegistry::start(std::string address) {
+void RouteRegistry::start(std::string address, std::function<void()> advertised) {
   address_ = std::move(address);
+  on_advertised_ = std::move(advertised);
   running_ = true;
   publish();
 }
@@ -52,8 +54,24 @@ void RouteRegistry::publish() {
   std::string ttl = std::to_string(options_.ttl.count());
   std::string_view set[] = {"SET", key, address_, "PX", ttl};
   // Not connected yet (or any more): try again soon.
-  bool sent = redis_.command(set, [](const redisReply*) {});
+  auto alive = alive_;
+  bool sent = redis_.command(set, [this, alive](const redisReply* reply) {
+    if (*alive) on_written(reply);
+  });
   timer_.arm(sent ? options_.interval : std::min(options_.interval, kRetry));
+}
+
+// The first confirmed write makes the node reachable; until then a write
+// that failed is tried again soon rather than after the interval.
+void RouteRegistry::on_written(const redisReply* reply) {
+  if (advertised_ || !running_) return;
+  bool ok = reply && reply->type == REDIS_REPLY_STATUS;
+  if (!ok) {
+    timer_.arm(std::min(options_.interval, kRetry));
+    return;
+  }
+  advertised_ = true;
+  if (std::function<void()> f = std::exchange(on_advertised_, nullptr)) f();
 }
 
 void RouteRegistry::resolve(std::string_view sid, Done done) {

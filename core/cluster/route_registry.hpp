@@ -35,7 +35,10 @@ class RouteRegistry {
 
   const std::string& tag() const { return tag_; }
   // Advertises `address` now (once Redis is there) and every interval.
-  void start(std::string address);
+  // `advertised` runs once, when Redis confirmed the first write of the key
+  // (until then another node forwarding to this one finds no route).
+  void start(std::string address, std::function<void()> advertised = nullptr);
+  bool advertised() const { return advertised_; }
   // Stops advertising and deletes the key (best effort).
   void stop();
   // Calls `done` with the address of the node whose tag starts `sid`, or
@@ -52,6 +55,7 @@ class RouteRegistry {
     loop::TimePoint until;
   };
   void publish();
+  void on_written(const redisReply* reply);
   std::string key_of(std::string_view tag) const { return prefix_ + std::string(tag); }
 
   RedisClient& redis_;
@@ -61,6 +65,8 @@ class RouteRegistry {
   std::string tag_;
   std::string address_;
   bool running_ = false;
+  bool advertised_ = false;
+  std::function<void()> on_advertised_;
   loop::Timer timer_;
   std::unordered_map<std::string, Cached> cache_;
   uint64_t lookups_ = 0;

@@ -81,8 +81,17 @@ std::string ShardedAdapter::envelope(int type, std::string_view data_json) const
   return out;
 }
 
-void ShardedAdapter::publish(std::string_view channel, std::string_view message) {
-  node_.redis().publish(channel, message, true);
+void ShardedAdapter::publish(std::string_view channel, std::string_view message,
+                             BroadcastConfirmation::Answer answer) {
+  node_.redis().publish(channel, message, true, std::move(answer));
+}
+
+bool ShardedAdapter::can_log() const {
+  return node_.redis().can_publish();
+}
+
+void ShardedAdapter::when_logged(std::function<void(Logged)> done) {
+  confirmation_.when(node_.timers(), node_.options().requests_timeout, std::move(done));
 }
 
 void ShardedAdapter::publish_json(int type, std::string_view data_json) {
@@ -123,12 +132,12 @@ std::string ShardedAdapter::encode_broadcast(const socketio::EncodedPacket& pack
 
 void ShardedAdapter::broadcast(const socketio::EncodedPacket& packet,
                                const socketio::BroadcastOptions& opts) {
-  if (!opts.flags.local) {
-    std::string msg = encode_broadcast(packet, opts);
-    if (!msg.empty()) {
-      publish(channel_for(opts, false), msg);
-      ++node_.stats().broadcasts_published;
-    }
+  std::string msg = opts.flags.local ? std::string() : encode_broadcast(packet, opts);
+  if (!msg.empty()) {
+    publish(channel_for(opts, false), msg, confirmation_.sent());
+    ++node_.stats().broadcasts_published;
+  } else {
+    confirmation_.settled(opts.flags.local ? Logged::Yes : Logged::Refused);
   }
   InMemoryAdapter::broadcast(packet, opts);
 }

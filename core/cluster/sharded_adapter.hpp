@@ -18,6 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/broadcast_confirmation.hpp"
 #include "cluster/cluster_node.hpp"
 #include "cluster/msgpack_json.hpp"
 #include "loop/timer.hpp"
@@ -36,6 +37,10 @@ class ShardedAdapter : public socketio::InMemoryAdapter, public ChannelListener 
                           const socketio::BroadcastOptions& opts,
                           const std::shared_ptr<socketio::BroadcastAck>& ack) override;
   bool reports_server_count() const override { return true; }
+  // Redis is reachable: a broadcast now is published (when_logged: Redis's
+  // answer to its SPUBLISH).
+  bool can_log() const override;
+  void when_logged(std::function<void(Logged)> done) override;
   void add_sockets(const socketio::BroadcastOptions& opts,
                    std::span<const std::string_view> rooms) override;
   void del_sockets(const socketio::BroadcastOptions& opts,
@@ -65,13 +70,16 @@ class ShardedAdapter : public socketio::InMemoryAdapter, public ChannelListener 
                  std::string uid);
   void on_room_created(const std::string& room) override;
   void on_room_deleted(const std::string& room) override;
-  // Every message to the other nodes goes out here.
-  virtual void publish(std::string_view channel, std::string_view message);
+  // Every message to the other nodes goes out here; `answer` (a broadcast's)
+  // takes Redis's answer.
+  virtual void publish(std::string_view channel, std::string_view message,
+                       BroadcastConfirmation::Answer answer = nullptr);
   // A ClusterAdapter message {uid, nsp, type, data} from another node.
   bool apply(const msgpack::object& message);
   std::string envelope(int type, std::string_view data_json) const;
   ClusterNode& node() const { return node_; }
   std::weak_ptr<bool> alive_token() const { return alive_; }
+  BroadcastConfirmation& confirmation() { return confirmation_; }
 
  private:
   struct Pending {
@@ -96,6 +104,7 @@ class ShardedAdapter : public socketio::InMemoryAdapter, public ChannelListener 
   std::string response_channel_;  // key#nsp#uid#
   std::unordered_map<std::string, Pending> pending_;
   std::unordered_map<std::string, std::weak_ptr<socketio::BroadcastAck>> ack_requests_;
+  BroadcastConfirmation confirmation_;  // the last broadcast's
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

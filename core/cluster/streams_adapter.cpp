@@ -26,22 +26,6 @@ std::string rooms_data(const socketio::BroadcastOptions& opts,
 
 }  // namespace
 
-// One broadcast's XADD, for when_logged.
-struct StreamsAdapter::PendingAdd {
-  std::optional<Logged> result;  // once Redis answered
-  bool awaited = false;          // when_logged was called: no local fallback
-  std::function<void(Logged)> waiter;
-  std::unique_ptr<loop::Timer> timer;
-
-  void finish(Logged r) {
-    if (!waiter) return;
-    std::function<void(Logged)> w = std::move(waiter);
-    waiter = nullptr;
-    if (timer) timer->disarm();
-    w(r);
-  }
-};
-
 StreamsAdapter::StreamsAdapter(socketio::Namespace& nsp, ClusterNode& node, StreamLog& log)
     : ShardedAdapter(nsp, node, RedisClient::Kind::Channel, node.random_hex(16)),
       log_(log),
@@ -54,12 +38,18 @@ StreamsAdapter::~StreamsAdapter() {
 }
 
 // The reference's subscribers decode every pub/sub payload as msgpack.
-void StreamsAdapter::publish(std::string_view channel, std::string_view message) {
-  if (message.empty() || message[0] != '{') return node().redis().publish(channel, message);
+void StreamsAdapter::publish(std::string_view channel, std::string_view message,
+                             BroadcastConfirmation::Answer answer) {
+  if (message.empty() || message[0] != '{')
+    return node().redis().publish(channel, message, false, std::move(answer));
   msgpack::sbuffer buf;
   Packer pk(buf);
-  if (!pack_json(pk, message)) return;
-  node().redis().publish(channel, std::string_view(buf.data(), buf.size()));
+  if (!pack_json(pk, message)) {
+    if (answer) answer(false);
+    return;
+  }
+  node().redis().publish(channel, std::string_view(buf.data(), buf.size()), false,
+                         std::move(answer));
 }
 
 std::vector<std::string> StreamsAdapter::entry_fields(int type, std::string_view data) const {
@@ -80,8 +70,7 @@ void StreamsAdapter::add(int type, std::string data) {
 void StreamsAdapter::broadcast(const socketio::EncodedPacket& packet,
                                const socketio::BroadcastOptions& opts) {
   if (opts.flags.local || !log_.reading()) {
-    last_add_ = std::make_shared<PendingAdd>();
-    last_add_->result = opts.flags.local ? Logged::Yes : Logged::Refused;
+    confirmation().settled(opts.flags.local ? Logged::Yes : Logged::Refused);
     return InMemoryAdapter::broadcast(packet, opts);
   }
   std::vector<std::string_view> att;
@@ -95,28 +84,10 @@ void StreamsAdapter::broadcast(const socketio::EncodedPacket& packet,
   // Delivered when read back; here at once when Redis refuses it, unless a
   // caller waits for the answer (it reports the failure instead).
   std::weak_ptr<bool> alive = alive_token();
-  auto pending = std::make_shared<PendingAdd>();
-  last_add_ = pending;
-  log_.add(stream_, views, [this, alive, packet, opts, pending](std::string_view id) {
-    Logged r = id.empty() ? Logged::Refused : Logged::Yes;
-    pending->result = r;
-    if (id.empty() && !pending->awaited && !alive.expired())
-      InMemoryAdapter::broadcast(packet, opts);
-    pending->finish(r);
+  BroadcastConfirmation::Answer answer = confirmation().sent([this, alive, packet, opts] {
+    if (!alive.expired()) InMemoryAdapter::broadcast(packet, opts);
   });
-}
-
-void StreamsAdapter::when_logged(std::function<void(Logged)> done) {
-  std::shared_ptr<PendingAdd> p = last_add_;
-  if (!p) return done(Logged::Refused);  // no broadcast yet
-  p->awaited = true;
-  if (p->result) return done(*p->result);
-  p->waiter = std::move(done);
-  std::weak_ptr<PendingAdd> weak = p;
-  p->timer = std::make_unique<loop::Timer>(node().timers(), [weak] {
-    if (std::shared_ptr<PendingAdd> q = weak.lock()) q->finish(Logged::TimedOut);
-  });
-  p->timer->arm(node().options().requests_timeout);
+  log_.add(stream_, views, [answer](std::string_view id) { answer(!id.empty()); });
 }
 
 void StreamsAdapter::add_sockets(const socketio::BroadcastOptions& opts,

@@ -32,10 +32,8 @@ class StreamsAdapter final : public ShardedAdapter, public StreamListener {
   void del_sockets(const socketio::BroadcastOptions& opts,
                    std::span<const std::string_view> rooms) override;
   void disconnect_sockets(const socketio::BroadcastOptions& opts, bool close_transport) override;
-  // The reader is up: a broadcast now is an XADD. when_logged: the last
-  // broadcast's XADD answered (or requestsTimeout passed).
+  // The reader is up: a broadcast now is an XADD (when_logged: its answer).
   bool can_log() const override { return log_.reading(); }
-  void when_logged(std::function<void(Logged)> done) override;
 
   void on_stream_entry(const StreamEntry& entry) override;
 
@@ -44,15 +42,14 @@ class StreamsAdapter final : public ShardedAdapter, public StreamListener {
   std::vector<std::string> entry_fields(int type, std::string_view data) const;
 
  protected:
-  void publish(std::string_view channel, std::string_view message) override;
+  void publish(std::string_view channel, std::string_view message,
+               BroadcastConfirmation::Answer answer = nullptr) override;
 
  private:
-  struct PendingAdd;
   void add(int type, std::string data);
 
   StreamLog& log_;
   std::string stream_;
-  std::shared_ptr<PendingAdd> last_add_;  // the last broadcast's XADD
 };
 
 }  // namespace daheim::cluster

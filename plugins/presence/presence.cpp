@@ -25,6 +25,7 @@
 #include <string>
 #include <utility>
 
+#include "coalescer.hpp"
 #include "config.hpp"
 #include "presence_store.hpp"
 #include "redis_presence.hpp"
@@ -54,48 +55,6 @@ Config load_config(const dhl::Host& host) {
   if (!config) throw std::runtime_error(error);
   return std::move(*config);
 }
-
-// At most one broadcast per interval: the first change goes out at once, the
-// changes within the interval after it go out together when it ends. `send`
-// answers whether it sent something (it skips what equals the last one).
-class Coalescer {
- public:
-  Coalescer(const dhl::Host& host, uint64_t interval_ms, std::function<bool(bool force)> send)
-      : host_(host),
-        interval_(interval_ms),
-        send_(std::move(send)),
-        timer_(host, [this] { fire(); }) {}
-
-  // Asks for a broadcast; true when it went out now.
-  bool request(bool force = false) {
-    force_ = force_ || force;
-    if (pending_) return false;
-    uint64_t now = host_.now_ms();
-    if (!sent_ || now - last_ >= interval_) return fire();
-    pending_ = true;
-    timer_.arm(std::chrono::milliseconds(last_ + interval_ - now));
-    return false;
-  }
-
- private:
-  bool fire() {
-    pending_ = false;
-    bool force = std::exchange(force_, false);
-    if (!send_(force)) return false;
-    sent_ = true;
-    last_ = host_.now_ms();
-    return true;
-  }
-
-  const dhl::Host& host_;
-  uint64_t interval_;
-  std::function<bool(bool)> send_;
-  bool pending_ = false;
-  bool force_ = false;
-  bool sent_ = false;
-  uint64_t last_ = 0;
-  dhl::Timer timer_;  // last: destroyed first
-};
 
 class Presence {
  public:

@@ -24,6 +24,11 @@ RedisPresence::RedisPresence(dhl::Host& host, const Config& cfg)
       cfg_(cfg),
       prefix_(cfg.redis_key + ":"),
       expiry_(host, [this] { expire(); }),
+      reads_(host, std::min(cfg.online_interval_ms, cfg.ready_users_interval_ms),
+             [this](bool) {
+               read_state();
+               return true;
+             }),
       events_(host,
               [this](bool joined, std::string_view node) {
                 if (!joined) drop_node(node);
@@ -60,7 +65,8 @@ void RedisPresence::connect(const std::string& user, const std::string& role,
   local_[socket] = {user, role};
   run(
       lua::kConnect,
-      {std::string(host_.node_id()), socket, user, role, restored ? restored->dump() : ""},
+      {std::string(host_.node_id()), socket, user, role, restored ? restored->dump() : "",
+       teacher_room ? "1" : "0"},
       [this, nsp, user, socket, teacher_room](const dhl::RedisReply& r) {
         std::optional<dhl::Json> topic;
         if (r[1].integer == 1) topic = parse(r[2].str).value_or(dhl::Json());
@@ -174,8 +180,12 @@ void RedisPresence::changed() {
   refresh();
 }
 
-// One read at a time; a change meanwhile reads again after it.
 void RedisPresence::refresh() {
+  reads_.request();
+}
+
+// One read at a time; a change meanwhile reads again after it.
+void RedisPresence::read_state() {
   if (refreshing_) {
     refresh_again_ = true;
     return;
@@ -183,7 +193,7 @@ void RedisPresence::refresh() {
   refreshing_ = true;
   auto end = [this] {
     refreshing_ = false;
-    if (std::exchange(refresh_again_, false)) refresh();
+    if (std::exchange(refresh_again_, false)) read_state();
   };
   run(
       lua::kState, {},

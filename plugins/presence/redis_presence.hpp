@@ -1,8 +1,10 @@
 // Presence over all nodes of a cluster: the state in Redis (redis_scripts.hpp,
 // one atomic script per operation) through the host's connection. A change
 // is announced to the plugin on the other nodes (node message "changed");
-// every node then reads the state and sends `online` / `readyUsers` to its
-// own sockets when they differ from what it sent last. When a node leaves
+// every node then reads the state (at most once per the smaller of
+// onlineInterval and readyUsersInterval: the changes within it are read
+// together) and sends `online` / `readyUsers` to its own sockets when they
+// differ from what it sent last. When a node leaves
 // (its heartbeat expired), every node drops its connections (idempotent:
 // the first one does the work and announces it). Each node also keeps its
 // own connections in memory and writes them to Redis again (kSyncNode) when
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "coalescer.hpp"
 #include "config.hpp"
 
 namespace presence {
@@ -46,7 +49,9 @@ class RedisPresence {
   bool run(std::string_view body, std::vector<std::string> args, Done done,
            std::function<void()> failed = nullptr);
   void changed();
+  // Asks for a read of the state (coalesced: see reads_).
   void refresh();
+  void read_state();
   void on_state(const dhl::RedisReply& counts, const dhl::RedisReply& ready);
   dhl::Json counts_json(const dhl::RedisReply& flat) const;
   static dhl::Json ready_json(const dhl::RedisReply& flat);
@@ -73,6 +78,7 @@ class RedisPresence {
   std::optional<dhl::Json> last_online_;
   std::optional<dhl::Json> last_ready_users_;
   dhl::Timer expiry_;
+  Coalescer reads_;  // one state read per interval
   dhl::NodeEvents events_;
   dhl::NodeMessages messages_;
 };

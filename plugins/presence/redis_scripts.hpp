@@ -24,11 +24,19 @@ end
 local function counts()
   return redis.call('HGETALL', p .. 'counts')
 end
+-- The ready users in order, each followed by its topic: one HMGET per
+-- 1000 users (unpack has a stack limit), not one HGET per user.
 local function ready_list()
   local out = {}
-  for _, u in ipairs(redis.call('ZRANGE', p .. 'readyseq', 0, -1)) do
-    out[#out + 1] = u
-    out[#out + 1] = redis.call('HGET', p .. 'ready', u) or 'null'
+  local users = redis.call('ZRANGE', p .. 'readyseq', 0, -1)
+  local batch = 1000
+  for first = 1, #users, batch do
+    local last = math.min(first + batch - 1, #users)
+    local topics = redis.call('HMGET', p .. 'ready', unpack(users, first, last))
+    for i = first, last do
+      out[#out + 1] = users[i]
+      out[#out + 1] = topics[i - first + 1] or 'null'
+    end
   end
   return out
 end
@@ -63,8 +71,9 @@ local function add(node, sock, user, role)
 end
 )";
 
-// ARGV: prefix, node, socket, user, role, restored topic JSON ('' for none)
-// -> {first, ready, topic, counts, readyList, restored}. A recovered socket
+// ARGV: prefix, node, socket, user, role, restored topic JSON ('' for none),
+// '1' when the socket sees readyUsers -> {first, ready, topic, counts,
+// readyList (empty unless it sees readyUsers), restored}. A recovered socket
 // whose session kept the user's ready flag sets it again when the user was
 // offline and the flag expired meanwhile (the user's first connection).
 inline constexpr std::string_view kConnect = R"(
@@ -78,7 +87,9 @@ if not topic and first and restored ~= '' then
   redis.call('ZADD', p .. 'readyseq', redis.call('INCR', p .. 'seq'), user)
   set = 1
 end
-return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), ready_list(), set}
+local list = {}
+if ARGV[7] == '1' then list = ready_list() end
+return {first and 1 or 0, topic and 1 or 0, topic or '', counts(), list, set}
 )";
 
 // ARGV: prefix, node, socket, user, grace -> 1 when it was the user's last

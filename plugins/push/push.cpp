@@ -33,13 +33,16 @@
 #include <cctype>
 #include <cstddef>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -475,15 +478,23 @@ class Push {
     }
     dhl::Json answer = dhl::Json::object(
         {{"sockets", reached ? dhl::Json(static_cast<int64_t>(*reached)) : dhl::Json()}});
-    if (web_push)
-      answer["webPush"] =
-          send_web_push(std::move(*web_push), users, event->as_string(), msg.find("data"));
+    std::function<dhl::Json()> notify;
+    if (web_push) {
+      const dhl::Json* data = msg.find("data");
+      notify = [this, options = std::move(*web_push), users, name = std::string(event->as_string()),
+                data = data ? std::optional<dhl::Json>(*data) : std::nullopt]() mutable {
+        return send_web_push(std::move(options), users, name, data ? &*data : nullptr);
+      };
+    }
     if (counting) {
+      // The Web Push goes out with the 202, never with a 503.
       counting->answer = std::move(answer);
+      counting->web_push = std::move(notify);
       counting->what = std::string(event->as_string()) + " to " + what;
       finish(*counting);
       return {};  // deferred: this return value is not sent
     }
+    if (notify) answer["webPush"] = notify();
     return answer.dump();
   }
 
@@ -495,7 +506,8 @@ class Push {
     std::optional<int64_t> count;
     bool complete = true;
     bool await_log = false;
-    std::optional<int> logged;  // emit_to_logged's status
+    std::optional<int> logged;            // emit_to_logged's status
+    std::function<dhl::Json()> web_push;  // sends it; its answer's "webPush"
     std::string what;
   };
 
@@ -538,6 +550,7 @@ class Push {
     }
     (*c.answer)["sockets"] = *c.count;
     (*c.answer)["complete"] = c.complete;
+    if (c.web_push) (*c.answer)["webPush"] = std::exchange(c.web_push, nullptr)();
     host_.debug("push " + c.what + ": " + std::to_string(*c.count) + " socket(s) on every node" +
                 (c.complete ? "" : " that answered"));
     c.reply.send({202, "application/json", c.answer->dump()});

@@ -5,6 +5,7 @@
 // stand-in push service (lib/push-service.mjs) verifies the VAPID JWT with
 // `jws` and decrypts with `http_ece`. A 410 answered to one node removes the
 // subscription for both; the per-user cap holds across nodes (Lua script).
+// A push answered 503 (Redis refused its broadcast) sends no Web Push.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -166,5 +167,30 @@ describe('cluster: Web Push subscriptions in Redis', () => {
     assert.deepEqual(await call(onB, 'webpush.unsubscribe', { endpoint: b3.endpoint }), { removed: true });
     assert.equal(await control.exists('wp#u#w-2'), 0);
     for (const s of [onA, onB, other]) s.disconnect();
+  });
+
+  test('a push answered 503 sends no Web Push; the next one accepted does', async () => {
+    const tablet = service.browser('cluster-tablet');
+    const s = await open('A', 'w-4');
+    assert.deepEqual(await call(s, 'webpush.subscribe', tablet.subscription), {});
+    s.disconnect();
+    const push = (data) => api('B', '/api/v1/push', { to: { user: 'w-4' }, event: 'lesson', data, webPush: true });
+    // Redis refuses the broadcast's PUBLISH (the subscriptions stay readable).
+    await control.sendCommand(['ACL', 'SETUSER', 'default', '-publish']);
+    try {
+      const r = await push('refused');
+      assert.equal(r.status, 503, r.body);
+      assert.equal(r.json.error, 'unavailable');
+      assert.equal(r.json.webPush, undefined);
+    } finally {
+      await control.sendCommand(['ACL', 'SETUSER', 'default', '+publish']);
+    }
+    const r = await push('accepted');
+    assert.equal(r.status, 202, r.body);
+    assert.deepEqual(r.json.webPush, { queued: 0 });
+    // The first notification the tablet gets is the accepted push's.
+    const m = await tablet.next();
+    assert.deepEqual(JSON.parse(m.plaintext), { event: 'lesson', data: 'accepted' });
+    assert.equal(tablet.received.length, 1);
   });
 });

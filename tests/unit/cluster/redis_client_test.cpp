@@ -190,6 +190,40 @@ TEST(RedisClient, RedisDownAtStartBuffersBoundedlyThenDelivers) {
   EXPECT_EQ(client.buffered_publishes(), 0u);
 }
 
+// A publish's answer (POST /api/v1/push waits for it): taken, refused by
+// Redis (an ACL), buffered then taken, dropped from a full buffer at once.
+TEST(RedisClient, PublishAnswersWhetherRedisTookIt) {
+  int port = testing::free_port();
+  PollLoop loop;
+  RedisClientOptions o = options_for("redis://127.0.0.1:" + std::to_string(port));
+  o.publish_buffer_bytes = 100;
+  RedisClient client(loop, loop, o);
+  client.start();
+  std::vector<std::string> answers;
+  auto note = [&](std::string what) {
+    return [&answers, what](bool taken) { answers.push_back(what + (taken ? ":taken" : ":no")); };
+  };
+  EXPECT_FALSE(client.can_publish());
+  client.publish("ch", std::string(40, 'a'), false, note("buffered"));
+  client.publish("ch", std::string(40, 'b'), true, note("buffered-sharded"));
+  client.publish("ch", std::string(40, 'c'), false, note("dropped"));
+  EXPECT_EQ(answers, std::vector<std::string>{"dropped:no"});
+  RedisServer server({}, port);
+  ASSERT_TRUE(loop.run_until([&] { return answers.size() == 3; }));
+  EXPECT_EQ(answers,
+            (std::vector<std::string>{"dropped:no", "buffered:taken", "buffered-sharded:taken"}));
+  EXPECT_TRUE(client.can_publish());
+  Fixture control(tcp_url(server));
+  control.client->start();
+  ASSERT_TRUE(control.loop.run_until([&] { return control.client->connected(); }));
+  EXPECT_EQ(control.call({"ACL", "SETUSER", "default", "-publish"}), "OK");
+  client.publish("ch", "x", false, note("refused"));
+  client.publish("ch", "y", true, note("sharded"));
+  ASSERT_TRUE(loop.run_until([&] { return answers.size() == 5; }));
+  EXPECT_EQ(answers[3], "refused:no");
+  EXPECT_EQ(answers[4], "sharded:taken");
+}
+
 TEST(RedisClient, ResubscribesAfterRedisRestart) {
   auto server = std::make_unique<RedisServer>();
   int port = server->port();
