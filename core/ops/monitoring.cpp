@@ -99,6 +99,10 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
   w.gauge("daheim_engineio_buffered_bytes",
           "Bytes queued for all clients together (engineio.maxBufferedBytesTotal bounds it).",
           endpoint.buffered_bytes());
+  w.gauge("daheim_engineio_addresses_tracked",
+          "Client addresses the per-address limits keep an entry for: a connection or session "
+          "open, or handshakes not yet paid back (forgotten within two refill times).",
+          endpoint.address_limits().tracked());
   write_handshake_budget(w, endpoint.handshake_budget());
 }
 
