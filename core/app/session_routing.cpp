@@ -44,14 +44,11 @@ void SessionRouting::write_metrics(ops::MetricsWriter& w,
   const transport::SessionForwarder* f = endpoint.forwarder();
   if (!f) return;
   const transport::ForwardStats& s = f->stats();
-  w.family("daheim_forward_requests_total", "counter",
-           "Polling requests for sessions on other nodes, by outcome");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_forwarded), "outcome",
-           "forwarded");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_unknown), "outcome",
-           "unknown_sid");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_failed), "outcome",
-           "no_answer");
+  w.counter("daheim_forward_requests_total",
+            "Polling requests for sessions on other nodes, by outcome", "outcome",
+            {{"forwarded", s.polls_forwarded},
+             {"unknown_sid", s.polls_unknown},
+             {"no_answer", s.polls_failed}});
   w.family("daheim_forward_duration_seconds", "histogram",
            "Forwarded polling requests, from the request to the owner's answer");
   w.histogram("daheim_forward_duration_seconds", {{"method", "GET"}}, transport::ForwardStats::kLe,

@@ -72,26 +72,21 @@ void write_engineio(MetricsWriter& w, const transport::Server& server,
   const auto& st = endpoint.stats();
   w.gauge("daheim_connections", "Open TCP connections.", server.connection_count());
   auto [polling, websocket] = endpoint.sessions_by_transport();
-  w.family("daheim_engineio_sessions", "gauge", "Open Engine.IO sessions by transport.");
-  w.sample("daheim_engineio_sessions", static_cast<double>(polling), "transport", "polling");
-  w.sample("daheim_engineio_sessions", static_cast<double>(websocket), "transport", "websocket");
+  w.gauge("daheim_engineio_sessions", "Open Engine.IO sessions by transport.", "transport",
+          {{"polling", polling}, {"websocket", websocket}});
   w.counter("daheim_engineio_sessions_opened_total", "Engine.IO sessions opened.",
             st.sessions_opened);
-  w.family("daheim_engineio_messages_total", "counter",
-           "WebSocket messages and polling requests with data, by direction.");
-  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_in), "direction",
-           "in");
-  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_out), "direction",
-           "out");
+  w.counter("daheim_engineio_messages_total",
+            "WebSocket messages and polling requests with data, by direction.", "direction",
+            {{"in", st.messages_in}, {"out", st.messages_out}});
   w.counter("daheim_engineio_websocket_writes_total",
             "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).",
             st.ws_writes);
   w.counter("daheim_engineio_websocket_partial_writes_total",
             "WebSocket writes the socket did not take whole (the rest waits for it to drain).",
             st.ws_partial_writes);
-  w.family("daheim_engineio_bytes_total", "counter", "Payload bytes, by direction.");
-  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
-  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");
+  w.counter("daheim_engineio_bytes_total", "Payload bytes, by direction.", "direction",
+            {{"in", st.bytes_in}, {"out", st.bytes_out}});
   w.counter("daheim_slow_consumer_disconnects_total",
             "Sessions closed for queueing more than maxBufferedBytes (or dropped first when all "
             "together passed maxBufferedBytesTotal).",
@@ -133,19 +128,12 @@ void write_recovery(MetricsWriter& w, const socketio::Server& io) {
             st.log_dropped);
   w.counter("daheim_recovery_sessions_saved_total",
             "Sessions saved when their socket left recoverably.", st.saved);
-  w.family("daheim_recovery_sessions_dropped_total", "counter",
-           "Saved sessions dropped unused, by reason.");
-  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.expired), "reason",
-           "expired");
-  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.evicted), "reason",
-           "max_sessions");
-  w.family("daheim_recovery_restores_total", "counter", "Recovery attempts, by result.");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restored), "result",
-           "restored");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_unknown), "result",
-           "unknown_session");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_bad_offset), "result",
-           "offset_not_in_log");
+  w.counter("daheim_recovery_sessions_dropped_total", "Saved sessions dropped unused, by reason.",
+            "reason", {{"expired", st.expired}, {"max_sessions", st.evicted}});
+  w.counter("daheim_recovery_restores_total", "Recovery attempts, by result.", "result",
+            {{"restored", st.restored},
+             {"unknown_session", st.restore_unknown},
+             {"offset_not_in_log", st.restore_bad_offset}});
 }
 
 // One family for every limit, labelled with its config key.
@@ -196,6 +184,12 @@ void MetricsWriter::single(std::string_view name, std::string_view type, std::st
                            double value) {
   family(name, type, help);
   sample(name, value);
+}
+
+void MetricsWriter::by_label(std::string_view name, std::string_view type, std::string_view help,
+                             std::string_view label, std::initializer_list<Count> counts) {
+  family(name, type, help);
+  for (const Count& c : counts) sample(name, static_cast<double>(c.value), label, c.label_value);
 }
 
 void MetricsWriter::histogram(std::string_view name, Labels labels,

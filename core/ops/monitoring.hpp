@@ -43,9 +43,24 @@ class MetricsWriter {
   void gauge(std::string_view name, std::string_view help, Number value) {
     single(name, "gauge", help, static_cast<double>(value));
   }
+  // A family with one label: a sample for each of its values.
+  struct Count {
+    std::string_view label_value;
+    uint64_t value;
+  };
+  void counter(std::string_view name, std::string_view help, std::string_view label,
+               std::initializer_list<Count> counts) {
+    by_label(name, "counter", help, label, counts);
+  }
+  void gauge(std::string_view name, std::string_view help, std::string_view label,
+             std::initializer_list<Count> counts) {
+    by_label(name, "gauge", help, label, counts);
+  }
 
  private:
   void single(std::string_view name, std::string_view type, std::string_view help, double value);
+  void by_label(std::string_view name, std::string_view type, std::string_view help,
+                std::string_view label, std::initializer_list<Count> counts);
 
   std::string& out_;
 };
