@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian packages daheim-live and daheim-live-plugin-dev from this
 # tree without touching it: copies the sources (tracked and untracked files
-# that git does not ignore; no build/ or node_modules/) to a temporary
+# that git does not ignore; no build/ or node_modules/) to a build
 # directory, puts packaging/debian at debian/ there and runs
 # `dpkg-buildpackage -b -us -uc` with the tests off (nocheck).
 #
@@ -9,9 +9,11 @@
 #   OUTDIR          where the .deb, .changes and .buildinfo files go
 #                   (default /tmp/daheim-live-deb)
 #   --install-deps  apt-get install the missing Build-Depends first (root)
-#   --keep          keep the temporary build tree (its path is printed)
+#   --keep          keep the build tree (its path is printed) until the next build
 # Environment: DEB_BUILD_OPTIONS is extended with nocheck and parallel=N
-# (N = nproc unless it already names one).
+# (N = nproc unless it already names one). DEB_BUILD_DIR: the build tree
+# (default /tmp/daheim-live-debbuild, one build at a time through
+# DEB_BUILD_DIR.lock; DEB_BUILD_LOCK_WAIT seconds at most, default 900).
 set -euo pipefail
 
 install_deps=0
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --install-deps) install_deps=1 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "build-deb: unknown option $1" >&2; exit 64 ;;
     *) outdir=$1 ;;
   esac
@@ -58,7 +60,25 @@ if [ "${deb_version%%-*}" != "$meson_version" ]; then
   exit 1
 fi
 
-work=$(mktemp -d /tmp/daheim-live-debbuild.XXXXXX)
+# The package is built in one fixed directory, one build at a time (others
+# wait for the lock): dpkg-buildflags names the directory in the compiler's
+# flags (-ffile-prefix-map), so only the same path lets ccache reuse the last
+# package build's objects; and debhelper points HOME elsewhere, so ccache is
+# told where its cache is. A cold build takes minutes on 2 busy cores, a warm
+# one well under one.
+work=${DEB_BUILD_DIR:-/tmp/daheim-live-debbuild}
+lock_wait=${DEB_BUILD_LOCK_WAIT:-900}
+exec 9>"$work.lock"
+if ! flock -n 9; then
+  log "waiting (at most $lock_wait s) for another package build in $work"
+  flock -w "$lock_wait" 9 || { log "another package build held $work.lock for $lock_wait s"; exit 1; }
+fi
+if command -v ccache >/dev/null 2>&1 && [ -z "${CCACHE_DIR:-}" ]; then
+  CCACHE_DIR=$(ccache -k cache_dir)
+  export CCACHE_DIR
+fi
+rm -rf "$work"
+mkdir -p "$work"
 cleanup() {
   if [ "$keep" -eq 1 ]; then log "kept $work"; else rm -rf "$work"; fi
 }

@@ -81,17 +81,13 @@ bool serve_ui(const admin::AdminOptions& o, transport::Server& server, std::stri
 }
 
 void write_metrics(ops::MetricsWriter& w, const admin::AdminStats& s) {
-  auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
-    w.family(name, "counter", help);
-    w.sample(name, static_cast<double>(v));
-  };
-  counter("daheim_admin_logins_total", "Admin UI logins by password", s.logins);
-  counter("daheim_admin_refused_total", "Admin UI connections refused", s.refused);
-  counter("daheim_admin_commands_total", "Admin UI commands applied", s.commands);
-  counter("daheim_admin_commands_ignored_total",
-          "Admin UI commands ignored (malformed, unknown namespace, read-only)", s.bad_commands);
-  counter("daheim_admin_events_dropped_total",
-          "Development-mode notifications dropped (admin.maxQueuedEvents)", s.events_dropped);
+  w.counter("daheim_admin_logins_total", "Admin UI logins by password", s.logins);
+  w.counter("daheim_admin_refused_total", "Admin UI connections refused", s.refused);
+  w.counter("daheim_admin_commands_total", "Admin UI commands applied", s.commands);
+  w.counter("daheim_admin_commands_ignored_total",
+            "Admin UI commands ignored (malformed, unknown namespace, read-only)", s.bad_commands);
+  w.counter("daheim_admin_events_dropped_total",
+            "Development-mode notifications dropped (admin.maxQueuedEvents)", s.events_dropped);
 }
 
 }  // namespace

@@ -71,59 +71,56 @@ ClusterSetup::~ClusterSetup() {
 void ClusterSetup::write_metrics(ops::MetricsWriter& w) const {
   const cluster::RedisClientStats& r = redis_->stats();
   const cluster::ClusterStats& s = node_->stats();
-  auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
-    w.family(name, "counter", help);
-    w.sample(name, static_cast<double>(v));
-  };
-  w.family("daheim_cluster_connected", "gauge", "1 while both Redis connections are up");
-  w.sample("daheim_cluster_connected", redis_->connected() ? 1 : 0);
-  w.family("daheim_cluster_subscriptions", "gauge", "Redis channels and patterns subscribed");
-  w.sample("daheim_cluster_subscriptions", static_cast<double>(redis_->subscriptions()));
-  w.family("daheim_cluster_publish_buffered", "gauge", "Publishes waiting for Redis");
-  w.sample("daheim_cluster_publish_buffered", static_cast<double>(redis_->buffered_publishes()));
-  counter("daheim_cluster_published_total", "Messages published to Redis", r.published);
-  counter("daheim_cluster_publish_dropped_total",
-          "Publishes dropped while Redis was unreachable (buffer full)", r.publish_dropped);
-  counter("daheim_cluster_broadcasts_published_total", "Broadcasts sent to the other nodes",
-          s.broadcasts_published);
-  counter("daheim_cluster_received_total", "Messages received from Redis (own included)",
-          s.messages_received);
-  counter("daheim_cluster_applied_total", "Messages from other nodes acted upon",
-          s.messages_applied);
-  counter("daheim_cluster_dropped_total", "Messages dropped as malformed or too large",
-          s.messages_dropped);
-  counter("daheim_cluster_request_timeouts_total",
-          "Cluster requests completed without every node's answer", s.request_timeouts);
-  counter("daheim_cluster_reconnects_total", "Redis reconnection attempts", r.reconnects);
+  w.gauge("daheim_cluster_connected", "1 while both Redis connections are up",
+          redis_->connected() ? 1 : 0);
+  w.gauge("daheim_cluster_subscriptions", "Redis channels and patterns subscribed",
+          redis_->subscriptions());
+  w.gauge("daheim_cluster_publish_buffered", "Publishes waiting for Redis",
+          redis_->buffered_publishes());
+  w.counter("daheim_cluster_published_total", "Messages published to Redis", r.published);
+  w.counter("daheim_cluster_publish_dropped_total",
+            "Publishes dropped while Redis was unreachable (buffer full)", r.publish_dropped);
+  w.counter("daheim_cluster_broadcasts_published_total", "Broadcasts sent to the other nodes",
+            s.broadcasts_published);
+  w.counter("daheim_cluster_received_total", "Messages received from Redis (own included)",
+            s.messages_received);
+  w.counter("daheim_cluster_applied_total", "Messages from other nodes acted upon",
+            s.messages_applied);
+  w.counter("daheim_cluster_dropped_total", "Messages dropped as malformed or too large",
+            s.messages_dropped);
+  w.counter("daheim_cluster_request_timeouts_total",
+            "Cluster requests completed without every node's answer", s.request_timeouts);
+  w.counter("daheim_cluster_reconnects_total", "Redis reconnection attempts", r.reconnects);
   if (streams_) {
     const cluster::StreamLogStats& l = streams_->stats();
-    counter("daheim_cluster_stream_added_total", "Entries this node added to the stream", l.added);
-    counter("daheim_cluster_stream_add_failed_total",
-            "Entries Redis did not take (delivered on this node only)", l.add_failed);
-    counter("daheim_cluster_stream_read_total", "Entries read from the stream", l.read);
-    counter("daheim_cluster_stream_reader_errors_total", "Stream reader errors and reconnects",
-            l.reader_errors);
+    w.counter("daheim_cluster_stream_added_total", "Entries this node added to the stream",
+              l.added);
+    w.counter("daheim_cluster_stream_add_failed_total",
+              "Entries Redis did not take (delivered on this node only)", l.add_failed);
+    w.counter("daheim_cluster_stream_read_total", "Entries read from the stream", l.read);
+    w.counter("daheim_cluster_stream_reader_errors_total", "Stream reader errors and reconnects",
+              l.reader_errors);
   }
   if (sessions_ != nullptr) {
     const cluster::RedisSessionStats& ss = sessions_->stats();
-    counter("daheim_recovery_sessions_saved_total", "Session writes to Redis", ss.saved);
-    counter("daheim_recovery_restored_total", "Sessions restored from Redis", ss.restored);
-    counter("daheim_recovery_restore_failed_total",
-            "Restores that found no session, a trimmed offset or no Redis", ss.restore_failed);
-    counter("daheim_recovery_stale_writes_refused_total",
-            "Session writes and deletes refused: a socket on another node restored the session",
-            ss.stale_refused);
-    counter("daheim_recovery_window_hits_total",
-            "Restores whose missed events came from the in-memory window of the stream",
-            ss.window_hits);
-    counter("daheim_recovery_window_misses_total",
-            "Restores whose offset was not in the window (missed events read from Redis)",
-            ss.window_misses);
-    w.family("daheim_recovery_window_entries", "gauge", "Stream entries in the recovery window");
-    w.sample("daheim_recovery_window_entries", static_cast<double>(streams_->window_entries()));
-    w.family("daheim_recovery_window_bytes", "gauge",
-             "Approximate memory of the recovery window (packets, rooms, index)");
-    w.sample("daheim_recovery_window_bytes", static_cast<double>(streams_->window_bytes()));
+    w.counter("daheim_recovery_sessions_saved_total", "Session writes to Redis", ss.saved);
+    w.counter("daheim_recovery_restored_total", "Sessions restored from Redis", ss.restored);
+    w.counter("daheim_recovery_restore_failed_total",
+              "Restores that found no session, a trimmed offset or no Redis", ss.restore_failed);
+    w.counter("daheim_recovery_stale_writes_refused_total",
+              "Session writes and deletes refused: a socket on another node restored the session",
+              ss.stale_refused);
+    w.counter("daheim_recovery_window_hits_total",
+              "Restores whose missed events came from the in-memory window of the stream",
+              ss.window_hits);
+    w.counter("daheim_recovery_window_misses_total",
+              "Restores whose offset was not in the window (missed events read from Redis)",
+              ss.window_misses);
+    w.gauge("daheim_recovery_window_entries", "Stream entries in the recovery window",
+            streams_->window_entries());
+    w.gauge("daheim_recovery_window_bytes",
+            "Approximate memory of the recovery window (packets, rooms, index)",
+            streams_->window_bytes());
   }
 }
 

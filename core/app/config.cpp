@@ -110,6 +110,8 @@ void read_engineio(ObjectReader& root, Config& c) {
   c.endpoint.max_header = c.server.max_header;
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
   r.integer_as("maxAcceptsPerTurn", 0, 1 << 20, c.server.max_accepts_per_turn);
+  r.millis("refusalLingerTime", 1, c.server.refusal.linger);
+  r.integer_as("refusalReadBytes", 0, 1 << 30, c.server.refusal.max_read_bytes);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
   read_address_limits(r, c.endpoint);

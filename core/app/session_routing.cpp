@@ -65,39 +65,30 @@ void SessionRouting::write_metrics(ops::MetricsWriter& w,
   const transport::SessionForwarder* f = endpoint.forwarder();
   if (!f) return;
   const transport::ForwardStats& s = f->stats();
-  w.family("daheim_forward_requests_total", "counter",
-           "Polling requests for sessions on other nodes, by outcome");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_forwarded), "outcome",
-           "forwarded");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_unknown), "outcome",
-           "unknown_sid");
-  w.sample("daheim_forward_requests_total", static_cast<double>(s.polls_failed), "outcome",
-           "no_answer");
+  w.counter("daheim_forward_requests_total",
+            "Polling requests for sessions on other nodes, by outcome", "outcome",
+            {{"forwarded", s.polls_forwarded},
+             {"unknown_sid", s.polls_unknown},
+             {"no_answer", s.polls_failed}});
   w.family("daheim_forward_duration_seconds", "histogram",
            "Forwarded polling requests, from the request to the owner's answer");
   w.histogram("daheim_forward_duration_seconds", {{"method", "GET"}}, transport::ForwardStats::kLe,
               s.get_latency.buckets, s.get_latency.sum);
   w.histogram("daheim_forward_duration_seconds", {{"method", "POST"}}, transport::ForwardStats::kLe,
               s.post_latency.buckets, s.post_latency.sum);
-  w.family("daheim_forward_websockets_total", "counter",
-           "WebSocket upgrades carried to the node holding their session");
-  w.sample("daheim_forward_websockets_total", static_cast<double>(s.websockets_carried));
-  w.family("daheim_forward_websockets_refused_total", "counter",
-           "Carried WebSockets the owner did not take (unknown session, node gone)");
-  w.sample("daheim_forward_websockets_refused_total", static_cast<double>(s.websockets_refused));
-  w.family("daheim_forward_websockets", "gauge", "WebSockets carried to other nodes now");
-  w.sample("daheim_forward_websockets", static_cast<double>(f->carried_now()));
-  w.family("daheim_forward_messages_total", "counter", "Messages carried, both ways");
-  w.sample("daheim_forward_messages_total", static_cast<double>(s.messages_carried));
-  w.family("daheim_forward_connections_reused_total", "counter",
-           "Forwarded requests sent on a kept-alive connection to their node");
-  w.sample("daheim_forward_connections_reused_total", static_cast<double>(f->pool().reused()));
-  w.family("daheim_forward_connections_idle", "gauge",
-           "Kept-alive connections to other nodes waiting for a request");
-  w.sample("daheim_forward_connections_idle", static_cast<double>(f->pool().idle()));
-  w.family("daheim_forward_route_lookups_total", "counter",
-           "Redis lookups of another node's internal address");
-  w.sample("daheim_forward_route_lookups_total", static_cast<double>(registry_.lookups()));
+  w.counter("daheim_forward_websockets_total",
+            "WebSocket upgrades carried to the node holding their session", s.websockets_carried);
+  w.counter("daheim_forward_websockets_refused_total",
+            "Carried WebSockets the owner did not take (unknown session, node gone)",
+            s.websockets_refused);
+  w.gauge("daheim_forward_websockets", "WebSockets carried to other nodes now", f->carried_now());
+  w.counter("daheim_forward_messages_total", "Messages carried, both ways", s.messages_carried);
+  w.counter("daheim_forward_connections_reused_total",
+            "Forwarded requests sent on a kept-alive connection to their node", f->pool().reused());
+  w.gauge("daheim_forward_connections_idle",
+          "Kept-alive connections to other nodes waiting for a request", f->pool().idle());
+  w.counter("daheim_forward_route_lookups_total",
+            "Redis lookups of another node's internal address", registry_.lookups());
 }
 
 }  // namespace daheim::app

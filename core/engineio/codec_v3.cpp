@@ -63,10 +63,14 @@ DecodedPayload decode_text(std::string_view body) {
   if (body.empty()) out.error = true;
   while (i < body.size()) {
     std::size_t colon = body.find(':', i);
+    if (colon == std::string_view::npos || colon == i) {
+      out.error = true;
+      return out;
+    }
+    // Only now: body.data() + npos would overflow the pointer (UB, clang's UBSan).
     std::size_t units = 0;
     auto [end, ec] = std::from_chars(body.data() + i, body.data() + colon, units);
-    if (colon == std::string_view::npos || colon == i || ec != std::errc() ||
-        end != body.data() + colon) {
+    if (ec != std::errc() || end != body.data() + colon) {
       out.error = true;
       return out;
     }

@@ -57,52 +57,47 @@ double open_fds() {
 
 // engineio.handshakesPerSecond: refusals are in daheim_limit_refusals_total.
 void write_handshake_budget(MetricsWriter& w, const transport::HandshakeBudget& budget) {
-  w.family("daheim_engineio_handshakes_admitted_total", "counter",
-           "New Engine.IO sessions the handshake budget admitted (at once or after waiting).");
-  w.sample("daheim_engineio_handshakes_admitted_total",
-           static_cast<double>(budget.stats().admitted));
-  w.family("daheim_engineio_handshakes_waited_total", "counter",
-           "Handshakes held over engineio.handshakesPerSecond before their answer.");
-  w.sample("daheim_engineio_handshakes_waited_total", static_cast<double>(budget.stats().waited));
-  w.family("daheim_engineio_handshakes_waiting", "gauge",
-           "Handshakes waiting for the handshake budget now.");
-  w.sample("daheim_engineio_handshakes_waiting", static_cast<double>(budget.waiting()));
+  w.counter("daheim_engineio_handshakes_admitted_total",
+            "New Engine.IO sessions the handshake budget admitted (at once or after waiting).",
+            budget.stats().admitted);
+  w.counter("daheim_engineio_handshakes_waited_total",
+            "Handshakes held over engineio.handshakesPerSecond before their answer.",
+            budget.stats().waited);
+  w.gauge("daheim_engineio_handshakes_waiting", "Handshakes waiting for the handshake budget now.",
+          budget.waiting());
 }
 
 void write_engineio(MetricsWriter& w, const transport::Server& server,
                     const transport::EngineIoEndpoint& endpoint) {
   const auto& st = endpoint.stats();
-  w.family("daheim_connections", "gauge", "Open TCP connections.");
-  w.sample("daheim_connections", static_cast<double>(server.connection_count()));
+  w.gauge("daheim_connections", "Open TCP connections.", server.connection_count());
   auto [polling, websocket] = endpoint.sessions_by_transport();
-  w.family("daheim_engineio_sessions", "gauge", "Open Engine.IO sessions by transport.");
-  w.sample("daheim_engineio_sessions", static_cast<double>(polling), "transport", "polling");
-  w.sample("daheim_engineio_sessions", static_cast<double>(websocket), "transport", "websocket");
-  w.family("daheim_engineio_sessions_opened_total", "counter", "Engine.IO sessions opened.");
-  w.sample("daheim_engineio_sessions_opened_total", static_cast<double>(st.sessions_opened));
-  w.family("daheim_engineio_messages_total", "counter",
-           "WebSocket messages and polling requests with data, by direction.");
-  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_in), "direction",
-           "in");
-  w.sample("daheim_engineio_messages_total", static_cast<double>(st.messages_out), "direction",
-           "out");
-  w.family("daheim_engineio_websocket_writes_total", "counter",
-           "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).");
-  w.sample("daheim_engineio_websocket_writes_total", static_cast<double>(st.ws_writes));
-  w.family("daheim_engineio_websocket_partial_writes_total", "counter",
-           "WebSocket writes the socket did not take whole (the rest waits for it to drain).");
-  w.sample("daheim_engineio_websocket_partial_writes_total",
-           static_cast<double>(st.ws_partial_writes));
-  w.family("daheim_engineio_bytes_total", "counter", "Payload bytes, by direction.");
-  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_in), "direction", "in");
-  w.sample("daheim_engineio_bytes_total", static_cast<double>(st.bytes_out), "direction", "out");
-  w.family("daheim_slow_consumer_disconnects_total", "counter",
-           "Sessions closed for queueing more than maxBufferedBytes (or dropped first when all "
-           "together passed maxBufferedBytesTotal).");
-  w.sample("daheim_slow_consumer_disconnects_total", static_cast<double>(st.slow_consumer_closes));
-  w.family("daheim_engineio_buffered_bytes", "gauge",
-           "Bytes queued for all clients together (engineio.maxBufferedBytesTotal bounds it).");
-  w.sample("daheim_engineio_buffered_bytes", static_cast<double>(endpoint.buffered_bytes()));
+  w.gauge("daheim_engineio_sessions", "Open Engine.IO sessions by transport.", "transport",
+          {{"polling", polling}, {"websocket", websocket}});
+  w.counter("daheim_engineio_sessions_opened_total", "Engine.IO sessions opened.",
+            st.sessions_opened);
+  w.counter("daheim_engineio_messages_total",
+            "WebSocket messages and polling requests with data, by direction.", "direction",
+            {{"in", st.messages_in}, {"out", st.messages_out}});
+  w.counter("daheim_engineio_websocket_writes_total",
+            "Writes of WebSocket frames to sockets (frames queued in one loop turn share one).",
+            st.ws_writes);
+  w.counter("daheim_engineio_websocket_partial_writes_total",
+            "WebSocket writes the socket did not take whole (the rest waits for it to drain).",
+            st.ws_partial_writes);
+  w.counter("daheim_engineio_bytes_total", "Payload bytes, by direction.", "direction",
+            {{"in", st.bytes_in}, {"out", st.bytes_out}});
+  w.counter("daheim_slow_consumer_disconnects_total",
+            "Sessions closed for queueing more than maxBufferedBytes (or dropped first when all "
+            "together passed maxBufferedBytesTotal).",
+            st.slow_consumer_closes);
+  w.gauge("daheim_engineio_buffered_bytes",
+          "Bytes queued for all clients together (engineio.maxBufferedBytesTotal bounds it).",
+          endpoint.buffered_bytes());
+  w.gauge("daheim_engineio_addresses_tracked",
+          "Client addresses the per-address limits keep an entry for: a connection or session "
+          "open, or handshakes not yet paid back (forgotten within two refill times).",
+          endpoint.address_limits().tracked());
   write_handshake_budget(w, endpoint.handshake_budget());
 }
 
@@ -113,46 +108,32 @@ void write_socketio(MetricsWriter& w, const socketio::Server& io) {
     w.sample("daheim_socketio_sockets", static_cast<double>(nsp.size()), "namespace", nsp.name());
     for (const socketio::Socket* s : nsp.fetch_sockets()) pending += s->pending_acks();
   });
-  w.family("daheim_socketio_acks_pending", "gauge", "Server-to-client acks awaiting an answer.");
-  w.sample("daheim_socketio_acks_pending", static_cast<double>(pending));
-  w.family("daheim_socketio_volatile_dropped_total", "counter",
-           "Volatile packets dropped because the transport could not take them.");
-  w.sample("daheim_socketio_volatile_dropped_total",
-           static_cast<double>(io.stats().volatile_dropped));
+  w.gauge("daheim_socketio_acks_pending", "Server-to-client acks awaiting an answer.", pending);
+  w.counter("daheim_socketio_volatile_dropped_total",
+            "Volatile packets dropped because the transport could not take them.",
+            io.stats().volatile_dropped);
 }
 
 void write_recovery(MetricsWriter& w, const socketio::Server& io) {
   const auto* store = dynamic_cast<const socketio::InMemorySessionStore*>(io.session_store());
   if (store == nullptr) return;
   const auto& st = store->stats();
-  w.family("daheim_recovery_sessions", "gauge", "Disconnected sessions kept for recovery.");
-  w.sample("daheim_recovery_sessions", static_cast<double>(store->session_count()));
-  w.family("daheim_recovery_log_events", "gauge", "Events in the recovery log.");
-  w.sample("daheim_recovery_log_events", static_cast<double>(store->log_size()));
-  w.family("daheim_recovery_log_bytes", "gauge",
-           "Approximate memory of the recovery log (frames, rooms, entries).");
-  w.sample("daheim_recovery_log_bytes", static_cast<double>(store->log_bytes()));
-  w.family("daheim_recovery_logged_total", "counter", "Events given an offset and logged.");
-  w.sample("daheim_recovery_logged_total", static_cast<double>(st.logged));
-  w.family("daheim_recovery_log_dropped_total", "counter",
-           "Logged events dropped by age, count or bytes.");
-  w.sample("daheim_recovery_log_dropped_total", static_cast<double>(st.log_dropped));
-  w.family("daheim_recovery_sessions_saved_total", "counter",
-           "Sessions saved when their socket left recoverably.");
-  w.sample("daheim_recovery_sessions_saved_total", static_cast<double>(st.saved));
-  w.family("daheim_recovery_sessions_dropped_total", "counter",
-           "Saved sessions dropped unused, by reason.");
-  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.expired), "reason",
-           "expired");
-  w.sample("daheim_recovery_sessions_dropped_total", static_cast<double>(st.evicted), "reason",
-           "max_sessions");
-  w.family("daheim_recovery_restores_total", "counter", "Recovery attempts, by result.");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restored), "result",
-           "restored");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_unknown), "result",
-           "unknown_session");
-  w.sample("daheim_recovery_restores_total", static_cast<double>(st.restore_bad_offset), "result",
-           "offset_not_in_log");
+  w.gauge("daheim_recovery_sessions", "Disconnected sessions kept for recovery.",
+          store->session_count());
+  w.gauge("daheim_recovery_log_events", "Events in the recovery log.", store->log_size());
+  w.gauge("daheim_recovery_log_bytes",
+          "Approximate memory of the recovery log (frames, rooms, entries).", store->log_bytes());
+  w.counter("daheim_recovery_logged_total", "Events given an offset and logged.", st.logged);
+  w.counter("daheim_recovery_log_dropped_total", "Logged events dropped by age, count or bytes.",
+            st.log_dropped);
+  w.counter("daheim_recovery_sessions_saved_total",
+            "Sessions saved when their socket left recoverably.", st.saved);
+  w.counter("daheim_recovery_sessions_dropped_total", "Saved sessions dropped unused, by reason.",
+            "reason", {{"expired", st.expired}, {"max_sessions", st.evicted}});
+  w.counter("daheim_recovery_restores_total", "Recovery attempts, by result.", "result",
+            {{"restored", st.restored},
+             {"unknown_session", st.restore_unknown},
+             {"offset_not_in_log", st.restore_bad_offset}});
 }
 
 // One family for every limit, labelled with its config key.
@@ -199,6 +180,18 @@ void MetricsWriter::sample(std::string_view name, double value, Labels labels) {
   out_ += fmt::format("{}{{{}}} {}\n", name, label_text(labels), value);
 }
 
+void MetricsWriter::single(std::string_view name, std::string_view type, std::string_view help,
+                           double value) {
+  family(name, type, help);
+  sample(name, value);
+}
+
+void MetricsWriter::by_label(std::string_view name, std::string_view type, std::string_view help,
+                             std::string_view label, std::initializer_list<Count> counts) {
+  family(name, type, help);
+  for (const Count& c : counts) sample(name, static_cast<double>(c.value), label, c.label_value);
+}
+
 void MetricsWriter::histogram(std::string_view name, Labels labels,
                               std::span<const std::string_view> le,
                               std::span<const uint64_t> buckets, double sum) {
@@ -228,10 +221,8 @@ std::string Monitoring::metrics_text() const {
   for (const auto& [key, count] : limits_)
     w.sample("daheim_limit_refusals_total", static_cast<double>(count()), "limit", key);
   for (const auto& source : sources_) source(w);
-  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-  w.sample("process_resident_memory_bytes", resident_bytes());
-  w.family("process_open_fds", "gauge", "Number of open file descriptors.");
-  w.sample("process_open_fds", open_fds());
+  w.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", resident_bytes());
+  w.gauge("process_open_fds", "Number of open file descriptors.", open_fds());
   return out;
 }
 

@@ -34,8 +34,34 @@ class MetricsWriter {
   // per bucket (not cumulative), the +Inf bucket last: one more than `le`.
   void histogram(std::string_view name, Labels labels, std::span<const std::string_view> le,
                  std::span<const uint64_t> buckets, double sum);
+  // A family of one sample without labels.
+  template <class Number>
+  void counter(std::string_view name, std::string_view help, Number value) {
+    single(name, "counter", help, static_cast<double>(value));
+  }
+  template <class Number>
+  void gauge(std::string_view name, std::string_view help, Number value) {
+    single(name, "gauge", help, static_cast<double>(value));
+  }
+  // A family with one label: a sample for each of its values.
+  struct Count {
+    std::string_view label_value;
+    uint64_t value;
+  };
+  void counter(std::string_view name, std::string_view help, std::string_view label,
+               std::initializer_list<Count> counts) {
+    by_label(name, "counter", help, label, counts);
+  }
+  void gauge(std::string_view name, std::string_view help, std::string_view label,
+             std::initializer_list<Count> counts) {
+    by_label(name, "gauge", help, label, counts);
+  }
 
  private:
+  void single(std::string_view name, std::string_view type, std::string_view help, double value);
+  void by_label(std::string_view name, std::string_view type, std::string_view help,
+                std::string_view label, std::initializer_list<Count> counts);
+
   std::string& out_;
 };
 

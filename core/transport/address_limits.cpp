@@ -6,14 +6,32 @@
 
 namespace daheim::transport {
 
+AddressLimits::AddressLimits(loop::TimerQueue& timers, AddressLimitOptions options)
+    : timers_(timers), options_(options), sweeper_(timers, [this] { on_sweep_timer(); }) {}
+
+AddressLimits::~AddressLimits() {
+  sweeper_.disarm();
+}
+
+loop::Millis AddressLimits::full_after() const {
+  uint64_t rate = std::max<uint32_t>(1, options_.handshakes_per_second);
+  return loop::Millis((uint64_t{options_.handshake_burst} * 1000 + rate - 1) / rate);
+}
+
 AddressLimits::Entry& AddressLimits::entry(const std::string& key, loop::TimePoint now) {
   if (entries_.size() >= sweep_at_) sweep(now);
   auto [it, fresh] = entries_.try_emplace(key);
   if (fresh) {
     it->second.tokens = options_.handshake_burst;
     it->second.last = now;
+    if (!sweeper_.armed()) sweeper_.arm(full_after());
   }
   return it->second;
+}
+
+void AddressLimits::on_sweep_timer() {
+  sweep(timers_.now());
+  if (!entries_.empty()) sweeper_.arm(full_after());
 }
 
 void AddressLimits::refill(Entry& e, loop::TimePoint now) const {
@@ -35,10 +53,12 @@ void AddressLimits::release(Map::iterator it, loop::TimePoint now) {
   if (idle(it->second, now)) entries_.erase(it);
 }
 
-// Drops idle entries; the next sweep waits until the table has doubled.
+// Drops idle entries and gives back the bucket array of a table that shrank;
+// the next sweep on growth waits until the table has doubled.
 void AddressLimits::sweep(loop::TimePoint now) {
   for (auto it = entries_.begin(); it != entries_.end();)
     it = idle(it->second, now) ? entries_.erase(it) : std::next(it);
+  entries_.rehash(0);
   sweep_at_ = std::max<std::size_t>(1024, entries_.size() * 2);
 }
 

@@ -2,7 +2,9 @@
 // sessions (polling ones included, however many share one keep-alive
 // connection) and new sessions per second (a token bucket). An entry is kept
 // while its address has a connection or a session, or its bucket is not yet
-// full again; idle entries are swept as the table grows.
+// full again. Idle entries are swept every full_after() while the table is
+// not empty (an address that stops coming is forgotten within two refill
+// times of its last handshake), and each time the table has doubled.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +34,10 @@ class AddressLimits {
     uint64_t handshakes_refused = 0;
   };
 
-  explicit AddressLimits(AddressLimitOptions options = {}) : options_(options) {}
+  explicit AddressLimits(loop::TimerQueue& timers, AddressLimitOptions options = {});
+  ~AddressLimits();
+  AddressLimits(const AddressLimits&) = delete;
+  AddressLimits& operator=(const AddressLimits&) = delete;
 
   // A new TCP connection from `key`; counted when admitted.
   Verdict add_connection(const std::string& key, loop::TimePoint now);
@@ -45,7 +50,10 @@ class AddressLimits {
   void remove_session(const std::string& key, loop::TimePoint now);
 
   const Stats& stats() const { return stats_; }
+  // Addresses with an entry (daheim_engineio_addresses_tracked).
   std::size_t tracked() const { return entries_.size(); }
+  // How long an empty handshake bucket takes to fill (the sweep period).
+  loop::Millis full_after() const;
   const AddressLimitOptions& options() const { return options_; }
 
  private:
@@ -68,11 +76,14 @@ class AddressLimits {
   bool idle(Entry& e, loop::TimePoint now) const;
   void release(Map::iterator it, loop::TimePoint now);
   void sweep(loop::TimePoint now);
+  void on_sweep_timer();
 
+  loop::TimerQueue& timers_;
   AddressLimitOptions options_;
   Map entries_;
   std::size_t sweep_at_ = 1024;
   Stats stats_;
+  loop::Timer sweeper_;  // armed while entries_ is not empty
 };
 
 }  // namespace daheim::transport

@@ -147,7 +147,7 @@ EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory facto
       factory_(std::move(factory)),
       timers_(timers),
       reap_timer_(timers, [this] { reap(); }),
-      address_limits_(options_.per_address),
+      address_limits_(timers, options_.per_address),
       handshake_budget_(options_.handshakes, timers.now()),
       release_timer_(timers, [this] { release_handshakes(); }) {}
 

@@ -19,8 +19,9 @@
 namespace daheim::transport {
 
 struct RefusalLimits {
-  loop::Millis linger{2000};           // longest a refused socket is kept
+  loop::Millis linger{2000};  // longest a refused socket is kept (engineio.refusalLingerTime)
   std::size_t max_read_bytes = 65536;  // read and dropped before closing anyway
+                                       // (engineio.refusalReadBytes)
 };
 
 class RefusedConnections {

@@ -73,7 +73,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimer
       endpoint_(endpoint),
       timers_(timers),
       inbox_(inbox),
-      refused_(reactor_, timers_) {}
+      refused_(reactor_, timers_, options_.refusal) {}
 
 Server::~Server() {
   *self_ = nullptr;

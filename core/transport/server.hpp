@@ -36,6 +36,10 @@ struct ServerOptions {
   // 0: no limit). lws accepts while the listen socket has more: under a
   // reconnect storm faster than the loop, it would never get to read them.
   std::size_t max_accepts_per_turn = 256;
+  // A connection refused at accept with an answer (the 429 of
+  // engineio.maxConnectionsPerAddress) is kept until its client read it:
+  // engineio.refusalLingerTime and engineio.refusalReadBytes.
+  RefusalLimits refusal;
   // Header space of one HTTP request (request line included), as Node.js's
   // default; lws closes the connection of a request with more.
   std::size_t max_header = 16384;

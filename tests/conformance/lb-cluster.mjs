@@ -1,7 +1,8 @@
 // Starts the topology of issue 16 for the official suites: haproxy (round
 // robin, no stickiness) on 127.0.0.1:PORT in front of three daheim-live
 // nodes with CONFIG plus a `cluster` section, on a redis-server of its own.
-// Prints "listening on http://127.0.0.1:PORT" when ready; SIGTERM stops it all.
+// PORT 0 (or none): a free port. Prints "listening on http://127.0.0.1:PORT"
+// when ready; SIGTERM stops it all.
 //
 //   node tests/conformance/lb-cluster.mjs CONFIG PORT
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ const config = JSON.parse(text);
 delete config.listen;
 if (!('testHandler' in config)) config.testHandler = undefined; // not the e2e default
 if (config.pluginDir) config.pluginDir = path.resolve(path.dirname(file), config.pluginDir);
-const lb = await startLbCluster({ config, port: Number(port) });
+const lb = await startLbCluster({ config, port: Number(port) || undefined }); // 0: a free one
 process.stderr.write(`nodes: ${lb.nodes.map((n) => n.url).join(', ')}\n`);
 process.stderr.write(`listening on ${lb.url}\n`);
 const stop = async () => {

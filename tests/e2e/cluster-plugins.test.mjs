@@ -13,7 +13,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer, tempFiles } from './lib/server.mjs';
@@ -69,9 +68,7 @@ before(async () => {
     cluster: { redis: redis.url, requestsTimeout: 1500 },
   };
   [A, B] = await Promise.all([startServer(config), startServer(config)]);
-  const control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  const control = await redis.control();
   for (;;) {
     const [, n] = await control.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
     if (Number(n) === 2) break;

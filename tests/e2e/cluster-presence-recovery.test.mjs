@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -78,9 +77,7 @@ async function sessionKeeps(pid, topic) {
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
 });
 
 after(async () => {
@@ -88,7 +85,6 @@ after(async () => {
     s.io.reconnection(false);
     s.disconnect();
   }
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 

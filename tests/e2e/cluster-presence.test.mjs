@@ -16,7 +16,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 
 import { scrape } from './lib/metrics.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -70,9 +69,7 @@ async function close(t) {
 
 // Every node listens for requests (serverSideEmit) and beats.
 async function clusterReady(n) {
-  const control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  const control = await redis.control();
   for (;;) {
     const [, subs] = await control.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io-request#/#']);
     const alive = await control.sendCommand(['ZCARD', 'socket.io#nodes']);
@@ -198,9 +195,7 @@ describe('cluster: host services for any plugin (plugins/counter)', () => {
 
   test('a call in flight when Redis dies fails with a code at once; the next one works', async () => {
     const b = await tab('B', 'u4', 'teacher');
-    const control = createClient({ url: redis.url });
-    control.on('error', () => {});
-    await control.connect();
+    const control = await redis.control();
     // Redis holds every other client's commands: the counter's script waits.
     await control.sendCommand(['CLIENT', 'PAUSE', '60000', 'ALL']);
     const answer = call(b.socket, 'counter.add', { by: 5 });
@@ -231,9 +226,7 @@ describe('cluster: host services for any plugin (plugins/counter)', () => {
 describe('cluster: presence after Redis was away', () => {
   // Every node has written its connections to Redis (after the restarts above).
   async function synced() {
-    const control = createClient({ url: redis.url });
-    control.on('error', () => {});
-    await control.connect();
+    const control = await redis.control();
     while ((await control.sendCommand(['KEYS', 'presence:synced:*'])).length !== 3)
       await new Promise((r) => setTimeout(r, 50));
     await control.quit();

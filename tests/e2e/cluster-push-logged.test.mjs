@@ -16,8 +16,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { startRedis } from './lib/redis.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
 import { startServer } from './lib/server.mjs';
@@ -68,9 +66,7 @@ async function streamText() {
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   [A, B] = await Promise.all([startServer(nodeConfig()), startServer(nodeConfig())]);
   client = io(A.url, { forceNew: true, transports: WS, reconnection: false });
   rec = new Recorder(client);
@@ -80,7 +76,6 @@ before(async () => {
 after(async () => {
   client?.disconnect();
   await Promise.allSettled([A?.stop(), B?.stop()]);
-  await control?.quit().catch(() => {});
   await redis?.close();
   rmSync(dir, { recursive: true, force: true });
 });

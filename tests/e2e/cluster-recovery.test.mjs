@@ -15,8 +15,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { scrape } from './lib/metrics.mjs';
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -52,14 +50,11 @@ function nodeConfig() {
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   emitter = new StreamsEmitter(control);
 });
 
 after(async () => {
-  await control?.quit().catch(() => {});
   await redis?.close();
   rmSync(dir, { recursive: true, force: true });
 });

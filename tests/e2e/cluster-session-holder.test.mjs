@@ -9,8 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { scrape } from './lib/metrics.mjs';
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -43,14 +41,11 @@ async function metric(node, name) {
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   emitter = new StreamsEmitter(control);
 });
 
 after(async () => {
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 

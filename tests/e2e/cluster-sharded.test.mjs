@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { scrape } from './lib/metrics.mjs';
 import { startNodePeer } from './lib/node-peer.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -42,9 +40,7 @@ before(async () => {
   const [A, B] = await Promise.all([startSioServer({}, cluster), startSioServer({}, cluster)]);
   const N = await startNodePeer(redis.url, { sharded: true });
   nodes = { A, B, N };
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   await waitFor('3 nodes on the main channel', async () => (await shardNumsub('socket.io#/#')) === 3);
 });
 
@@ -54,7 +50,6 @@ after(async () => {
   pool.close();
   await nodes?.N.close();
   await Promise.allSettled([nodes?.A.stop(), nodes?.B.stop()]);
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 

@@ -9,8 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { startNodePeer } from './lib/node-peer.mjs';
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -34,9 +32,7 @@ before(async () => {
   const [A, B] = await Promise.all([startSioServer(sio, cluster), startSioServer(sio, cluster)]);
   const N = await startNodePeer(redis.url, { streams: true, recovery });
   nodes = { A, B, N };
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   emitter = new StreamsEmitter(control);
   await waitFor('3 nodes on the public channel', async () => {
     const [, n] = await control.sendCommand(['PUBSUB', 'NUMSUB', 'socket.io#/#']);
@@ -52,7 +48,6 @@ afterEach(() => {
 after(async () => {
   await nodes?.N.close();
   await Promise.allSettled([nodes?.A.stop(), nodes?.B.stop()]);
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 

@@ -14,7 +14,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 import webpush from 'web-push';
 
 import { PushService, makeCert, verifiedCount } from './lib/push-service.mjs';
@@ -94,15 +93,12 @@ before(async () => {
   };
   [nodes.A, nodes.B] = await Promise.all([startServer(config), startServer(config)]);
   for (const n of [nodes.A, nodes.B]) assert.match(n.logs(), /subscriptions in Redis under wp/);
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
 });
 
 after(async () => {
   for (const s of sockets) s.disconnect();
   for (const n of [nodes.A, nodes.B]) if (n) assert.deepEqual(await n.stop(), { code: 0, signal: null }, n.logs());
-  await control?.quit();
   await service?.stop();
   await redis?.close();
   rmSync(dir, { recursive: true, force: true });

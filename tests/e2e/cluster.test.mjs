@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 
 import { Emitter } from '@socket.io/redis-emitter';
-import { createClient } from 'redis';
 
 import { scrape } from './lib/metrics.mjs';
 import { startNodePeer } from './lib/node-peer.mjs';
@@ -89,12 +88,8 @@ before(async () => {
   const [A, B] = await Promise.all([startSioServer({}, cluster), startSioServer({}, cluster)]);
   const N = await startNodePeer(redis.url);
   nodes = { A: { ...A, kind: 'daheim' }, B: { ...B, kind: 'daheim' }, N: { ...N, kind: 'node' } };
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
-  const emitterClient = createClient({ url: redis.url });
-  emitterClient.on('error', () => {});
-  await emitterClient.connect();
+  control = await redis.control();
+  const emitterClient = await redis.control();
   emitter = new Emitter(emitterClient);
   emitter.client = emitterClient;
   // Ready: all three nodes subscribed to the request channel (serverCount).
@@ -108,8 +103,6 @@ after(async () => {
   pool.close();
   await nodes?.N.close();
   await Promise.allSettled([nodes?.A.stop(), nodes?.B.stop()]);
-  await control?.quit().catch(() => {});
-  await emitter?.client.quit().catch(() => {});
   await redis?.close();
 });
 

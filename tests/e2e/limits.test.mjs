@@ -313,15 +313,17 @@ describe('limits: engineio.maxHttpHeaderSize (16 KiB)', () => {
   });
 });
 
-// GET over `agent` (keep-alive: one connection for all) from `localAddress`.
-function get(url, { agent, localAddress = '127.0.0.1', headers = {} } = {}) {
+// GET (or `method` with `body`) over `agent` (keep-alive: one connection for
+// all; false: a connection of its own, closed after) from `localAddress`.
+function get(url, { agent, localAddress = '127.0.0.1', headers = {}, method = 'GET', body: sent } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, localAddress, headers }, (res) => {
+    const req = http.request(url, { agent, localAddress, headers, method }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode, body, socket: res.socket }));
     });
     req.on('error', reject);
+    req.end(sent);
   });
 }
 const handshakeUrl = (srv) => `${srv.url}/socket.io/?EIO=4&transport=polling`;
@@ -399,6 +401,36 @@ describe('limits: per client address', () => {
       }
       for (const s of held) s.destroy();
       assert.ok(refusals(await scrape(srv.url), 'engineio.maxConnectionsPerAddress') >= 1);
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+
+  it('an address that stopped coming is forgotten on a timer (daheim_engineio_addresses_tracked)', async () => {
+    // 127.0.0.3 reads /metrics and is exempt: only 127.0.0.1 has an entry. Six handshakes empty
+    // its bucket (2 per second, burst 6): full again 3 s later, long after its sessions and
+    // connections ended; nothing more comes from it, so only the sweep (every 3 s) forgets it.
+    const srv = await startServer({
+      engineio: { addressLimitsExempt: ['127.0.0.3'], handshakesPerSecondPerAddress: 2, handshakeBurstPerAddress: 6 },
+    });
+    try {
+      const tracked = async () => {
+        const { body } = await get(`${srv.url}/metrics`, { agent: false, localAddress: '127.0.0.3' });
+        return Number(/^daheim_engineio_addresses_tracked (\d+)$/m.exec(body)[1]);
+      };
+      assert.equal(await tracked(), 0);
+      const opened = await Promise.all(Array.from({ length: 6 }, () => get(handshakeUrl(srv), { agent: false })));
+      assert.deepEqual(opened.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+      assert.equal(await tracked(), 1); // its sessions are open
+      for (const { body } of opened) {
+        const url = `${handshakeUrl(srv)}&sid=${JSON.parse(body.slice(1)).sid}`;
+        assert.equal((await get(url, { agent: false, method: 'POST', body: '1' })).status, 200);
+      }
+      const end = Date.now() + 20000;
+      while ((await tracked()) !== 0) {
+        assert.ok(Date.now() < end, 'the idle address is swept');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     } finally {
       assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
     }

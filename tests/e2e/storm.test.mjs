@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
 import WebSocket from 'ws';
 
 import { scrape } from './lib/metrics.mjs';
@@ -205,13 +204,10 @@ describe('a reconnect storm after SIGKILL', () => {
 
   before(async () => {
     redis = await startRedis();
-    control = createClient({ url: redis.url });
-    control.on('error', () => {});
-    await control.connect();
+    control = await redis.control();
   });
 
   after(async () => {
-    await control?.quit().catch(() => {});
     await redis?.close();
   });
 

@@ -12,8 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { startRedis } from './lib/redis.mjs';
 import { binaryPath } from './lib/server.mjs';
 import { POLLING, Pool, WS, cmd, connected } from './lib/sio.mjs';
@@ -81,8 +79,7 @@ describe('two workers on one port', () => {
       { workers: 2, cluster: { redis: redis.url, adapter: 'streams' } });
     await logged(/workers: 2 ready, listening on http:\/\/127\.0\.0\.1:(\d+)/);
     // Both workers have advertised their internal address.
-    const control = createClient({ url: redis.url });
-    await control.connect();
+    const control = await redis.control();
     const end = Date.now() + 15000;
     while ((await control.keys('socket.io#route#*')).length < 2) {
       if (Date.now() > end) throw new Error(`workers not advertised\n${srv.logs()}`);

@@ -8,7 +8,7 @@
 # (NOTIFY_SOCKET, WATCHDOG_USEC, LISTEN_FDS, User=).
 #
 # Needs root (dpkg -i) and installs missing build dependencies and lintian
-# with apt-get. Exits 77 (skipped) when not root, not on Debian, or when a
+# with apt-get. One run at a time on a machine (a lock; the next waits). Exits 77 (skipped) when not root, not on Debian, or when a
 # daheim-live package is already installed (it is not touched then).
 # Ends with "packaging-deb: PASS" or "packaging-deb: FAIL ..." and exits
 # non-zero on failure. KEEP=1 keeps the output directory.
@@ -54,6 +54,22 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' inst
 
 [ "$(id -u)" -eq 0 ] || skip "needs root for dpkg -i"
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then skip "not a Debian system"; fi
+
+# What it does, and how long each part may take (meson's timeout for this test
+# is their sum): another tree's run of this test on the machine installs the
+# same packages, so this one waits for it (LOCK_WAIT); the package build
+# compiles the daemon and plugins (-O2, hardened) in a fresh tree: several
+# minutes on 2 busy cores when ccache has not seen them, under one when it
+# has (BUILD_TIMEOUT); lintian, install, checks and purge take a minute or two.
+LOCK_WAIT=${PACKAGING_LOCK_WAIT:-600}
+BUILD_TIMEOUT=${PACKAGING_BUILD_TIMEOUT:-1800}
+exec 8>/tmp/daheim-live-packaging-deb.lock
+if ! flock -n 8; then
+  say "another packaging-deb run holds the packages; waiting for it (at most $LOCK_WAIT s)"
+  t=$(date +%s)
+  flock -w "$LOCK_WAIT" 8 || fatal "another packaging-deb run held /tmp/daheim-live-packaging-deb.lock for $LOCK_WAIT s"
+  say "waited $(( $(date +%s) - t )) s for the other run"
+fi
 for p in daheim-live daheim-live-plugin-dev; do
   if pkg_installed "$p"; then
     skip "package $p is installed on this machine; not touching it"
@@ -104,8 +120,14 @@ fi
 # 1. Build.
 say "building (packaging/build-deb.sh; log in $out/build.log)"
 t=$(date +%s)
-if "$root/packaging/build-deb.sh" --install-deps "$out" >"$out/build.log" 2>&1; then
+timeout --kill-after=30 "$BUILD_TIMEOUT" \
+  "$root/packaging/build-deb.sh" --install-deps "$out" >"$out/build.log" 2>&1
+build_status=$?
+if [ "$build_status" -eq 0 ]; then
   ok "dpkg-buildpackage -b -us -uc ($(( $(date +%s) - t )) s)"
+elif [ "$build_status" -eq 124 ]; then
+  tail -n 30 "$out/build.log"
+  fatal "package build not done after $BUILD_TIMEOUT s (PACKAGING_BUILD_TIMEOUT; the log's end is above)"
 else
   tail -n 60 "$out/build.log"
   fatal "package build (see the log above)"

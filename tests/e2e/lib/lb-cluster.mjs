@@ -10,8 +10,6 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { createClient } from 'redis';
-
 import { freePort, startRedis } from './redis.mjs';
 import { startServer } from './server.mjs';
 
@@ -100,8 +98,7 @@ export async function startLbCluster({ count = 3, config = {}, port, key = 'sock
       const cluster = { ...(config.cluster ?? {}), redis: redis.url, key };
       nodes.push(await startServer({ ...config, cluster }));
     }
-    const control = createClient({ url: redis.url });
-    await control.connect();
+    const control = await redis.control();
     try {
       await until('every node advertised', async () =>
         (await control.keys(`${key}#route#*`)).length === count);

@@ -1,12 +1,16 @@
 // A real redis-server for a test file: its own free port on 127.0.0.1 and its
 // own temp directory, no persistence. Ready when it logs "Ready to accept
 // connections"; stop() kills it, start() brings it back on the same port.
+// control() gives the test a connected node-redis client of its own to read
+// and steer the server with; close() quits those still open.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { createClient } from 'redis';
 
 import { withTimeout } from './util.mjs';
 
@@ -26,6 +30,7 @@ export async function startRedis() {
   const dir = mkdtempSync(path.join(tmpdir(), 'daheim-redis-'));
   let child = null;
   let log = '';
+  const controls = new Set();
   const redis = {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -55,7 +60,19 @@ export async function startRedis() {
       proc.kill('SIGKILL');
       await gone;
     },
+    // A connected client; its errors are ignored, as tests stop the server
+    // on purpose (node-redis reconnects on its own). quit() it, or close()
+    // does.
+    async control() {
+      const client = createClient({ url: redis.url });
+      client.on('error', () => {});
+      await client.connect();
+      controls.add(client);
+      client.on('end', () => controls.delete(client));
+      return client;
+    },
     async close() {
+      await Promise.allSettled([...controls].map((c) => (c.isReady ? c.quit() : c.disconnect())));
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },

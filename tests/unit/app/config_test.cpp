@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <unistd.h>
 
@@ -147,6 +148,32 @@ TEST(Config, HandshakeBudget) {
   EXPECT_EQ(load_error(R"({"engineio": {"handshakeBurst": 0}})").key, "engineio.handshakeBurst");
   EXPECT_EQ(load_error(R"({"engineio": {"maxHandshakeWait": "long"}})").key,
             "engineio.maxHandshakeWait");
+}
+
+TEST(Config, RefusalLingerAndReadBudget) {
+  Config d = default_config();
+  EXPECT_EQ(d.server.refusal.linger, std::chrono::milliseconds(2000));
+  EXPECT_EQ(d.server.refusal.max_read_bytes, 65536u);
+  ConfigFile f(R"({"engineio": {"refusalLingerTime": 250, "refusalReadBytes": 0}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.server.refusal.linger, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.server.refusal.max_read_bytes, 0u);
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"engineio": {"refusalLingerTime": 0}})",
+       "engineio.refusalLingerTime: expected an integer from 1 to 2147483647"},
+      {R"({"engineio": {"refusalLingerTime": "2s"}})",
+       "engineio.refusalLingerTime: expected an integer from 1 to 2147483647"},
+      {R"({"engineio": {"refusalReadBytes": -1}})",
+       "engineio.refusalReadBytes: expected an integer from 0 to 1073741824"},
+      {R"({"engineio": {"refusalReadBytes": 1.5}})",
+       "engineio.refusalReadBytes: expected an integer from 0 to 1073741824"},
+  };
+  for (const auto& [text, message] : bad) {
+    ConfigError err = load_error(text);
+    EXPECT_EQ(err.to_string(), "config error: " + err.file + ": key " + message) << text;
+  }
 }
 
 TEST(Config, BadPendingCallCapsAreNamed) {

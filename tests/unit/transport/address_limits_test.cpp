@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_timer_queue.hpp"
 #include "transport/client_address.hpp"
 
 namespace daheim::transport {
@@ -53,7 +54,8 @@ TEST(AddressSet, TakeTheRightMostUntrustedHop) {
 }
 
 TEST(AddressLimits, ConnectionsPerAddress) {
-  AddressLimits limits({2, 0, 0, 0});
+  testing::FakeTimerQueue timers;
+  AddressLimits limits(timers, {2, 0, 0, 0});
   TimePoint t{};
   EXPECT_EQ(limits.add_connection("a", t), Verdict::Admit);
   EXPECT_EQ(limits.add_connection("a", t), Verdict::Admit);
@@ -69,7 +71,8 @@ TEST(AddressLimits, ConnectionsPerAddress) {
 }
 
 TEST(AddressLimits, SessionsAndHandshakesPerSecond) {
-  AddressLimits limits({0, 3, 2, 2});  // 3 sessions, 2 handshakes/s, burst 2
+  testing::FakeTimerQueue timers;
+  AddressLimits limits(timers, {0, 3, 2, 2});  // 3 sessions, 2 handshakes/s, burst 2
   TimePoint t{};
   EXPECT_EQ(limits.add_session("a", t), Verdict::Admit);
   EXPECT_EQ(limits.add_session("a", t), Verdict::Admit);
@@ -86,7 +89,8 @@ TEST(AddressLimits, SessionsAndHandshakesPerSecond) {
 }
 
 TEST(AddressLimits, IdleEntriesGoOnceTheBucketIsFull) {
-  AddressLimits limits({0, 0, 10, 10});
+  testing::FakeTimerQueue timers;
+  AddressLimits limits(timers, {0, 0, 10, 10});
   TimePoint t{};
   for (int i = 0; i < 5000; ++i) {
     std::string key = "k" + std::to_string(i);
@@ -96,6 +100,28 @@ TEST(AddressLimits, IdleEntriesGoOnceTheBucketIsFull) {
   }
   EXPECT_LE(limits.tracked(), 2048u);  // swept as the table grew
   EXPECT_GE(limits.tracked(), 100u);   // the last 100 ms are still refilling
+}
+
+// An address that stops coming is forgotten by the timer, without the table
+// having to grow: every full_after() (burst / rate) while it is not empty.
+TEST(AddressLimits, IdleEntriesAreSweptOnATimer) {
+  testing::FakeTimerQueue timers;
+  AddressLimits limits(timers, {0, 0, 10, 10});  // refilled from empty in 1 s
+  EXPECT_EQ(limits.full_after(), Millis(1000));
+  EXPECT_EQ(timers.pending(), 0u);  // nothing tracked, nothing armed
+  EXPECT_EQ(limits.add_session("gone", timers.now()), Verdict::Admit);
+  limits.remove_session("gone", timers.now());  // one token short: kept
+  EXPECT_EQ(limits.add_connection("open", timers.now()), Verdict::Admit);
+  EXPECT_EQ(limits.tracked(), 2u);
+  timers.advance(Millis(999));  // "gone" is full again since 100 ms, not yet swept
+  EXPECT_EQ(limits.tracked(), 2u);
+  timers.advance(Millis(1));
+  EXPECT_EQ(limits.tracked(), 1u);  // swept; "open" still has its connection
+  EXPECT_EQ(timers.pending(), 1u);  // so the sweeper runs again
+  limits.remove_connection("open", timers.now());
+  EXPECT_EQ(limits.tracked(), 0u);
+  timers.advance(Millis(1000));
+  EXPECT_EQ(timers.pending(), 0u);  // an empty table stops it
 }
 
 }  // namespace

@@ -14,10 +14,7 @@ namespace {
 using dhl::testing::FakeRedisReply;
 using Argv = std::vector<std::string>;
 
-// 65-byte P-256 point and 16-byte auth secret (RFC 8291 Appendix A).
-constexpr std::string_view kP256dh =
-    "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
-constexpr std::string_view kAuth = "BTBZMqHH6r4Tts7J_aSIgg";
+// A subscription with the 65-byte P-256 point and 16-byte auth secret of RFC 8291 Appendix A.
 constexpr std::string_view kJson =
     R"({"endpoint":"https://push.example/1","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}})";
 

@@ -603,7 +603,7 @@ class FakeHost {
         if (n != this) others.push_back(n);
     auto answers = std::make_shared<std::vector<std::string>>();
     auto left = std::make_shared<std::size_t>(others.size());
-    auto done = [this, answers, fn, user] {
+    auto done = [answers, fn, user] {
       std::vector<dhl_payload> ps;
       for (const std::string& a : *answers) ps.push_back({a.data(), a.size(), nullptr, 0});
       fn(user, DHL_OK, ps.data(), ps.size());
