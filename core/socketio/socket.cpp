@@ -16,7 +16,7 @@ namespace daheim::socketio {
 
 Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string auth)
     : nsp_(nsp), client_(client) {
-  if (!auth.empty()) rare().auth = std::move(auth);
+  if (!auth.empty() && auth != "{}") rare().auth = std::move(auth);
   if (id.size() > id_.size())
     long_id_ = std::make_unique<std::string>(id);
   else

@@ -51,7 +51,10 @@ class Socket {
   engineio::Connection& connection() const;
   const engineio::Handshake& handshake() const;
   // The CONNECT payload (JSON object text), "{}" when the client sent none.
-  std::string_view auth() const { return rare_ ? std::string_view(rare_->auth) : ""; }
+  // The CONNECT payload; "{}" when the client sent none (kept only otherwise).
+  std::string_view auth() const {
+    return rare_ && !rare_->auth.empty() ? std::string_view(rare_->auth) : "{}";
+  }
   // False while connect middleware runs and after the disconnect.
   bool connected() const { return state_ == State::Connected; }
 
