@@ -108,7 +108,7 @@ std::string Authenticator::token_of(const socketio::Socket& socket) const {
 }
 
 std::optional<socketio::ConnectError> Authenticator::check(socketio::Socket& socket) {
-  const std::string& address = socket.handshake().address;
+  const std::string address(socket.handshake().address());
   if (rate_limited(address)) {
     ++stats_.refusals[AuthStats::kRateLimited];
     return socketio::ConnectError{"unauthorized", R"({"code":"rate_limited"})"};
@@ -156,7 +156,7 @@ void Authenticator::sweep_connect_rate() {
 socketio::ConnectError Authenticator::refuse(socketio::Socket& socket, auth::AuthError error) {
   ++stats_.refusals[static_cast<std::size_t>(error)];
   log::info("auth: refused {} on {} from {}: {}", socket.id(), socket.nsp().name(),
-            socket.handshake().address, auth::code(error));
+            socket.handshake().address(), auth::code(error));
   return {"unauthorized", fmt::format(R"({{"code":"{}"}})", auth::code(error))};
 }
 

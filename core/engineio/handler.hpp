@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "engineio/header_list.hpp"
+#include "engineio/handshake.hpp"
 #include "engineio/packet.hpp"
 #include "loop/timer.hpp"
 
@@ -31,24 +31,6 @@ std::string_view to_string(CloseReason reason);
 std::string_view to_string(TransportKind kind);
 
 using Header = std::pair<std::string, std::string>;
-
-// What the client sent when it opened the session.
-struct Handshake {
-  std::string address;  // peer IP address
-  std::string url;      // path and query as requested
-  HeaderList headers;   // lower-case names
-  HeaderList query;     // decoded query parameters, in order
-  bool secure = false;
-  loop::TimePoint issued{};
-  int64_t issued_unix_ms = 0;
-
-  std::optional<std::string_view> query_param(std::string_view name) const {
-    return query.find(name);
-  }
-  std::optional<std::string_view> header(std::string_view lower_name) const {
-    return headers.find(lower_name);
-  }
-};
 
 // The session as the upper layer sees it.
 class Connection {

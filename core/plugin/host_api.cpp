@@ -94,9 +94,9 @@ dhl_str api_socket_info(dhl_ctx* ctx, const dhl_socket* s, int key) {
     case DHL_INFO_NAMESPACE:
       return str(so.nsp().name());
     case DHL_INFO_ADDRESS:
-      return str(so.handshake().address);
+      return str(so.handshake().address());
     case DHL_INFO_URL:
-      return str(so.handshake().url);
+      return str(so.handshake().url());
     case DHL_INFO_AUTH:
       return str(so.auth());
     case DHL_INFO_CLAIMS:
@@ -126,7 +126,7 @@ dhl_str api_socket_query(dhl_ctx* ctx, const dhl_socket* s, dhl_str name) {
   return v ? str(*v) : kAbsent;
 }
 
-int pair_at(const engineio::HeaderList& pairs, std::size_t i, dhl_str* name, dhl_str* value) {
+int pair_at(engineio::PairsView pairs, std::size_t i, dhl_str* name, dhl_str* value) {
   if (i >= pairs.size()) return DHL_ERR_NOTFOUND;
   auto [n, v] = pairs.at(i);
   if (name) *name = str(n);
@@ -138,14 +138,14 @@ int api_socket_header_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* n
                          dhl_str* value) {
   int error = 0;
   Socket* so = loop_socket(ctx, s, "socket_header_at", error);
-  return so ? pair_at(so->handshake().headers, i, name, value) : error;
+  return so ? pair_at(so->handshake().headers(), i, name, value) : error;
 }
 
 int api_socket_query_at(dhl_ctx* ctx, const dhl_socket* s, size_t i, dhl_str* name,
                         dhl_str* value) {
   int error = 0;
   Socket* so = loop_socket(ctx, s, "socket_query_at", error);
-  return so ? pair_at(so->handshake().query, i, name, value) : error;
+  return so ? pair_at(so->handshake().query(), i, name, value) : error;
 }
 
 void* api_socket_data(dhl_ctx* ctx, const dhl_socket* s) {

@@ -32,23 +32,23 @@ std::string js_date(int64_t unix_ms) {
 std::string handshake_json(const Socket& socket) {
   const engineio::Handshake& h = socket.handshake();
   std::string out = "{\"headers\":{";
-  for (std::size_t i = 0; i < h.headers.size(); ++i) {
+  for (std::size_t i = 0; i < h.headers().size(); ++i) {
     if (i) out += ',';
-    auto [name, value] = h.headers.at(i);
+    auto [name, value] = h.headers().at(i);
     append_member(out, name, value);
   }
   out += "},\"time\":";
   json::append_string(out, js_date(h.issued_unix_ms));
   out += ',';
-  append_member(out, "address", h.address);
+  append_member(out, "address", h.address());
   out += h.header("origin") ? ",\"xdomain\":true" : ",\"xdomain\":false";
   out += h.secure ? ",\"secure\":true" : ",\"secure\":false";
   out += ",\"issued\":" + std::to_string(h.issued_unix_ms) + ",";
-  append_member(out, "url", h.url);
+  append_member(out, "url", h.url());
   out += ",\"query\":{";
-  for (std::size_t i = 0; i < h.query.size(); ++i) {
+  for (std::size_t i = 0; i < h.query().size(); ++i) {
     if (i) out += ',';
-    auto [name, value] = h.query.at(i);
+    auto [name, value] = h.query().at(i);
     append_member(out, name, value);
   }
   out += "},\"auth\":";

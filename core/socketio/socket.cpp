@@ -15,7 +15,8 @@
 namespace daheim::socketio {
 
 Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string auth)
-    : nsp_(nsp), client_(client), auth_(std::move(auth)) {
+    : nsp_(nsp), client_(client) {
+  if (!auth.empty() && auth != "{}") rare().auth = std::move(auth);
   if (id.size() > id_.size())
     long_id_ = std::make_unique<std::string>(id);
   else
@@ -23,6 +24,16 @@ Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string 
 }
 
 Socket::~Socket() = default;
+
+Socket::Rare& Socket::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+const std::string& Socket::data() const {
+  static const std::string kNone;
+  return rare_ ? rare_->data : kNone;
+}
 
 engineio::Connection& Socket::connection() const {
   return client_.connection();
@@ -84,7 +95,7 @@ bool Socket::emit_with_ack(std::string_view event, std::string_view args,
   uint64_t ack_id = nsp_.next_ack_id();
   if (!write(encode_event(nsp_.name(), event, args, attachments, ack_id), false)) return false;
   loop::TimePoint deadline = connection().timers().now() + timeout;
-  acks_.push_back({ack_id, deadline, std::move(callback), nullptr});
+  rare().acks.push_back({ack_id, deadline, std::move(callback), nullptr});
   arm_ack_timer();
   return true;
 }
@@ -117,24 +128,26 @@ void Socket::disconnect_because(DisconnectReason reason) {
 }
 
 void Socket::on_disconnect(DisconnectCallback callback) {
-  on_disconnect_.push_back(std::move(callback));
+  rare().on_disconnect.push_back(std::move(callback));
 }
 
 void* Socket::slot(uint32_t key) const {
-  for (const auto& [k, v] : slots_)
+  if (!rare_) return nullptr;
+  for (const auto& [k, v] : rare_->slots)
     if (k == key) return v;
   return nullptr;
 }
 
 void Socket::set_slot(uint32_t key, void* value) {
-  auto it =
-      std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s.first == key; });
+  if (value == nullptr && !rare_) return;
+  auto& slots = rare().slots;
+  auto it = std::find_if(slots.begin(), slots.end(), [&](const auto& s) { return s.first == key; });
   if (value == nullptr) {
-    if (it != slots_.end()) slots_.erase(it);
-  } else if (it != slots_.end()) {
+    if (it != slots.end()) slots.erase(it);
+  } else if (it != slots.end()) {
     it->second = value;
   } else {
-    slots_.emplace_back(key, value);
+    slots.emplace_back(key, value);
   }
 }
 
@@ -164,15 +177,16 @@ void Socket::note_written(const EncodedPacket& packet, bool volatile_) {
 bool Socket::write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
                             const std::shared_ptr<BroadcastAck>& ack) {
   if (!connected() || !has_ack_room() || !write(packet, volatile_)) return false;
-  acks_.push_back({ack_id, loop::TimePoint::max(), nullptr, ack});
+  rare().acks.push_back({ack_id, loop::TimePoint::max(), nullptr, ack});
   return true;
 }
 
 bool Socket::has_ack_room() {
   std::size_t max = nsp_.server().options().max_pending_acks;
-  if (acks_.size() < max) return true;
-  std::erase_if(acks_, [](const PendingAck& a) { return a.broadcast && a.broadcast->done(); });
-  return acks_.size() < max;
+  if (pending_acks() < max) return true;
+  std::vector<PendingAck>& acks = rare_->acks;
+  std::erase_if(acks, [](const PendingAck& a) { return a.broadcast && a.broadcast->done(); });
+  return acks.size() < max;
 }
 
 const std::string* Socket::restored_extension(std::string_view name) const {
@@ -192,7 +206,7 @@ void Socket::restore_session(RestoredSession restored) {
   SavedSession& saved = restored.session;
   std::copy_n(saved.sid.data(), std::min(saved.sid.size(), id_.size()), id_.begin());
   start_session(saved.pid, saved.start_offset);
-  data_ = saved.data;
+  if (!saved.data.empty()) rare().data = saved.data;
   recovery_->recovered = true;
   recovery_->restored = std::move(restored);
 }
@@ -231,7 +245,9 @@ void Socket::on_event_packet(Packet& packet, std::string_view args) {
 
 bool Socket::admit_event(const Packet& packet) {
   Server& server = nsp_.server();
-  EventRate::Verdict verdict = event_rate_.take(server.options().event_rate, server.timers().now());
+  const EventRateLimit& limit = server.options().event_rate;
+  if (limit.rate == 0) return true;
+  EventRate::Verdict verdict = rare().event_rate.take(limit, server.timers().now());
   if (verdict == EventRate::Verdict::Pass) return true;
   ++server.stats().events_rate_limited;
   if (packet.id) ack(*packet.id, R"([{"error":"rate_limited"}])");
@@ -243,12 +259,13 @@ bool Socket::admit_event(const Packet& packet) {
 }
 
 void Socket::on_ack_packet(Packet& packet) {
-  if (!packet.id) return;
-  auto it = std::find_if(acks_.begin(), acks_.end(),
+  if (!packet.id || !rare_) return;
+  std::vector<PendingAck>& acks = rare_->acks;
+  auto it = std::find_if(acks.begin(), acks.end(),
                          [&](const PendingAck& a) { return a.id == *packet.id; });
-  if (it == acks_.end()) return;
+  if (it == acks.end()) return;
   PendingAck ack = std::move(*it);
-  acks_.erase(it);
+  acks.erase(it);
   if (ack.broadcast) {
     ack.broadcast->on_response(packet.data, std::move(packet.attachments));
     return;
@@ -257,32 +274,35 @@ void Socket::on_ack_packet(Packet& packet) {
   if (ack.callback) ack.callback(false, packet.data, packet.attachments);
 }
 
+// Only called with a Rare block (acks were queued).
 void Socket::arm_ack_timer() {
+  Rare& r = *rare_;
   loop::TimePoint earliest = loop::TimePoint::max();
-  for (const PendingAck& a : acks_)
+  for (const PendingAck& a : r.acks)
     if (!a.broadcast) earliest = std::min(earliest, a.deadline);
   if (earliest == loop::TimePoint::max()) {
-    if (ack_timer_) ack_timer_->disarm();
+    if (r.ack_timer) r.ack_timer->disarm();
     return;
   }
   loop::TimerQueue& timers = connection().timers();
-  if (!ack_timer_) ack_timer_ = std::make_unique<loop::Timer>(timers, [this] { on_ack_timer(); });
+  if (!r.ack_timer) r.ack_timer = std::make_unique<loop::Timer>(timers, [this] { on_ack_timer(); });
   loop::TimePoint now = timers.now();
-  ack_timer_->arm(earliest <= now ? loop::Millis(0)
-                                  : std::chrono::ceil<loop::Millis>(earliest - now));
+  r.ack_timer->arm(earliest <= now ? loop::Millis(0)
+                                   : std::chrono::ceil<loop::Millis>(earliest - now));
 }
 
 void Socket::on_ack_timer() {
   loop::TimePoint now = connection().timers().now();
   std::vector<AckCallback> expired;
-  for (std::size_t i = 0; i < acks_.size();) {
-    if (acks_[i].broadcast || acks_[i].deadline > now) {
+  std::vector<PendingAck>& acks = rare_->acks;
+  for (std::size_t i = 0; i < acks.size();) {
+    if (acks[i].broadcast || acks[i].deadline > now) {
       ++i;
       continue;
     }
-    expired.push_back(std::move(acks_[i].callback));
-    acks_[i] = std::move(acks_.back());
-    acks_.pop_back();
+    expired.push_back(std::move(acks[i].callback));
+    acks[i] = std::move(acks.back());
+    acks.pop_back();
   }
   arm_ack_timer();
   std::vector<std::string> none;
@@ -291,9 +311,10 @@ void Socket::on_ack_timer() {
 }
 
 void Socket::fail_pending_acks() {
-  std::vector<PendingAck> acks = std::move(acks_);
-  acks_.clear();
-  if (ack_timer_) ack_timer_->disarm();
+  if (!rare_) return;
+  std::vector<PendingAck> acks = std::move(rare_->acks);
+  rare_->acks.clear();
+  if (rare_->ack_timer) rare_->ack_timer->disarm();
   std::vector<std::string> none;
   for (PendingAck& a : acks) {
     if (a.broadcast || !a.callback) continue;
@@ -313,7 +334,8 @@ void Socket::teardown(DisconnectReason reason) {
   state_ = State::Disconnected;
   client_.detach(*this);
   if (was_connected) nsp_.notify_disconnect(*this, reason);
-  std::vector<DisconnectCallback> callbacks = std::move(on_disconnect_);
+  std::vector<DisconnectCallback> callbacks;
+  if (rare_) callbacks = std::move(rare_->on_disconnect);
   for (DisconnectCallback& callback : callbacks) callback(*this, reason);
   fail_pending_acks();
 }

@@ -51,7 +51,10 @@ class Socket {
   engineio::Connection& connection() const;
   const engineio::Handshake& handshake() const;
   // The CONNECT payload (JSON object text), "{}" when the client sent none.
-  std::string_view auth() const { return auth_; }
+  // The CONNECT payload; "{}" when the client sent none (kept only otherwise).
+  std::string_view auth() const {
+    return rare_ && !rare_->auth.empty() ? std::string_view(rare_->auth) : "{}";
+  }
   // False while connect middleware runs and after the disconnect.
   bool connected() const { return state_ == State::Connected; }
 
@@ -106,8 +109,8 @@ class Socket {
   void on_disconnect(DisconnectCallback callback);
 
   // Application data as JSON text (socket.data); empty means unset.
-  std::string& data() { return data_; }
-  const std::string& data() const { return data_; }
+  std::string& data() { return rare().data; }
+  const std::string& data() const;
   // Opaque per-socket pointers keyed by an integer (plugins). The owner frees
   // what it stored, typically from a disconnect callback. nullptr erases.
   void* slot(uint32_t key) const;
@@ -119,7 +122,7 @@ class Socket {
   // not written (also when the socket has max_pending_acks outstanding).
   bool write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
                       const std::shared_ptr<BroadcastAck>& ack);
-  std::size_t pending_acks() const { return acks_.size(); }
+  std::size_t pending_acks() const { return rare_ ? rare_->acks.size() : 0; }
 
   // For Client and Namespace.
   // Recovery on: a new session (fresh pid) or the one being restored.
@@ -159,6 +162,19 @@ class Socket {
     std::shared_ptr<BroadcastAck> broadcast;  // a broadcast's collector
   };
 
+  // What few sockets use, allocated on first use: an idle socket without
+  // plugin state, acks, auth payload or event limit keeps none of it.
+  struct Rare {
+    std::string auth;
+    std::string data;
+    std::vector<std::pair<uint32_t, void*>> slots;
+    std::vector<DisconnectCallback> on_disconnect;
+    std::vector<PendingAck> acks;
+    std::unique_ptr<loop::Timer> ack_timer;  // created on first use
+    EventRate event_rate;
+  };
+  Rare& rare();
+
   bool has_ack_room();
   void note_written(const EncodedPacket& packet, bool volatile_);
   // Options::event_rate: false when the event must not be dispatched.
@@ -173,14 +189,8 @@ class Socket {
   State state_ = State::Connecting;
   Namespace& nsp_;
   Client& client_;
-  std::string auth_;
-  std::string data_;
-  std::vector<std::pair<uint32_t, void*>> slots_;
-  std::vector<DisconnectCallback> on_disconnect_;
-  std::vector<PendingAck> acks_;
-  std::unique_ptr<loop::Timer> ack_timer_;  // created on first use
-  std::unique_ptr<Recovery> recovery_;      // recovery on only
-  EventRate event_rate_;
+  std::unique_ptr<Rare> rare_;
+  std::unique_ptr<Recovery> recovery_;  // recovery on only
 };
 
 }  // namespace daheim::socketio

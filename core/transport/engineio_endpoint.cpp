@@ -220,19 +220,14 @@ int EngineIoEndpoint::refuse_address(lws* wsi, std::vector<engineio::Header> hea
 
 engineio::Handshake EngineIoEndpoint::make_handshake(lws* wsi, const HttpRequest& req,
                                                      std::string address) const {
-  engineio::Handshake hs;
-  hs.address = std::move(address);
-  hs.url = request_url(req);
-  hs.headers = read_headers(wsi);
-  for (const auto& [name, value] : req.query) hs.query.add(name, value);
-  hs.query.shrink();
-  return hs;
+  engineio::HeaderList query;
+  for (const auto& [name, value] : req.query) query.add(name, value);
+  return engineio::Handshake(address, request_url(req), read_headers(wsi), query);
 }
 
 // `hs` from make_handshake, perhaps a while ago (a held handshake): issued now.
 SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, engineio::Handshake hs,
                                                std::string key) {
-  hs.issued = timers_.now();
   // Wall-clock time, as socket.io's handshake.issued (lws_now_usecs is monotonic).
   hs.issued_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -721,7 +716,7 @@ void EngineIoEndpoint::enforce_budget() {
     log::warning(
         "engine.io session {} ({}) dropped: {} bytes queued, the largest while all sessions "
         "together queue {} (engineio.maxBufferedBytesTotal {})",
-        s->id(), s->handshake().address, s->buffered_bytes(), budget_.total(), limit);
+        s->id(), s->handshake().address(), s->buffered_bytes(), budget_.total(), limit);
     ++stats_.budget_drops;
     s->drop_slow_consumer();
   }

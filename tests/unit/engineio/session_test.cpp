@@ -35,9 +35,8 @@ TEST(CloseReasonNames, MatchTheReference) {
 }
 
 TEST(HandshakeLookup, FindsFirstQueryParamAndHeader) {
-  Handshake h;
-  h.query = {{"EIO", "4"}, {"transport", "polling"}, {"t", "x"}, {"t", "y"}};
-  h.headers = {{"origin", "http://a"}, {"user-agent", "ua"}};
+  Handshake h("127.0.0.1", "/socket.io/?EIO=4", {{"origin", "http://a"}, {"user-agent", "ua"}},
+              {{"EIO", "4"}, {"transport", "polling"}, {"t", "x"}, {"t", "y"}});
   ASSERT_TRUE(h.query_param("transport"));
   EXPECT_EQ(*h.query_param("transport"), "polling");
   ASSERT_TRUE(h.query_param("t"));
@@ -47,9 +46,9 @@ TEST(HandshakeLookup, FindsFirstQueryParamAndHeader) {
   ASSERT_TRUE(h.header("user-agent"));
   EXPECT_EQ(*h.header("user-agent"), "ua");
   EXPECT_FALSE(h.header("cookie"));
-  EXPECT_EQ(h.headers.size(), 2u);
-  EXPECT_EQ(h.headers.at(0), (HeaderList::Entry{"origin", "http://a"}));
-  EXPECT_EQ(h.headers.at(1), (HeaderList::Entry{"user-agent", "ua"}));
+  EXPECT_EQ(h.headers().size(), 2u);
+  EXPECT_EQ(h.headers().at(0), (HeaderList::Entry{"origin", "http://a"}));
+  EXPECT_EQ(h.headers().at(1), (HeaderList::Entry{"user-agent", "ua"}));
 }
 
 // --- Handshake / open packet ------------------------------------------------
@@ -112,16 +111,14 @@ TEST_F(SessionTest, OpenPacketUsesTheGivenSid) {
 }
 
 TEST_F(SessionTest, ExposesConnectionProperties) {
-  Handshake h;
-  h.address = "127.0.0.1";
-  h.url = "/engine.io/?EIO=4&transport=polling";
-  h.query = {{"EIO", "4"}, {"transport", "polling"}};
+  Handshake h("127.0.0.1", "/engine.io/?EIO=4&transport=polling", {},
+              {{"EIO", "4"}, {"transport", "polling"}});
   start(TransportKind::Polling, h);
   Connection& c = *session;
   EXPECT_EQ(c.id(), kTestSid);
   EXPECT_EQ(c.transport(), TransportKind::Polling);
-  EXPECT_EQ(c.handshake().address, "127.0.0.1");
-  EXPECT_EQ(c.handshake().url, "/engine.io/?EIO=4&transport=polling");
+  EXPECT_EQ(c.handshake().address(), "127.0.0.1");
+  EXPECT_EQ(c.handshake().url(), "/engine.io/?EIO=4&transport=polling");
   ASSERT_TRUE(c.handshake().query_param("EIO"));
   EXPECT_EQ(*c.handshake().query_param("EIO"), "4");
   EXPECT_EQ(&c.timers(), &clock);

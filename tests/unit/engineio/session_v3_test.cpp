@@ -18,11 +18,10 @@ using Strings = std::vector<std::string>;
 class SessionV3Test : public SessionTest {
  protected:
   Session& start_v3(TransportKind kind, std::vector<Header> extra = {}) {
-    Handshake h;
-    h.query = {{"EIO", "3"},
-               {"transport", kind == TransportKind::Polling ? "polling" : "websocket"}};
-    for (auto& [name, value] : extra) h.query.add(name, value);
-    start(kind, std::move(h));
+    HeaderList query{{"EIO", "3"},
+                     {"transport", kind == TransportKind::Polling ? "polling" : "websocket"}};
+    for (auto& [name, value] : extra) query.add(name, value);
+    start(kind, Handshake("", "", {}, query));
     EXPECT_TRUE(session->v3());
     return *session;
   }

@@ -35,7 +35,9 @@ class DispatchTest : public ::testing::Test {
 
   std::unique_ptr<Peer> join(std::vector<engineio::Header> query = {}) {
     auto p = h.open();
-    for (auto& [name, value] : query) p->conn.handshake_.query.add(name, value);
+    engineio::HeaderList pairs;
+    for (auto& [name, value] : query) pairs.add(name, value);
+    p->conn.handshake_ = engineio::Handshake("", "", {}, pairs);
     p->send("40");
     p->take();
     return p;

@@ -16,7 +16,7 @@ using Frames = std::vector<std::string>;
 
 std::unique_ptr<Peer> open_v3(Harness& h) {
   auto p = std::make_unique<Peer>(h.timers);
-  p->conn.handshake_.query = {{"EIO", "3"}, {"transport", "polling"}};
+  p->conn.handshake_ = engineio::Handshake("", "", {}, {{"EIO", "3"}, {"transport", "polling"}});
   p->handler = h.server.make_client(p->conn);
   p->conn.handler = p->handler.get();
   return p;
