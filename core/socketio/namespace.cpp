@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "socketio/broadcast_ack.hpp"
 #include "socketio/client.hpp"
@@ -199,7 +200,7 @@ SavedSession Namespace::snapshot(Socket& socket) {
                        std::string(socket.id()),
                        std::string(socket.pid()),
                        adapter_->socket_rooms(socket.id()),
-                       socket.data(),
+                       std::as_const(socket).data(),
                        session_owner_ ? session_owner_(socket) : std::string(),
                        socket.start_offset(),
                        socket.volatile_tail(),
