@@ -14,7 +14,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer } from './lib/server.mjs';
@@ -67,9 +66,7 @@ async function readyUsersUntil(rec, n) {
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
   const config = {
     testHandler: undefined,
     auth: { devSecret: secret, audiences: ['realtime'] },
@@ -92,7 +89,6 @@ before(async () => {
 after(async () => {
   for (const s of sockets) s.disconnect();
   await Promise.allSettled(Object.values(nodes).map((n) => n.stop()));
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 

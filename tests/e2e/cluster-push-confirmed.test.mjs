@@ -14,8 +14,6 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
@@ -44,9 +42,7 @@ for (const adapter of ['pubsub', 'sharded']) {
 
     before(async () => {
       redis = await startRedis();
-      control = createClient({ url: redis.url });
-      control.on('error', () => {});
-      await control.connect();
+      control = await redis.control();
       const config = {
         testHandler: undefined,
         plugins: [{ path: path.join(pluginsDir, 'push', 'push.so'), config: { devBearerSecret: bearer } }],
@@ -61,8 +57,6 @@ for (const adapter of ['pubsub', 'sharded']) {
     after(async () => {
       client?.disconnect();
       await Promise.allSettled([A?.stop(), B?.stop()]);
-      // Redis was restarted under it: no QUIT round trip.
-      await control?.disconnect().catch(() => {});
       await redis?.close();
     });
 

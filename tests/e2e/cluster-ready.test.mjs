@@ -11,8 +11,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { createClient } from 'redis';
-
 import { startRedis } from './lib/redis.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -24,13 +22,10 @@ const routeKey = (srv) => `socket.io#route#${/sid prefix (\S+)\)/.exec(srv.logs(
 
 before(async () => {
   redis = await startRedis();
-  control = createClient({ url: redis.url });
-  control.on('error', () => {});
-  await control.connect();
+  control = await redis.control();
 });
 
 after(async () => {
-  await control?.quit().catch(() => {});
   await redis?.close();
 });
 
