@@ -20,7 +20,7 @@ import jwt from 'jsonwebtoken';
 import { scrape } from './lib/metrics.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer } from './lib/server.mjs';
-import { Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
+import { disconnected, recordedSocket } from './lib/sio.mjs';
 import { withTimeout } from './lib/util.mjs';
 
 const secret = crypto.randomBytes(32).toString('hex');
@@ -51,14 +51,9 @@ const nodes = {};
 const sockets = [];
 
 async function tab(node, sub, role) {
-  const socket = io(nodes[node].url, { forceNew: true, reconnection: false, autoConnect: false,
-    transports: WS, auth: { token: token(sub, role) } });
-  const rec = new Recorder(socket);
-  const up = connected(socket);
-  socket.connect();
-  await up;
-  sockets.push(socket);
-  return { socket, rec };
+  const t = await recordedSocket(nodes[node].url, { auth: { token: token(sub, role) } });
+  sockets.push(t.socket);
+  return t;
 }
 
 async function close(t) {

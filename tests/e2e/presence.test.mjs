@@ -18,7 +18,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
-import { POLLING, Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
+import { POLLING, WS, disconnected, recordedSocket } from './lib/sio.mjs';
 import { binaryPath, startServer } from './lib/server.mjs';
 import { withTimeout } from './lib/util.mjs';
 
@@ -86,13 +86,9 @@ describe('presence plugin', () => {
   async function tab(sub, role, { transports = WS, via = 'auth' } = {}) {
     const t = token(sub, role);
     const opts = via === 'auth' ? { auth: { token: t } } : { query: { access_token: t } };
-    const socket = io(srv.url, { forceNew: true, reconnection: false, autoConnect: false, transports, ...opts });
-    const rec = new Recorder(socket);
-    const up = connected(socket);
-    socket.connect();
-    await up;
-    open.add(socket);
-    return { socket, rec };
+    const c = await recordedSocket(srv.url, { transports, ...opts });
+    open.add(c.socket);
+    return c;
   }
   async function close(c) {
     const down = disconnected(c.socket);
@@ -287,13 +283,9 @@ describe('presence plugin: configured roles and rooms', () => {
     if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
   });
   async function tab(sub, role) {
-    const socket = io(srv.url, { forceNew: true, reconnection: false, autoConnect: false, transports: WS, auth: { token: token(sub, role) } });
-    const rec = new Recorder(socket);
-    const up = connected(socket);
-    socket.connect();
-    await up;
-    sockets.push(socket);
-    return { socket, rec };
+    const t = await recordedSocket(srv.url, { auth: { token: token(sub, role) } });
+    sockets.push(t.socket);
+    return t;
   }
 
   it('counts by the configured rooms and applies the configured role rules', async () => {

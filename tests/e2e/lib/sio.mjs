@@ -83,6 +83,17 @@ export function connected(socket, ms = 10000) {
   );
 }
 
+// A connected socket of its own (no reconnection, WebSocket unless `opts`
+// says otherwise) whose Recorder saw every event from the first on.
+export async function recordedSocket(url, opts = {}) {
+  const socket = io(url, { forceNew: true, reconnection: false, autoConnect: false, transports: WS, ...opts });
+  const rec = new Recorder(socket);
+  const up = connected(socket);
+  socket.connect();
+  await up;
+  return { socket, rec };
+}
+
 // Resolves with the reason of the socket's next 'disconnect'.
 export function disconnected(socket, ms = 5000) {
   return withTimeout(
