@@ -17,7 +17,7 @@ import jwt from 'jsonwebtoken';
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer, tempFiles } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
-import { hmacSecret, request } from './lib/util.mjs';
+import { hmacSecret, postPush } from './lib/util.mjs';
 
 const { dir, file } = tempFiles('daheim-cluster-push-');
 const userKey = hmacSecret(32);
@@ -43,11 +43,7 @@ async function open(url, user) {
 }
 
 async function push(url, body) {
-  const res = await request(`${url}/api/v1/push`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify(body),
-  });
+  const res = await postPush(url, bearer, body);
   return { status: res.status, json: JSON.parse(res.body) };
 }
 

@@ -10,19 +10,16 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
 import { waitFor, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const secret = crypto.randomBytes(32).toString('hex');
 const GRACE_MS = 800;
 

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { startRedis } from './lib/redis.mjs';
 import { pluginsDir, startServer } from './lib/server.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
-import { request } from './lib/util.mjs';
+import { postPush } from './lib/util.mjs';
 
 const REQUESTS_TIMEOUT_MS = 1000;
 const bearer = crypto.randomBytes(32).toString('base64url');
@@ -33,12 +33,7 @@ for (const adapter of ['pubsub', 'sharded']) {
     let client;
     let rec;
 
-    const push = (data) => request(`${A.url}/api/v1/push`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-      body: JSON.stringify({ to: { all: true }, event: 'p', data }),
-      timeout: 10000,
-    });
+    const push = (data) => postPush(A.url, bearer, { to: { all: true }, event: 'p', data });
 
     before(async () => {
       redis = await startRedis();

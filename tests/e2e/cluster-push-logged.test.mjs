@@ -13,17 +13,14 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { startRedis } from './lib/redis.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
-import { request } from './lib/util.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
+import { postPush } from './lib/util.mjs';
 
 const REQUESTS_TIMEOUT_MS = 1000;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-push-logged-'));
 const bearer = crypto.randomBytes(32).toString('base64url');
 writeFileSync(path.join(dir, 'push.secret'), bearer);
@@ -46,12 +43,7 @@ function nodeConfig() {
 }
 
 function push(data) {
-  return request(`${A.url}/api/v1/push`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ to: { all: true }, event: 'p', data }),
-    timeout: 10000,
-  });
+  return postPush(A.url, bearer, { to: { all: true }, event: 'p', data });
 }
 
 // The entries of every stream in Redis, as text.

@@ -12,20 +12,17 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { scrape } from './lib/metrics.mjs';
 import { CuttableProxy } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { io, WS } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { StreamsEmitter } from './lib/streams-emitter.mjs';
-import { request, waitFor } from './lib/util.mjs';
+import { postPush, waitFor } from './lib/util.mjs';
 
 const CLIENTS = 200;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = path.resolve(process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins'));
 const dir = mkdtempSync(path.join(tmpdir(), 'daheim-cluster-recovery-'));
 const bearer = crypto.randomBytes(32).toString('base64url');
 writeFileSync(path.join(dir, 'push.secret'), bearer);
@@ -82,12 +79,7 @@ function startSources(pushTo) {
     if (inFlight) return;
     inFlight = true;
     const n = ++next;
-    const done = request(`${pushTo()}/api/v1/push`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-      body: JSON.stringify({ to: { all: true }, event: 'p', data: n }),
-      timeout: 10000,
-    }).then((r) => {
+    const done = postPush(pushTo(), bearer, { to: { all: true }, event: 'p', data: n }).then((r) => {
       if (r.status === 202) s.p.push(n);
     }, () => s.lost.add(n)).finally(() => (inFlight = false));
     s.pending.add(done);

@@ -9,18 +9,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { Manager, WS, connected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { hmacSecret, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 const RATE = 1;
 // Refused attempts after the burst: each draws a token too, so the bucket ends
 // about EXTRA tokens in debt and the checks after the loop (a metrics scrape,

@@ -9,14 +9,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { Manager, Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
 import { spawnSync } from 'node:child_process';
 
-import { binaryPath, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, startServer } from './lib/server.mjs';
 
 const startServerQuick = startServer;
 import jwt from 'jsonwebtoken';
@@ -24,8 +23,6 @@ import WebSocket from 'ws';
 
 import { hmacSecret, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 
 function pluginConfig(extra = {}) {
   return {

@@ -6,18 +6,15 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import WebSocket from 'ws';
 
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
 import { scrape } from './lib/metrics.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 const MiB = 1 << 20;
 const BUDGET = 12 * MiB;
 

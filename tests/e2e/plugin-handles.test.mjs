@@ -6,15 +6,12 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { Recorder, WS, connected, disconnected, io } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 const GONE = -2; // DHL_ERR_GONE
 
 async function connect(url) {

@@ -8,16 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { scrape } from './lib/metrics.mjs';
 import { Recorder, WS, connected, io } from './lib/sio.mjs';
-import { binaryPath, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, startServer } from './lib/server.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 const CALLS = 'daheim_plugin_calls_total';
 const LATENCY = 'daheim_plugin_call_duration_seconds';
 const PENDING = 'daheim_plugin_calls_pending';

@@ -10,17 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { POLLING, Recorder, UPGRADE, WS, connected, disconnected, io } from './lib/sio.mjs';
-import { binaryPath, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, startServer } from './lib/server.mjs';
 import { hmacSecret, withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 
 function pluginConfig(extra = {}) {
   return {

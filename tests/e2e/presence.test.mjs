@@ -13,17 +13,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { POLLING, WS, disconnected, recordedSocket } from './lib/sio.mjs';
-import { binaryPath, startServer } from './lib/server.mjs';
+import { binaryPath, pluginsDir, startServer } from './lib/server.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 
 const secret = crypto.randomBytes(32).toString('hex');
 const GRACE_MS = 600;

@@ -10,19 +10,16 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
 
 import { CuttableProxy } from './lib/proxy.mjs';
 import { POLLING, Recorder, WS, connected, io } from './lib/sio.mjs';
-import { startServer } from './lib/server.mjs';
+import { pluginsDir, startServer } from './lib/server.mjs';
 import { scrape } from './lib/metrics.mjs';
 import { withTimeout } from './lib/util.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pluginsDir = process.env.DAHEIM_PLUGINS_DIR || path.join(repoRoot, 'build/plugins');
 
 const call = (socket, event, ...args) => withTimeout(socket.emitWithAck(event, ...args), 5000, event);
 const range = (n) => Array.from({ length: n }, (_, i) => i + 1);

@@ -218,3 +218,13 @@ export async function waitFor(what, check, ms = 20000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// POST /api/v1/push on the server at `url` with a bearer credential and a
+// JSON body; resolves with request()'s answer.
+export function postPush(url, bearer, body) {
+  return request(`${url}/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify(body),
+  });
+}
