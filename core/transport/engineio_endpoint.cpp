@@ -127,13 +127,17 @@ void SessionEntry::schedule_peek() {
 // A held GET whose client went away: lws does not read the socket while the
 // request is parked (it would not read it in that state either, and the
 // level-triggered POLLIN of a half-closed socket would spin the loop), so
-// look for EOF ourselves.
+// look for EOF ourselves. The connection is closed here and now: this runs
+// from a timer, outside any callback of `poll_wsi`, and an asynchronous kill
+// waits for lws to service its own timers, which its libev glue does only
+// from an idle watcher that any steady stream of events starves.
 void SessionEntry::peek() {
   if (!poll_wsi) return;
   char c;
   ssize_t n = recv(lws_get_socket_fd(poll_wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    // Closing calls on_http_closed(), which releases the held GET.
+    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
     return;
   }
   schedule_peek();

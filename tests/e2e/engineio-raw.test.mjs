@@ -7,7 +7,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { cpuSeconds, startServer } from './lib/server.mjs';
+import { cpuSeconds, startServer, tcpStates } from './lib/server.mjs';
 import { eioUrl, poll, pollingHandshake, post, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
@@ -416,7 +416,10 @@ describe('Engine.IO over raw HTTP', () => {
         await delay(1000);
         const used = cpuSeconds(srv.pid) - cpu0;
         const wall = (Date.now() - t0) / 1000;
-        assert.ok(used < 0.2 * wall, `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
+        const why = () =>
+          `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s; its port's connections ` +
+          `${JSON.stringify(tcpStates(srv.pid, srv.port))}; log tail:\n${srv.logs().split('\n').slice(-30).join('\n')}`;
+        assert.ok(used < 0.2 * wall, used < 0.2 * wall ? '' : why());
 
         const t1 = Date.now();
         const hs = await pollingHandshake(srv.url);

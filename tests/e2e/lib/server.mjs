@@ -224,6 +224,20 @@ export function cpuSeconds(pid) {
   return ticks / clockTicksPerSecond;
 }
 
+// The TCP connections of a server's port, as counts per state read from
+// /proc/PID/net/tcp (ESTABLISHED, CLOSE_WAIT, ...): for a failure's message.
+export function tcpStates(pid, port) {
+  const names = { '01': 'ESTABLISHED', '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '0A': 'LISTEN' };
+  const counts = {};
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || parseInt(f[1].split(':')[1], 16) !== port) continue;
+    const state = names[f[3]] ?? f[3];
+    counts[state] = (counts[state] ?? 0) + 1;
+  }
+  return counts;
+}
+
 // Resident memory of a process (VmRSS), in bytes.
 export function rssBytes(pid) {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
