@@ -1,14 +1,16 @@
 // The e2e helpers themselves (tests/e2e/lib): a server that cannot start
 // fails its test at once, saying why, instead of hanging until the runner's
-// timeout.
+// timeout; a redis-server a test file started does not outlive it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { binaryPath, startServer } from './lib/server.mjs';
-import { withTimeout } from './lib/util.mjs';
+import { once, waitFor, withTimeout } from './lib/util.mjs';
 
 const SOCKETIO = { testHandler: '', socketio: { namespaces: ['/'] } };
 
@@ -35,5 +37,41 @@ describe('startServer (lib/server.mjs)', () => {
     const missing = path.join(mkdtempSync(path.join(tmpdir(), 'daheim-helpers-')), 'no-such-daheim-live');
     const err = await rejection(SOCKETIO, { binary: missing });
     assert.equal(err.message, `cannot start ${missing}: spawn ${missing} ENOENT`);
+  });
+});
+
+// Whether something accepts connections on 127.0.0.1:`port`.
+function listening(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+describe('startRedis (lib/redis.mjs)', () => {
+  it('the redis-server dies with a test process that exits without closing it', async () => {
+    // A test process that starts Redis, connects a control client, says the
+    // port and exits as a failed test's process.exit(1) would.
+    const script = `
+      import { startRedis } from ${JSON.stringify(new URL('./lib/redis.mjs', import.meta.url).href)};
+      const redis = await startRedis();
+      await redis.control();
+      console.log(redis.port);
+      process.exit(1);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(child, 'exit', 15000);
+    child.stdout.setEncoding('utf8');
+    const [out] = await once(child.stdout, 'data', 15000);
+    const port = Number(out.trim());
+    assert.ok(port > 0, out);
+    assert.deepEqual(await exited, [1, null]);
+    try {
+      await waitFor(`nothing listening on port ${port} any more`, async () => !(await listening(port)), 5000);
+    } finally {
+      if (await listening(port)) net.connect(port, '127.0.0.1').end('SHUTDOWN NOSAVE\r\n'); // left behind
+    }
   });
 });
