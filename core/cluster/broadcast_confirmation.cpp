@@ -21,11 +21,20 @@ struct BroadcastConfirmation::Pending {
 };
 
 void BroadcastConfirmation::settled(Logged result) {
-  last_ = std::make_shared<Pending>();
-  last_->result = result;
+  last_.reset();
+  settled_ = result;
+  expected_ = false;
 }
 
 BroadcastConfirmation::Answer BroadcastConfirmation::sent(std::function<void()> unawaited_refusal) {
+  last_.reset();
+  settled_.reset();
+  if (!std::exchange(expected_, false)) {
+    if (!unawaited_refusal) return nullptr;
+    return [refused = std::move(unawaited_refusal)](bool taken) {
+      if (!taken) refused();
+    };
+  }
   auto pending = std::make_shared<Pending>();
   last_ = pending;
   return [pending, refused = std::move(unawaited_refusal)](bool taken) {
@@ -38,8 +47,9 @@ BroadcastConfirmation::Answer BroadcastConfirmation::sent(std::function<void()> 
 
 void BroadcastConfirmation::when(loop::TimerQueue& timers, loop::Millis timeout,
                                  std::function<void(Logged)> done) {
+  if (settled_) return done(*settled_);
   std::shared_ptr<Pending> p = last_;
-  if (!p) return done(Logged::Refused);  // no broadcast yet
+  if (!p) return done(Logged::Refused);  // no broadcast yet, or not expected
   p->awaited = true;
   if (p->result) return done(*p->result);
   p->waiter = std::move(done);

@@ -42,6 +42,7 @@ class PubSubAdapter final : public socketio::InMemoryAdapter, public ChannelList
   // Redis is reachable: a broadcast now is published (when_logged: Redis's
   // answer to its PUBLISH).
   bool can_log() const override;
+  void expect_logged() override { confirmation_.expect(); }
   void when_logged(std::function<void(Logged)> done) override;
   std::size_t server_count() const override { return last_server_count_; }
   void fetch_sockets_async(const socketio::BroadcastOptions& opts,

@@ -40,6 +40,7 @@ class ShardedAdapter : public socketio::InMemoryAdapter, public ChannelListener 
   // Redis is reachable: a broadcast now is published (when_logged: Redis's
   // answer to its SPUBLISH).
   bool can_log() const override;
+  void expect_logged() override { confirmation_.expect(); }
   void when_logged(std::function<void(Logged)> done) override;
   void add_sockets(const socketio::BroadcastOptions& opts,
                    std::span<const std::string_view> rooms) override;

@@ -526,6 +526,7 @@ int api_emit_to_logged(dhl_ctx* ctx, const dhl_target* target, dhl_str event,
   if (nsp == nullptr) return DHL_ERR_NOTFOUND;
   socketio::Adapter& adapter = nsp->adapter();
   if (!adapter.can_log()) return DHL_ERR_UNAVAILABLE;
+  adapter.expect_logged();
   if (!nsp->emit_to(options_of(*target), view(event), args_text(args), copy_attachments(args)))
     return DHL_ERR_REFUSED;
   std::shared_ptr<Host*> alive = ctx->host->alive();

@@ -93,6 +93,8 @@ class Adapter {
   // before the log has it (POST /api/v1/push) asks:
   // - can_log(): whether a broadcast made now would be logged (false: it
   //   would only reach this node's sockets; Redis is unreachable);
+  // - expect_logged(), right before the broadcast: the caller will call
+  //   when_logged (an adapter keeps a record of Redis's answer only then);
   // - when_logged(done), right after the broadcast: `done` runs once, on
   //   the loop, when Redis answered it (Logged::Yes), refused it or lost the
   //   connection first (Refused; the broadcast is then not delivered here
@@ -101,6 +103,7 @@ class Adapter {
   // Adapters without such a log: true, and Yes at once.
   enum class Logged { Yes, Refused, TimedOut };
   virtual bool can_log() const { return true; }
+  virtual void expect_logged() {}
   virtual void when_logged(std::function<void(Logged)> done) { done(Logged::Yes); }
 };
 

@@ -33,7 +33,7 @@
 //   close-transport              closes the Engine.IO connection (socket.conn.close())
 //   disconnect-reason "id"       -> ack(why socket `id` left, or null)
 // Cluster-wide (Namespace / Adapter; a single node answers alone):
-//   fetch-sockets {rooms?, except?} -> ack({sockets: [{id, rooms}], complete})
+//   fetch-sockets {rooms?, except?} -> ack({sockets: [{id, rooms, handshake}], complete})
 //   all-rooms                    -> ack({rooms, complete})
 //   sockets-join / sockets-leave {rooms?, except?} [rooms] -> ack(true)
 //   disconnect-sockets {rooms?, except?} close -> ack(true)
@@ -315,7 +315,10 @@ std::string remote_sockets(const std::vector<socketio::RemoteSocket>& sockets, b
     if (i) out += ',';
     out += "{\"id\":";
     json::append_string(out, sockets[i].id);
-    out += ",\"rooms\":" + string_array(sockets[i].rooms) + "}";
+    out += ",\"rooms\":" + string_array(sockets[i].rooms);
+    out += ",\"handshake\":";
+    out += sockets[i].handshake_json.empty() ? std::string("null") : sockets[i].handshake_json;
+    out += '}';
   }
   return out + "],\"complete\":" + (complete ? "true" : "false") + "}]";
 }

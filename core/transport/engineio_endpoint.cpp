@@ -226,7 +226,9 @@ engineio::Handshake EngineIoEndpoint::make_handshake(lws* wsi, const HttpRequest
                                                      std::string address) const {
   engineio::HeaderList query;
   for (const auto& [name, value] : req.query) query.add(name, value);
-  return engineio::Handshake(address, request_url(req), read_headers(wsi), query);
+  engineio::Handshake hs(address, request_url(req), read_headers(wsi), query);
+  hs.secure = lws_is_ssl(wsi) != 0;  // socket.io: the connection is encrypted
+  return hs;
 }
 
 // `hs` from make_handshake, perhaps a while ago (a held handshake): issued now.

@@ -24,19 +24,24 @@ end
 local function counts()
   return redis.call('HGETALL', p .. 'counts')
 end
--- The ready users in order, each followed by its topic: one HMGET per
--- 1000 users (unpack has a stack limit), not one HGET per user.
+-- The values of hash `key` for `users`, in order (false where absent):
+-- one HMGET per 1000 users (unpack has a stack limit), not one HGET each.
+local function hmget(key, users)
+  local out = {}
+  for first = 1, #users, 1000 do
+    local values = redis.call('HMGET', key, unpack(users, first, math.min(first + 999, #users)))
+    for i = 1, #values do out[first + i - 1] = values[i] end
+  end
+  return out
+end
+-- The ready users in order, each followed by its topic.
 local function ready_list()
   local out = {}
   local users = redis.call('ZRANGE', p .. 'readyseq', 0, -1)
-  local batch = 1000
-  for first = 1, #users, batch do
-    local last = math.min(first + batch - 1, #users)
-    local topics = redis.call('HMGET', p .. 'ready', unpack(users, first, last))
-    for i = first, last do
-      out[#out + 1] = users[i]
-      out[#out + 1] = topics[i - first + 1] or 'null'
-    end
+  local topics = hmget(p .. 'ready', users)
+  for i = 1, #users do
+    out[#out + 1] = users[i]
+    out[#out + 1] = topics[i] or 'null'
   end
   return out
 end
@@ -176,9 +181,11 @@ return {counts(), ready_list()}
 inline constexpr std::string_view kList = R"(
 local off, lim = tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {redis.call('ZCARD', p .. 'online')}
-for _, u in ipairs(redis.call('ZRANGE', p .. 'online', off, off + lim - 1)) do
-  local t = redis.call('HGET', p .. 'ready', u)
-  out[#out + 1] = {u, redis.call('HGET', p .. 'role', u) or '', t or 'null', t and 1 or 0}
+local users = redis.call('ZRANGE', p .. 'online', off, off + lim - 1)
+local topics, roles = hmget(p .. 'ready', users), hmget(p .. 'role', users)
+for i, u in ipairs(users) do
+  local t = topics[i]
+  out[#out + 1] = {u, roles[i] or '', t or 'null', t and 1 or 0}
 end
 return out
 )";

@@ -7,6 +7,8 @@
 //   order per read), and the teachers get few `readyUsers` frames, the
 //   last one listing every ready student once.
 // - A read fetches the topics with HMGET, not one HGET per ready student.
+// - $presence.list takes the roles and topics of a page with one HMGET each
+//   per 1,000 users, not two HGETs per listed user.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -23,6 +25,7 @@ import { withTimeout } from './lib/util.mjs';
 const secret = crypto.randomBytes(32).toString('hex');
 const INTERVAL_MS = 1000;
 const STUDENTS = 20;
+const LIST_PAGE = 2500; // listMaxPageSize: a page of more than one HMGET batch
 
 const token = (sub, role) =>
   jwt.sign({ sub, role }, secret, { algorithm: 'HS256', audience: 'realtime', expiresIn: 3600 });
@@ -66,7 +69,7 @@ before(async () => {
     testHandler: undefined,
     auth: { devSecret: secret, audiences: ['realtime'] },
     plugins: [{ path: path.join(pluginsDir, 'presence', 'presence.so'),
-      config: { onlineInterval: INTERVAL_MS, readyUsersInterval: INTERVAL_MS } }],
+      config: { onlineInterval: INTERVAL_MS, readyUsersInterval: INTERVAL_MS, listMaxPageSize: LIST_PAGE } }],
     cluster: { redis: redis.url },
   };
   [nodes.A, nodes.B] = await Promise.all([startServer(config), startServer(config)]);
@@ -129,5 +132,42 @@ describe('cluster: presence state reads', () => {
     assert.ok((calls.hmget ?? 0) >= 2, `every node read the topics with HMGET (${calls.hmget})`);
     // $ready's own script reads the old topic once; the reads use none.
     assert.ok((calls.hget ?? 0) <= 2, `${calls.hget} HGETs for ${STUDENTS + 1} ready students`);
+  });
+
+  test('$presence.list reads roles and topics with one HMGET each per 1,000 users, no HGET', async () => {
+    // 1,500 users of no node written into the state as the connect script
+    // would (online, role, ready): the page crosses the batch boundary, and
+    // each user's role and topic must still be its own.
+    const fake = Array.from({ length: 1500 }, (_, i) => `f${String(i).padStart(4, '0')}`);
+    const role = (i) => (i % 2 ? `r${i}` : '');
+    const topic = (i) => (i % 3 ? null : { n: i });
+    await control.zAdd('presence:online', fake.map((u) => ({ score: 0, value: u })));
+    await control.hSet('presence:role', fake.flatMap((u, i) => [u, role(i)]));
+    await control.hSet('presence:ready', fake.flatMap((u, i) => (topic(i) ? [u, JSON.stringify(topic(i))] : [])));
+    try {
+      await control.configResetStat();
+      const page = await call(teachers[0].socket, 'presence.list', { limit: LIST_PAGE });
+      const calls = await commandCalls();
+      const real = ['late', ...students.map((_, i) => `s${i}`), 't1', 't2'];
+      assert.equal(page.total, fake.length + real.length);
+      assert.equal(page.next, null);
+      const expected = [
+        ...fake.map((id, i) => ({ id, role: role(i) || null, ready: topic(i) !== null, topic: topic(i) })),
+        ...real.sort().map((id) => ({
+          id,
+          role: id.startsWith('t') ? 'teacher' : 'student',
+          ready: id.startsWith('s') || id === 'late',
+          topic: id === 'late' ? 'late' : id.startsWith('s') ? 'math' : null,
+        })),
+      ];
+      assert.deepEqual(page.users, expected);
+      const batches = Math.ceil(page.total / 1000);
+      assert.equal(calls.hmget, 2 * batches, `HMGETs for a page of ${page.total} users`);
+      assert.equal(calls.hget ?? 0, 0, `${calls.hget} HGETs for a page of ${page.total} users`);
+    } finally {
+      await control.zRem('presence:online', fake);
+      await control.hDel('presence:role', fake);
+      await control.hDel('presence:ready', fake);
+    }
   });
 });

@@ -117,6 +117,33 @@ describe('a TLS listener', () => {
   });
 });
 
+// socket.io's handshake.secure: true when the connection is encrypted, as
+// fetchSockets() (and so the admin UI and the other nodes) reports it.
+describe('the handshake of a socket on a TLS listener', () => {
+  let srv;
+  const pool = new Pool();
+  after(async () => {
+    pool.close();
+    if (srv) assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+  });
+
+  it('is secure over wss and https polling, not over ws and http polling', async () => {
+    const c = makeCert('secure');
+    srv = await start([{ listen: '127.0.0.1:0', tls: { cert: c.cert, key: c.key } }, { listen: '127.0.0.1:0' }]);
+    const [secure, plain] = srv.listeners;
+    const expected = new Map();
+    for (const [listener, transports] of [[secure, WS], [secure, POLLING], [plain, WS], [plain, POLLING]]) {
+      const { hello } = await pool.connect(listener.url, '/', { transports, ca: c.pem });
+      expected.set(hello.id, listener === secure);
+    }
+    const { socket } = await pool.connect(plain.url, '/', { transports: WS });
+    const got = await cmd(socket, 'fetch-sockets', {});
+    assert.equal(got.complete, true);
+    const seen = new Map(got.sockets.filter((s) => expected.has(s.id)).map((s) => [s.id, s.handshake.secure]));
+    assert.deepEqual(seen, expected);
+  });
+});
+
 // Two TLS handshakes in a row, the second offering the session the first got
 // (a ticket, or a session ID when the server issues no tickets); resolves
 // with what Node's tls saw: [first resumed, second resumed, got a session].

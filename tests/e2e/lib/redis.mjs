@@ -3,6 +3,9 @@
 // connections"; stop() kills it, start() brings it back on the same port.
 // control() gives the test a connected node-redis client of its own to read
 // and steer the server with; close() quits those still open.
+// redis-server runs under `setpriv --pdeathsig KILL`: it dies with the test
+// process however that ends (a failed test's process.exit, the runner's
+// SIGTERM on a timeout), never left behind on its port.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +39,8 @@ export async function startRedis() {
     url: `redis://127.0.0.1:${port}`,
     logs: () => log,
     async start() {
-      child = spawn('redis-server', [
+      child = spawn('setpriv', [
+        '--pdeathsig', 'KILL', 'redis-server',
         '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
         '--dir', dir,
       ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,7 +55,12 @@ export async function startRedis() {
       });
       proc.stderr.on('data', (d) => (log += d));
       log = '';
-      await withTimeout(ready, 15000, 'redis-server ready');
+      try {
+        await withTimeout(ready, 15000, 'redis-server ready');
+      } catch (err) {
+        await redis.stop(); // not ready in time: not left running either
+        throw err;
+      }
     },
     async stop() {
       if (!child || child.exitCode !== null) return;

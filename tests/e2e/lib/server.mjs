@@ -92,20 +92,35 @@ process.on('exit', () => {
   }
 });
 
+// The last `n` lines of `text` (a process's output), or "(none)".
+function lastLines(text, n = 20) {
+  const lines = text.trimEnd().split('\n');
+  return lines.join('').trim() ? lines.slice(-n).join('\n') : '(none)';
+}
+
+// How a process ended, for an error message.
+function exitStatus(code, signal) {
+  if (code === null) return `signal ${signal}`;
+  return code === 78 ? 'exit code 78 (EX_CONFIG)' : `exit code ${code}`;
+}
+
 // Starts a server. `overrides` is merged into defaultConfig() (a key set to
-// undefined is dropped); `listen: null` passes no --listen. Resolves to
+// undefined is dropped); `listen: null` passes no --listen; `binary` runs
+// another executable than binaryFor(config). Rejects promptly, naming the
+// binary, how it ended and its last stderr lines, when it cannot be started
+// or exits before it is ready. Resolves to
 //   { url, port, pid, child, config, listeners, logs(), waitForLog(re, ms), stop(signal), exited }
 // where url is e.g. "http://127.0.0.1:40123" (the first listener), listeners
 // [{ url, host, port, serves }] every listener in order, and exited resolves to
 // { code, signal } when the process ends.
-export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {}) {
+export async function startServer(overrides = {}, { listen = '127.0.0.1:0', binary } = {}) {
   const config = JSON.parse(JSON.stringify(merge(defaultConfig(), overrides)));
   const dir = mkdtempSync(path.join(tmpdir(), 'daheim-e2e-'));
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
   const args = ['--config', configFile, ...(listen === null ? [] : ['--listen', listen])];
-  const bin = binaryFor(config);
+  const bin = binary ?? binaryFor(config);
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -120,18 +135,21 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
   });
 
   const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
+    const ended = (code, signal) => {
       running.delete(child);
       rmSync(dir, { recursive: true, force: true });
       resolve({ code, signal });
-    });
+    };
+    child.on('exit', ended);
+    // A binary that never started (missing, not executable) sends no 'exit'.
+    child.on('error', () => child.pid === undefined && ended(null, null));
   });
 
   const logs = () => `--- stderr ---\n${stderr}\n--- stdout ---\n${stdout}`;
 
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`daheim-live not ready after ${READY_TIMEOUT_MS} ms\n${logs()}`));
+      reject(new Error(`${bin} not ready after ${READY_TIMEOUT_MS} ms\n${logs()}`));
     }, READY_TIMEOUT_MS);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -139,7 +157,15 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0' } = {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`daheim-live exited before ready (code ${code}, signal ${signal})\n${logs()}`));
+      // 'exit' may come before the last of stderr is read: wait for its end.
+      const fail = () =>
+        reject(new Error(`${bin} exited before ready (${exitStatus(code, signal)}); ` +
+          `last stderr lines:\n${lastLines(stderr)}`));
+      if (child.stderr.readableEnded) fail();
+      else {
+        child.stderr.once('end', fail);
+        setTimeout(fail, 1000).unref();
+      }
     });
     child.stderr.setEncoding('utf8');
     let seen = false;

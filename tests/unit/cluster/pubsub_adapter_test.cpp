@@ -144,6 +144,30 @@ TEST_F(PubSubAdapterTest, PublishesToTheRoomChannelAndNeverLocalBroadcasts) {
   EXPECT_TRUE(peers[1]->take().empty());
 }
 
+// Redis's answer is kept only for a broadcast whose caller said it waits
+// (POST /api/v1/push); every other broadcast is published and delivered all
+// the same.
+TEST_F(PubSubAdapterTest, AnswersWhenLoggedForTheExpectedBroadcast) {
+  using Logged = socketio::Adapter::Logged;
+  testing::RedisServer server({}, redis.endpoint().address.port);
+  redis.start();
+  ASSERT_TRUE(loop.run_until([&] { return redis.connected(); }));
+  std::optional<Logged> got;
+  h.server.of("/").emit("hi", "[1]");
+  adapter().when_logged([&](Logged l) { got = l; });
+  EXPECT_EQ(got, Logged::Refused);  // nobody said it would wait: no answer kept
+  got.reset();
+  adapter().expect_logged();
+  h.server.of("/").emit("hi", "[2]");
+  adapter().when_logged([&](Logged l) { got = l; });
+  EXPECT_FALSE(got);
+  ASSERT_TRUE(loop.run_until([&] { return got.has_value(); }));
+  EXPECT_EQ(got, Logged::Yes);
+  EXPECT_EQ(redis.stats().published, 2u);
+  EXPECT_EQ(node.stats().broadcasts_published, 2u);
+  EXPECT_EQ(receivers({R"(42["hi",1])", R"(42["hi",2])"}), (std::vector<int>{0, 1, 2}));
+}
+
 TEST_F(PubSubAdapterTest, DeliversTheEmittersBroadcastExactlyOnce) {
   deliver("socket.io#/#", emitter_message("\x92\xa5hello\xa5world\xa3nsp\xa1/", kNoOpts));
   EXPECT_EQ(receivers({R"(42["hello","world"])"}), (std::vector<int>{0, 1, 2}));
