@@ -83,7 +83,6 @@ class Client final : public engineio::Handler {
   // The CONNECT timeout; for protocol 4 clients, the join of "/" they get
   // unasked once the session is open.
   loop::Timer connect_timer_;
-  bool legacy_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   struct Departed {
     std::string nsp;
@@ -104,6 +103,7 @@ class Client final : public engineio::Handler {
   Rare& rare();
   void free_retired();
   std::unique_ptr<Rare> rare_;
+  bool legacy_;  // beside closed_: one padded word for both
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;
