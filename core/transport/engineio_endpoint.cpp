@@ -222,7 +222,8 @@ engineio::Handshake EngineIoEndpoint::make_handshake(lws* wsi, const HttpRequest
                                                      std::string address) const {
   engineio::HeaderList query;
   for (const auto& [name, value] : req.query) query.add(name, value);
-  return engineio::Handshake(address, request_url(req), read_headers(wsi), query);
+  return engineio::Handshake(address, request_url(req),
+                             read_headers(wsi, options_.handshake_headers), query);
 }
 
 // `hs` from make_handshake, perhaps a while ago (a held handshake): issued now.
