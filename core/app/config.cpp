@@ -2,10 +2,12 @@
 
 #include <cjson/cJSON.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "app/admin_config.hpp"
@@ -89,6 +91,37 @@ void read_handshake_budget(ObjectReader& r, transport::HandshakeBudgetOptions& h
   r.millis("maxHandshakeWait", 0, h.max_wait);
 }
 
+bool is_header_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+  });
+}
+
+// engineio.handshakeHeaders: "all", "all-but-websocket" or a list of
+// lower-case header names.
+void read_handshake_headers(ObjectReader& r, engineio::HeaderFilter& out) {
+  using Mode = engineio::HeaderFilter::Mode;
+  const cJSON* v = r.take("handshakeHeaders");
+  if (!v) return;
+  std::string k = r.key("handshakeHeaders");
+  if (cJSON_IsString(v) && std::string_view(v->valuestring) == "all") {
+    out = {Mode::All, {}};
+  } else if (cJSON_IsString(v) && std::string_view(v->valuestring) == "all-but-websocket") {
+    out = {Mode::AllButWebSocket, {}};
+  } else if (cJSON_IsArray(v)) {
+    engineio::HeaderFilter listed{Mode::Listed, {}};
+    const cJSON* n;
+    cJSON_ArrayForEach(n, v) {
+      if (!cJSON_IsString(n) || !is_header_name(n->valuestring))
+        throw Failure{k, "expected header names in lower case (a-z, 0-9, -)"};
+      listed.names.emplace_back(n->valuestring);
+    }
+    out = std::move(listed);
+  } else {
+    throw Failure{k, R"(expected "all", "all-but-websocket" or a list of header names)"};
+  }
+}
+
 void read_engineio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("engineio");
   if (!obj) return;
@@ -104,6 +137,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.millis("upgradeTimeout", 1, eio.upgrade_timeout);
   r.integer_as("maxPayload", 1, 1 << 30, eio.max_payload);
   r.boolean("allowEIO3", eio.allow_eio3);
+  read_handshake_headers(r, c.endpoint.handshake_headers);
   r.integer_as("maxBufferedBytes", 1024, int64_t(1) << 40, eio.max_buffered_bytes);
   r.integer_as("maxBufferedBytesTotal", 0, int64_t(1) << 44, c.endpoint.max_buffered_total);
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);

@@ -36,7 +36,7 @@ using Header = std::pair<std::string, std::string>;
 class Connection {
  public:
   virtual ~Connection() = default;
-  virtual const std::string& id() const = 0;
+  virtual std::string_view id() const = 0;
   virtual const Handshake& handshake() const = 0;
   virtual TransportKind transport() const = 0;
   // Queues a message packet frame (built with make_text_frame(Message, ...)

@@ -1,5 +1,8 @@
 #include "engineio/session.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "engineio/codec.hpp"
@@ -23,8 +26,10 @@ const FramePtr& probe_reply_frame() {
   return f;
 }
 
-std::string open_json(const std::string& sid, bool offer_websocket, const Options& o) {
-  std::string s = "{\"sid\":\"" + sid + "\",\"upgrades\":";
+std::string open_json(std::string_view sid, bool offer_websocket, const Options& o) {
+  std::string s = "{\"sid\":\"";
+  s += sid;
+  s += "\",\"upgrades\":";
   s += offer_websocket ? "[\"websocket\"]" : "[]";
   s += ",\"pingInterval\":" + std::to_string(o.ping_interval.count());
   s += ",\"pingTimeout\":" + std::to_string(o.ping_timeout.count());
@@ -60,9 +65,10 @@ std::string_view to_string(TransportKind kind) {
   return kind == TransportKind::Polling ? "polling" : "websocket";
 }
 
-Session::Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
-                 loop::TimerQueue& timers, SessionObserver& observer)
-    : sid_(std::move(sid)),
+Session::Session(std::string_view sid, TransportKind kind, Handshake handshake,
+                 const Options& options, loop::TimerQueue& timers, SessionObserver& observer)
+    : sid_(),
+      sid_size_(static_cast<uint8_t>(sid.size())),
       kind_(kind),
       handshake_(std::move(handshake)),
       options_(options),
@@ -80,6 +86,11 @@ Session::Session(std::string sid, TransportKind kind, Handshake handshake, const
         }
         notify();
       }) {
+  if (sid.size() > kIdLength) {  // a defect of the caller, never the client's doing
+    std::fputs("<2>fatal: an Engine.IO session id longer than 20 characters\n", stderr);
+    std::abort();
+  }
+  std::copy(sid.begin(), sid.end(), sid_.begin());
   std::optional<std::string_view> eio = handshake_.query_param("EIO");
   v3_ = eio == "3";
   std::optional<std::string_view> b64 = handshake_.query_param("b64");
@@ -105,7 +116,7 @@ void Session::drop_slow_consumer() {
 void Session::start(std::unique_ptr<Handler> handler) {
   handler_ = std::move(handler);
   bool offer_ws = kind_ == TransportKind::Polling && options_.allow_websocket;
-  queue(make_text_frame(PacketType::Open, open_json(sid_, offer_ws, options_)));
+  queue(make_text_frame(PacketType::Open, open_json(id(), offer_ws, options_)));
   schedule_ping();
 }
 

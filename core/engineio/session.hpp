@@ -3,7 +3,9 @@
 // and frames and asks it what to write; it never does I/O itself.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 #include "engineio/frame_queue.hpp"
 #include "engineio/handler.hpp"
 #include "engineio/outbox_budget.hpp"
+#include "engineio/sid.hpp"
 #include "loop/timer.hpp"
 
 namespace daheim::engineio {
@@ -41,7 +44,9 @@ class SessionObserver {
 
 class Session final : public Connection {
  public:
-  Session(std::string sid, TransportKind kind, Handshake handshake, const Options& options,
+  // `sid`: at most kIdLength characters (generate_id()'s, perhaps with a
+  // node's tag in front); it is kept inline, not on the heap.
+  Session(std::string_view sid, TransportKind kind, Handshake handshake, const Options& options,
           loop::TimerQueue& timers, SessionObserver& observer);
   ~Session() override;
   Session(const Session&) = delete;
@@ -52,7 +57,7 @@ class Session final : public Connection {
   void start(std::unique_ptr<Handler> handler);
 
   // Connection
-  const std::string& id() const override { return sid_; }
+  std::string_view id() const override { return {sid_.data(), sid_size_}; }
   const Handshake& handshake() const override { return handshake_; }
   TransportKind transport() const override { return kind_; }
   bool send(FramePtr frame) override;
@@ -140,7 +145,8 @@ class Session final : public Connection {
   void notify_handler_closed(CloseReason reason);
   void notify() { observer_.on_session_activity(*this); }
 
-  std::string sid_;
+  std::array<char, kIdLength> sid_;
+  uint8_t sid_size_;
   TransportKind kind_;
   Handshake handshake_;
   const Options& options_;

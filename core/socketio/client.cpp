@@ -17,15 +17,15 @@ Client::Client(Server& server, engineio::Connection& connection)
       decoder_(server.options().max_attachments),
       // Protocol 5: no namespace joined in time closes the connection.
       // Protocol 4: "/" is joined unasked, at once (the timer armed at 0).
-      connect_timer_(connection.timers(),
-                     [this] {
-                       if (legacy_)
-                         connect_main();
-                       else if (sockets_.empty())
-                         close_forced_server();
-                     }),
+      connect_timer_(std::make_unique<loop::Timer>(connection.timers(),
+                                                   [this] {
+                                                     if (legacy_)
+                                                       connect_main();
+                                                     else if (sockets_.empty())
+                                                       close_forced_server();
+                                                   })),
       legacy_(v4::is_legacy(connection.handshake())) {
-  connect_timer_.arm(legacy_ ? loop::Millis{0} : server.options().connect_timeout);
+  connect_timer_->arm(legacy_ ? loop::Millis{0} : server.options().connect_timeout);
   server_.link(*this);
 }
 
@@ -86,16 +86,15 @@ void Client::on_close(engineio::CloseReason reason) {
 void Client::teardown_sockets(DisconnectReason why) {
   if (closed_) return;
   closed_ = true;
-  connect_timer_.disarm();
+  if (connect_timer_) connect_timer_->disarm();
   // The decoder keeps its buffer: a packet being dispatched may view it.
-  std::vector<std::unique_ptr<Socket>> sockets = std::move(sockets_);
-  sockets_.clear();
+  std::vector<std::unique_ptr<Socket>> sockets = sockets_.take_all();
   for (auto& socket : sockets) socket->teardown(why);
   for (auto& socket : sockets) rare().retired.push_back(std::move(socket));
 }
 
 Socket* Client::socket(std::string_view nsp) const {
-  for (const auto& s : sockets_)
+  for (const auto& s : sockets_.all())
     if (s->nsp().name() == nsp) return s.get();
   return nullptr;
 }
@@ -123,17 +122,14 @@ void Client::close_forced_server() {
 
 void Client::disconnect_all() {
   std::vector<Socket*> sockets;
-  for (const auto& s : sockets_) sockets.push_back(s.get());
+  for (const auto& s : sockets_.all()) sockets.push_back(s.get());
   for (Socket* s : sockets) s->disconnect(false);
   close(engineio::CloseReason::ForcedClose);
 }
 
 void Client::detach(Socket& socket) {
-  auto it = std::find_if(sockets_.begin(), sockets_.end(),
-                         [&](const auto& s) { return s.get() == &socket; });
-  if (it == sockets_.end()) return;
-  rare().retired.push_back(std::move(*it));
-  sockets_.erase(it);
+  if (std::unique_ptr<Socket> owned = sockets_.take(socket))
+    rare().retired.push_back(std::move(owned));
 }
 
 // A packet for a namespace not joined, a second CONNECT, or a CONNECT_ERROR
@@ -283,8 +279,12 @@ void Client::create_socket(Namespace& nsp, std::string auth,
     rare().retired.push_back(std::move(owned));
     return;
   }
-  sockets_.push_back(std::move(owned));
-  connect_timer_.disarm();
+  sockets_.add(std::move(owned));
+  // Not from the timer's own callback (only a protocol 4 client's connects).
+  if (legacy_)
+    connect_timer_->disarm();
+  else
+    connect_timer_.reset();
   nsp.connect(socket);
 }
 

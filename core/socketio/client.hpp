@@ -15,6 +15,7 @@
 #include "socketio/decoder.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/encoder.hpp"
+#include "socketio/owned_sockets.hpp"
 #include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
@@ -81,10 +82,10 @@ class Client final : public engineio::Handler {
   engineio::Connection& connection_;
   Decoder decoder_;
   // The CONNECT timeout; for protocol 4 clients, the join of "/" they get
-  // unasked once the session is open.
-  loop::Timer connect_timer_;
-  bool legacy_;
-  std::vector<std::unique_ptr<Socket>> sockets_;
+  // unasked once the session is open. A protocol 5 client's goes with its
+  // first socket: a connected client keeps none.
+  std::unique_ptr<loop::Timer> connect_timer_;
+  OwnedSockets sockets_;
   struct Departed {
     std::string nsp;
     uint32_t dropped = 0;
@@ -104,6 +105,7 @@ class Client final : public engineio::Handler {
   Rare& rare();
   void free_retired();
   std::unique_ptr<Rare> rare_;
+  bool legacy_;  // beside closed_: one padded word for both
   bool closed_ = false;
   Client* prev_ = nullptr;  // Server's list of clients
   Client* next_ = nullptr;

@@ -9,16 +9,26 @@
 
 namespace daheim::socketio {
 
+static_assert(Socket::kNoAdapterSlot == UINT32_MAX);
+
 bool InMemoryAdapter::has_room(std::string_view room) const {
   if (rooms_.find(room) != rooms_.end()) return true;
-  auto it = index_.find(room);
-  return it != index_.end() && slots_[it->second].own_room;
+  uint32_t slot = slot_of(room);
+  return slot != kNoSlot && slots_[slot].own_room;
+}
+
+uint32_t InMemoryAdapter::slot_of(std::string_view socket_id) const {
+  const Socket* socket = nsp_.find_socket(socket_id);
+  if (socket == nullptr) return kNoSlot;
+  uint32_t i = socket->adapter_slot();
+  return i < slots_.size() && slots_[i].socket == socket ? i : kNoSlot;
 }
 
 uint32_t InMemoryAdapter::ensure_slot(std::string_view socket_id) {
-  if (auto it = index_.find(socket_id); it != index_.end()) return it->second;
   Socket* socket = nsp_.find_socket(socket_id);
   if (socket == nullptr) return kNoSlot;
+  if (uint32_t i = socket->adapter_slot(); i < slots_.size() && slots_[i].socket == socket)
+    return i;
   uint32_t i;
   if (!free_slots_.empty()) {
     i = free_slots_.back();
@@ -28,7 +38,7 @@ uint32_t InMemoryAdapter::ensure_slot(std::string_view socket_id) {
     slots_.emplace_back();
   }
   slots_[i].socket = socket;
-  index_.emplace(socket->id(), i);
+  socket->set_adapter_slot(i);
   return i;
 }
 
@@ -93,23 +103,22 @@ void InMemoryAdapter::add_all(std::string_view socket_id, std::span<const std::s
 }
 
 void InMemoryAdapter::del(std::string_view socket_id, std::string_view room) {
-  auto it = index_.find(socket_id);
-  if (it == index_.end()) return;
-  Slot& s = slots_[it->second];
+  uint32_t slot = slot_of(socket_id);
+  if (slot == kNoSlot) return;
+  Slot& s = slots_[slot];
   if (room == s.socket->id()) {
     if (s.own_room) nsp_.notify_room(room, room, false);
     s.own_room = false;
     return;
   }
-  if (auto r = rooms_.find(room); r != rooms_.end()) leave(it->second, r->second);
+  if (auto r = rooms_.find(room); r != rooms_.end()) leave(slot, r->second);
 }
 
 void InMemoryAdapter::del_all(std::string_view socket_id) {
-  auto it = index_.find(socket_id);
-  if (it == index_.end()) return;
-  uint32_t slot = it->second;
-  index_.erase(it);
+  uint32_t slot = slot_of(socket_id);
+  if (slot == kNoSlot) return;
   Slot& s = slots_[slot];
+  s.socket->set_adapter_slot(kNoSlot);
   while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);
   std::vector<Membership>().swap(s.rooms);
   if (s.own_room) nsp_.notify_room(socket_id, socket_id, false);
@@ -122,7 +131,7 @@ template <class F>
 void InMemoryAdapter::for_each_member(std::string_view room, F&& f) {
   if (auto it = rooms_.find(room); it != rooms_.end())
     for (uint32_t slot : it->second.members) f(slot);
-  if (auto it = index_.find(room); it != index_.end() && slots_[it->second].own_room) f(it->second);
+  if (uint32_t slot = slot_of(room); slot != kNoSlot && slots_[slot].own_room) f(slot);
 }
 
 uint32_t InMemoryAdapter::next_epoch() {
@@ -197,9 +206,9 @@ std::vector<std::string> InMemoryAdapter::sockets(std::span<const std::string> r
 
 std::vector<std::string> InMemoryAdapter::socket_rooms(std::string_view socket_id) {
   std::vector<std::string> rooms;
-  auto it = index_.find(socket_id);
-  if (it == index_.end()) return rooms;
-  const Slot& s = slots_[it->second];
+  uint32_t slot = slot_of(socket_id);
+  if (slot == kNoSlot) return rooms;
+  const Slot& s = slots_[slot];
   if (s.own_room) rooms.emplace_back(s.socket->id());
   for (const Membership& m : s.rooms) rooms.push_back(*m.room->name);
   return rooms;
@@ -207,9 +216,9 @@ std::vector<std::string> InMemoryAdapter::socket_rooms(std::string_view socket_i
 
 std::vector<std::string> InMemoryAdapter::all_rooms() const {
   std::vector<std::string> out;
-  out.reserve(rooms_.size() + index_.size());
-  for (const auto& [id, slot] : index_)
-    if (slots_[slot].own_room) out.emplace_back(id);
+  out.reserve(rooms_.size() + slots_.size() - free_slots_.size());
+  for (const Slot& s : slots_)
+    if (s.socket != nullptr && s.own_room) out.emplace_back(s.socket->id());
   for (const auto& [name, room] : rooms_) out.push_back(name);
   return out;
 }

@@ -1,6 +1,8 @@
 // The single-process adapter. Rooms are interned (one entry per room name,
 // members as compact slot numbers); the room named after a socket's own id is
-// a flag on the socket's slot, not an interned room. A broadcast collects its
+// a flag on the socket's slot, not an interned room. A socket id finds its
+// slot through the namespace's index (Namespace::find_socket, then
+// Socket::adapter_slot): no second map keyed by id. A broadcast collects its
 // recipients once, then hands each one the same encoded frames.
 #pragma once
 
@@ -74,9 +76,11 @@ class InMemoryAdapter : public Adapter {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  static constexpr uint32_t kNoSlot = UINT32_MAX;  // Socket::kNoAdapterSlot
 
   uint32_t ensure_slot(std::string_view socket_id);
+  // The slot of the registered socket `socket_id`, or kNoSlot.
+  uint32_t slot_of(std::string_view socket_id) const;
   void join(uint32_t slot, std::string_view room);
   void leave(uint32_t slot, Room& room);
   // Defined in the .cpp (used only there).
@@ -92,7 +96,6 @@ class InMemoryAdapter : public Adapter {
   std::deque<Slot> slots_;  // stable addresses; indices are never reused mid-broadcast
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> deferred_free_;
-  std::unordered_map<std::string_view, uint32_t> index_;  // keys view the Socket's id
   std::unordered_map<std::string, Room, StringHash, std::equal_to<>> rooms_;
   std::vector<uint32_t> scratch_;
   uint32_t epoch_ = 0;

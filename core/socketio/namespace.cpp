@@ -122,8 +122,7 @@ Socket* Namespace::socket_by_pid(std::string_view pid) const {
 }
 
 Socket* Namespace::find_socket(std::string_view id) const {
-  auto it = sockets_.find(id);
-  return it == sockets_.end() ? nullptr : it->second;
+  return sockets_.find(id);
 }
 
 std::vector<Socket*> Namespace::fetch_sockets(const BroadcastOptions& opts) const {
@@ -145,7 +144,7 @@ void Namespace::disconnect_sockets(const BroadcastOptions& opts, bool close_tran
 }
 
 bool Namespace::admit(Socket& socket) {
-  sockets_.emplace(socket.id(), &socket);
+  sockets_.insert(socket);
   socket.join_restored_rooms();
   // Unlike the reference (skipMiddlewares), a recovered socket passes the
   // middleware again: its token is checked anew before it gets anything.
@@ -192,7 +191,7 @@ void Namespace::remove(Socket& socket) {
       by_pid_.erase(it);
   }
   adapter_->del_all(socket.id());
-  sockets_.erase(socket.id());
+  sockets_.erase(socket);
 }
 
 SavedSession Namespace::snapshot(Socket& socket) {

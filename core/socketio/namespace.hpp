@@ -19,6 +19,7 @@
 #include "socketio/connect_error.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
+#include "socketio/id_index.hpp"
 #include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
@@ -176,8 +177,8 @@ class Namespace {
   std::vector<OutgoingObserver> on_any_outgoing_;
   std::vector<RoomObserver> on_room_;
   OwnerFunction session_owner_;
-  std::unordered_map<std::string_view, Socket*> sockets_;  // keys view the Socket's id
-  std::unordered_map<std::string_view, Socket*> by_pid_;   // recovery on; keys view Socket::pid()
+  IdIndex<Socket> sockets_;  // the adapter finds its slots through it too
+  std::unordered_map<std::string_view, Socket*> by_pid_;  // recovery on; keys view Socket::pid()
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;
   std::vector<std::shared_ptr<BroadcastAck>> broadcast_acks_;

@@ -123,6 +123,11 @@ class Socket {
   bool write_with_ack(const EncodedPacket& packet, bool volatile_, uint64_t ack_id,
                       const std::shared_ptr<BroadcastAck>& ack);
   std::size_t pending_acks() const { return rare_ ? rare_->acks.size() : 0; }
+  // For the namespace's adapter: its own number for this socket, so that it
+  // needs no index by id beside the namespace's. kNoAdapterSlot: none.
+  static constexpr uint32_t kNoAdapterSlot = UINT32_MAX;
+  uint32_t adapter_slot() const { return adapter_slot_; }
+  void set_adapter_slot(uint32_t slot) { adapter_slot_ = slot; }
 
   // For Client and Namespace.
   // Recovery on: a new session (fresh pid) or the one being restored.
@@ -184,6 +189,7 @@ class Socket {
   void fail_pending_acks();
 
   std::array<char, engineio::kIdLength> id_{};
+  uint32_t adapter_slot_ = kNoAdapterSlot;  // in the padding after id_
   // An id longer than kIdLength: "/nsp#<sid>" of a protocol 4 client.
   std::unique_ptr<std::string> long_id_;
   State state_ = State::Connecting;

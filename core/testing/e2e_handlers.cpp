@@ -32,6 +32,7 @@
 //   disconnect-me {close}        Socket::disconnect(close)
 //   close-transport              closes the Engine.IO connection (socket.conn.close())
 //   disconnect-reason "id"       -> ack(why socket `id` left, or null)
+//   handshake                    -> ack(socket.io's handshake object of the socket)
 // Cluster-wide (Namespace / Adapter; a single node answers alone):
 //   fetch-sockets {rooms?, except?} -> ack({sockets: [{id, rooms, handshake}], complete})
 //   all-rooms                    -> ack({rooms, complete})
@@ -57,6 +58,7 @@
 #include <vector>
 
 #include "engineio/handler.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/json_text.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/socket.hpp"
@@ -273,6 +275,8 @@ void on_command(Socket& s, Event& e, const Reasons& reasons) {
     s.emit("echo-event", e.args, e.attachments);
   } else if (e.name == "whoami") {
     reply(s, e, "[" + identity(s) + "]");
+  } else if (e.name == "handshake") {
+    reply(s, e, "[" + socketio::describe_socket(s).handshake_json + "]");
   } else if (e.name == "join" || e.name == "leave") {
     Json rooms = parse(args.first);
     for (const std::string& room : strings_of(rooms.get())) {

@@ -226,7 +226,8 @@ engineio::Handshake EngineIoEndpoint::make_handshake(lws* wsi, const HttpRequest
                                                      std::string address) const {
   engineio::HeaderList query;
   for (const auto& [name, value] : req.query) query.add(name, value);
-  engineio::Handshake hs(address, request_url(req), read_headers(wsi), query);
+  engineio::Handshake hs(address, request_url(req), read_headers(wsi, options_.handshake_headers),
+                         query);
   hs.secure = lws_is_ssl(wsi) != 0;  // socket.io: the connection is encrypted
   return hs;
 }
@@ -431,7 +432,8 @@ int EngineIoEndpoint::start_post(lws* wsi, ConnectionState* pss, SessionEntry* e
       // The body is read for this session: into the endpoint's string
       // unless another POST's body is still coming.
       if (!post_body_.claim(pss)) pss->buffer.get();
-      std::snprintf(pss->sid, sizeof pss->sid, "%s", entry->session->id().c_str());
+      std::string_view sid = entry->session->id();
+      std::snprintf(pss->sid, sizeof pss->sid, "%.*s", static_cast<int>(sid.size()), sid.data());
     }
   }
   if (*len == 0) return finish_post(wsi, pss);
@@ -702,7 +704,7 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 }
 
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
-  reap_list_.push_back(entry.session->id());
+  reap_list_.emplace_back(entry.session->id());
   if (!reap_timer_.armed()) reap_timer_.arm(loop::Millis(0));
 }
 

@@ -45,6 +45,8 @@ struct EndpointOptions {
   AddressSet trusted_proxies;
   // Clients the per-address limits do not apply to (engineio.addressLimitsExempt).
   AddressSet limits_exempt = loopback();
+  // What each session keeps of its handshake's headers (engineio.handshakeHeaders).
+  engineio::HeaderFilter handshake_headers;
 
   static AddressSet loopback() { return *AddressSet::parse({"127.0.0.0/8", "::1"}); }
 };

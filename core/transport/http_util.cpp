@@ -196,7 +196,7 @@ std::optional<std::string> read_header_named(lws* wsi, std::string_view lower_na
   return without_nul(std::move(value));
 }
 
-engineio::HeaderList read_headers(lws* wsi) {
+engineio::HeaderList read_headers(lws* wsi, const engineio::HeaderFilter& keep) {
   engineio::HeaderList out;
   for (int t = 0; t < WSI_TOKEN_COUNT; ++t) {
     const char* name =
@@ -204,10 +204,11 @@ engineio::HeaderList read_headers(lws* wsi) {
     if (!name) continue;
     std::size_t n = std::strlen(name);
     if (n < 2 || name[n - 1] != ':' || name[0] == ':') continue;
-    auto value = read_header(wsi, t);
-    if (!value) continue;
     std::string lower(name, n - 1);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!keep.keeps(lower)) continue;
+    auto value = read_header(wsi, t);
+    if (!value) continue;
     out.add(lower, *value);
   }
   out.shrink();

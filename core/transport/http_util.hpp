@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engineio/handler.hpp"
+#include "engineio/header_filter.hpp"
 #include "engineio/request.hpp"
 
 struct lws;
@@ -29,8 +30,8 @@ HttpRequest read_request(lws* wsi, std::size_t max_arg);
 // `into` has held a request of the same shape (the polling path's steady
 // state). Every field is rewritten; nothing of the previous request stays.
 void read_request(lws* wsi, std::size_t max_arg, HttpRequest& into);
-// Every known request header, lower-case names without the colon.
-engineio::HeaderList read_headers(lws* wsi);
+// Every known request header `keep` keeps, lower-case names without the colon.
+engineio::HeaderList read_headers(lws* wsi, const engineio::HeaderFilter& keep);
 std::optional<std::string> read_header(lws* wsi, int token);
 // Whether the header is present and equal to `value` (no copy on the heap).
 bool header_equals(lws* wsi, int token, std::string_view value);

@@ -475,3 +475,49 @@ describe('socket.io-client: the server stops', () => {
     }
   });
 });
+
+// engineio.handshakeHeaders: what a session keeps of its handshake's headers
+// (socket.io's handshake.headers, a plugin's socket_header).
+describe('socket.io-client: the handshake headers a session keeps', () => {
+  const pool = new Pool();
+  const servers = [];
+  after(async () => {
+    pool.close();
+    for (const srv of servers) assert.deepEqual(await srv.stop(), { code: 0, signal: null });
+  });
+
+  // The handshake's header names, and the user-agent the client sent.
+  async function kept(handshakeHeaders, transports) {
+    const srv = await startSioServer({}, handshakeHeaders ? { engineio: { handshakeHeaders } } : {});
+    servers.push(srv);
+    const m = pool.manager(srv.url, {
+      transports,
+      extraHeaders: { 'user-agent': 'daheim-e2e/1', cookie: 'a=b' },
+    });
+    const { socket } = await join(m, '/');
+    const handshake = await cmd(socket, 'handshake');
+    socket.disconnect();
+    return { names: Object.keys(handshake.headers).sort(), ua: handshake.headers['user-agent'] };
+  }
+
+  it('by default all but the WebSocket handshake\'s own', async () => {
+    const ws = await kept(undefined, WS);
+    assert.equal(ws.ua, 'daheim-e2e/1');
+    for (const name of ['host', 'cookie', 'user-agent']) assert.ok(ws.names.includes(name), ws.names.join());
+    for (const name of ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version',
+      'sec-websocket-extensions']) assert.ok(!ws.names.includes(name), ws.names.join());
+  });
+
+  it('"all" keeps them too, as socket.io', async () => {
+    const ws = await kept('all', WS);
+    for (const name of ['host', 'cookie', 'user-agent', 'upgrade', 'sec-websocket-key', 'sec-websocket-version'])
+      assert.ok(ws.names.includes(name), ws.names.join());
+  });
+
+  it('a list keeps only the headers it names', async () => {
+    for (const transports of [WS, POLLING]) {
+      const got = await kept(['user-agent', 'authorization'], transports);
+      assert.deepEqual(got, { names: ['user-agent'], ua: 'daheim-e2e/1' });
+    }
+  });
+});

@@ -143,7 +143,8 @@ TEST_F(AdminTest, DevelopmentModeListsSocketsAndReportsWhatHappens) {
   Frames f = p->take();
   Frames all = events(f, "all_sockets");
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_NE(all[0].find(R"({"id":")" + id + R"(","clientId":")" + user->conn.id().substr(0, 12) +
+  EXPECT_NE(all[0].find(R"({"id":")" + id + R"(","clientId":")" +
+                        std::string(user->conn.id().substr(0, 12)) +
                         R"(","transport":"websocket","nsp":"/")"),
             std::string::npos)
       << all[0];

@@ -82,6 +82,45 @@ TEST(Config, UnknownKeyIsNamedWithItsPath) {
   EXPECT_EQ(e.to_string(), "config error: " + e.file + ": key engineio.pingIntervall: unknown key");
 }
 
+TEST(Config, HandshakeHeadersKeepAllButTheWebSocketHandshakesOwnByDefault) {
+  using Mode = engineio::HeaderFilter::Mode;
+  const engineio::HeaderFilter& d = default_config().endpoint.handshake_headers;
+  EXPECT_EQ(d.mode, Mode::AllButWebSocket);
+  EXPECT_TRUE(d.keeps("user-agent"));
+  EXPECT_TRUE(d.keeps("authorization"));
+  EXPECT_FALSE(d.keeps("sec-websocket-key"));
+  EXPECT_FALSE(d.keeps("upgrade"));
+
+  auto load = [](const std::string& value) {
+    ConfigFile f(R"({"engineio": {"handshakeHeaders": )" + value + "}}");
+    Config c = default_config();
+    ConfigError e;
+    EXPECT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+    return c.endpoint.handshake_headers;
+  };
+  engineio::HeaderFilter all = load(R"("all")");
+  EXPECT_EQ(all.mode, Mode::All);
+  EXPECT_TRUE(all.keeps("sec-websocket-key"));
+  EXPECT_EQ(load(R"("all-but-websocket")").mode, Mode::AllButWebSocket);
+  engineio::HeaderFilter listed = load(R"(["user-agent", "x-forwarded-for"])");
+  EXPECT_EQ(listed.mode, Mode::Listed);
+  EXPECT_TRUE(listed.keeps("user-agent"));
+  EXPECT_TRUE(listed.keeps("x-forwarded-for"));
+  EXPECT_TRUE(listed.keeps("origin"));  // handshake.xdomain
+  EXPECT_FALSE(listed.keeps("cookie"));
+  EXPECT_FALSE(listed.keeps("host"));
+  EXPECT_FALSE(load("[]").keeps("host"));
+}
+
+TEST(Config, HandshakeHeadersRefuseWhatIsNotANameOrAMode) {
+  for (const char* bad : {R"("some")", "true", "3", R"(["User-Agent"])", R"([""])",
+                          R"(["user agent"])", R"([1])", R"({"keep": []})"}) {
+    ConfigError e = load_error(std::string(R"({"engineio": {"handshakeHeaders": )") + bad + "}}");
+    EXPECT_EQ(e.key, "engineio.handshakeHeaders") << bad;
+    EXPECT_NE(e.message.find("header names"), std::string::npos) << bad << ": " << e.message;
+  }
+}
+
 TEST(Config, MistypedValuesAreNamed) {
   EXPECT_EQ(load_error(R"({"engineio": {"pingInterval": "300"}})").key, "engineio.pingInterval");
   EXPECT_EQ(load_error(R"({"engineio": {"maxPayload": 0}})").key, "engineio.maxPayload");

@@ -18,7 +18,7 @@ class FakeConnection final : public engineio::Connection {
   explicit FakeConnection(FakeTimerQueue& timers) : timers_(timers), id_(engineio::generate_id()) {}
 
   // Connection
-  const std::string& id() const override { return id_; }
+  std::string_view id() const override { return id_; }
   const engineio::Handshake& handshake() const override { return handshake_; }
   engineio::TransportKind transport() const override { return engineio::TransportKind::WebSocket; }
   bool send(engineio::FramePtr frame) override {

@@ -70,7 +70,7 @@ TEST(ProtocolV4, OtherNamespacesTakeTheirAuthFromTheQuery) {
   p->send("40/custom?token=abc,");
   EXPECT_EQ(p->take(), Frames{"40/custom,"});
   socketio::Socket& s = Harness::socket_of(*p, "/custom");
-  EXPECT_EQ(s.id(), "/custom#" + p->conn.id());
+  EXPECT_EQ(s.id(), "/custom#" + std::string(p->conn.id()));
   EXPECT_EQ(s.auth(), R"({"token":"abc"})");
   p->send("40/nope,");
   EXPECT_EQ(p->take(), Frames{R"(44/nope,"Invalid namespace")"});
