@@ -304,6 +304,7 @@ bool Server::draining() const {
 
 void Server::run() {
   while (!stop_.load()) service_once();
+  auto started = std::chrono::steady_clock::now();
   stop_accepting();
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
@@ -324,6 +325,19 @@ void Server::run() {
   while (draining() && !wake_.load()) service_once();
   drain_deadline_.reset();
   drain_check_.reset();
+  log_drain_end(started);
+}
+
+void Server::log_drain_end(std::chrono::steady_clock::time_point started) const {
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (!draining()) {
+    log::notice("stopping: drained in {} ms", took.count());
+    return;
+  }
+  log::warning("stopping: drainTime ({} ms) is over with {} sessions open{}",
+               options_.drain_time.count(), endpoint_.session_count(),
+               drain_busy_ && drain_busy_() ? " and writes pending" : "");
 }
 
 // Socket activation: lws cannot take over a listening socket, so it only

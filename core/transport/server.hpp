@@ -164,6 +164,7 @@ class Server {
   bool forget_listener(lws* wsi);
   // One turn of the event loop: blocks until something happens.
   bool draining() const;
+  void log_drain_end(std::chrono::steady_clock::time_point started) const;
   void service_once();
   void start_writer();
 

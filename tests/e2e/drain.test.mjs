@@ -82,6 +82,7 @@ describe('a draining server', () => {
       assert.deepEqual(await withTimeout(srv.exited, 15000, 'exit'), { code: 0, signal: null }, srv.logs());
       const took = performance.now() - t0;
       assert.match(srv.logs(), new RegExp(`stopping: closing ${N} sessions`));
+      assert.match(srv.logs(), /stopping: drained in \d+ ms/);
       // On a quiet machine it takes about 0.2 s; drainTime is 10 s.
       assert.ok(took < 5000, `the drain of ${N} sessions took ${Math.round(took)} ms`);
     } finally {
