@@ -340,14 +340,15 @@ void Server::log_drain_end(std::chrono::steady_clock::time_point started) const 
                drain_busy_ && drain_busy_() ? " and writes pending" : "");
 }
 
-// Socket activation: lws cannot take over a listening socket, so it only
-// watches it (as a raw file) and we accept and hand each connection over.
+// Our own listening socket, a worker's or systemd's: lws cannot take over a
+// listening socket, so it only watches it (as a raw file) and we accept and
+// hand each connection over.
 std::string Server::adopt_listener(Listener& listener) {
   int fd = listener.fd;
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return "the socket passed by systemd (fd " + std::to_string(fd) + ") is not a socket";
+    return "the listening socket (fd " + std::to_string(fd) + ") is not a socket";
   char host[INET6_ADDRSTRLEN] = "?";
   if (addr.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&addr);
@@ -366,8 +367,7 @@ std::string Server::adopt_listener(Listener& listener) {
   listener.adopted =
       lws_adopt_descriptor_vhost(listener.vhost, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr);
   adopting_listener_ = false;
-  if (!listener.adopted)
-    return "cannot watch the socket passed by systemd (fd " + std::to_string(fd) + ")";
+  if (!listener.adopted) return "cannot watch the listening socket (fd " + std::to_string(fd) + ")";
   return {};
 }
 
@@ -378,8 +378,9 @@ std::string Server::adopt_listener(Listener& listener) {
 // listening socket closes it (lws_context_deprecate() would close lws's own,
 // but lws 4.1.6 reads the freed wsi after closing it on libev and poll()).
 // systemd keeps its own copy of an inherited socket, so with socket
-// activation new connections wait in the backlog for the next process. Requests on
-// connections accepted before still get 503 "Server shutting down".
+// activation new connections wait in the backlog for the next process.
+// Requests on connections accepted before still get 503 "Server shutting
+// down".
 void Server::stop_accepting() {
   for (Listener& listener : listeners_) {
     lws* wsi = listener.adopted;
