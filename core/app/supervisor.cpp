@@ -23,6 +23,7 @@
 #include "log/log.hpp"
 #include "ops/host_limits.hpp"
 #include "ops/socket_activation.hpp"
+#include "transport/listen_socket.hpp"
 #include "transport/upstream_socket.hpp"
 
 namespace daheim::app {
@@ -72,22 +73,7 @@ int reserve_port(transport::ListenerOptions& l) {
 // The worker's own listening socket in the port's SO_REUSEPORT group, served
 // as an inherited one (lws 4.1 cannot bind with SO_REUSEPORT itself).
 int open_shared_listener(const transport::ListenerOptions& l) {
-  std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  if (!transport::parse_socket_address(host + ":" + std::to_string(l.port), addr, len)) return -1;
-  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      listen(fd, ops::default_listen_backlog()) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  return transport::open_listen_socket(l.host, l.port, {.reuse_port = true, .v6_only = true});
 }
 
 class Supervisor {

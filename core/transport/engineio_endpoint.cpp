@@ -9,6 +9,7 @@
 
 #include "engineio/sid.hpp"
 #include "log/log.hpp"
+#include "transport/ws_close.hpp"
 
 namespace daheim::transport {
 
@@ -563,8 +564,8 @@ int EngineIoEndpoint::on_ws_established(lws* wsi, ConnectionState* pss) {
     auto verdict = admit(wsi, pss, Role::WsHeld, hs, key);
     if (!verdict) return 0;
     if (*verdict == HandshakeBudget::Verdict::Refuse) {
-      lws_close_reason(wsi, kTryAgainLater, nullptr, 0);
-      return -1;  // checked at the upgrade already: only a race gets here
+      // Checked at the upgrade already: only a race gets here.
+      return close_with_frame(wsi, kTryAgainLater, kBusyReason);
     }
     return open_ws(wsi, pss, std::move(hs), std::move(key));
   }
@@ -598,8 +599,7 @@ int EngineIoEndpoint::on_ws_receive(lws* wsi, ConnectionState* pss, const void* 
   if (!pss->buffer && final) return dispatch_ws(wsi, pss, chunk, lws_frame_is_binary(wsi));
   if (!pss->buffer) pss->rx_binary = lws_frame_is_binary(wsi);
   if (pss->buffer.size() + len + lws_remaining_packet_payload(wsi) > options_.eio.max_payload) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, kTooLargeReason);
   }
   pss->buffer.get().append(chunk);
   if (!final) return 0;
@@ -610,8 +610,7 @@ int EngineIoEndpoint::on_ws_receive(lws* wsi, ConnectionState* pss, const void* 
 int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data,
                                   bool binary) {
   if (data.size() > options_.eio.max_payload) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, kTooLargeReason);
   }
   if (pss->role == Role::WsCarried)
     return forwarder_ ? forwarder_->on_ws_message(wsi, pss, data, binary) : -1;
@@ -649,8 +648,7 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
   if (pss->role == Role::WsHeld) return finish_held_ws(wsi, pss);
   if (pss->role == Role::WsCarried && forwarder_) return forwarder_->on_ws_writeable(wsi, pss);
   if (!pss->entry || pss->role == Role::WsClosing) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_NORMAL);
   }
   Session& s = *pss->entry->session;
   if (pss->role == Role::WsProbe) {
@@ -661,8 +659,7 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
   if (s.has_frames() || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
   } else if (!s.open()) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_NORMAL);
   }
   return 0;
 }

@@ -53,6 +53,9 @@ struct EndpointOptions {
 
 // WebSocket close code 1013 (RFC 6455 registry): a held handshake whose wait ran out.
 inline constexpr auto kTryAgainLater = static_cast<lws_close_status>(1013);
+// The reasons sent with the close codes.
+inline constexpr std::string_view kBusyReason = "Server busy: too many handshakes, retry later";
+inline constexpr std::string_view kTooLargeReason = "Message over maxPayload";
 
 using HandlerFactory =
     std::function<std::unique_ptr<engineio::Handler>(engineio::Connection& connection)>;

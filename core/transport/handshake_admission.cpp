@@ -3,41 +3,14 @@
 // packet) until the budget admits it or its wait runs out, then answered
 // from WRITEABLE. Refused: 503 with the Engine.IO error shape and
 // Retry-After; a WebSocket that waited in vain is closed (1013).
-#include <algorithm>
-#include <cstring>
-
 #include "log/log.hpp"
 #include "transport/engineio_endpoint.hpp"
+#include "transport/ws_close.hpp"
 
 namespace daheim::transport {
 
 using engineio::TransportKind;
 using Verdict = HandshakeBudget::Verdict;
-
-namespace {
-
-// Writes the close frame itself (RFC 6455 §5.5.1: FIN + opcode 8, the
-// length, the code, the reason; unmasked from a server), raw from
-// WRITEABLE, then lws closes the socket. lws_close_reason() and returning
-// -1 does not send it on libuv: lws 4.1 as Debian builds it (_DEBUG) closes
-// the wsi a second time after a callback asked for the close
-// ("close_and_handled uv repeat test" in lws_service_fd_tsi), and that
-// second close kills the connection that the first had scheduled the close
-// frame for (the client saw 1006). lws has no public LWS_WRITE_CLOSE.
-int close_with_frame(lws* wsi, uint16_t code, std::string_view reason) {
-  unsigned char buf[LWS_PRE + 2 + 125];
-  std::size_t n = std::min<std::size_t>(reason.size(), 123);
-  unsigned char* frame = buf + LWS_PRE;
-  frame[0] = 0x88;
-  frame[1] = static_cast<unsigned char>(2 + n);
-  frame[2] = static_cast<unsigned char>(code >> 8);
-  frame[3] = static_cast<unsigned char>(code & 0xff);
-  std::memcpy(frame + 4, reason.data(), n);
-  lws_write(wsi, frame, 4 + n, LWS_WRITE_RAW);
-  return -1;
-}
-
-}  // namespace
 
 std::optional<Verdict> EngineIoEndpoint::admit(lws* wsi, ConnectionState* pss, Role held_role,
                                                engineio::Handshake& hs, std::string& key) {
@@ -110,7 +83,7 @@ int EngineIoEndpoint::finish_held_ws(lws* wsi, ConnectionState* pss) {
   if (shutting_down_)
     return close_with_frame(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "Server shutting down");
   if (held.state == HeldHandshake::State::Expired)
-    return close_with_frame(wsi, kTryAgainLater, "Server busy: too many handshakes, retry later");
+    return close_with_frame(wsi, kTryAgainLater, kBusyReason);
   return open_ws(wsi, pss, std::move(held.hs), std::move(held.key));
 }
 

@@ -4,18 +4,43 @@
 #include <libwebsockets.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace daheim::transport {
 namespace {
+
+class LwsWatch;
+
+// lws 4.1 clears a raw file's POLLOUT after its WRITEABLE callback has run
+// (ops-raw-file.c), so a writability request made inside that callback (a
+// send() that hit EAGAIN there) was lost, and the owner, waiting for
+// on_writable(), never wrote the rest: a Redis connection stalled for good
+// after 10,000 sessions saved at once in a drain. Such a request is made
+// again after the callback, on the wake-up (EVENT_WAIT_CANCELLED) that
+// lws_cancel_service() causes.
+thread_local lws* t_writing = nullptr;
+thread_local std::vector<LwsWatch*> t_rearm;
 
 class LwsWatch final : public loop::FdWatch {
  public:
   explicit LwsWatch(loop::FdEvents& events) : events_(events) {}
   ~LwsWatch() override {
+    std::erase(t_rearm, this);
     if (wsi_ == nullptr) return;
     lws_set_opaque_user_data(wsi_, nullptr);
     lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
   void want_write() override {
+    if (wsi_ == nullptr) return;
+    if (wsi_ != t_writing) {
+      lws_callback_on_writable(wsi_);
+      return;
+    }
+    if (std::find(t_rearm.begin(), t_rearm.end(), this) == t_rearm.end()) t_rearm.push_back(this);
+    lws_cancel_service(lws_get_context(wsi_));
+  }
+  void rearm() {
     if (wsi_ != nullptr) lws_callback_on_writable(wsi_);
   }
   void set_wsi(lws* wsi) { wsi_ = wsi; }
@@ -25,6 +50,12 @@ class LwsWatch final : public loop::FdWatch {
   loop::FdEvents& events_;
   lws* wsi_ = nullptr;
 };
+
+void rearm_all() {
+  std::vector<LwsWatch*> list;
+  list.swap(t_rearm);
+  for (LwsWatch* w : list) w->rearm();
+}
 
 }  // namespace
 
@@ -52,7 +83,13 @@ int LwsReactor::callback(lws* wsi, int reason, void* user, void* in, std::size_t
       if (w != nullptr) w->events().on_readable();
       return 0;
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-      if (w != nullptr) w->events().on_writable();
+      if (w == nullptr) return 0;
+      t_writing = wsi;
+      w->events().on_writable();  // may destroy w
+      t_writing = nullptr;
+      return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      rearm_all();
       return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       // lws gave up the descriptor (hang-up or error): the owner finds out

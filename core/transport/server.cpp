@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,10 +13,12 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "log/log.hpp"
+#include "transport/listen_socket.hpp"
 #include "transport/tls_session.hpp"
 
 namespace daheim::transport {
@@ -172,7 +175,8 @@ std::string Server::create_vhost(lws_context_creation_info& info, Listener& list
   listener.bound_host = o.host;
   info.vhost_name = listener.name.c_str();
   info.user = &listener;
-  info.port = o.inherited_fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;
+  if (std::string err = open_socket(listener); !err.empty()) return err;
+  info.port = listener.fd >= 0 ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;
   info.iface = o.host.empty() ? nullptr : o.host.c_str();
   info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DISABLE_IPV6);
   if (o.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -186,10 +190,26 @@ std::string Server::create_vhost(lws_context_creation_info& info, Listener& list
   if (!listener.vhost) return "cannot listen on " + where;
   if (o.tls())
     if (std::string err = set_up_tls(listener); !err.empty()) return err;
-  if (o.inherited_fd >= 0) return adopt_listener(listener);
+  if (listener.fd >= 0) return adopt_listener(listener);
   listener.port = lws_get_vhost_listen_port(listener.vhost);
   if (listener.port <= 0) return "cannot listen on " + where;
   return {};
+}
+
+// The listening socket: systemd's or the workers' supervisor's, else our
+// own on an IP address (closed when the drain starts: stop_accepting). lws
+// binds the others itself (an interface name): those listen until exit.
+std::string Server::open_socket(Listener& listener) {
+  const ListenerOptions& o = listener.options;
+  if (o.inherited_fd >= 0 || !is_ip_address(o.host)) {
+    listener.fd = o.inherited_fd;
+    return {};
+  }
+  listener.fd = open_listen_socket(o.host, o.port, {});
+  if (listener.fd >= 0) return {};
+  std::string where = (o.host.find(':') == std::string::npos ? o.host : "[" + o.host + "]") + ":" +
+                      std::to_string(o.port);
+  return "cannot listen on " + where + ": " + std::strerror(errno);
 }
 
 // lws has loaded the files into the vhost's SSL_CTX already; our copy is the
@@ -284,6 +304,8 @@ bool Server::draining() const {
 
 void Server::run() {
   while (!stop_.load()) service_once();
+  auto started = std::chrono::steady_clock::now();
+  stop_accepting();
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
   drain_deadline_ = std::make_unique<loop::Timer>(timers_, [this] {
@@ -303,16 +325,30 @@ void Server::run() {
   while (draining() && !wake_.load()) service_once();
   drain_deadline_.reset();
   drain_check_.reset();
+  log_drain_end(started);
 }
 
-// Socket activation: lws cannot take over a listening socket, so it only
-// watches it (as a raw file) and we accept and hand each connection over.
+void Server::log_drain_end(std::chrono::steady_clock::time_point started) const {
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (!draining()) {
+    log::notice("stopping: drained in {} ms", took.count());
+    return;
+  }
+  log::warning("stopping: drainTime ({} ms) is over with {} sessions open{}",
+               options_.drain_time.count(), endpoint_.session_count(),
+               drain_busy_ && drain_busy_() ? " and writes pending" : "");
+}
+
+// Our own listening socket, a worker's or systemd's: lws cannot take over a
+// listening socket, so it only watches it (as a raw file) and we accept and
+// hand each connection over.
 std::string Server::adopt_listener(Listener& listener) {
-  int fd = listener.options.inherited_fd;
+  int fd = listener.fd;
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return "the socket passed by systemd (fd " + std::to_string(fd) + ") is not a socket";
+    return "the listening socket (fd " + std::to_string(fd) + ") is not a socket";
   char host[INET6_ADDRSTRLEN] = "?";
   if (addr.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&addr);
@@ -327,20 +363,61 @@ std::string Server::adopt_listener(Listener& listener) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   lws_sock_file_fd_type u;
   u.filefd = fd;
-  if (!lws_adopt_descriptor_vhost(listener.vhost, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr))
-    return "cannot watch the socket passed by systemd (fd " + std::to_string(fd) + ")";
+  adopting_listener_ = true;  // not a connection: WSI_CREATE does not count it
+  listener.adopted =
+      lws_adopt_descriptor_vhost(listener.vhost, LWS_ADOPT_RAW_FILE_DESC, u, "engine.io", nullptr);
+  adopting_listener_ = false;
+  if (!listener.adopted) return "cannot watch the listening socket (fd " + std::to_string(fd) + ")";
   return {};
 }
 
-// lws_adopt_socket_vhost() starts TLS itself on a TLS listener's vhost.
+// The drain accepts nothing: a client that reconnects at once reaches
+// another node (or, in workers mode, another worker of the port's
+// SO_REUSEPORT group), or is refused by the kernel, instead of being accepted
+// here and answered 503 until the drain ends. Closing the raw wsi watching a
+// listening socket closes it (lws_context_deprecate() would close lws's own,
+// but lws 4.1.6 reads the freed wsi after closing it on libev and poll()).
+// systemd keeps its own copy of an inherited socket, so with socket
+// activation new connections wait in the backlog for the next process.
+// Requests on connections accepted before still get 503 "Server shutting
+// down".
+void Server::stop_accepting() {
+  for (Listener& listener : listeners_) {
+    lws* wsi = listener.adopted;
+    if (!wsi || !listener.accepting) continue;
+    listener.accepting = false;
+    // Our own socket refuses connections from now on (libuv closes the
+    // descriptor a turn later); an inherited one is shared: left as it is.
+    if (listener.fd != listener.options.inherited_fd) shutdown(listener.fd, SHUT_RDWR);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  }
+}
+
+// The listening socket's wsi is going: true when `wsi` was one.
+bool Server::forget_listener(lws* wsi) {
+  for (Listener& listener : listeners_)
+    if (listener.adopted == wsi) {
+      listener.adopted = nullptr;
+      return true;
+    }
+  return false;
+}
+
+// lws_adopt_socket_vhost() starts TLS itself on a TLS listener's vhost. As
+// lws's own accept loop: TCP_NODELAY on each connection, and a refused one
+// ends the turn's accepts (the rest of the backlog waits for the next turn;
+// the socket stays readable).
 void Server::accept_inherited(const Listener& listener) {
   for (;;) {
-    // The rest of the backlog waits for the next turn (the socket stays readable).
-    if (options_.max_accepts_per_turn != 0 && accepts_this_turn_ >= options_.max_accepts_per_turn)
-      return;
-    int fd = accept4(listener.options.inherited_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
-    if (!accept_fd(fd, &listener) || !lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
+    if (!accept_fd(fd, &listener)) {
+      close(fd);
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
   }
 }
 
@@ -623,12 +700,12 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       for (auto& hook : wake_hooks_) hook();
       return 0;
     case LWS_CALLBACK_WSI_CREATE:
-      ++connections_;
+      if (!adopting_listener_) ++connections_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       t_header_overflow = false;
       untrack_connection(wsi);
-      if (connections_ > 0) --connections_;
+      if (!forget_listener(wsi) && connections_ > 0) --connections_;
       return 0;
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);

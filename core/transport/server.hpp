@@ -143,6 +143,9 @@ class Server {
     ssl_ctx_st* ssl_ctx = nullptr;                // TLS: the vhost's, captured at its creation
     std::unique_ptr<TlsCertificate> certificate;  // TLS
     int port = 0;                                 // bound
+    int fd = -1;             // the listening socket (own or inherited); -1: lws's own
+    lws* adopted = nullptr;  // the raw wsi watching `fd`, until lws destroys it
+    bool accepting = true;   // until the drain starts
   };
   static Listener* listener_of(lws* wsi);
   std::string create_vhost(lws_context_creation_info& info, Listener& listener);
@@ -154,10 +157,14 @@ class Server {
   bool admit_address(int fd, const Listener* listener);
   void track_connection(lws* wsi);
   void untrack_connection(lws* wsi);
+  std::string open_socket(Listener& listener);
   std::string adopt_listener(Listener& listener);
   void accept_inherited(const Listener& listener);
+  void stop_accepting();
+  bool forget_listener(lws* wsi);
   // One turn of the event loop: blocks until something happens.
   bool draining() const;
+  void log_drain_end(std::chrono::steady_clock::time_point started) const;
   void service_once();
   void start_writer();
 
@@ -206,6 +213,7 @@ class Server {
   std::unique_ptr<loop::Timer> drain_deadline_;  // while draining
   std::unique_ptr<loop::Timer> drain_check_;
   std::size_t connections_ = 0;
+  bool adopting_listener_ = false;
   uint64_t header_overflows_ = 0;
   // Connections counted per address: by fd until lws makes their wsi.
   std::unordered_map<int, std::string> fd_keys_;

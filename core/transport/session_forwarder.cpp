@@ -5,6 +5,7 @@
 
 #include "engineio/request.hpp"
 #include "log/log.hpp"
+#include "transport/ws_close.hpp"
 
 namespace daheim::transport {
 
@@ -265,8 +266,7 @@ void SessionForwarder::owner_closed(uint64_t id) {
 int SessionForwarder::on_ws_writeable(lws* wsi, ConnectionState* pss) {
   CarriedSocket* c = pss->carried;
   if (!c) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_NORMAL);
   }
   while (!c->to_client.empty() && !lws_partial_buffered(wsi)) {
     auto& [buf, binary] = c->to_client.front();
@@ -280,8 +280,7 @@ int SessionForwarder::on_ws_writeable(lws* wsi, ConnectionState* pss) {
   if (!c->to_client.empty() || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
   } else if (c->owner_gone) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
-    return -1;
+    return close_with_frame(wsi, LWS_CLOSE_STATUS_NORMAL);
   }
   return 0;
 }

@@ -3,12 +3,11 @@
 // code, bad methods and bodies, size limits, CORS, and clients that misbehave.
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { cpuSeconds, startServer, tcpStates } from './lib/server.mjs';
-import { eioUrl, poll, pollingHandshake, post, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
+import { eioUrl, poll, pollingHandshake, post, rawConnect, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
 
@@ -21,21 +20,6 @@ function assertEioError(res, code, message, status = code === 4 ? 403 : 400) {
   assert.equal(res.status, status, `status for code ${code}; body ${res.body}`);
   assert.match(String(res.headers['content-type']), /^application\/json/i);
   assert.deepEqual(JSON.parse(res.body), { code, message });
-}
-
-// Sends raw bytes on a new TCP connection; resolves with the socket and a
-// promise of everything the server sends until it closes.
-function rawConnect(srv, bytes) {
-  const sock = net.connect(srv.port, srv.host);
-  sock.on('error', () => {});
-  const chunks = [];
-  sock.on('data', (c) => chunks.push(c));
-  const ended = new Promise((resolve) => sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
-  const connected = new Promise((resolve) => sock.once('connect', resolve));
-  return connected.then(() => {
-    if (bytes) sock.write(bytes);
-    return { sock, ended, received: () => Buffer.concat(chunks).toString('latin1') };
-  });
 }
 
 describe('Engine.IO over raw HTTP', () => {

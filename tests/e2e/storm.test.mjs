@@ -146,31 +146,6 @@ describe('the handshake budget', () => {
   });
 });
 
-describe('a stopping server', () => {
-  test('opens no session while it drains: a new handshake gets 503, the drain goes on', async () => {
-    const srv = await startServer({ drainTime: 3000 });
-    try {
-      // A polling session that never polls again keeps the drain going (its
-      // close packet waits for a GET) until drainTime.
-      const kept = await pollingHandshake(srv.url, 0);
-      assert.equal(kept.status, 200);
-      srv.child.kill('SIGTERM');
-      await srv.waitForLog(/stopping: closing 1 sessions/, 5000);
-      const t0 = performance.now();
-      const poll = await pollingHandshake(srv.url, t0);
-      assert.equal(poll.status, 503);
-      assert.equal(poll.headers['retry-after'], '1');
-      assert.deepEqual(JSON.parse(poll.body), { code: 4, message: 'Server shutting down' });
-      const ws = await wsHandshake(srv.url, t0);
-      assert.equal(ws.status, 503);
-      assert.ok(performance.now() - t0 < 2500, 'answered while the server drained');
-      assert.deepEqual(await srv.exited, { code: 0, signal: null }, srv.logs());
-    } finally {
-      await srv.stop();
-    }
-  });
-});
-
 describe('accepts per loop turn', () => {
   test('connections waiting together: the one over maxAcceptsPerTurn is closed, the loop serves the others', async () => {
     const srv = await startServer({ drainTime: 500, engineio: { maxAcceptsPerTurn: 1 } });

@@ -3,6 +3,7 @@
 
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { Socket } from 'engine.io-client';
 import WebSocket from 'ws';
 
@@ -207,6 +208,35 @@ export function rawWs(base, query, path = '/socket.io/', options = undefined) {
     5000,
     `websocket ${url}`,
   );
+}
+
+// Sends raw bytes on a new TCP connection to `srv` ({ port, host }); resolves
+// with the socket and a promise of everything the server sends until it
+// closes (`ended`), `received()` so far.
+export function rawConnect(srv, bytes) {
+  const sock = net.connect(srv.port, srv.host);
+  sock.on('error', () => {});
+  const chunks = [];
+  sock.on('data', (c) => chunks.push(c));
+  const ended = new Promise((resolve) => sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  const connected = new Promise((resolve) => sock.once('connect', resolve));
+  return connected.then(() => {
+    if (bytes) sock.write(bytes);
+    return { sock, ended, received: () => Buffer.concat(chunks).toString('latin1') };
+  });
+}
+
+// Resolves with 'connected' or the error code (e.g. 'ECONNREFUSED') of a
+// new TCP connection to host:port; the connection is closed at once.
+export function tcpConnect(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.on('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.on('error', (err) => resolve(err.code));
+  });
 }
 
 // Polls `check` (sync or async) until it is true; throws naming `what` after `ms`.

@@ -1,0 +1,143 @@
+// A stopping server (SIGTERM) and the WebSocket close codes, on every event
+// loop (DAHEIM_EVENT_LOOP). While it drains the server accepts nothing: a
+// new TCP connection is refused by the kernel (so a reconnecting client goes
+// to another node), a request on a connection accepted before gets 503
+// "Server shutting down", and the drain ends once every session is gone,
+// however many there were. The close codes the server sends (1000 at a
+// session's end, 1009 for a message over maxPayload, 1001 to a WebSocket
+// that arrives while it drains) reach the client with their reasons.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+
+import { scrape } from './lib/metrics.mjs';
+import { startServer } from './lib/server.mjs';
+import { startSioServer } from './lib/sio.mjs';
+import { pollingHandshake, rawConnect, rawWs, tcpConnect, waitFor, withTimeout } from './lib/util.mjs';
+
+const buildDir = process.env.DAHEIM_BUILD_DIR || path.resolve('build');
+const loadgen = process.env.DAHEIM_LOADGEN_BIN || path.join(buildDir, 'bench/daheim-loadgen');
+
+const upgradeRequest = (srv) =>
+  `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n` +
+  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+const handshakeRequest = (srv) =>
+  `GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`;
+
+// The first HTTP response on `conn` (a rawConnect), once its body is in.
+async function response(conn) {
+  await waitFor('an HTTP response', () => /\r\n\r\n[^]*\}$/.test(conn.received()), 5000);
+  return conn.received();
+}
+
+describe('a draining server', () => {
+  test('refuses new connections, answers 503 on the ones it had, exits 0', async () => {
+    const srv = await startServer({ drainTime: 3000 });
+    try {
+      // A polling session that never polls again keeps the drain going (its
+      // close packet waits for a GET) until drainTime.
+      await pollingHandshake(srv.url);
+      // Connections accepted before the stop, their requests sent after it.
+      const polling = await rawConnect(srv);
+      const upgrade = await rawConnect(srv);
+      assert.equal(await tcpConnect(srv.port), 'connected');
+      const t0 = performance.now();
+      srv.child.kill('SIGTERM');
+      await srv.waitForLog(/stopping: closing 1 sessions/, 5000);
+      assert.equal(await tcpConnect(srv.port), 'ECONNREFUSED');
+      polling.sock.write(handshakeRequest(srv));
+      const answer = await response(polling);
+      assert.match(answer, /^HTTP\/1\.[01] 503 /);
+      assert.match(answer, /\r\nretry-after: 1\r\n/i);
+      assert.ok(answer.endsWith('\r\n\r\n{"code":4,"message":"Server shutting down"}'), answer);
+      upgrade.sock.write(upgradeRequest(srv));
+      assert.match(await response(upgrade), /^HTTP\/1\.[01] 503 /);
+      assert.equal(await tcpConnect(srv.port), 'ECONNREFUSED');
+      assert.ok(performance.now() - t0 < 2500, 'all of it while the server drained');
+      assert.deepEqual(await srv.exited, { code: 0, signal: null }, srv.logs());
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('2,000 WebSocket sessions: the drain ends as soon as they are closed, exit 0', async () => {
+    const N = 2000;
+    const srv = await startServer({ drainTime: 10000 });
+    const gen = spawn(loadgen, ['idle', '--port', String(srv.port), '--conns', String(N), '--hold', '300'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let genErr = '';
+    gen.stderr.on('data', (d) => (genErr += d));
+    try {
+      await waitFor(
+        `${N} websocket sessions`,
+        async () => (await scrape(srv.url)).value('daheim_engineio_sessions', { transport: 'websocket' }) === N,
+        60000,
+      ).catch((err) => assert.fail(`${err.message}\n${genErr}`));
+      const t0 = performance.now();
+      srv.child.kill('SIGTERM');
+      assert.deepEqual(await withTimeout(srv.exited, 15000, 'exit'), { code: 0, signal: null }, srv.logs());
+      const took = performance.now() - t0;
+      assert.match(srv.logs(), new RegExp(`stopping: closing ${N} sessions`));
+      assert.match(srv.logs(), /stopping: drained in \d+ ms/);
+      // On a quiet machine it takes about 0.2 s; drainTime is 10 s.
+      assert.ok(took < 5000, `the drain of ${N} sessions took ${Math.round(took)} ms`);
+    } finally {
+      gen.kill('SIGKILL');
+      await srv.stop();
+    }
+  });
+});
+
+describe('WebSocket close codes', () => {
+  test('1000 when the server ends the session', async () => {
+    const srv = await startSioServer();
+    try {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      assert.match((await ws.next()).data, /^0\{/);
+      ws.ws.send('40');
+      assert.match((await ws.next()).data, /^40\{"sid":/);
+      ws.ws.send('42["close-transport"]');
+      assert.deepEqual(await withTimeout(ws.closed, 5000, 'close'), { code: 1000, reason: '' });
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+
+  test('1000 to every WebSocket on SIGTERM', async () => {
+    const srv = await startServer({ drainTime: 3000 });
+    try {
+      const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      assert.match((await ws.next()).data, /^0\{/);
+      srv.child.kill('SIGTERM');
+      assert.deepEqual(await withTimeout(ws.closed, 5000, 'close'), { code: 1000, reason: '' });
+      assert.deepEqual(await srv.exited, { code: 0, signal: null }, srv.logs());
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('1009 for a message over maxPayload, whole or in fragments', async () => {
+    const srv = await startServer({ engineio: { maxPayload: 1000 } });
+    try {
+      for (const fragments of [1, 3]) {
+        const ws = await rawWs(srv.url, 'EIO=4&transport=websocket');
+        assert.match((await ws.next()).data, /^0\{/);
+        const text = '4' + 'x'.repeat(1500);
+        const size = Math.ceil(text.length / fragments);
+        for (let i = 0; i < fragments; i++)
+          ws.ws.send(text.slice(i * size, (i + 1) * size), { fin: i === fragments - 1 });
+        assert.deepEqual(await withTimeout(ws.closed, 5000, 'close'), { code: 1009, reason: 'Message over maxPayload' });
+      }
+      // The server goes on.
+      const next = await rawWs(srv.url, 'EIO=4&transport=websocket');
+      assert.match((await next.next()).data, /^0\{"sid":/);
+      next.ws.close();
+    } finally {
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.logs());
+    }
+  });
+});
