@@ -17,6 +17,7 @@
 
 #include "log/log.hpp"
 #include "transport/tls_session.hpp"
+#include "transport/uv_poll_rearm.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -133,6 +134,10 @@ std::string Server::start() {
     foreign_loops[0] = uv_loop_;
     info.options |= LWS_SERVER_OPTION_LIBUV;
     loop_name = "libuv";
+    // lws's POLLIN/POLLOUT changes re-arm the poll handle in place (one
+    // epoll_ctl, or none) instead of a remove and add each.
+    log::debug("libuv {}: poll handles re-armed in place: {}", uv_version_string(),
+               uv_rearm::active() ? "yes" : "no (another libuv version)");
   } else if (options_.event_loop == ServerOptions::EventLoop::Libev) {
     ev_loop_ = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | EVFLAG_NOENV);
     if (!ev_loop_) return "cannot create the libev event loop";

@@ -1,0 +1,83 @@
+#include "transport/uv_poll_rearm.hpp"
+
+#include <dlfcn.h>
+#include <sys/epoll.h>
+#include <uv.h>
+
+namespace daheim::transport::uv_rearm {
+namespace {
+
+using StartFn = int (*)(uv_poll_t*, int, uv_poll_cb);
+
+constexpr int kReadWrite = UV_READABLE | UV_WRITABLE;
+constexpr unsigned kEpollReadWrite = EPOLLIN | EPOLLOUT;
+
+// libuv's own, the next definition after this executable's.
+StartFn libuv_start() {
+  static const auto fn = reinterpret_cast<StartFn>(dlsym(RTLD_NEXT, "uv_poll_start"));
+  return fn;
+}
+
+bool known_version() {
+  static const bool known = [] {
+    unsigned v = uv_version();
+    return (v >> 16) == 1 && ((v >> 8) & 0xff) == 44;
+  }();
+  return known;
+}
+
+unsigned to_epoll(int uv_events) {
+  return ((uv_events & UV_READABLE) ? EPOLLIN : 0u) | ((uv_events & UV_WRITABLE) ? EPOLLOUT : 0u);
+}
+
+// libuv's QUEUE_EMPTY on the watcher queue: no change waits for its next poll.
+bool queued(const uv__io_t& w) {
+  return w.watcher_queue[0] != static_cast<const void*>(&w.watcher_queue);
+}
+
+// Started, not closing, and registered in epoll with what it watches (readable
+// and/or writable only), as libuv's poll leaves a handle.
+bool registered(const uv_poll_t* handle) {
+  const auto* h = reinterpret_cast<const uv_handle_t*>(handle);
+  const uv__io_t& w = handle->io_watcher;
+  return uv_is_active(h) && !uv_is_closing(h) && w.pevents != 0 && w.events == w.pevents &&
+         (w.pevents & ~kEpollReadWrite) == 0 && !queued(w);
+}
+
+// True when the handle now watches `uv_events`; false leaves it to libuv.
+bool rearm(uv_poll_t* handle, int uv_events, uv_poll_cb cb) {
+  if (!active() || uv_events == 0 || (uv_events & ~kReadWrite) != 0 || cb != handle->poll_cb ||
+      !registered(handle))
+    return false;
+  uv__io_t& w = handle->io_watcher;
+  unsigned want = to_epoll(uv_events);
+  if (want == w.pevents) return true;
+  epoll_event e{};
+  e.events = want;
+  e.data.fd = w.fd;
+  if (epoll_ctl(uv_backend_fd(handle->loop), EPOLL_CTL_MOD, w.fd, &e) != 0) return false;
+  w.pevents = want;
+  w.events = want;
+  return true;
+}
+
+}  // namespace
+
+bool active() {
+  return known_version() && libuv_start() != nullptr;
+}
+
+bool armed_with(const uv_poll_s* handle, int uv_events) {
+  return registered(handle) && handle->io_watcher.pevents == to_epoll(uv_events);
+}
+
+}  // namespace daheim::transport::uv_rearm
+
+// Interposes libuv's: lws's libuv glue, loaded by lws at run time, binds to
+// the executable's definition (exported: transport_dep's link arguments).
+extern "C" __attribute__((visibility("default"))) int uv_poll_start(uv_poll_t* handle, int events,
+                                                                    uv_poll_cb cb) {
+  if (daheim::transport::uv_rearm::rearm(handle, events, cb)) return 0;
+  auto start = daheim::transport::uv_rearm::libuv_start();
+  return start ? start(handle, events, cb) : UV_ENOSYS;
+}

@@ -1,0 +1,30 @@
+// libuv's uv_poll_start() for this process, re-arming an armed poll handle in
+// place. libuv 1.44 (Debian 12) turns every uv_poll_start() into an
+// EPOLL_CTL_DEL at once and an EPOLL_CTL_ADD at the next poll, even when the
+// events do not change; lws's libuv glue (lib/event-libs/libuv/libuv.c,
+// elops_io_uv) calls it on every POLLIN/POLLOUT change lws makes, three per
+// HTTP/1.1 keep-alive transaction, so a long-polling ack cost 12 epoll_ctl
+// (BENCHMARKS.md §10.8). The uv_poll_start() defined in uv_poll_rearm.cpp
+// takes the calls of lws's glue (symbol interposition: the executable's
+// definition comes first) and, on a handle that is armed and registered:
+// - the same events again: nothing (no system call);
+// - other readable/writable events: one EPOLL_CTL_MOD, libuv's state updated
+//   as its own poll would have left it.
+// Everything else (a stopped handle, one whose change libuv has queued, other
+// event bits, another callback, another libuv version) goes to libuv's own.
+#pragma once
+
+struct uv_poll_s;
+
+namespace daheim::transport::uv_rearm {
+
+// Whether the in-place path is on: libuv 1.44 on Linux, the version whose
+// internals (uv__io_t's pevents/events, the watcher queue, the epoll backend)
+// it was written against. Otherwise every call goes to libuv unchanged.
+bool active();
+
+// Whether `handle` is armed and registered with exactly `uv_events`
+// (UV_READABLE | UV_WRITABLE) as libuv's poll would leave it; for tests.
+bool armed_with(const uv_poll_s* handle, int uv_events);
+
+}  // namespace daheim::transport::uv_rearm
