@@ -91,6 +91,7 @@ Server::~Server() {
     uv_run(uv_loop_, UV_RUN_DEFAULT);
     if (context_) lws_context_destroy(context_);
     uv_run(uv_loop_, UV_RUN_DEFAULT);
+    uv_rearm::forget(uv_loop_);
     uv_loop_close(uv_loop_);
     delete uv_loop_;
   }
@@ -259,6 +260,7 @@ void Server::wake() {
 void Server::start_writer() {
   auto flush = [this] {
     accepts_this_turn_ = 0;
+    uv_rearm::deliver_writable();
     endpoint_.flush();
   };
   if (uv_loop_) {
@@ -280,6 +282,7 @@ void Server::service_once() {
   else
     lws_service(context_, 0);
   accepts_this_turn_ = 0;
+  uv_rearm::deliver_writable();
   endpoint_.flush();
 }
 

@@ -4,6 +4,9 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include <cstddef>
+#include <vector>
+
 namespace daheim::transport::uv_rearm {
 namespace {
 
@@ -11,6 +14,17 @@ using StartFn = int (*)(uv_poll_t*, int, uv_poll_cb);
 
 constexpr int kReadWrite = UV_READABLE | UV_WRITABLE;
 constexpr unsigned kEpollReadWrite = EPOLLIN | EPOLLOUT;
+
+// A writable answered without epoll, delivered at the end of the turn if
+// `watcher` still watches `fd` on `loop` then.
+struct Pending {
+  uv_loop_t* loop;
+  int fd;
+  uv__io_t* watcher;
+};
+
+thread_local int t_known_writable = -1;
+thread_local std::vector<Pending> t_pending;
 
 // libuv's own, the next definition after this executable's.
 StartFn libuv_start() {
@@ -52,6 +66,11 @@ bool rearm(uv_poll_t* handle, int uv_events, uv_poll_cb cb) {
   uv__io_t& w = handle->io_watcher;
   unsigned want = to_epoll(uv_events);
   if (want == w.pevents) return true;
+  if (w.fd == t_known_writable && want == (w.pevents | EPOLLOUT)) {
+    t_known_writable = -1;
+    t_pending.push_back({handle->loop, w.fd, &w});
+    return true;
+  }
   epoll_event e{};
   e.events = want;
   e.data.fd = w.fd;
@@ -69,6 +88,35 @@ bool active() {
 
 bool armed_with(const uv_poll_s* handle, int uv_events) {
   return registered(handle) && handle->io_watcher.pevents == to_epoll(uv_events);
+}
+
+KnownWritable::KnownWritable(int fd) {
+  t_known_writable = fd;
+}
+
+KnownWritable::~KnownWritable() {
+  t_known_writable = -1;
+}
+
+void deliver_writable() {
+  if (t_pending.empty()) return;
+  thread_local std::vector<Pending> list;
+  list.swap(t_pending);
+  for (const Pending& p : list) {
+    // Stopped (or closed, and perhaps freed) since: libuv no longer has it.
+    if (static_cast<unsigned>(p.fd) >= p.loop->nwatchers || p.loop->watchers[p.fd] != p.watcher)
+      continue;
+    auto* handle = reinterpret_cast<uv_poll_t*>(reinterpret_cast<char*>(p.watcher) -
+                                                offsetof(uv_poll_t, io_watcher));
+    auto* h = reinterpret_cast<const uv_handle_t*>(handle);
+    if (!uv_is_active(h) || uv_is_closing(h) || !handle->poll_cb) continue;
+    handle->poll_cb(handle, 0, UV_WRITABLE);
+  }
+  list.clear();
+}
+
+void forget(uv_loop_s* loop) {
+  std::erase_if(t_pending, [loop](const Pending& p) { return p.loop == loop; });
 }
 
 }  // namespace daheim::transport::uv_rearm

@@ -10,10 +10,14 @@
 // - the same events again: nothing (no system call);
 // - other readable/writable events: one EPOLL_CTL_MOD, libuv's state updated
 //   as its own poll would have left it.
+// - writable added to a readable socket that is known to be writable (a
+//   KnownWritable in scope for its descriptor): no system call either; the
+//   writable event is delivered by deliver_writable() at the end of the turn.
 // Everything else (a stopped handle, one whose change libuv has queued, other
 // event bits, another callback, another libuv version) goes to libuv's own.
 #pragma once
 
+struct uv_loop_s;
 struct uv_poll_s;
 
 namespace daheim::transport::uv_rearm {
@@ -26,5 +30,27 @@ bool active();
 // Whether `handle` is armed and registered with exactly `uv_events`
 // (UV_READABLE | UV_WRITABLE) as libuv's poll would leave it; for tests.
 bool armed_with(const uv_poll_s* handle, int uv_events);
+
+// While one is in scope, the first request for writable on descriptor `fd`
+// (on a handle armed readable) is answered without epoll: the caller knows the
+// socket takes what is written next and nothing waits to be written. Used
+// around lws_http_transaction_completed(), which always asks for writable
+// before it reads the next request on a keep-alive connection and writes
+// nothing when it comes. Service thread only; not nested.
+class KnownWritable {
+ public:
+  explicit KnownWritable(int fd);
+  ~KnownWritable();
+  KnownWritable(const KnownWritable&) = delete;
+  KnownWritable& operator=(const KnownWritable&) = delete;
+};
+
+// Calls the poll callback of each handle whose writable was answered that
+// way, with UV_WRITABLE, unless the handle was stopped or closed since. Called
+// at the end of each loop turn, outside any callback of the handles.
+void deliver_writable();
+
+// Drops what deliver_writable() would deliver on `loop` (before it is closed).
+void forget(uv_loop_s* loop);
 
 }  // namespace daheim::transport::uv_rearm

@@ -223,5 +223,88 @@ TEST_F(UvPollRearm, EventDroppedInTheSameTurnIsNotDelivered) {
   close(pair[1]);
 }
 
+// lws_http_transaction_completed()'s request for writable, with the socket
+// known to be writable: no epoll change, and the event comes at the end of
+// the turn (deliver_writable), once.
+TEST_F(UvPollRearm, KnownWritableIsDeliveredWithoutEpoll) {
+  ASSERT_EQ(start(UV_READABLE), 0);
+  turn();
+  {
+    uv_rearm::KnownWritable known(fds_[0]);
+    ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);
+  }
+  EXPECT_EQ(kernel(), std::optional<unsigned>(EPOLLIN));  // never asked of the kernel
+  EXPECT_EQ(seen_, 0);                                    // not from inside the call
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, UV_WRITABLE);
+  EXPECT_EQ(status_, 0);
+  seen_ = 0;
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, 0);  // once
+  // lws then drops writable: already so, nothing changes.
+  ASSERT_EQ(start(UV_READABLE), 0);
+  EXPECT_EQ(kernel(), std::optional<unsigned>(EPOLLIN));
+  EXPECT_EQ(turn(), 0);
+  ASSERT_EQ(write(fds_[1], "x", 1), 1);
+  EXPECT_EQ(turn(), UV_READABLE);
+}
+
+// Only the first request for writable on that descriptor, only in scope.
+TEST_F(UvPollRearm, KnownWritableIsOneRequestOnOneDescriptor) {
+  ASSERT_EQ(start(UV_READABLE), 0);
+  turn();
+  {
+    uv_rearm::KnownWritable known(fds_[1]);  // another descriptor
+    ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);
+  }
+  EXPECT_EQ(kernel(), std::optional<unsigned>(EPOLLIN | EPOLLOUT));  // one MOD, as without it
+  ASSERT_EQ(start(UV_READABLE), 0);
+  { uv_rearm::KnownWritable known(fds_[0]); }
+  ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);  // out of scope
+  EXPECT_EQ(kernel(), std::optional<unsigned>(EPOLLIN | EPOLLOUT));
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, 0);
+  EXPECT_EQ(turn(), UV_WRITABLE);  // from epoll
+}
+
+TEST_F(UvPollRearm, KnownWritableOfAStoppedOrClosedHandleIsDropped) {
+  ASSERT_EQ(start(UV_READABLE), 0);
+  turn();
+  {
+    uv_rearm::KnownWritable known(fds_[0]);
+    ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);
+  }
+  ASSERT_EQ(uv_poll_stop(&handle_), 0);
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, 0);
+  ASSERT_EQ(start(UV_READABLE), 0);
+  turn();
+  {
+    uv_rearm::KnownWritable known(fds_[0]);
+    ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), nullptr);
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, 0);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  close(fds_[0]);
+  close(fds_[1]);
+  fds_[0] = -1;  // TearDown: done
+}
+
+// A loop about to be closed: nothing is delivered to its handles any more.
+TEST_F(UvPollRearm, ForgetDropsALoopsPendingWritable) {
+  ASSERT_EQ(start(UV_READABLE), 0);
+  turn();
+  {
+    uv_rearm::KnownWritable known(fds_[0]);
+    ASSERT_EQ(start(UV_READABLE | UV_WRITABLE), 0);
+  }
+  uv_rearm::forget(&loop_);
+  uv_rearm::deliver_writable();
+  EXPECT_EQ(seen_, 0);
+}
+
 }  // namespace
 }  // namespace daheim::transport
