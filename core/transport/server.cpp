@@ -260,8 +260,7 @@ void Server::wake() {
 void Server::start_writer() {
   auto flush = [this] {
     accepts_this_turn_ = 0;
-    uv_rearm::deliver_writable();
-    endpoint_.flush();
+    end_turn();
   };
   if (uv_loop_) {
     prepare_ = std::make_unique<LoopPrepare>(flush);
@@ -282,8 +281,16 @@ void Server::service_once() {
   else
     lws_service(context_, 0);
   accepts_this_turn_ = 0;
+  end_turn();
+}
+
+// The writable events known without epoll (libuv), then what the turn queued
+// for writing; answers the writer completes may know more writable sockets,
+// and the loop must not wait with them pending.
+void Server::end_turn() {
   uv_rearm::deliver_writable();
   endpoint_.flush();
+  uv_rearm::deliver_writable();
 }
 
 bool Server::draining() const {

@@ -159,6 +159,7 @@ class Server {
   // One turn of the event loop: blocks until something happens.
   bool draining() const;
   void service_once();
+  void end_turn();
   void start_writer();
 
   ServerOptions options_;
