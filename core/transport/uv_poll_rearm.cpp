@@ -58,17 +58,33 @@ bool registered(const uv_poll_t* handle) {
          (w.pevents & ~kEpollReadWrite) == 0 && !queued(w);
 }
 
+// Started in this turn (after a stop, say) and not polled since: libuv adds it
+// with its pending events at its next poll, and nothing is in epoll yet.
+bool added_at_next_poll(const uv_poll_t* handle) {
+  const auto* h = reinterpret_cast<const uv_handle_t*>(handle);
+  const uv__io_t& w = handle->io_watcher;
+  return uv_is_active(h) && !uv_is_closing(h) && w.events == 0 && w.pevents != 0 &&
+         (w.pevents & ~kEpollReadWrite) == 0 && queued(w) &&
+         static_cast<unsigned>(w.fd) < handle->loop->nwatchers &&
+         handle->loop->watchers[w.fd] == &w;
+}
+
 // True when the handle now watches `uv_events`; false leaves it to libuv.
 bool rearm(uv_poll_t* handle, int uv_events, uv_poll_cb cb) {
-  if (!active() || uv_events == 0 || (uv_events & ~kReadWrite) != 0 || cb != handle->poll_cb ||
-      !registered(handle))
+  if (!active() || uv_events == 0 || (uv_events & ~kReadWrite) != 0 || cb != handle->poll_cb)
     return false;
+  bool in_epoll = registered(handle);
+  if (!in_epoll && !added_at_next_poll(handle)) return false;
   uv__io_t& w = handle->io_watcher;
   unsigned want = to_epoll(uv_events);
   if (want == w.pevents) return true;
   if (w.fd == t_known_writable && want == (w.pevents | EPOLLOUT)) {
     t_known_writable = -1;
     t_pending.push_back({handle->loop, w.fd, &w});
+    return true;
+  }
+  if (!in_epoll) {
+    w.pevents = want;  // what libuv's next poll adds
     return true;
   }
   epoll_event e{};

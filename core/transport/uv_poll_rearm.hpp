@@ -9,12 +9,15 @@
 // definition comes first) and, on a handle that is armed and registered:
 // - the same events again: nothing (no system call);
 // - other readable/writable events: one EPOLL_CTL_MOD, libuv's state updated
-//   as its own poll would have left it.
+//   as its own poll would have left it;
 // - writable added to a readable socket that is known to be writable (a
 //   KnownWritable in scope for its descriptor): no system call either; the
 //   writable event is delivered by deliver_writable() at the end of the turn.
-// Everything else (a stopped handle, one whose change libuv has queued, other
-// event bits, another callback, another libuv version) goes to libuv's own.
+// On a handle started in this turn and not added yet (libuv adds it at its
+// next poll) the same, except that other events cost no system call: libuv
+// adds it with them. Everything else (a stopped handle, one registered whose
+// change libuv has queued, other event bits, another callback, another libuv
+// version) goes to libuv's own.
 #pragma once
 
 struct uv_loop_s;
