@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "transport/uv_poll_rearm.hpp"
+
 namespace daheim::transport {
 namespace {
 
@@ -322,6 +324,20 @@ int add_common_headers(lws* wsi, unsigned status, std::string_view content_type,
 
 }  // namespace
 
+// lws_http_transaction_completed() asks for POLLOUT before it reads the next
+// request of a keep-alive connection, and writes nothing when it comes. With
+// all of the answer taken by the kernel, a plain socket is writable: on libuv
+// the event is delivered at the end of the turn without an epoll change.
+namespace {
+
+int complete_transaction(lws* wsi) {
+  if (lws_partial_buffered(wsi) || lws_is_ssl(wsi)) return lws_http_transaction_completed(wsi);
+  uv_rearm::KnownWritable known(lws_get_socket_fd(wsi));
+  return lws_http_transaction_completed(wsi);
+}
+
+}  // namespace
+
 int send_response(lws* wsi, unsigned status, std::string_view content_type, std::string_view body,
                   const std::vector<engineio::Header>& extra, bool close_after) {
   bool say_close = close_after || request_wants_close(wsi);
@@ -356,7 +372,7 @@ int send_response(lws* wsi, unsigned status, std::string_view content_type, std:
   if (buf.size() > kKeep) std::vector<unsigned char>().swap(buf);
   if (written < 0) return -1;
   if (close_after) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return complete_transaction(wsi) ? -1 : 0;
 }
 
 }  // namespace daheim::transport

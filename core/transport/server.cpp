@@ -20,6 +20,7 @@
 #include "log/log.hpp"
 #include "transport/listen_socket.hpp"
 #include "transport/tls_session.hpp"
+#include "transport/uv_poll_rearm.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -93,6 +94,7 @@ Server::~Server() {
     uv_run(uv_loop_, UV_RUN_DEFAULT);
     if (context_) lws_context_destroy(context_);
     uv_run(uv_loop_, UV_RUN_DEFAULT);
+    uv_rearm::forget(uv_loop_);
     uv_loop_close(uv_loop_);
     delete uv_loop_;
   }
@@ -136,6 +138,10 @@ std::string Server::start() {
     foreign_loops[0] = uv_loop_;
     info.options |= LWS_SERVER_OPTION_LIBUV;
     loop_name = "libuv";
+    // lws's POLLIN/POLLOUT changes re-arm the poll handle in place (one
+    // epoll_ctl, or none) instead of a remove and add each.
+    log::debug("libuv {}: poll handles re-armed in place: {}", uv_version_string(),
+               uv_rearm::active() ? "yes" : "no (another libuv version)");
   } else if (options_.event_loop == ServerOptions::EventLoop::Libev) {
     ev_loop_ = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | EVFLAG_NOENV);
     if (!ev_loop_) return "cannot create the libev event loop";
@@ -274,7 +280,7 @@ void Server::wake() {
 void Server::start_writer() {
   auto flush = [this] {
     accepts_this_turn_ = 0;
-    endpoint_.flush();
+    end_turn();
   };
   if (uv_loop_) {
     prepare_ = std::make_unique<LoopPrepare>(flush);
@@ -295,7 +301,16 @@ void Server::service_once() {
   else
     lws_service(context_, 0);
   accepts_this_turn_ = 0;
+  end_turn();
+}
+
+// The writable events known without epoll (libuv), then what the turn queued
+// for writing; answers the writer completes may know more writable sockets,
+// and the loop must not wait with them pending.
+void Server::end_turn() {
+  uv_rearm::deliver_writable();
   endpoint_.flush();
+  uv_rearm::deliver_writable();
 }
 
 bool Server::draining() const {

@@ -166,6 +166,7 @@ class Server {
   bool draining() const;
   void log_drain_end(std::chrono::steady_clock::time_point started) const;
   void service_once();
+  void end_turn();
   void start_writer();
 
   ServerOptions options_;
