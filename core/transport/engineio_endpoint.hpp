@@ -171,7 +171,7 @@ class EngineIoEndpoint {
   // request was parsed when it arrived (a held GET, a POST's body): nothing
   // is read when CORS is off.
   std::vector<engineio::Header> response_headers(lws* wsi) const;
-  int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code);
+  int refuse(lws* wsi, const HttpRequest& req, engineio::ErrorCode code, bool close_after = false);
   engineio::Handshake make_handshake(lws* wsi, const HttpRequest& req, std::string address) const;
   SessionEntry& create_session(engineio::TransportKind kind, engineio::Handshake hs,
                                std::string key);

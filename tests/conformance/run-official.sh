@@ -108,6 +108,10 @@ config() {
 # line; sets port.
 start_server() {
   local config=$1 log=$2
+  # Emptied here, not only by the server's redirection: that happens in the
+  # child, and the wait below could read the last run's readiness line (and
+  # its port) before it.
+  : >"$log"
   if [ "${CONFORMANCE_LB:-}" = 1 ]; then
     DAHEIM_LIVE_BIN=$bin node "$here/lb-cluster.mjs" "$config" "${CONFORMANCE_PORT:-0}" 2>"$log" &
   else

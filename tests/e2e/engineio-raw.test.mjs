@@ -637,6 +637,27 @@ describe('requests on one keep-alive connection', () => {
     assert.equal((await post(srv.url, sid, '1')).body, 'ok');
   });
 
+  // lws 4.1 hands the body of a POST pipelined behind another from the wrong
+  // place in its buffer (the next request's first bytes): that body does not
+  // decode, and the refusal ends the connection. Before, the keep-alive went
+  // on over bytes lws could never consume and the whole server spun.
+  it('POSTs pipelined in one write: the first is answered, a broken one refused, the server stays free', async () => {
+    const c = await connect(srv);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    const body = { headers: ['Content-Type: text/plain;charset=UTF-8'], body: '4a' };
+    c.conn.sock.write(c.text('POST', q, body) + c.text('POST', q, body) + c.text('POST', q, body));
+    const all = await withTimeout(c.conn.ended, 5000, 'the server closing the pipelined connection');
+    // After the handshake's answer: the first POST's, then the refusal.
+    const answers = all.slice(all.indexOf('}') + 1);
+    assert.ok(answers.startsWith(okRaw), answers);
+    assert.match(answers.slice(okRaw.length), /^HTTP\/1\.1 400 Bad Request\r\n[^]*connection: close\r\n/i);
+    const cpu0 = cpuSeconds(srv.pid);
+    await delay(500);
+    assert.ok(cpuSeconds(srv.pid) - cpu0 < 0.1, 'the server is idle after the connection closed');
+    assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string');
+  });
+
   it('goes on after a held GET was answered by the writer', async () => {
     const c = await connect(srv);
     const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
