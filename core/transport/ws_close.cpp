@@ -22,7 +22,7 @@ int close_with_frame(lws* wsi, uint16_t code, std::string_view reason) {
   frame[1] = static_cast<unsigned char>(2 + n);
   frame[2] = static_cast<unsigned char>(code >> 8);
   frame[3] = static_cast<unsigned char>(code & 0xff);
-  std::memcpy(frame + 4, reason.data(), n);
+  if (n != 0) std::memcpy(frame + 4, reason.data(), n);  // an empty reason's data() may be null
   lws_write(wsi, frame, 4 + n, LWS_WRITE_RAW);
   return -1;
 }
