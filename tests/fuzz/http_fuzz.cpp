@@ -43,7 +43,8 @@ void examine(lws* wsi) {
     if (name.find('=') != std::string::npos) std::abort();
     if (url.find(name) == std::string::npos) std::abort();
   }
-  engineio::HeaderList headers = transport::read_headers(wsi);
+  engineio::HeaderList headers =
+      transport::read_headers(wsi, engineio::HeaderFilter{engineio::HeaderFilter::Mode::All, {}});
   for (std::size_t i = 0; i < headers.size(); ++i) {
     auto [name, value] = headers.at(i);
     for (char c : name)
