@@ -74,18 +74,7 @@ Session::Session(std::string_view sid, TransportKind kind, Handshake handshake,
       options_(options),
       timers_(timers),
       observer_(observer),
-      heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }),
-      // The upgrade's deadline while a probe is active (only while open),
-      // the drain's deadline while closing: never both at once.
-      phase_timer_(timers, [this] {
-        if (state_ == State::Closing) {
-          state_ = State::Closed;
-          clear_outbox();
-        } else {
-          on_probe_lost();
-        }
-        notify();
-      }) {
+      heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }) {
   if (sid.size() > kIdLength) {  // a defect of the caller, never the client's doing
     std::fputs("<2>fatal: an Engine.IO session id longer than 20 characters\n", stderr);
     std::abort();
@@ -95,6 +84,19 @@ Session::Session(std::string_view sid, TransportKind kind, Handshake handshake,
   v3_ = eio == "3";
   std::optional<std::string_view> b64 = handshake_.query_param("b64");
   v3_binary_ok_ = v3_ && (!b64 || b64->empty() || *b64 == "0" || *b64 == "false");
+}
+
+// The upgrade's deadline while a probe is active (only while open), the
+// drain's deadline while closing: never both at once.
+void Session::on_phase_timer() {
+  if (state_ == State::Closing) {
+    state_ = State::Closed;
+    phase_timer_.release();
+    clear_outbox();
+  } else {
+    on_probe_lost();
+  }
+  notify();
 }
 
 Session::~Session() {
@@ -155,7 +157,7 @@ void Session::close(CloseReason reason) {
   on_probe_lost();
   if (kind_ == TransportKind::Polling) queue(close_frame());
   // A client that stops reading cannot hold the session open.
-  phase_timer_.arm(options_.ping_interval + options_.ping_timeout);
+  arm_phase(options_.ping_interval + options_.ping_timeout);
   notify_handler_closed(reason);
   notify();
 }
@@ -165,7 +167,7 @@ void Session::close_now(CloseReason reason, PacketType poll_answer) {
   bool was_open = state_ == State::Open;
   state_ = State::Closed;
   heartbeat_timer_.disarm();
-  phase_timer_.disarm();
+  phase_timer_.release();
   on_probe_lost();
   clear_outbox();
   poll_close_answer_ = poll_answer;
@@ -261,7 +263,7 @@ FramePtr Session::pop_frame() {
 void Session::on_transport_lost(bool error) {
   if (state_ == State::Closing) {
     state_ = State::Closed;
-    phase_timer_.disarm();
+    phase_timer_.release();
     clear_outbox();
     notify();
     return;
@@ -301,7 +303,7 @@ void Session::end_poll(std::string& out) {
     clear_outbox();
     if (state_ == State::Closing) {
       state_ = State::Closed;
-      phase_timer_.disarm();
+      phase_timer_.release();
     }
     return;
   }
@@ -372,14 +374,14 @@ bool Session::begin_upgrade() {
       !options_.allow_websocket)
     return false;
   upgrade_ = Upgrade::Attached;
-  phase_timer_.arm(options_.upgrade_timeout);
+  arm_phase(options_.upgrade_timeout);
   return true;
 }
 
 Session::ProbeResult Session::on_probe_text(std::string_view text) {
   if (state_ != State::Open || !probe_active()) return ProbeResult::Refused;
   if (text == "2probe") {
-    probe_reply_ = probe_reply_frame();
+    probe_reply_due_ = true;
     upgrade_ = Upgrade::Probing;
     notify();
     return ProbeResult::Continue;
@@ -387,7 +389,7 @@ Session::ProbeResult Session::on_probe_text(std::string_view text) {
   if (text == "5") {
     upgrade_ = Upgrade::Done;
     kind_ = TransportKind::WebSocket;
-    phase_timer_.disarm();
+    phase_timer_.release();
     notify();
     return ProbeResult::Upgraded;
   }
@@ -396,14 +398,15 @@ Session::ProbeResult Session::on_probe_text(std::string_view text) {
 }
 
 FramePtr Session::take_probe_frame() {
-  return std::exchange(probe_reply_, nullptr);
+  if (!std::exchange(probe_reply_due_, false)) return nullptr;
+  return probe_reply_frame();
 }
 
 void Session::on_probe_lost() {
   if (!probe_active()) return;
   upgrade_ = Upgrade::None;
-  probe_reply_ = nullptr;
-  phase_timer_.disarm();
+  probe_reply_due_ = false;
+  phase_timer_.release();
 }
 
 }  // namespace daheim::engineio

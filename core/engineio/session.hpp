@@ -14,6 +14,7 @@
 #include "engineio/handler.hpp"
 #include "engineio/outbox_budget.hpp"
 #include "engineio/sid.hpp"
+#include "loop/on_demand_timer.hpp"
 #include "loop/timer.hpp"
 
 namespace daheim::engineio {
@@ -84,6 +85,8 @@ class Session final : public Connection {
   // spent): its queue is dropped, the handler sees a transport error.
   void drop_slow_consumer();
   const Options& options() const { return options_; }
+  // The upgrade's or the drain's timer is allocated (only while one runs).
+  bool phase_timer_allocated() const { return phase_timer_.allocated(); }
 
   // WebSocket (primary transport).
   void on_ws_text(std::string_view text);
@@ -144,6 +147,8 @@ class Session final : public Connection {
   void clear_outbox();
   void notify_handler_closed(CloseReason reason);
   void notify() { observer_.on_session_activity(*this); }
+  void on_phase_timer();
+  void arm_phase(loop::Millis delay) { phase_timer_.arm(*this, timers_, delay); }
 
   std::array<char, kIdLength> sid_;
   uint8_t sid_size_;
@@ -166,11 +171,13 @@ class Session final : public Connection {
   bool v3_ = false;
   bool v3_binary_ok_ = false;  // v3 polling: binary payloads (no b64=1)
   bool poll_body_binary_ = false;
+  bool probe_reply_due_ = false;  // "3probe" is to be sent on the probe WebSocket
   // What a held GET gets when the session closes with nothing else queued.
   PacketType poll_close_answer_ = PacketType::Close;
-  FramePtr probe_reply_;
   loop::Timer heartbeat_timer_;
-  loop::Timer phase_timer_;  // upgrade_timeout, or the drain of a graceful close
+  // upgrade_timeout, or the drain of a graceful close: allocated when one
+  // begins and freed when it ends (an idle WebSocket session has none).
+  loop::OnDemandTimer<Session, &Session::on_phase_timer> phase_timer_;
 };
 
 }  // namespace daheim::engineio

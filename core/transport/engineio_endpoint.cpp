@@ -55,8 +55,7 @@ engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
 
 // ---------------------------------------------------------------- entry
 
-SessionEntry::SessionEntry(EngineIoEndpoint& owner)
-    : endpoint(owner), peek_timer(owner.timers(), [this] { peek(); }) {}
+SessionEntry::SessionEntry(EngineIoEndpoint& owner) : endpoint(owner) {}
 
 SessionEntry::~SessionEntry() {
   if (poll_wsi) {
@@ -67,12 +66,14 @@ SessionEntry::~SessionEntry() {
   if (ws_wsi) close_soon(ws_wsi);
   if (probe_wsi) close_soon(probe_wsi);
   poll_wsi = ws_wsi = probe_wsi = nullptr;
+  std::string key;
+  if (address_counted && session)
+    key = endpoint.limit_key(std::string(session->handshake().address()));
   // The session (and its handler) goes before the writer forgets this
   // entry: nothing it does on the way out can leave it on the writer's list.
   session.reset();
   endpoint.writer().forget(*this);
-  if (!address_key.empty())
-    endpoint.address_limits().remove_session(address_key, endpoint.timers().now());
+  if (address_counted) endpoint.address_limits().remove_session(key, endpoint.timers().now());
 }
 
 void SessionEntry::on_session_activity(Session& s) {
@@ -122,7 +123,7 @@ void SessionEntry::wake_poll() {
 }
 
 void SessionEntry::schedule_peek() {
-  peek_timer.arm(kPeekInterval);
+  peek_timer.arm(*this, endpoint.timers(), kPeekInterval);
 }
 
 // A held GET whose client went away: lws does not read the socket while the
@@ -245,7 +246,8 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, engineio::Han
   auto entry = std::make_unique<SessionEntry>(*this);
   entry->session.emplace(std::move(sid), kind, std::move(hs), options_.eio, timers_, *entry);
   entry->session->set_budget(&budget_);
-  entry->address_key = std::move(key);
+  // The key is limit_key(the handshake's address): the entry computes it again.
+  entry->address_counted = !key.empty();
   SessionEntry& ref = *entry;
   sessions_.emplace(std::string_view(ref.session->id()), std::move(entry));
   ++stats_.sessions_opened;
@@ -344,7 +346,7 @@ void EngineIoEndpoint::release_held_poll(lws* wsi, ConnectionState* pss, Session
   if (entry.poll_wsi == wsi) {
     entry.poll_wsi = nullptr;
     entry.poll_woken = false;
-    entry.peek_timer.disarm();
+    entry.peek_timer.release();
   }
 }
 

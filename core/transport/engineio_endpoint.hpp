@@ -16,6 +16,7 @@
 #include "engineio/handler.hpp"
 #include "engineio/session.hpp"
 #include "loop/lws_timer_queue.hpp"
+#include "loop/on_demand_timer.hpp"
 #include "transport/address_limits.hpp"
 #include "transport/client_address.hpp"
 #include "transport/connection_state.hpp"
@@ -81,8 +82,11 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* probe_wsi = nullptr;
   bool poll_woken = false;      // the held GET is answered at the end of the turn
   bool write_deferred = false;  // on the WsWriter's list
-  loop::Timer peek_timer;       // a held GET looks for its client's EOF
-  std::string address_key;      // counted in AddressLimits; empty: exempt
+  // Counted in AddressLimits under limit_key(the handshake's address), which
+  // is computed again when the entry goes rather than kept (32 B).
+  bool address_counted = false;
+  // A held GET looks for its client's EOF: allocated while a GET is held.
+  loop::OnDemandTimer<SessionEntry, &SessionEntry::peek> peek_timer;
 };
 
 // Counters for monitoring, updated on the loop.

@@ -277,3 +277,63 @@ TEST_F(SessionTest, GracefulCloseAfterTheUpgradeDrainsOverTheWebSocket) {
 
 }  // namespace
 }  // namespace daheim::engineio
+
+namespace daheim::engineio {
+namespace {
+
+using Probe = Session::ProbeResult;
+
+// The phase timer (upgrade deadline, graceful close's drain) exists only
+// while an upgrade or a drain runs: an idle session holds none.
+TEST_F(SessionTest, PhaseTimerIsAllocatedForAnUpgradeAndFreedWhenItEnds) {
+  opts.upgrade_timeout = Millis(100);
+  start_polling();
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 1u);  // the heartbeat
+  ASSERT_TRUE(session->begin_upgrade());
+  EXPECT_TRUE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 2u);
+  EXPECT_EQ(session->on_probe_text("2probe"), Probe::Continue);
+  EXPECT_EQ(session->on_probe_text("5"), Probe::Upgraded);
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 1u);
+}
+
+TEST_F(SessionTest, PhaseTimerIsFreedWhenTheUpgradeTimesOutOrTheProbeIsLost) {
+  opts.upgrade_timeout = Millis(100);
+  start_polling();
+  ASSERT_TRUE(session->begin_upgrade());
+  advance(100);  // freed from its own callback
+  EXPECT_FALSE(session->probe_active());
+  EXPECT_FALSE(session->phase_timer_allocated());
+  ASSERT_TRUE(session->begin_upgrade());
+  EXPECT_TRUE(session->phase_timer_allocated());
+  session->on_probe_lost();
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 1u);
+}
+
+TEST_F(SessionTest, PhaseTimerRunsTheDrainOfAGracefulCloseAndIsFreedAfter) {
+  start_websocket();
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_TRUE(send_text("x"));
+  session->close(CloseReason::ForcedClose);
+  EXPECT_TRUE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 1u);  // the drain only: the heartbeat stopped
+  advance(500);                    // pingInterval + pingTimeout
+  EXPECT_TRUE(session->closed());
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 0u);
+}
+
+TEST_F(SessionTest, ImmediateCloseFreesThePhaseTimer) {
+  start_polling();
+  ASSERT_TRUE(session->begin_upgrade());
+  session->close(CloseReason::TransportError);
+  EXPECT_TRUE(session->closed());
+  EXPECT_FALSE(session->phase_timer_allocated());
+  EXPECT_EQ(clock.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace daheim::engineio
