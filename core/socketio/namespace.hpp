@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engineio/id_index.hpp"
 #include "loop/timer.hpp"
 #include "socketio/ack.hpp"
 #include "socketio/adapter.hpp"
@@ -19,7 +20,6 @@
 #include "socketio/connect_error.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/event.hpp"
-#include "socketio/id_index.hpp"
 #include "socketio/session_store.hpp"
 
 namespace daheim::socketio {
@@ -177,7 +177,7 @@ class Namespace {
   std::vector<OutgoingObserver> on_any_outgoing_;
   std::vector<RoomObserver> on_room_;
   OwnerFunction session_owner_;
-  IdIndex<Socket> sockets_;  // the adapter finds its slots through it too
+  engineio::IdIndex<Socket> sockets_;  // the adapter finds its slots through it too
   std::unordered_map<std::string_view, Socket*> by_pid_;  // recovery on; keys view Socket::pid()
   std::size_t connected_ = 0;
   uint64_t next_ack_id_ = 0;

@@ -160,7 +160,16 @@ EngineIoEndpoint::EngineIoEndpoint(EndpointOptions options, HandlerFactory facto
 EngineIoEndpoint::~EngineIoEndpoint() {
   reap_timer_.disarm();
   release_timer_.disarm();
-  sessions_.clear();
+  std::vector<SessionEntry*> all;
+  all.reserve(sessions_.size());
+  sessions_.for_each([&](SessionEntry& entry) { all.push_back(&entry); });
+  for (SessionEntry* entry : all) remove(entry);
+}
+
+// Out of the table first, then deleted: the table never holds a dangling entry.
+void EngineIoEndpoint::remove(SessionEntry* entry) {
+  sessions_.erase(*entry);
+  delete entry;
 }
 
 bool EngineIoEndpoint::matches(std::string_view path) const {
@@ -172,9 +181,9 @@ SessionEntry* EngineIoEndpoint::find(const std::string* sid) {
 }
 
 SessionEntry* EngineIoEndpoint::find(std::string_view sid) {
-  auto it = sessions_.find(sid);
-  if (it == sessions_.end() || it->second->session->closed()) return nullptr;
-  return it->second.get();
+  SessionEntry* entry = sessions_.find(sid);
+  if (entry == nullptr || entry->session->closed()) return nullptr;
+  return entry;
 }
 
 engineio::SessionLookup EngineIoEndpoint::lookup(const std::string* sid) {
@@ -241,15 +250,18 @@ SessionEntry& EngineIoEndpoint::create_session(TransportKind kind, engineio::Han
   hs.issued_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  std::string sid = engineio::generate_id();
-  if (router_) sid.replace(0, router_->tag().size(), router_->tag());
-  auto entry = std::make_unique<SessionEntry>(*this);
+  std::string sid;
+  do {  // 120 random bits: a second round is only a defence
+    sid = engineio::generate_id();
+    if (router_) sid.replace(0, router_->tag().size(), router_->tag());
+  } while (sessions_.find(sid) != nullptr);
+  auto* entry = new SessionEntry(*this);
   entry->session.emplace(std::move(sid), kind, std::move(hs), options_.eio, timers_, *entry);
   entry->session->set_budget(&budget_);
   // The key is limit_key(the handshake's address): the entry computes it again.
   entry->address_counted = !key.empty();
   SessionEntry& ref = *entry;
-  sessions_.emplace(std::string_view(ref.session->id()), std::move(entry));
+  sessions_.insert(ref);
   ++stats_.sessions_opened;
   ref.session->start(factory_(*ref.session));
   log::debug("engine.io session {} opened over {}", ref.session->id(), engineio::to_string(kind));
@@ -697,19 +709,19 @@ void EngineIoEndpoint::on_ws_closed(ConnectionState* pss) {
 
 std::pair<std::size_t, std::size_t> EngineIoEndpoint::sessions_by_transport() const {
   std::size_t polling = 0, websocket = 0;
-  for (const auto& [sid, entry] : sessions_) {
-    if (entry->session->closed()) continue;
-    if (entry->session->transport() == TransportKind::Polling)
+  sessions_.for_each([&](const SessionEntry& entry) {
+    if (entry.session->closed()) return;
+    if (entry.session->transport() == TransportKind::Polling)
       ++polling;
     else
       ++websocket;
-  }
+  });
   return {polling, websocket};
 }
 
 void EngineIoEndpoint::close_all(CloseReason reason) {
   if (reason == CloseReason::ServerShuttingDown) shutting_down_ = true;
-  for (auto& [sid, entry] : sessions_) entry->session->close(reason);
+  sessions_.for_each([&](SessionEntry& entry) { entry.session->close(reason); });
 }
 
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
@@ -723,9 +735,10 @@ void EngineIoEndpoint::enforce_budget() {
   std::size_t limit = options_.max_buffered_total;
   if (limit == 0 || budget_.total() <= limit) return;
   std::vector<engineio::Session*> backlog;
-  for (auto& [sid, entry] : sessions_)
-    if (entry->session->buffered_bytes() > 0 && !entry->session->closed())
-      backlog.push_back(&*entry->session);
+  sessions_.for_each([&](SessionEntry& entry) {
+    if (entry.session->buffered_bytes() > 0 && !entry.session->closed())
+      backlog.push_back(&*entry.session);
+  });
   std::sort(backlog.begin(), backlog.end(),
             [](const auto* a, const auto* b) { return a->buffered_bytes() > b->buffered_bytes(); });
   for (engineio::Session* s : backlog) {
@@ -743,11 +756,11 @@ void EngineIoEndpoint::reap() {
   std::vector<std::string> list;
   list.swap(reap_list_);
   for (const auto& sid : list) {
-    auto it = sessions_.find(sid);
-    if (it == sessions_.end() || !it->second->session->finished()) continue;
-    if (it->second->session->slow_consumer()) ++stats_.slow_consumer_closes;
+    SessionEntry* entry = sessions_.find(sid);
+    if (entry == nullptr || !entry->session->finished()) continue;
+    if (entry->session->slow_consumer()) ++stats_.slow_consumer_closes;
     log::debug("engine.io session {} closed", sid);
-    sessions_.erase(it);
+    remove(entry);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engineio/handler.hpp"
+#include "engineio/id_index.hpp"
 #include "engineio/session.hpp"
 #include "loop/lws_timer_queue.hpp"
 #include "loop/on_demand_timer.hpp"
@@ -74,6 +75,9 @@ struct SessionEntry final : engineio::SessionObserver {
   void write_now();  // WsWriter::flush: the held GET's answer, then WebSocket frames
   void schedule_peek();
   void peek();
+  // The session's id, for the endpoint's table (the session is there while
+  // the entry is in it).
+  std::string_view id() const { return session->id(); }
 
   EngineIoEndpoint& endpoint;
   std::optional<engineio::Session> session;
@@ -218,6 +222,7 @@ class EngineIoEndpoint {
   int start_post_forward(lws* wsi, ConnectionState* pss, const HttpRequest& req);
   int dispatch_ws(lws* wsi, ConnectionState* pss, std::string_view data, bool binary);
   void reap();
+  void remove(SessionEntry* entry);
   void enforce_budget();
 
   EndpointOptions options_;
@@ -225,8 +230,10 @@ class EngineIoEndpoint {
   loop::LwsTimerQueue& timers_;
   lws_context* context_ = nullptr;
   engineio::OutboxBudget budget_;  // declared first: sessions leave it when destroyed
-  // Keyed by a view of the entry's own session id: no second copy of the sid.
-  std::unordered_map<std::string_view, std::unique_ptr<SessionEntry>> sessions_;
+  // The entries, by their session's id (no copy of the sid, no node per
+  // entry); each is owned here: created in create_session, deleted by reap()
+  // and the destructor, after it left the table.
+  engineio::IdIndex<SessionEntry> sessions_;
   std::vector<std::string> reap_list_;
   EndpointStats stats_;
   PostBody post_body_;  // the body of the POST being read, mostly

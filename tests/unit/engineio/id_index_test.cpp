@@ -1,4 +1,4 @@
-#include "socketio/id_index.hpp"
+#include "engineio/id_index.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace daheim::socketio {
+namespace daheim::engineio {
 namespace {
 
 struct Item {
@@ -81,5 +81,23 @@ TEST(IdIndex, EraseOfAnAbsentItemChangesNothing) {
   for (Item& item : all) EXPECT_EQ(index.find(item.name), &item);
 }
 
+TEST(IdIndex, ForEachVisitsEveryEntryOnce) {
+  IdIndex<Item> index;
+  int calls = 0;
+  index.for_each([&](Item&) { ++calls; });
+  EXPECT_EQ(calls, 0);
+  std::vector<Item> all = items(100);
+  for (Item& item : all) ASSERT_TRUE(index.insert(item));
+  for (std::size_t i = 0; i < all.size(); i += 3) index.erase(all[i]);
+  std::vector<const Item*> seen;
+  index.for_each([&](Item& item) { seen.push_back(&item); });
+  std::vector<const Item*> expected;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (i % 3 != 0) expected.push_back(&all[i]);
+  std::sort(seen.begin(), seen.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(seen, expected);
+}
+
 }  // namespace
-}  // namespace daheim::socketio
+}  // namespace daheim::engineio
