@@ -19,9 +19,15 @@ Handshake::Handshake(std::string_view address, std::string_view url, const Heade
   pair_codec::append(text, address);
   pair_codec::append(text, url);
   headers_at_ = static_cast<std::uint32_t>(text.size());
+  std::size_t mark = url.find('?');
+  query_in_url_ = !query.empty() && mark != std::string_view::npos &&
+                  PairsView::in_query_text(query.view(), url.substr(mark + 1));
+  if (query_in_url_) query_at_ = static_cast<std::uint32_t>(text.size() - url.size() + mark + 1);
   text.append(headers.bytes());
-  query_at_ = static_cast<std::uint32_t>(text.size());
-  text.append(query.bytes());
+  if (!query_in_url_) {
+    query_at_ = static_cast<std::uint32_t>(text.size());
+    text.append(query.bytes());
+  }
   header_count_ = static_cast<std::uint32_t>(headers.size());
   query_count_ = static_cast<std::uint32_t>(query.size());
   size_ = static_cast<std::uint32_t>(text.size());
@@ -35,6 +41,7 @@ Handshake::Handshake(const Handshake& other)
       query_at_(other.query_at_),
       header_count_(other.header_count_),
       query_count_(other.query_count_),
+      query_in_url_(other.query_in_url_),
       secure(other.secure),
       issued_unix_ms(other.issued_unix_ms) {
   if (size_ == 0) return;
@@ -45,6 +52,11 @@ Handshake::Handshake(const Handshake& other)
 Handshake& Handshake::operator=(const Handshake& other) {
   if (this != &other) *this = Handshake(other);
   return *this;
+}
+
+PairsView Handshake::query() const {
+  if (!query_in_url_) return {record_.get() + query_at_, query_count_};
+  return PairsView::query_text({record_.get() + query_at_, headers_at_ - query_at_}, query_count_);
 }
 
 std::string_view Handshake::address() const {

@@ -3,7 +3,10 @@
 // decoded query parameters in one exact-size allocation (each string after
 // its length, as HeaderList encodes pairs). Four strings and two HeaderLists
 // cost 168 bytes in the session plus three heap blocks; this costs 40 bytes
-// and one block of the text's size.
+// and one block of the text's size. The query pairs are not kept a second
+// time when the URL's query text holds them exactly ("EIO=4&transport=
+// websocket": the URL is written from the decoded pairs), only where a name
+// or value holds '&' or '=' (PairsView::in_query_text).
 #pragma once
 
 #include <cstddef>
@@ -30,7 +33,7 @@ class Handshake {
   std::string_view address() const;  // peer IP address
   std::string_view url() const;      // path and query as requested
   PairsView headers() const { return {record_.get() + headers_at_, header_count_}; }
-  PairsView query() const { return {record_.get() + query_at_, query_count_}; }
+  PairsView query() const;
 
   std::optional<std::string_view> query_param(std::string_view name) const {
     return query().find(name);
@@ -48,6 +51,7 @@ class Handshake {
   std::uint32_t query_at_ = 0;
   std::uint32_t header_count_ = 0;
   std::uint32_t query_count_ = 0;
+  bool query_in_url_ = false;  // query() reads the URL's query text
 
  public:  // after the record's members, so that the whole is 40 bytes
   bool secure = false;

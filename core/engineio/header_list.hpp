@@ -47,13 +47,42 @@ inline std::string_view next(const char* data, std::size_t& pos) {
 
 }  // namespace pair_codec
 
-// `count` pairs encoded from `data` on (names and values by pair_codec).
+// `count` pairs encoded from `data` on (names and values by pair_codec), or
+// read from a URL's query text ("a=1&b=2": pairs split at '&', each at its
+// first '=') where that text holds them exactly (see in_query_text()).
 class PairsView {
  public:
   using Entry = std::pair<std::string_view, std::string_view>;
 
   PairsView() = default;
   PairsView(const char* data, std::size_t count) : data_(data), count_(count) {}
+  // The pairs of `text`, "name=value" joined by '&'; `count` of them.
+  static PairsView query_text(std::string_view text, std::size_t count) {
+    PairsView v(text.data(), count);
+    v.text_end_ = text.data() + text.size();
+    return v;
+  }
+  // Whether `pairs`, joined as query_text() splits them, read back the same
+  // from `text`: `text` is exactly that join, no name holds '&' or '=' and
+  // no value holds '&'.
+  static bool in_query_text(PairsView pairs, std::string_view text) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      auto [name, value] = pairs.at(i);
+      if (name.find_first_of("&=") != std::string_view::npos ||
+          value.find('&') != std::string_view::npos)
+        return false;
+      std::string_view sep = i == 0 ? std::string_view() : std::string_view("&");
+      if (text.substr(at, sep.size()) != sep) return false;
+      at += sep.size();
+      if (text.substr(at, name.size()) != name || text.substr(at + name.size(), 1) != "=")
+        return false;
+      at += name.size() + 1;
+      if (text.substr(at, value.size()) != value) return false;
+      at += value.size();
+    }
+    return at == text.size();
+  }
 
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -77,12 +106,22 @@ class PairsView {
 
  private:
   Entry read(std::size_t& pos) const {
+    if (text_end_ != nullptr) return read_text(pos);
     std::string_view name = pair_codec::next(data_, pos);
     return {name, pair_codec::next(data_, pos)};
+  }
+  Entry read_text(std::size_t& pos) const {
+    std::string_view rest(data_ + pos, static_cast<std::size_t>(text_end_ - data_) - pos);
+    std::string_view pair = rest.substr(0, rest.find('&'));
+    pos += pair.size() + 1;
+    std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) return {pair, {}};
+    return {pair.substr(0, eq), pair.substr(eq + 1)};
   }
 
   const char* data_ = nullptr;
   std::size_t count_ = 0;
+  const char* text_end_ = nullptr;  // set: query text, not pair_codec
 };
 
 class HeaderList {

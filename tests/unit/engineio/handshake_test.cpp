@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace daheim::engineio {
 namespace {
@@ -27,8 +28,39 @@ TEST(Handshake, KeepsAddressUrlHeadersAndQueryInOneRecord) {
   EXPECT_FALSE(h.header("EIO"));  // headers and query are apart
   EXPECT_FALSE(h.query_param("upgrade"));
   // Each string after a one-byte length: 9 + 37 for address and URL, 4 + 14
-  // + 7 + 9 for the headers, 3 + 1 + 9 + 9 for the query, plus 10 lengths.
-  EXPECT_EQ(h.record_size(), 9u + 37 + 4 + 14 + 7 + 9 + 3 + 1 + 9 + 9 + 10);
+  // + 7 + 9 for the headers, plus 6 lengths; the query is read from the URL.
+  EXPECT_EQ(h.record_size(), 9u + 37 + 4 + 14 + 7 + 9 + 6);
+}
+
+// The URL is written from the decoded pairs; where a name or value holds
+// '&' or '=' the URL cannot give them back, and they are kept apart.
+TEST(Handshake, QueryPairsTheUrlCannotGiveBackAreKeptApart) {
+  struct Case {
+    std::string url;
+    HeaderList query;
+    bool in_url;
+  };
+  std::vector<Case> cases = {
+      {"/s/?a=1&b=x=y&c=", {{"a", "1"}, {"b", "x=y"}, {"c", ""}}, true},
+      {"/s/?=&a=", {{"", ""}, {"a", ""}}, true},
+      {"/s/?a=1&2&b=3", {{"a", "1&2"}, {"b", "3"}}, false},
+      {"/s/?a=b=1", {{"a=b", "1"}}, false},
+      {"/s/?x&y=1", {{"x&y", "1"}}, false},
+      {"/s/?a=1&b=2", {{"a", "1"}}, false},  // not the same pairs
+      {"/s/?a=1", {{"a", "1"}, {"b", "2"}}, false},
+      {"/s/", {{"a", "1"}}, false},
+  };
+  for (const Case& c : cases) {
+    Handshake h("::1", c.url, {}, c.query);
+    std::size_t base = 1 + 3 + 1 + c.url.size();
+    EXPECT_EQ(h.record_size(), c.in_url ? base : base + c.query.bytes().size()) << c.url;
+    EXPECT_EQ(h.url(), c.url);
+    ASSERT_EQ(h.query().size(), c.query.size()) << c.url;
+    for (std::size_t i = 0; i < c.query.size(); ++i)
+      EXPECT_EQ(h.query().at(i), c.query.at(i)) << c.url << " pair " << i;
+    Handshake copy(h);
+    EXPECT_EQ(copy.query_param(c.query.at(0).first), c.query.at(0).second) << c.url;
+  }
 }
 
 TEST(Handshake, EmptyReadsAsEmpty) {

@@ -62,4 +62,32 @@ TEST(HeaderList, AnyByteAndLongStringsRoundTrip) {
 }
 
 }  // namespace
+TEST(PairsView, ReadsAQueryTextSplitAtAmpersandAndTheFirstEquals) {
+  PairsView v = PairsView::query_text("EIO=4&transport=websocket&t=a=b&=&x=", 5);
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v.at(0), (PairsView::Entry{"EIO", "4"}));
+  EXPECT_EQ(v.at(1), (PairsView::Entry{"transport", "websocket"}));
+  EXPECT_EQ(v.at(2), (PairsView::Entry{"t", "a=b"}));
+  EXPECT_EQ(v.at(3), (PairsView::Entry{"", ""}));
+  EXPECT_EQ(v.at(4), (PairsView::Entry{"x", ""}));
+  EXPECT_EQ(v.find("transport"), "websocket");
+  EXPECT_EQ(v.find("x"), "");
+  EXPECT_FALSE(v.find("EIO=4"));
+  EXPECT_FALSE(v.find("y"));
+}
+
+TEST(PairsView, InQueryTextOnlyWhereTheTextGivesThePairsBack) {
+  HeaderList two{{"EIO", "4"}, {"t", "a=b"}};
+  EXPECT_TRUE(PairsView::in_query_text(two.view(), "EIO=4&t=a=b"));
+  EXPECT_FALSE(PairsView::in_query_text(two.view(), "EIO=4&t=a=b&"));
+  EXPECT_FALSE(PairsView::in_query_text(two.view(), "EIO=4"));
+  EXPECT_FALSE(PairsView::in_query_text(two.view(), "EIO=4&t=a=c"));
+  EXPECT_FALSE(PairsView::in_query_text(two.view(), "EIO=4;t=a=b"));
+  EXPECT_TRUE(PairsView::in_query_text(HeaderList{}.view(), ""));
+  EXPECT_FALSE(PairsView::in_query_text(HeaderList{}.view(), "a=1"));
+  EXPECT_FALSE(PairsView::in_query_text(HeaderList{{"a", "1&b=2"}}.view(), "a=1&b=2"));
+  EXPECT_FALSE(PairsView::in_query_text(HeaderList{{"a=1", "2"}}.view(), "a=1=2"));
+  EXPECT_FALSE(PairsView::in_query_text(HeaderList{{"a&b", ""}}.view(), "a&b="));
+}
+
 }  // namespace daheim::engineio
