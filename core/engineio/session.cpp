@@ -72,7 +72,6 @@ Session::Session(std::string_view sid, TransportKind kind, Handshake handshake,
       kind_(kind),
       handshake_(std::move(handshake)),
       options_(options),
-      timers_(timers),
       observer_(observer),
       heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }) {
   if (sid.size() > kIdLength) {  // a defect of the caller, never the client's doing

@@ -64,7 +64,7 @@ class Session final : public Connection {
   bool send(FramePtr frame) override;
   bool can_send_now() const override;
   void close(CloseReason reason) override;
-  loop::TimerQueue& timers() override { return timers_; }
+  loop::TimerQueue& timers() override { return heartbeat_timer_.queue(); }
 
   bool open() const { return state_ == State::Open; }
   bool closed() const { return state_ == State::Closed; }
@@ -148,14 +148,13 @@ class Session final : public Connection {
   void notify_handler_closed(CloseReason reason);
   void notify() { observer_.on_session_activity(*this); }
   void on_phase_timer();
-  void arm_phase(loop::Millis delay) { phase_timer_.arm(*this, timers_, delay); }
+  void arm_phase(loop::Millis delay) { phase_timer_.arm(*this, timers(), delay); }
 
   std::array<char, kIdLength> sid_;
   uint8_t sid_size_;
   TransportKind kind_;
   Handshake handshake_;
   const Options& options_;
-  loop::TimerQueue& timers_;
   SessionObserver& observer_;
   std::unique_ptr<Handler> handler_;
 

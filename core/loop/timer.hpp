@@ -42,6 +42,8 @@ class Timer {
   void arm(Millis delay);
   void disarm();
   bool armed() const { return armed_; }
+  // The queue it runs on (an owner with a timer need not keep it too).
+  TimerQueue& queue() const { return queue_; }
 
   // Called by the queue only.
   void fire_from_queue() {

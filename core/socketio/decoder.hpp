@@ -3,8 +3,10 @@
 // Strict like socket.io-parser: any error means the connection must close.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,8 +45,10 @@ enum class DecodeStatus : uint8_t { Complete, Pending, Failed };
 // One per Client. Holds memory only while a binary packet is in flight.
 class Decoder {
  public:
+  // More than 2^32 - 1 attachments is as good as no limit (maxPayload bounds them first).
   explicit Decoder(std::size_t max_attachments = kDefaultMaxAttachments)
-      : max_attachments_(max_attachments) {}
+      : max_attachments_(static_cast<std::uint32_t>(
+            std::min<std::size_t>(max_attachments, std::numeric_limits<std::uint32_t>::max()))) {}
 
   // Complete: `out` holds a packet (valid until the next call). Pending: a
   // binary packet waits for attachments. Failed: see error(); the decoder is
@@ -68,10 +72,11 @@ class Decoder {
   DecodeStatus fail(DecodeError error);
   DecodeStatus start_binary(std::string_view text, Packet& out);
 
+  // 16 bytes: one in every Client.
   std::unique_ptr<Binary> binary_;
-  bool delivered_ = false;  // binary_ only keeps a delivered packet's text alive
-  std::size_t max_attachments_;
+  std::uint32_t max_attachments_;
   DecodeError error_ = DecodeError::None;
+  bool delivered_ = false;  // binary_ only keeps a delivered packet's text alive
 };
 
 }  // namespace daheim::socketio

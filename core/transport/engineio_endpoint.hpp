@@ -81,14 +81,14 @@ struct SessionEntry final : engineio::SessionObserver {
 
   EngineIoEndpoint& endpoint;
   std::optional<engineio::Session> session;
-  lws* poll_wsi = nullptr;
-  lws* ws_wsi = nullptr;
-  lws* probe_wsi = nullptr;
   bool poll_woken = false;      // the held GET is answered at the end of the turn
   bool write_deferred = false;  // on the WsWriter's list
   // Counted in AddressLimits under limit_key(the handshake's address), which
   // is computed again when the entry goes rather than kept (32 B).
   bool address_counted = false;
+  lws* poll_wsi = nullptr;
+  lws* ws_wsi = nullptr;
+  lws* probe_wsi = nullptr;
   // A held GET looks for its client's EOF: allocated while a GET is held.
   loop::OnDemandTimer<SessionEntry, &SessionEntry::peek> peek_timer;
 };
