@@ -133,8 +133,8 @@ class Session final : public Connection {
   void on_probe_lost();
 
  private:
-  enum class State { Open, Closing, Closed };
-  enum class Upgrade { None, Attached, Probing, Done };
+  enum class State : uint8_t { Open, Closing, Closed };
+  enum class Upgrade : uint8_t { None, Attached, Probing, Done };
 
   void queue(FramePtr frame);
   void on_packet(PacketType type, bool binary, std::string_view data);

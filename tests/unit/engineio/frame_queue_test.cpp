@@ -74,5 +74,22 @@ TEST(FrameQueue, ClearDropsEveryFrame) {
   EXPECT_EQ(shared.use_count(), 1);
 }
 
+// Every session has one: the inline frame and the ring's pointer only.
+TEST(FrameQueue, IsThreeWordsAndVisitsTheInlineFrame) {
+  static_assert(sizeof(FrameQueue) == 24);
+  FrameQueue q;
+  std::vector<std::string> seen;
+  q.for_each([&seen](const Frame& f) { seen.push_back(text(f)); });
+  EXPECT_TRUE(seen.empty());
+  q.push_back(frame(5));
+  EXPECT_EQ(q.size(), 1u);
+  q.for_each([&seen](const Frame& f) { seen.push_back(text(f)); });
+  EXPECT_EQ(seen, std::vector<std::string>{"45"});
+  q.clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.pop_front(), nullptr);  // empty: nothing, and still empty
+  EXPECT_TRUE(q.empty());
+}
+
 }  // namespace
 }  // namespace daheim::engineio
