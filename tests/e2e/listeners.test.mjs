@@ -238,12 +238,16 @@ describe('TLS session resumption', () => {
       // (measured with SSL_MODE_RELEASE_BUFFERS cleared: ~26 KB over plain).
       assert.ok(tlsPer - plainPer < 17 * 1024, `TLS ${tlsPer} B against plain ${plainPer} B per connection`);
       // An idle Engine.IO session over WebSocket (Socket.IO client attached,
-      // no namespace joined): ~2,550 B here; ~2,800 B before the sid went
-      // inline, ConnectionState's role members into a union and the
-      // WebSocket handshake's own headers out of the record (10.9), ~2,950 B
-      // before the handshake became one record (BENCHMARKS.md 10.7), ~3,450 B
-      // before the session's timers, frame queue and client were made smaller (10.4).
-      assert.ok(plainPer < 2800, `plain ${plainPer} B per idle connection`);
+      // no namespace joined): ~2,350 B here; ~2,590 B before the peek and
+      // phase timers were allocated on use, the session table became an
+      // IdIndex, the query pairs were read from the URL and the session,
+      // frame queue and decoder were made smaller (BENCHMARKS.md 10.11);
+      // ~2,800 B before the sid went inline, ConnectionState's role members
+      // into a union and the WebSocket handshake's own headers out of the
+      // record (10.9), ~2,950 B before the handshake became one record
+      // (10.7), ~3,450 B before the session's timers, frame queue and client
+      // were made smaller (10.4).
+      assert.ok(plainPer < 2550, `plain ${plainPer} B per idle connection`);
     } finally {
       for (const h of opened) h.ws.terminate();
     }
