@@ -67,22 +67,24 @@ class FrameQueue {
     uint32_t size = 0;
   };
 
-  // Moves every frame, in order, into a ring of twice the slots (the first:
+  // Moves every frame, in order, into twice the slots (the first ring:
   // kFirstHeapSlots, taking the one frame kept inline).
   void grow() {
-    auto next = std::make_unique<Ring>();
-    next->capacity = ring_ ? ring_->capacity * 2 : kFirstHeapSlots;
-    next->slots = std::make_unique<FramePtr[]>(next->capacity);
-    if (ring_) {
-      for (uint32_t i = 0; i < ring_->size; ++i)
-        next->slots[i] = std::move(ring_->slots[(ring_->head + i) % ring_->capacity]);
-      next->size = ring_->size;
-    } else {
-      next->slots[0] = std::move(one_);
+    if (!ring_) {
+      ring_ = std::make_unique<Ring>();
+      ring_->capacity = kFirstHeapSlots;
+      ring_->slots = std::make_unique<FramePtr[]>(kFirstHeapSlots);
+      ring_->slots[0] = std::move(one_);
       one_.reset();
-      next->size = 1;
+      ring_->size = 1;
+      return;
     }
-    ring_ = std::move(next);
+    Ring& r = *ring_;
+    auto slots = std::make_unique<FramePtr[]>(r.capacity * 2);
+    for (uint32_t i = 0; i < r.size; ++i) slots[i] = std::move(r.slots[(r.head + i) % r.capacity]);
+    r.slots = std::move(slots);
+    r.capacity *= 2;
+    r.head = 0;
   }
 
   FramePtr one_;                // the only frame, while there is no ring
