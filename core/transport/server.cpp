@@ -19,6 +19,7 @@
 
 #include "log/log.hpp"
 #include "transport/listen_socket.hpp"
+#include "transport/socket_address.hpp"
 #include "transport/tls_session.hpp"
 #include "transport/uv_poll_rearm.hpp"
 
