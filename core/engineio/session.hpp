@@ -85,6 +85,12 @@ class Session final : public Connection {
   void drop_slow_consumer();
   const Options& options() const { return options_; }
 
+  // A request for this session arrived (a poll, a POST, an upgrade): a
+  // heartbeat the loop has not got to yet although it is due runs first, so
+  // that the request meets the session as an on-time timer had left it (a
+  // ping queued, or closed with "ping timeout").
+  void catch_up_heartbeat();
+
   // WebSocket (primary transport).
   void on_ws_text(std::string_view text);
   void on_ws_binary(std::string_view data);
@@ -136,7 +142,7 @@ class Session final : public Connection {
   void queue(FramePtr frame);
   void on_packet(PacketType type, bool binary, std::string_view data);
   void schedule_ping();
-  void on_heartbeat_timer();
+  void on_heartbeat_timer(loop::Micros late);
   void on_client_ping(std::string_view data);
   void poll_answer(PacketType type, std::string& out) const;
   void poll_payload(std::string& body);

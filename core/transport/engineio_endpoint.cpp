@@ -178,7 +178,8 @@ SessionEntry* EngineIoEndpoint::find(std::string_view sid) {
 
 engineio::SessionLookup EngineIoEndpoint::lookup(const std::string* sid) {
   SessionEntry* e = find(sid);
-  if (!e) return {};
+  if (e) e->session->catch_up_heartbeat();
+  if (!e || e->session->closed()) return {};
   return {true, e->session->transport() == TransportKind::WebSocket};
 }
 

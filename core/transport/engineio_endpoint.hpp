@@ -165,6 +165,8 @@ class EngineIoEndpoint {
  private:
   SessionEntry* find(const std::string* sid);
   SessionEntry* find(std::string_view sid);
+  // The session a request (poll, POST, upgrade) names, after its overdue
+  // heartbeat ran (Session::catch_up_heartbeat).
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
   // The same from the request's Origin header alone, for answers whose

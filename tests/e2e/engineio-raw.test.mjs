@@ -804,3 +804,73 @@ describe('configuration limits', () => {
     }
   });
 });
+
+// A request that finds its session's heartbeat overdue sees the session as
+// on-time timers had left it. The server is held up deterministically: stopped
+// (SIGSTOP) for longer than pingInterval + pingTimeout, the request written
+// into its socket meanwhile, then continued; whether its loop then reads the
+// request or runs the late timers first, the session ended at its deadline.
+describe('a heartbeat the server is late for', () => {
+  let srv;
+  const conns = [];
+  before(async () => {
+    srv = await startServer({ engineio: { pingInterval: 300, pingTimeout: 200 } });
+  });
+  after(async () => {
+    process.kill(srv.pid, 'SIGCONT');
+    for (const c of conns) c.conn.sock.destroy();
+    await srv?.stop();
+  });
+  const sidOf = (res) => JSON.parse(res.body.slice(1)).sid;
+  // Stops the server for `ms` (at least), runs `during` while it is stopped.
+  const stopped = async (ms, during) => {
+    process.kill(srv.pid, 'SIGSTOP');
+    try {
+      await delay(ms);
+      return await during();
+    } finally {
+      process.kill(srv.pid, 'SIGCONT');
+    }
+  };
+
+  it('a GET after pingInterval + pingTimeout on an accepted connection: 400, the sid unknown', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    await stopped(600, () =>
+      new Promise((resolve) => c.conn.sock.write(c.text('GET', `EIO=4&transport=polling&sid=${sid}`), resolve)));
+    const res = await c.next('the GET after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+  });
+
+  it('a GET before the pong deadline gets the overdue ping; the POST after it, 400', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    // Stopped past the ping (300 ms), the GET answered with it at once.
+    await stopped(350, () => new Promise((resolve) => c.conn.sock.write(c.text('GET', q), resolve)));
+    const ping = await c.next('the GET after the ping fell due');
+    assert.equal(ping.body, '2');
+    // The pong comes after the deadline (ping due + 200 ms), the server stopped.
+    await stopped(250, () => new Promise((resolve) => c.conn.sock.write(c.text('POST', q, { body: '3' }), resolve)));
+    const res = await c.next('the pong after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+  });
+
+  it('a WebSocket upgrade for the sid after pingInterval + pingTimeout: refused', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const upgrade = c.text('GET', `EIO=4&transport=websocket&sid=${sid}`, {
+      headers: ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='],
+    });
+    await stopped(600, () => new Promise((resolve) => c.conn.sock.write(upgrade, resolve)));
+    const res = await c.next('the upgrade after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, 'Session ID unknown');
+  });
+});
