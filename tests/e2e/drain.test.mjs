@@ -8,13 +8,13 @@
 // that arrives while it drains) reach the client with their reasons.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { scrape } from './lib/metrics.mjs';
 import { startServer } from './lib/server.mjs';
 import { startSioServer } from './lib/sio.mjs';
+import { spawnTied } from './lib/spawn.mjs';
 import { pollingHandshake, rawConnect, rawWs, tcpConnect, waitFor, withTimeout } from './lib/util.mjs';
 
 const buildDir = process.env.DAHEIM_BUILD_DIR || path.resolve('build');
@@ -80,7 +80,7 @@ describe('a draining server', () => {
   test('2,000 WebSocket sessions: the drain ends as soon as they are closed, exit 0', async () => {
     const N = 2000;
     const srv = await startServer({ drainTime: 10000 });
-    const gen = spawn(loadgen, ['idle', '--port', String(srv.port), '--conns', String(N), '--hold', '300'], {
+    const gen = spawnTied(loadgen, ['idle', '--port', String(srv.port), '--conns', String(N), '--hold', '300'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let genErr = '';
