@@ -161,6 +161,10 @@ void Session::close(CloseReason reason) {
   notify();
 }
 
+void Session::close_within(loop::Millis within) {
+  if (state_ == State::Closing && phase_timer_.remaining() > within) phase_timer_.arm(within);
+}
+
 void Session::close_now(CloseReason reason, PacketType poll_answer) {
   if (state_ == State::Closed) return;
   bool was_open = state_ == State::Open;

@@ -711,6 +711,12 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
   for (auto& [sid, entry] : sessions_) entry->session->close(reason);
 }
 
+void EngineIoEndpoint::hurry_unpolled(loop::Millis grace) {
+  for (auto& [sid, entry] : sessions_)
+    if (!entry->poll_wsi && entry->session->transport() == TransportKind::Polling)
+      entry->session->close_within(grace);
+}
+
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {
   reap_list_.emplace_back(entry.session->id());
   if (!reap_timer_.armed()) reap_timer_.arm(loop::Millis(0));
