@@ -161,8 +161,11 @@ void Session::close(CloseReason reason) {
   notify();
 }
 
+// Called as the close begins (the drain): the deadline close() set is
+// pingInterval + pingTimeout from now.
 void Session::close_within(loop::Millis within) {
-  if (state_ == State::Closing && phase_timer_.remaining() > within) phase_timer_.arm(within);
+  if (state_ == State::Closing)
+    phase_timer_.arm(std::min(within, options_.ping_interval + options_.ping_timeout));
 }
 
 void Session::close_now(CloseReason reason, PacketType poll_answer) {

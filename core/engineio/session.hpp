@@ -63,8 +63,8 @@ class Session final : public Connection {
   bool send(FramePtr frame) override;
   bool can_send_now() const override;
   void close(CloseReason reason) override;
-  // Closing gracefully: the client has at most `within` left to fetch what
-  // is queued (else pingInterval + pingTimeout); then the session is closed.
+  // Just after a graceful close(): the client has at most `within` (not
+  // pingInterval + pingTimeout) to fetch what is queued; then it is closed.
   void close_within(loop::Millis within);
   loop::TimerQueue& timers() override { return timers_; }
 
