@@ -29,7 +29,7 @@ pkgs=(
   libwebsockets-dev libwebsockets-evlib-ev libssl-dev libcjson-dev
   libboost-dev libfmt-dev libsystemd-dev libcurl4-openssl-dev
   libhiredis-dev libmsgpack-cxx-dev redis-server
-  util-linux   # setpriv: the e2e redis-servers die with the test process (tests/e2e/lib/redis.mjs)
+  util-linux   # setpriv: what a test starts dies with the test process (tests/e2e/lib/spawn.mjs)
   haproxy   # tests: sessions served by any node behind a round-robin balancer
   googletest libgtest-dev libgmock-dev
   chromium

@@ -336,6 +336,7 @@ void read_root(const cJSON* root, Config& c) {
     throw Failure{"listeners", "give either listen or listeners, not both"};
   read_listeners(r, c.source, c.server.listeners);
   r.millis("drainTime", 0, c.server.drain_time);
+  r.millis("drainPollingGrace", 0, c.server.drain_polling_grace);
   read_event_loop(r, c.server.event_loop);
   if (const cJSON* log = r.object("log")) {
     ObjectReader lr(log, "log");

@@ -24,7 +24,7 @@
 #include "ops/host_limits.hpp"
 #include "ops/socket_activation.hpp"
 #include "transport/listen_socket.hpp"
-#include "transport/upstream_socket.hpp"
+#include "transport/socket_address.hpp"
 
 namespace daheim::app {
 namespace {
@@ -49,17 +49,12 @@ struct Worker {
 // Port 0 in a listener: one free port for every worker, chosen here and kept
 // reserved by a bound (not listening) SO_REUSEPORT socket.
 int reserve_port(transport::ListenerOptions& l) {
-  std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
   sockaddr_storage addr{};
   socklen_t len = 0;
-  if (!transport::parse_socket_address(host + ":1", addr, len)) return -1;
+  if (!transport::to_socket_address(l.host, 0, addr, len)) return -1;
   int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (addr.ss_family == AF_INET)
-    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = 0;
-  else
-    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = 0;
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     if (fd >= 0) close(fd);

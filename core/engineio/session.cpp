@@ -1,6 +1,7 @@
 #include "engineio/session.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -73,7 +74,7 @@ Session::Session(std::string_view sid, TransportKind kind, Handshake handshake,
       handshake_(std::move(handshake)),
       options_(options),
       observer_(observer),
-      heartbeat_timer_(timers, [this] { on_heartbeat_timer(); }) {
+      heartbeat_timer_(timers, [this] { on_heartbeat_timer(heartbeat_timer_.remaining()); }) {
   if (sid.size() > kIdLength) {  // a defect of the caller, never the client's doing
     std::fputs("<2>fatal: an Engine.IO session id longer than 20 characters\n", stderr);
     std::abort();
@@ -161,6 +162,13 @@ void Session::close(CloseReason reason) {
   notify();
 }
 
+// Called as the close begins (the drain): the deadline close() set is
+// pingInterval + pingTimeout from now.
+void Session::close_within(loop::Millis within) {
+  if (state_ == State::Closing)
+    arm_phase(std::min(within, options_.ping_interval + options_.ping_timeout));
+}
+
 void Session::close_now(CloseReason reason, PacketType poll_answer) {
   if (state_ == State::Closed) return;
   bool was_open = state_ == State::Open;
@@ -192,16 +200,31 @@ void Session::on_client_ping(std::string_view data) {
   notify();
 }
 
-void Session::on_heartbeat_timer() {
+// `late`: zero or negative, how long after its deadline the heartbeat runs.
+void Session::on_heartbeat_timer(loop::Micros late) {
   if (state_ != State::Open) return;
-  if (awaiting_pong_ || v3_) {
+  // The pong is due pingTimeout after the ping was due, not after the loop
+  // got to it: a busy loop must not keep a session that an on-time one had
+  // closed (the client itself gives up pingInterval + pingTimeout after the
+  // ping before).
+  auto window = std::chrono::floor<loop::Millis>(options_.ping_timeout + late);
+  if (awaiting_pong_ || v3_ || window <= loop::Millis(0)) {
     close_now(CloseReason::PingTimeout, PacketType::Close);
     return;
   }
   queue(ping_frame());
   awaiting_pong_ = true;
-  heartbeat_timer_.arm(options_.ping_timeout);
+  heartbeat_timer_.arm(window);
   notify();
+}
+
+void Session::catch_up_heartbeat() {
+  while (state_ == State::Open && heartbeat_timer_.armed()) {
+    loop::Micros late = heartbeat_timer_.remaining();
+    if (late > loop::Micros(0)) return;
+    heartbeat_timer_.disarm();
+    on_heartbeat_timer(late);
+  }
 }
 
 void Session::on_packet(PacketType type, bool binary, std::string_view data) {

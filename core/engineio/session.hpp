@@ -64,6 +64,9 @@ class Session final : public Connection {
   bool send(FramePtr frame) override;
   bool can_send_now() const override;
   void close(CloseReason reason) override;
+  // Just after a graceful close(): the client has at most `within` (not
+  // pingInterval + pingTimeout) to fetch what is queued; then it is closed.
+  void close_within(loop::Millis within);
   loop::TimerQueue& timers() override { return heartbeat_timer_.queue(); }
 
   bool open() const { return state_ == State::Open; }
@@ -87,6 +90,12 @@ class Session final : public Connection {
   const Options& options() const { return options_; }
   // The upgrade's or the drain's timer is allocated (only while one runs).
   bool phase_timer_allocated() const { return phase_timer_.allocated(); }
+
+  // A request for this session arrived (a poll, a POST, an upgrade): a
+  // heartbeat the loop has not got to yet although it is due runs first, so
+  // that the request meets the session as an on-time timer had left it (a
+  // ping queued, or closed with "ping timeout").
+  void catch_up_heartbeat();
 
   // WebSocket (primary transport).
   void on_ws_text(std::string_view text);
@@ -139,7 +148,7 @@ class Session final : public Connection {
   void queue(FramePtr frame);
   void on_packet(PacketType type, bool binary, std::string_view data);
   void schedule_ping();
-  void on_heartbeat_timer();
+  void on_heartbeat_timer(loop::Micros late);
   void on_client_ping(std::string_view data);
   void poll_answer(PacketType type, std::string& out) const;
   void poll_payload(std::string& body);

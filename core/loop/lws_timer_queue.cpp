@@ -112,15 +112,26 @@ void LwsTimerQueue::cancel(Timer& timer) {
   rearm_wakeup();
 }
 
+Micros LwsTimerQueue::remaining(const Timer& timer) const {
+  std::int64_t now = lws_now_usecs();
+  std::int64_t deadline = now;
+  if (contains(timer))
+    deadline = heap_[timer.queue_slot].deadline_us;
+  else if (&timer == firing_.timer)
+    deadline = firing_.deadline_us;
+  return Micros(deadline - now);
+}
+
 void LwsTimerQueue::expire() {
   wakeup_at_us_ = -1;
   const std::int64_t now = lws_now_usecs();
   expiring_ = true;
   while (!heap_.empty() && heap_.front().deadline_us <= now) {
-    Timer* timer = heap_.front().timer;
+    firing_ = heap_.front();
     remove_at(0);
-    timer->fire_from_queue();  // may arm or cancel any timer, this one too
+    firing_.timer->fire_from_queue();  // may arm, cancel or destroy any timer, this one too
   }
+  firing_ = {-1, nullptr};
   expiring_ = false;
   rearm_wakeup();
   if (after_expire_) after_expire_();

@@ -38,6 +38,7 @@ class LwsTimerQueue final : public TimerQueue {
   TimePoint now() const override { return Clock::now(); }
   void schedule(Timer& timer, Millis delay) override;
   void cancel(Timer& timer) override;
+  Micros remaining(const Timer& timer) const override;
 
   std::size_t armed() const { return heap_.size(); }
   // Runs after each batch of timers fired.
@@ -67,6 +68,7 @@ class LwsTimerQueue final : public TimerQueue {
   std::unique_ptr<Wakeup> wakeup_;
   std::int64_t wakeup_at_us_ = -1;  // deadline the wakeup is set for, -1 when none
   bool expiring_ = false;
+  Entry firing_{-1, nullptr};  // the timer whose callback runs, and its deadline
   std::function<void()> after_expire_;
 };
 

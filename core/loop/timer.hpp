@@ -15,6 +15,7 @@ namespace daheim::loop {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Millis = std::chrono::milliseconds;
+using Micros = std::chrono::microseconds;
 
 class TimerQueue;
 
@@ -44,6 +45,10 @@ class Timer {
   bool armed() const { return armed_; }
   // The queue it runs on (an owner with a timer need not keep it too).
   TimerQueue& queue() const { return queue_; }
+  // Time left until the deadline, negative when overdue (the loop has not
+  // got to the timer yet). Inside the timer's own callback, before it is
+  // armed again: how late it fired (zero or negative). Else zero.
+  Micros remaining() const;
 
   // Called by the queue only.
   void fire_from_queue() {
@@ -78,6 +83,8 @@ class TimerQueue {
   virtual TimePoint now() const = 0;
   virtual void schedule(Timer& timer, Millis delay) = 0;
   virtual void cancel(Timer& timer) = 0;
+  // Timer::remaining().
+  virtual Micros remaining(const Timer& timer) const = 0;
 };
 
 inline Timer::~Timer() {
@@ -88,6 +95,10 @@ inline Timer::~Timer() {
 inline void Timer::arm(Millis delay) {
   armed_ = true;
   queue_.schedule(*this, delay);
+}
+
+inline Micros Timer::remaining() const {
+  return queue_.remaining(*this);
 }
 
 inline void Timer::disarm() {

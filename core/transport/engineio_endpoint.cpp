@@ -188,7 +188,8 @@ SessionEntry* EngineIoEndpoint::find(std::string_view sid) {
 
 engineio::SessionLookup EngineIoEndpoint::lookup(const std::string* sid) {
   SessionEntry* e = find(sid);
-  if (!e) return {};
+  if (e) e->session->catch_up_heartbeat();
+  if (!e || e->session->closed()) return {};
   return {true, e->session->transport() == TransportKind::WebSocket};
 }
 
@@ -722,6 +723,13 @@ std::pair<std::size_t, std::size_t> EngineIoEndpoint::sessions_by_transport() co
 void EngineIoEndpoint::close_all(CloseReason reason) {
   if (reason == CloseReason::ServerShuttingDown) shutting_down_ = true;
   sessions_.for_each([&](SessionEntry& entry) { entry.session->close(reason); });
+}
+
+void EngineIoEndpoint::hurry_unpolled(loop::Millis grace) {
+  sessions_.for_each([&](SessionEntry& entry) {
+    if (!entry.poll_wsi && entry.session->transport() == TransportKind::Polling)
+      entry.session->close_within(grace);
+  });
 }
 
 void EngineIoEndpoint::schedule_reap(SessionEntry& entry) {

@@ -143,6 +143,10 @@ class EngineIoEndpoint {
   // shutting down" (a reconnecting client goes elsewhere or retries later,
   // instead of getting a session that ends with this process).
   void close_all(engineio::CloseReason reason);
+  // After close_all: a polling session closing without a held GET ends
+  // after `grace` unless a GET fetches its close packet first (else it would
+  // hold the drain for pingInterval + pingTimeout).
+  void hurry_unpolled(loop::Millis grace);
   std::size_t session_count() const { return sessions_.size(); }
   // Open sessions by current transport: {polling, websocket}.
   std::pair<std::size_t, std::size_t> sessions_by_transport() const;
@@ -173,6 +177,8 @@ class EngineIoEndpoint {
  private:
   SessionEntry* find(const std::string* sid);
   SessionEntry* find(std::string_view sid);
+  // The session a request (poll, POST, upgrade) names, after its overdue
+  // heartbeat ran (Session::catch_up_heartbeat).
   engineio::SessionLookup lookup(const std::string* sid);
   std::vector<engineio::Header> response_headers(const HttpRequest& req) const;
   // The same from the request's Origin header alone, for answers whose

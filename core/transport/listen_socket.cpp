@@ -1,46 +1,19 @@
 #include "transport/listen_socket.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "transport/socket_address.hpp"
+
 namespace daheim::transport {
-namespace {
-
-bool to_address(const std::string& host, int port, sockaddr_storage& addr, socklen_t& len) {
-  addr = {};
-  auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-  if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *a4;
-    return true;
-  }
-  auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *a6;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-bool is_ip_address(const std::string& host) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  return to_address(host, 0, addr, len);
-}
 
 int open_listen_socket(const std::string& host, int port, ListenSocketOptions options) {
   sockaddr_storage addr{};
   socklen_t len = 0;
-  if (port < 0 || port > 65535 || !to_address(host, port, addr, len)) {
+  if (!to_socket_address(host, port, addr, len)) {
     errno = EINVAL;
     return -1;
   }

@@ -17,7 +17,4 @@ struct ListenSocketOptions {
 // -1 with errno set when it cannot; EINVAL when `host` is no IP address.
 int open_listen_socket(const std::string& host, int port, ListenSocketOptions options);
 
-// Whether `host` is an IP address (open_listen_socket can bind it).
-bool is_ip_address(const std::string& host);
-
 }  // namespace daheim::transport

@@ -19,6 +19,7 @@
 
 #include "log/log.hpp"
 #include "transport/listen_socket.hpp"
+#include "transport/socket_address.hpp"
 #include "transport/tls_session.hpp"
 #include "transport/uv_poll_rearm.hpp"
 
@@ -323,6 +324,7 @@ void Server::run() {
   stop_accepting();
   if (on_stopping_) on_stopping_();
   endpoint_.close_all(engineio::CloseReason::ServerShuttingDown);
+  endpoint_.hurry_unpolled(options_.drain_polling_grace);
   drain_deadline_ = std::make_unique<loop::Timer>(timers_, [this] {
     wake_.store(true);
     lws_cancel_service(context_);

@@ -45,6 +45,10 @@ struct ServerOptions {
   std::size_t max_header = 16384;
   std::size_t rx_buffer_size = 512;
   std::chrono::milliseconds drain_time{5000};
+  // A polling session without a held GET when the drain starts has this
+  // long to fetch its close packet (on a connection already open: the
+  // listeners are closed); then it ends as if it had (drainPollingGrace).
+  std::chrono::milliseconds drain_polling_grace{1000};
   // The loop lws runs on: its own poll() loop (cost grows with the number of
   // connections), or libev / libuv on epoll through lws's evlib plugins
   // (packages libwebsockets-evlib-ev / -uv), run by us as a foreign loop.

@@ -1,13 +1,12 @@
 #include "transport/upstream_socket.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstring>
+
+#include "transport/socket_address.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -15,34 +14,6 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 }  // namespace
-
-bool parse_socket_address(std::string_view address, sockaddr_storage& out, socklen_t& len) {
-  auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 >= address.size()) return false;
-  std::string_view host = address.substr(0, colon);
-  std::string_view port_text = address.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    return false;
-  std::memset(&out, 0, sizeof out);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    std::string h(host.substr(1, host.size() - 2));
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&out);
-    if (inet_pton(AF_INET6, h.c_str(), &a6->sin6_addr) != 1) return false;
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *a6;
-    return true;
-  }
-  std::string h(host);
-  auto* a4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, h.c_str(), &a4->sin_addr) != 1) return false;
-  a4->sin_family = AF_INET;
-  a4->sin_port = htons(static_cast<uint16_t>(port));
-  len = sizeof *a4;
-  return true;
-}
 
 UpstreamSocket::UpstreamSocket(loop::Reactor& reactor, loop::TimerQueue& timers, Owner* owner)
     : reactor_(reactor),

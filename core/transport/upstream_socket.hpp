@@ -5,8 +5,6 @@
 // (WsUpstream). Loop thread only.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,9 +14,6 @@
 #include "loop/timer.hpp"
 
 namespace daheim::transport {
-
-// "127.0.0.1:3001" or "[::1]:3001" (numeric only). false: not an address.
-bool parse_socket_address(std::string_view address, sockaddr_storage& out, socklen_t& len);
 
 class UpstreamSocket final : public loop::FdEvents {
  public:

@@ -112,10 +112,14 @@ start_server() {
   # child, and the wait below could read the last run's readiness line (and
   # its port) before it.
   : >"$log"
+  # Under `setpriv --pdeathsig KILL`: killed with this script, however it
+  # ends (lb-cluster.mjs ties its own haproxy, nodes and redis-server to it).
   if [ "${CONFORMANCE_LB:-}" = 1 ]; then
-    DAHEIM_LIVE_BIN=$bin node "$here/lb-cluster.mjs" "$config" "${CONFORMANCE_PORT:-0}" 2>"$log" &
+    DAHEIM_LIVE_BIN=$bin setpriv --pdeathsig KILL node "$here/lb-cluster.mjs" "$config" \
+      "${CONFORMANCE_PORT:-0}" 2>"$log" &
   else
-    "$bin" --config "$config" --listen "127.0.0.1:${CONFORMANCE_PORT:-0}" 2>"$log" &
+    setpriv --pdeathsig KILL "$bin" --config "$config" --listen "127.0.0.1:${CONFORMANCE_PORT:-0}" \
+      2>"$log" &
   fi
   server_pid=$!
   local deadline=$((SECONDS + 60))

@@ -8,14 +8,16 @@
 // that arrives while it drains) reach the client with their reasons.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { scrape } from './lib/metrics.mjs';
+import { CuttableProxy } from './lib/proxy.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { startServer } from './lib/server.mjs';
-import { startSioServer } from './lib/sio.mjs';
-import { pollingHandshake, rawConnect, rawWs, tcpConnect, waitFor, withTimeout } from './lib/util.mjs';
+import { io, startSioServer } from './lib/sio.mjs';
+import { spawnTied } from './lib/spawn.mjs';
+import { pollingHandshake, rawConnect, RawHttp, rawWs, tcpConnect, waitFor, withTimeout } from './lib/util.mjs';
 
 const buildDir = process.env.DAHEIM_BUILD_DIR || path.resolve('build');
 const loadgen = process.env.DAHEIM_LOADGEN_BIN || path.join(buildDir, 'bench/daheim-loadgen');
@@ -49,10 +51,10 @@ async function acceptedConnection(srv) {
 
 describe('a draining server', () => {
   test('refuses new connections, answers 503 on the ones it had, exits 0', async () => {
-    const srv = await startServer({ drainTime: 3000 });
+    const srv = await startServer({ drainTime: 3000, drainPollingGrace: 3000 });
     try {
       // A polling session that never polls again keeps the drain going (its
-      // close packet waits for a GET) until drainTime.
+      // close packet waits for a GET) for drainPollingGrace, here drainTime.
       await pollingHandshake(srv.url);
       // Connections accepted before the stop, their requests sent after it.
       const polling = await acceptedConnection(srv);
@@ -80,7 +82,7 @@ describe('a draining server', () => {
   test('2,000 WebSocket sessions: the drain ends as soon as they are closed, exit 0', async () => {
     const N = 2000;
     const srv = await startServer({ drainTime: 10000 });
-    const gen = spawn(loadgen, ['idle', '--port', String(srv.port), '--conns', String(N), '--hold', '300'], {
+    const gen = spawnTied(loadgen, ['idle', '--port', String(srv.port), '--conns', String(N), '--hold', '300'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let genErr = '';
@@ -102,6 +104,99 @@ describe('a draining server', () => {
     } finally {
       gen.kill('SIGKILL');
       await srv.stop();
+    }
+  });
+});
+
+// A long-polling session whose GET is not held when the drain starts (its
+// client between an answer and its next GET) ends promptly: a GET on a
+// connection the server had accepted gets the close packet as a held one
+// does, and without one the session is closed after drainPollingGrace, its
+// state saved for recovery, instead of holding the drain until drainTime.
+describe('a draining server and polling sessions with no GET held', () => {
+  const drained = (srv) => Number(/stopping: drained in (\d+) ms/.exec(srv.logs())?.[1]);
+
+  test('a GET on a connection accepted before gets the close packet; the drain ends with it', async () => {
+    const srv = await startServer({ drainTime: 10000, drainPollingGrace: 5000 });
+    try {
+      const c = await new RawHttp(srv).open();
+      const open = await c.send('GET', 'EIO=4&transport=polling');
+      const { sid } = JSON.parse(open.body.slice(1));
+      srv.child.kill('SIGTERM');
+      await srv.waitForLog(/stopping: closing 1 sessions/, 5000);
+      const close = await c.send('GET', `EIO=4&transport=polling&sid=${sid}`);
+      assert.match(close.head, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(close.body, '1');
+      assert.deepEqual(await withTimeout(srv.exited, 15000, 'exit'), { code: 0, signal: null }, srv.logs());
+      assert.ok(drained(srv) < 5000, `drained at the GET, not after the grace: ${srv.logs()}`);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('no GET at all: closed after drainPollingGrace, the server exits long before drainTime', async () => {
+    const srv = await startServer({ drainTime: 10000, drainPollingGrace: 300 });
+    try {
+      await pollingHandshake(srv.url);
+      const t0 = performance.now();
+      srv.child.kill('SIGTERM');
+      assert.deepEqual(await withTimeout(srv.exited, 15000, 'exit'), { code: 0, signal: null }, srv.logs());
+      const took = performance.now() - t0;
+      assert.ok(drained(srv) >= 300, `the grace was waited: ${srv.logs()}`);
+      assert.ok(took < 5000, `exited ${Math.round(took)} ms after SIGTERM (drainTime 10000)`);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('a socket.io polling client whose next GET is on its way recovers on another node', async () => {
+    const redis = await startRedis();
+    const config = {
+      testHandler: 'socketio-e2e',
+      drainTime: 10000,
+      drainPollingGrace: 300,
+      engineio: { pingInterval: 300, pingTimeout: 10000 },
+      socketio: { connectionStateRecovery: { maxDisconnectionDuration: 30000 } },
+      cluster: { redis: redis.url, adapter: 'streams' },
+    };
+    const [A, B] = await Promise.all([startServer(config), startServer(config)]);
+    const proxy = new CuttableProxy(A.port);
+    const socket = io(await proxy.listen(), { forceNew: true, transports: ['polling'],
+      reconnectionDelay: 100, reconnectionDelayMax: 300 });
+    try {
+      await withTimeout(new Promise((resolve) => socket.once('connect', resolve)), 10000, 'connect');
+      const id = socket.id;
+      // The held GET is answered with a ping; from then on what the client
+      // sends (the pong, the next GET) stays in the proxy: A has no GET of
+      // this session when it stops.
+      await withTimeout(new Promise((resolve) => {
+        const onPacket = (p) => {
+          if (p.type !== 'ping') return;
+          proxy.hold(); // before the client writes anything: its requests are asynchronous
+          socket.io.engine.off('packet', onPacket);
+          resolve();
+        };
+        socket.io.engine.on('packet', onPacket);
+      }), 5000, 'a ping');
+      const back = new Promise((resolve) => socket.once('connect', resolve));
+      const t0 = performance.now();
+      A.child.kill('SIGTERM');
+      assert.deepEqual(await withTimeout(A.exited, 15000, 'exit'), { code: 0, signal: null }, A.logs());
+      const took = performance.now() - t0;
+      assert.ok(drained(A) >= 300, `no GET came, the grace was waited: ${A.logs()}`);
+      assert.ok(took < 5000, `A exited ${Math.round(took)} ms after SIGTERM (drainTime 10000)`);
+      proxy.retarget(B.port);
+      proxy.release();
+      proxy.cut();
+      await withTimeout(back, 15000, 'the reconnect to B');
+      assert.equal(socket.recovered, true, 'recovered on B');
+      assert.equal(socket.id, id);
+    } finally {
+      socket.io.reconnection(false);
+      socket.disconnect();
+      proxy.close();
+      await Promise.allSettled([A.stop('SIGKILL'), B.stop()]);
+      await redis.close();
     }
   });
 });

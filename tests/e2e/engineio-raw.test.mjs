@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { cpuSeconds, startServer, tcpStates } from './lib/server.mjs';
-import { eioUrl, poll, pollingHandshake, post, rawConnect, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
+import { eioUrl, poll, pollingHandshake, post, rawConnect, RawHttp, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
 
@@ -503,57 +503,6 @@ describe('held GET answered at the end of the loop turn', () => {
   });
 });
 
-// HTTP/1.1 answers read one at a time from a raw keep-alive connection:
-// `next()` resolves with the exact bytes of the next complete answer
-// (status line and headers through Content-Length bytes of body).
-class RawHttp {
-  constructor(srv) {
-    this.srv = srv;
-    this.buf = Buffer.alloc(0);
-    this.waiting = null;
-  }
-  async open() {
-    this.conn = await rawConnect(this.srv);
-    this.conn.sock.on('data', () => this.#wake());
-    this.closed = this.conn.ended;
-    return this;
-  }
-  // The bytes of one request.
-  text(method, query, { headers = [], body, version = '1.1' } = {}) {
-    const lines = [`${method} ${PATH}?${query} HTTP/${version}`, 'Host: 127.0.0.1', ...headers];
-    if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-    return `${lines.join('\r\n')}\r\n\r\n${body ?? ''}`;
-  }
-  send(method, query, options = {}) {
-    this.conn.sock.write(this.text(method, query, options));
-    return this.next(`${method} ${query}`);
-  }
-  next(what = 'the next request') {
-    return withTimeout(new Promise((resolve) => {
-      this.waiting = resolve;
-      this.#wake();
-    }), 5000, `answer to ${what}`);
-  }
-  #wake() {
-    this.buf = Buffer.concat([this.buf, ...this.#take()]);
-    const end = this.buf.indexOf('\r\n\r\n');
-    if (!this.waiting || end < 0) return;
-    const head = this.buf.subarray(0, end).toString('latin1');
-    const len = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-    if (this.buf.length < end + 4 + len) return;
-    const raw = this.buf.subarray(0, end + 4 + len).toString('latin1');
-    this.buf = this.buf.subarray(end + 4 + len);
-    const resolve = this.waiting;
-    this.waiting = null;
-    resolve({ raw, head, body: raw.slice(end + 4) });
-  }
-  #take() {
-    const out = [Buffer.from(this.conn.received(), 'latin1').subarray(this.seen ?? 0)];
-    this.seen = (this.seen ?? 0) + out[0].length;
-    return out;
-  }
-}
-
 // The steady polling path reads each request into the same strings and
 // writes its 200s without lws's header helpers: what one request leaves
 // behind must not show in the next on the same connection, and the bytes
@@ -802,5 +751,75 @@ describe('configuration limits', () => {
       for (const ws of held) ws.ws.terminate();
       await srv.stop();
     }
+  });
+});
+
+// A request that finds its session's heartbeat overdue sees the session as
+// on-time timers had left it. The server is held up deterministically: stopped
+// (SIGSTOP) for longer than pingInterval + pingTimeout, the request written
+// into its socket meanwhile, then continued; whether its loop then reads the
+// request or runs the late timers first, the session ended at its deadline.
+describe('a heartbeat the server is late for', () => {
+  let srv;
+  const conns = [];
+  before(async () => {
+    srv = await startServer({ engineio: { pingInterval: 300, pingTimeout: 200 } });
+  });
+  after(async () => {
+    process.kill(srv.pid, 'SIGCONT');
+    for (const c of conns) c.conn.sock.destroy();
+    await srv?.stop();
+  });
+  const sidOf = (res) => JSON.parse(res.body.slice(1)).sid;
+  // Stops the server for `ms` (at least), runs `during` while it is stopped.
+  const stopped = async (ms, during) => {
+    process.kill(srv.pid, 'SIGSTOP');
+    try {
+      await delay(ms);
+      return await during();
+    } finally {
+      process.kill(srv.pid, 'SIGCONT');
+    }
+  };
+
+  it('a GET after pingInterval + pingTimeout on an accepted connection: 400, the sid unknown', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    await stopped(600, () =>
+      new Promise((resolve) => c.conn.sock.write(c.text('GET', `EIO=4&transport=polling&sid=${sid}`), resolve)));
+    const res = await c.next('the GET after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+  });
+
+  it('a GET before the pong deadline gets the overdue ping; the POST after it, 400', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    // Stopped past the ping (300 ms), the GET answered with it at once.
+    await stopped(350, () => new Promise((resolve) => c.conn.sock.write(c.text('GET', q), resolve)));
+    const ping = await c.next('the GET after the ping fell due');
+    assert.equal(ping.body, '2');
+    // The pong comes after the deadline (ping due + 200 ms), the server stopped.
+    await stopped(250, () => new Promise((resolve) => c.conn.sock.write(c.text('POST', q, { body: '3' }), resolve)));
+    const res = await c.next('the pong after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, '{"code":1,"message":"Session ID unknown"}');
+  });
+
+  it('a WebSocket upgrade for the sid after pingInterval + pingTimeout: refused', async () => {
+    const c = await new RawHttp(srv).open();
+    conns.push(c);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const upgrade = c.text('GET', `EIO=4&transport=websocket&sid=${sid}`, {
+      headers: ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='],
+    });
+    await stopped(600, () => new Promise((resolve) => c.conn.sock.write(upgrade, resolve)));
+    const res = await c.next('the upgrade after the deadline');
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body, 'Session ID unknown');
   });
 });

@@ -4,16 +4,17 @@
 // and still starts; with a limit that fits it logs none.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { it } from 'node:test';
 
 import { binaryPath } from './lib/server.mjs';
+import { spawnTied } from './lib/spawn.mjs';
 import { withTimeout } from './lib/util.mjs';
 
 // Starts the binary under `ulimit -n LIMIT` (a soft limit at most the hard
 // one) and resolves to its stderr up to the "listening on" line.
 function startUnderLimit(limit) {
-  const child = spawn('sh', ['-c', `ulimit -n ${limit} && exec "$0" --listen 127.0.0.1:0`, binaryPath], {
+  const child = spawnTied('sh', ['-c', `ulimit -n ${limit} && exec "$0" --listen 127.0.0.1:0`, binaryPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -8,7 +8,6 @@
 // nodes over a real redis-server, tabs and push connections split over both.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startRedis } from './lib/redis.mjs';
 import { startServer, tempFiles } from './lib/server.mjs';
+import { spawnTied } from './lib/spawn.mjs';
 import { request } from './lib/util.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,7 +62,7 @@ function runLoadgen(servers, extra = []) {
     // rates would be 45 %: a long readyUsers list to every teacher).
     '--ready-share', '0.1', ...extra];
   return new Promise((resolve, reject) => {
-    const child = spawn(loadgen, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTied(loadgen, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

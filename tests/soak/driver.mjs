@@ -19,7 +19,6 @@
 // SIGTERM. Prints one line per sample and a summary; exits 1 on failure. SOAK_HEAP_PROFILE=1 adds
 // heap profiles at the idle points (below).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -28,6 +27,8 @@ import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+
+import { spawnTied } from '../e2e/lib/spawn.mjs';
 
 const bin = process.env.DAHEIM_LIVE_BIN;
 const pluginsDir = process.env.DAHEIM_PLUGINS_DIR;
@@ -76,7 +77,7 @@ function startServer() {
   };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   const out = createWriteStream(logFile);
-  const child = spawn(bin, ['--config', path.join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTied(bin, ['--config', path.join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   let text = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "loop/timer.hpp"
 
@@ -26,24 +27,39 @@ class FakeTimerQueue final : public loop::TimerQueue {
     }
   }
 
-  // Moves the clock forward, firing every timer that falls due, in order.
+  loop::Micros remaining(const loop::Timer& timer) const override {
+    for (const auto& [due, t] : due_)
+      if (t == &timer) return std::chrono::duration_cast<loop::Micros>(due - now_);
+    if (&timer == firing_.second)
+      return std::chrono::duration_cast<loop::Micros>(firing_.first - now_);
+    return loop::Micros::zero();
+  }
+
+  // Moves the clock forward, firing every timer that falls due, in order
+  // (each at its deadline, or at once when stall() left it overdue).
   void advance(loop::Millis by) {
     loop::TimePoint until = now_ + by;
     while (!due_.empty() && due_.begin()->first <= until) {
       auto it = due_.begin();
-      now_ = it->first;
-      loop::Timer* t = it->second;
+      now_ = std::max(now_, it->first);
+      firing_ = *it;
       due_.erase(it);
-      t->fire_from_queue();
+      firing_.second->fire_from_queue();
     }
+    firing_ = {};
     now_ = until;
   }
+
+  // Moves the clock forward without firing anything: the loop was busy, and
+  // what fell due is overdue until the next advance().
+  void stall(loop::Millis by) { now_ += by; }
 
   std::size_t pending() const { return due_.size(); }
 
  private:
   loop::TimePoint now_{};
   std::multimap<loop::TimePoint, loop::Timer*> due_;
+  std::pair<loop::TimePoint, loop::Timer*> firing_{};  // the timer whose callback runs
 };
 
 }  // namespace daheim::testing

@@ -26,8 +26,10 @@ using daheim::testing::expect_clean_stop;
 using daheim::testing::NotifySocket;
 
 pid_t start(const NotifySocket& sock) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    daheim::testing::die_with_parent(parent);
     setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
     setenv("WATCHDOG_USEC", "200000", 1);
     setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
@@ -75,8 +77,10 @@ TEST(SystemdSocketActivation, ServesOnThePassedSocket) {
   getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
   int port = ntohs(addr.sin_port);
   NotifySocket sock("daheim-notify", 5);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    daheim::testing::die_with_parent(parent);
     if (listener != 3) dup2(listener, 3);
     fcntl(3, F_SETFD, 0);  // dup2 onto itself keeps close-on-exec
     setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
@@ -150,8 +154,10 @@ std::string write_config(const std::string& text) {
 // Runs the binary with `fds` passed from fd 3 on, as systemd does.
 pid_t start_activated(const std::vector<int>& fds, const std::string& config,
                       const NotifySocket* sock) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    daheim::testing::die_with_parent(parent);
     std::vector<int> moved;
     for (int fd : fds) moved.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 100));
     for (std::size_t i = 0; i < moved.size(); ++i) dup2(moved[i], 3 + static_cast<int>(i));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -14,6 +15,14 @@
 #include <string>
 
 namespace daheim::testing {
+
+// In a child just forked by the test (`parent`: the test's pid, read before
+// the fork): the kernel kills the child when the test process ends, however
+// it ends (a SIGKILLed runner leaves no server or redis-server behind).
+inline void die_with_parent(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(1);  // the parent was gone already
+}
 
 inline const char* daheim_live_binary() {
   const char* b = std::getenv("DAHEIM_LIVE_BIN");

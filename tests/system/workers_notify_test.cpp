@@ -63,8 +63,10 @@ using daheim::testing::NotifySocket;
 
 TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
   int redis_port = free_port();
+  pid_t parent = getpid();
   pid_t redis = fork();
   if (redis == 0) {
+    daheim::testing::die_with_parent(parent);
     execlp("redis-server", "redis-server", "--port", std::to_string(redis_port).c_str(), "--bind",
            "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel",
            "warning", static_cast<char*>(nullptr));
@@ -80,6 +82,7 @@ TEST(SystemdWorkers, ReadyWatchdogHungWorkerAndStop) {
   NotifySocket sock("daheim-workers-notify", 20);
   pid_t pid = fork();
   if (pid == 0) {
+    daheim::testing::die_with_parent(parent);
     setenv("NOTIFY_SOCKET", sock.path().c_str(), 1);
     setenv("WATCHDOG_USEC", "400000", 1);
     setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);

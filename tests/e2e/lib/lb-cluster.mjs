@@ -4,7 +4,6 @@
 // accepts connections and every node has advertised its internal address
 // (the <key>#route#<tag> keys in Redis).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import path from 'node:path';
 
 import { freePort, startRedis } from './redis.mjs';
 import { startServer } from './server.mjs';
+import { spawnTied } from './spawn.mjs';
 
 function connectable(port) {
   return new Promise((resolve) => {
@@ -56,7 +56,8 @@ export async function startHaproxy(backends, { port } = {}) {
     ...backends.map((b, i) => `  server node${i + 1} 127.0.0.1:${b.port}`),
     '',
   ].join('\n'));
-  const child = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tied to the test process: no haproxy left on its port when that is killed.
+  const child = spawnTied('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
@@ -69,6 +70,7 @@ export async function startHaproxy(backends, { port } = {}) {
   });
   return {
     port: listen,
+    pid: child.pid,
     url: `http://127.0.0.1:${listen}`,
     logs: () => log,
     async stop() {

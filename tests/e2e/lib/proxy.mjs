@@ -1,7 +1,8 @@
 // A TCP proxy in front of a server whose connections a test can cut (RST
 // both ways, no close handshake), which can refuse new ones for a while
 // (clients then keep retrying), and whose target can change (a client that
-// reconnects then reaches another node), or sever only the client side.
+// reconnects then reaches another node), or sever only the client side, or
+// hold back what clients send (hold/release).
 
 import net from 'node:net';
 
@@ -21,6 +22,7 @@ export class CuttableProxy {
     this.pairs = new Set();
     this.severed = new Set(); // server sides left open by sever()
     this.blocked = false;
+    this.holding = false; // hold(): what clients send waits here
     this.server = net.createServer((down) => {
       if (this.blocked) {
         reset(down);
@@ -36,7 +38,8 @@ export class CuttableProxy {
       };
       down.on('error', drop).on('close', drop);
       up.on('error', drop).on('close', drop);
-      down.pipe(up);
+      if (this.holding) down.pause();
+      else down.pipe(up);
       up.pipe(down);
     });
   }
@@ -50,6 +53,22 @@ export class CuttableProxy {
   // New connections go to `port` from now on.
   retarget(port) {
     this.port = port;
+  }
+
+  // From now on what clients send (on every connection, new ones too) waits
+  // in the proxy; what servers send still goes through.
+  hold() {
+    this.holding = true;
+    for (const { down, up } of this.pairs) {
+      down.unpipe(up);
+      down.pause();
+    }
+  }
+
+  // Forwards what hold() kept, and all from then on.
+  release() {
+    this.holding = false;
+    for (const { down, up } of this.pairs) down.pipe(up);
   }
 
   // Resets every connection now (RST both ways, no close handshake).

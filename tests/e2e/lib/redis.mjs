@@ -3,11 +3,9 @@
 // connections"; stop() kills it, start() brings it back on the same port.
 // control() gives the test a connected node-redis client of its own to read
 // and steer the server with; close() quits those still open.
-// redis-server runs under `setpriv --pdeathsig KILL`: it dies with the test
-// process however that ends (a failed test's process.exit, the runner's
-// SIGTERM on a timeout), never left behind on its port.
+// redis-server runs tied to the test process (spawnTied): it dies with it
+// however that ends, never left behind on its port.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +13,7 @@ import path from 'node:path';
 
 import { createClient } from 'redis';
 
+import { spawnTied } from './spawn.mjs';
 import { withTimeout } from './util.mjs';
 
 export function freePort() {
@@ -39,8 +38,7 @@ export async function startRedis() {
     url: `redis://127.0.0.1:${port}`,
     logs: () => log,
     async start() {
-      child = spawn('setpriv', [
-        '--pdeathsig', 'KILL', 'redis-server',
+      child = spawnTied('redis-server', [
         '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
         '--dir', dir,
       ], { stdio: ['ignore', 'pipe', 'pipe'] });

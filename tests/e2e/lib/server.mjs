@@ -6,13 +6,15 @@
 // one beside the binary): the production binary carries no test fixture. Each server gets its
 // own config file in a temp directory and listens on 127.0.0.1:0; we wait for
 // the "listening on http://HOST:PORT" line on stderr instead of sleeping (it
-// comes after one "listener N on URL serves ..." line per listener).
+// comes after one "listener N on URL serves ..." line per listener). The
+// server dies with the test process (spawnTied), killed or not.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { spawnTied } from './spawn.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -121,7 +123,7 @@ export async function startServer(overrides = {}, { listen = '127.0.0.1:0', bina
 
   const args = ['--config', configFile, ...(listen === null ? [] : ['--listen', listen])];
   const bin = binary ?? binaryFor(config);
-  const child = spawn(bin, args, {
+  const child = spawnTied(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

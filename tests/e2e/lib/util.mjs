@@ -226,6 +226,59 @@ export function rawConnect(srv, bytes) {
   });
 }
 
+// HTTP/1.1 requests to the Engine.IO path of `srv` ({ port, host }) and their
+// answers, read one at a time from a raw keep-alive connection (open() it):
+// `next()` resolves with the exact bytes of the next complete answer
+// (status line and headers through Content-Length bytes of body).
+export class RawHttp {
+  constructor(srv, path = '/socket.io/') {
+    this.srv = srv;
+    this.path = path;
+    this.buf = Buffer.alloc(0);
+    this.waiting = null;
+  }
+  async open() {
+    this.conn = await rawConnect(this.srv);
+    this.conn.sock.on('data', () => this.#wake());
+    this.closed = this.conn.ended;
+    return this;
+  }
+  // The bytes of one request.
+  text(method, query, { headers = [], body, version = '1.1' } = {}) {
+    const lines = [`${method} ${this.path}?${query} HTTP/${version}`, 'Host: 127.0.0.1', ...headers];
+    if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+    return `${lines.join('\r\n')}\r\n\r\n${body ?? ''}`;
+  }
+  send(method, query, options = {}) {
+    this.conn.sock.write(this.text(method, query, options));
+    return this.next(`${method} ${query}`);
+  }
+  next(what = 'the next request') {
+    return withTimeout(new Promise((resolve) => {
+      this.waiting = resolve;
+      this.#wake();
+    }), 5000, `answer to ${what}`);
+  }
+  #wake() {
+    this.buf = Buffer.concat([this.buf, ...this.#take()]);
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (!this.waiting || end < 0) return;
+    const head = this.buf.subarray(0, end).toString('latin1');
+    const len = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buf.length < end + 4 + len) return;
+    const raw = this.buf.subarray(0, end + 4 + len).toString('latin1');
+    this.buf = this.buf.subarray(end + 4 + len);
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve({ raw, head, body: raw.slice(end + 4) });
+  }
+  #take() {
+    const out = [Buffer.from(this.conn.received(), 'latin1').subarray(this.seen ?? 0)];
+    this.seen = (this.seen ?? 0) + out[0].length;
+    return out;
+  }
+}
+
 // Resolves with 'connected' or the error code (e.g. 'ECONNREFUSED') of a
 // new TCP connection to host:port; the connection is closed at once.
 export function tcpConnect(port, host = '127.0.0.1') {

@@ -215,6 +215,23 @@ TEST(Config, RefusalLingerAndReadBudget) {
   }
 }
 
+TEST(Config, DrainPollingGrace) {
+  EXPECT_EQ(default_config().server.drain_polling_grace, std::chrono::milliseconds(1000));
+  ConfigFile f(R"({"drainTime": 8000, "drainPollingGrace": 0})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.server.drain_time, std::chrono::milliseconds(8000));
+  EXPECT_EQ(c.server.drain_polling_grace, std::chrono::milliseconds(0));
+  for (const char* bad : {"-1", "1.5", "\"1s\"", "null"}) {
+    ConfigError err = load_error(std::string(R"({"drainPollingGrace": )") + bad + "}");
+    EXPECT_EQ(err.key, "drainPollingGrace") << bad;
+    EXPECT_EQ(err.to_string().rfind("config error: " + err.file + ": key drainPollingGrace: ", 0),
+              0u)
+        << err.to_string();
+  }
+}
+
 TEST(Config, BadPendingCallCapsAreNamed) {
   const std::string key = "pluginHost.maxPendingCallsPerSocket";
   for (const char* bad : {"0", "-1", "1.5", "\"16\"", "true", "null", "1048577"}) {

@@ -30,6 +30,14 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
       }
   }
 
+  loop::Micros remaining(const loop::Timer& timer) const override {
+    for (const auto& [due, t] : due_)
+      if (t == &timer) return std::chrono::duration_cast<loop::Micros>(due - now());
+    if (&timer == firing_.second)
+      return std::chrono::duration_cast<loop::Micros>(firing_.first - now());
+    return loop::Micros::zero();
+  }
+
   std::unique_ptr<loop::FdWatch> watch(int fd, loop::FdEvents& events) override {
     auto w = std::make_unique<Watch>(*this, fd, events);
     watches_.push_back(w.get());
@@ -63,10 +71,11 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
 
   void turn(loop::Millis max_wait) {
     while (!due_.empty() && due_.begin()->first <= now()) {
-      loop::Timer* t = due_.begin()->second;
+      firing_ = *due_.begin();
       due_.erase(due_.begin());
-      t->fire_from_queue();
+      firing_.second->fire_from_queue();
     }
+    firing_ = {};
     std::vector<pollfd> fds;
     std::vector<Watch*> ws = watches_;
     for (Watch* w : ws)
@@ -87,6 +96,7 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
   }
 
   std::multimap<loop::TimePoint, loop::Timer*> due_;
+  std::pair<loop::TimePoint, loop::Timer*> firing_{};  // the timer whose callback runs
   std::vector<Watch*> watches_;
 };
 

@@ -215,6 +215,48 @@ TEST_F(SessionTest, ForcedCloseOnPollingWithoutGetExpires) {
   EXPECT_EQ(log.closes, Reasons{CloseReason::ForcedClose});
 }
 
+// The drain (drainPollingGrace): a closing session whose GET is not held
+// gets a shorter deadline; a GET within it still gets the close packet.
+TEST_F(SessionTest, CloseWithinShortensTheWaitForTheLastGet) {
+  start_polling();
+  send_text("never fetched");
+  session->close(CloseReason::ServerShuttingDown);
+  session->close_within(Millis(100));
+  advance(99);
+  EXPECT_FALSE(session->closed());
+  int before = observer.calls;
+  advance(1);
+  EXPECT_TRUE(session->finished());
+  EXPECT_GT(observer.calls, before);
+  EXPECT_EQ(session->buffered_bytes(), 0u);
+  EXPECT_EQ(log.closes, Reasons{CloseReason::ServerShuttingDown});  // told once, at close()
+}
+
+TEST_F(SessionTest, GetWithinTheGraceGetsTheClosePacket) {
+  start_polling();
+  EXPECT_TRUE(send_text("bye"));
+  session->close(CloseReason::ServerShuttingDown);
+  session->close_within(Millis(100));
+  advance(99);
+  EXPECT_EQ(poll(),
+            "4bye\x1e"
+            "1");
+  EXPECT_TRUE(session->finished());
+  advance(1000);
+  EXPECT_EQ(log.closes, Reasons{CloseReason::ServerShuttingDown});
+}
+
+TEST_F(SessionTest, CloseWithinNeitherLengthensNorTouchesAnOpenSession) {
+  start_polling();
+  session->close_within(Millis(10));  // open: nothing to shorten
+  advance(10);
+  EXPECT_TRUE(session->open());
+  session->close(CloseReason::ForcedClose);
+  session->close_within(Millis(100000));  // longer than pingInterval + pingTimeout
+  advance(500);
+  EXPECT_TRUE(session->finished());
+}
+
 TEST_F(SessionTest, NoHeartbeatWhileClosing) {
   start_polling();
   session->close(CloseReason::ForcedClose);

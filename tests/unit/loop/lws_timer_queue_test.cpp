@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <thread>
 #include <vector>
 
 namespace daheim::loop {
@@ -136,6 +137,23 @@ TEST_F(LwsTimerQueueTest, TenThousandTimersFireOnceEachInOrder) {
     EXPECT_GE(when, due[i]) << "timer " << i << " fired early";
   }
   for (int i = 0; i < 10000; ++i) EXPECT_EQ(count[i], cancelled[i] ? 0 : 1) << "timer " << i;
+}
+
+// A timer the loop has not got to yet reads as overdue; in its callback, it
+// reads how late it fired (the heartbeat counts its pong window from there).
+TEST_F(LwsTimerQueueTest, RemainingIsNegativeOnceOverdueAndInTheCallback) {
+  Micros in_callback{1};
+  Timer& t = make([&] { in_callback = timers_[0]->remaining(); });
+  Timer& idle = make([] {});
+  t.arm(Millis(20));
+  EXPECT_GT(t.remaining(), Micros(0));
+  EXPECT_LE(t.remaining(), Micros(20000));
+  EXPECT_EQ(idle.remaining(), Micros(0));                      // not armed
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the loop is busy elsewhere
+  EXPECT_LE(t.remaining(), Micros(-10000));
+  ASSERT_TRUE(run_until([&] { return !t.armed(); }));
+  EXPECT_LE(in_callback, Micros(-10000));
+  EXPECT_EQ(t.remaining(), Micros(0));  // fired, not armed again
 }
 
 TEST_F(LwsTimerQueueTest, TimersArmedBeforeAttachWaitForIt) {

@@ -3,13 +3,10 @@
 // server frames it decodes, the internal addresses.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-
 #include <string>
 #include <vector>
 
 #include "transport/http_forward.hpp"
-#include "transport/upstream_socket.hpp"
 #include "transport/ws_upstream.hpp"
 
 namespace daheim::transport {
@@ -103,19 +100,6 @@ TEST(WsUpstreamFrames, ServerFramesFragmentsAndControl) {
   EXPECT_FALSE(strict.feed(std::string("\x81\x81\0\0\0\0a", 7), got));
   WsFrameReader small(4);
   EXPECT_FALSE(small.feed(std::string("\x81\x7e\x01\x00", 4), got));
-}
-
-TEST(UpstreamAddress, NumericHostAndPortOnly) {
-  sockaddr_storage a{};
-  socklen_t len = 0;
-  ASSERT_TRUE(parse_socket_address("127.0.0.1:3001", a, len));
-  EXPECT_EQ(a.ss_family, AF_INET);
-  EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port), 3001);
-  ASSERT_TRUE(parse_socket_address("[::1]:3001", a, len));
-  EXPECT_EQ(a.ss_family, AF_INET6);
-  for (const char* bad : {"localhost:3001", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-                          "::1:3001", "127.0.0.1:30a"})
-    EXPECT_FALSE(parse_socket_address(bad, a, len)) << bad;
 }
 
 }  // namespace
