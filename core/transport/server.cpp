@@ -82,6 +82,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimer
 Server::~Server() {
   *self_ = nullptr;
   refused_.clear();             // watched by lws
+  http1_.reset();               // watched by lws
   endpoint_.stop_forwarding();  // its connections are watched by lws
   if (prepare_) prepare_->stop();
   inbox_.close();
@@ -163,6 +164,11 @@ std::string Server::start() {
   for (Listener& listener : listeners_)
     if (std::string err = create_vhost(info, listener); !err.empty()) return err;
   reactor_.attach(listeners_.empty() ? nullptr : listeners_.front().vhost);
+  if (options_.own_polling_http) {
+    http1_ = std::make_unique<Http1Connections>(endpoint_, reactor_, timers_, options_.http1);
+    http1_->set_route_check([this](std::string_view path) { return has_route(path); });
+    http1_->on_closed([this](int fd) { forget_fd(fd); });
+  }
   timers_.attach(context_, ev_loop_);
   start_writer();
   endpoint_.attach(context_);
@@ -432,6 +438,12 @@ void Server::accept_inherited(const Listener& listener) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Our own HTTP/1.1 handling on plain listeners that serve Engine.IO
+    // (it hands lws what it does not serve); TLS stays on lws.
+    if (http1_ && !listener.options.tls() && (listener.options.services & kServiceSocketIo)) {
+      http1_->adopt(fd, listener.vhost);
+      continue;
+    }
     if (!lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
   }
 }
@@ -516,6 +528,14 @@ bool Server::admit_address(int fd, const Listener* listener) {
                  limits.options().max_connections);
   }
   return false;
+}
+
+// A connection our own HTTP/1.1 handling closed (never handed to lws).
+void Server::forget_fd(int fd) {
+  auto it = fd_keys_.find(fd);
+  if (it == fd_keys_.end()) return;
+  endpoint_.address_limits().remove_connection(it->second, timers_.now());
+  fd_keys_.erase(it);
 }
 
 // A connection admitted by admit_address() is counted until its wsi goes.
