@@ -62,6 +62,9 @@ using HandlerFactory =
 
 class EngineIoEndpoint;
 class Http1Connection;
+namespace http1 {
+struct Request;
+}
 
 // What engineio::verify_request reads of a request.
 engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade);
@@ -84,10 +87,10 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
   Http1Connection* poll_own = nullptr;  // the held GET on our own HTTP/1.1 handling
-  bool poll_woken = false;      // the held GET is answered at the end of the turn
-  bool write_deferred = false;  // on the WsWriter's list
-  loop::Timer peek_timer;       // a held GET looks for its client's EOF
-  std::string address_key;      // counted in AddressLimits; empty: exempt
+  bool poll_woken = false;              // the held GET is answered at the end of the turn
+  bool write_deferred = false;          // on the WsWriter's list
+  loop::Timer peek_timer;               // a held GET looks for its client's EOF
+  std::string address_key;              // counted in AddressLimits; empty: exempt
 };
 
 // Counters for monitoring, updated on the loop.
@@ -153,8 +156,13 @@ class EngineIoEndpoint {
   // Our own HTTP/1.1 handling (http1_polling.cpp): a long-polling GET or
   // POST for a session held here, answered through `conn`; false: not ours
   // (handed to lws, which answers it as before).
-  bool serve_own(Http1Connection& conn, const HttpRequest& req, std::string_view body,
-                 bool binary);
+  // `begun`: begin_own_post() took this POST already.
+  bool serve_own(Http1Connection& conn, const HttpRequest& req, const http1::Request& head,
+                 std::string_view body, bool binary, bool begun = false);
+  // A POST whose body is still coming: begun for its session now (as lws
+  // begins it when its headers came), refused (answered), or not ours.
+  enum class OwnPost { NotOurs, Begun, Answered };
+  OwnPost begin_own_post(Http1Connection& conn, const HttpRequest& req);
   // The client of a held GET on our own handling went away.
   void own_poll_lost(SessionEntry& entry);
   // The entry goes while its GET is held there: the connection ends.
@@ -221,6 +229,8 @@ class EngineIoEndpoint {
   void answer_own_poll(Http1Connection& conn, SessionEntry& entry,
                        const std::vector<engineio::Header>& cors);
   void answer_own_held(SessionEntry& entry);
+  bool own_handshake(Http1Connection& conn, const HttpRequest& req, const http1::Request& head);
+  SessionEntry* own_session(const HttpRequest& req);
   // Detaches the held GET `wsi` from its entry (answered or gone).
   static void release_held_poll(lws* wsi, ConnectionState* pss, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "log/log.hpp"
 #include "transport/engineio_endpoint.hpp"
@@ -142,15 +143,15 @@ bool Http1Connection::serve_next() {
   thread_local http1::Request req;
   if (head_end_ > o.max_header || http1::parse_head(in_, head_end_, req) != http1::ParseError::None)
     return hand_over(), false;
-  bool ours = !owner_.handing_over_all() && req.minor == 1 && !req.upgrade &&
-              !req.transfer_encoding &&
+  // HTTP/1.0 with keep-alive is lws's (it answers it its own way).
+  bool ours = !owner_.handing_over_all() && !(req.minor == 0 && req.keep_alive_asked) &&
+              !req.upgrade && !req.transfer_encoding &&
               (req.method == engineio::Method::Get || req.method == engineio::Method::Post) &&
               owner_.endpoint().matches(req.path) && !owner_.is_route(req.path) &&
               req.content_length <= o.max_body &&
               (req.method == engineio::Method::Post || req.content_length == 0);
   if (!ours) return hand_over(), false;
   std::size_t total = head_end_ + req.content_length;
-  if (in_.size() < total) return false;  // the body is still coming
   thread_local HttpRequest hreq;
   if (!plain_target(req.path, req.query) || !split_query(req.query, hreq.query))
     return hand_over(), false;
@@ -166,10 +167,28 @@ bool Http1Connection::serve_next() {
   }
   has_origin_ = origin != nullptr;
   close_after_ = req.close;
+  close_asked_ = req.close_asked;
+  minor_ = req.minor;
+  if (in_.size() < total) {
+    // The body is still coming: the POST begins now, as on the lws path (a
+    // second POST meanwhile is an overlap).
+    if (post_begun_) return false;
+    switch (owner_.endpoint().begin_own_post(*this, hreq)) {
+      case EngineIoEndpoint::OwnPost::NotOurs:
+        return hand_over(), false;
+      case EngineIoEndpoint::OwnPost::Answered:
+        return false;
+      case EngineIoEndpoint::OwnPost::Begun:
+        post_begun_ = true;
+        return false;
+    }
+  }
   const std::string_view* type = req.header("content-type");
   bool binary = type && *type == kBinaryType;
   std::string_view body(in_.data() + head_end_, req.content_length);
-  if (!owner_.endpoint().serve_own(*this, hreq, body, binary)) return hand_over(), false;
+  bool begun = std::exchange(post_begun_, false);
+  if (!owner_.endpoint().serve_own(*this, hreq, req, body, binary, begun))
+    return hand_over(), false;
   owner_.count_served();
   if (!closing_) consume(total);
   return !closing_;
@@ -200,8 +219,9 @@ void Http1Connection::hand_over() {
 void Http1Connection::respond(unsigned status, std::string_view content_type, std::string_view body,
                               const std::vector<engineio::Header>& headers, bool close) {
   thread_local std::string buf;
+  bool say_close = close || close_asked_;
   close = close || close_after_;
-  http1::format_response(buf, status, content_type, body, headers, close);
+  http1::format_response(buf, minor_, status, content_type, body, headers, say_close);
   close_after_ = close;
   if (buf.capacity() > 64 * 1024 && buf.size() <= 64 * 1024) buf.shrink_to_fit();
   ssize_t n = send(fd_, buf.data(), buf.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

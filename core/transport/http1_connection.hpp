@@ -90,6 +90,9 @@ class Http1Connection final : public loop::FdEvents {
   SessionEntry* held_ = nullptr;
   bool has_origin_ = false;
   bool close_after_ = false;  // the answer being written ends the connection
+  bool close_asked_ = false;  // the request said Connection: close
+  bool post_begun_ = false;   // the POST at the front was begun (its body is coming)
+  int minor_ = 1;             // the request's HTTP/1.minor
   bool closing_ = false;
   bool eof_ = false;
 };

@@ -82,13 +82,13 @@ ParseError read_length(std::string_view value, Request& out) {
 }
 
 // The headers that decide framing and the connection's fate.
-ParseError note_header(const Header& h, Request& out, bool& keep_alive_asked) {
+ParseError note_header(const Header& h, Request& out) {
   if (equals_lower(h.name, "content-length")) return read_length(h.value, out);
   if (equals_lower(h.name, "transfer-encoding")) {
     out.transfer_encoding = true;
   } else if (equals_lower(h.name, "connection")) {
-    if (has_token(h.value, "close")) out.close = true;
-    if (has_token(h.value, "keep-alive")) keep_alive_asked = true;
+    if (has_token(h.value, "close")) out.close = out.close_asked = true;
+    if (has_token(h.value, "keep-alive")) out.keep_alive_asked = true;
     if (has_token(h.value, "upgrade")) out.upgrade = true;
   } else if (equals_lower(h.name, "upgrade")) {
     out.upgrade = true;
@@ -96,7 +96,7 @@ ParseError note_header(const Header& h, Request& out, bool& keep_alive_asked) {
   return ParseError::None;
 }
 
-ParseError parse_header(std::string_view line, Request& out, bool& keep_alive_asked) {
+ParseError parse_header(std::string_view line, Request& out) {
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0) return ParseError::BadHeader;
   std::string_view name = line.substr(0, colon);
@@ -107,7 +107,7 @@ ParseError parse_header(std::string_view line, Request& out, bool& keep_alive_as
     if (c == 0) return ParseError::BadHeader;
   Header& h = out.headers[out.header_count++];
   h = {name, trim(line.substr(colon + 1))};
-  return note_header(h, out, keep_alive_asked);
+  return note_header(h, out);
 }
 
 }  // namespace
@@ -190,15 +190,14 @@ ParseError parse_head(std::string_view buf, std::size_t head_end, Request& out) 
   std::string_view line;
   if (!next_line(head, pos, line)) return ParseError::BadRequestLine;
   if (ParseError e = parse_request_line(line, out); e != ParseError::None) return e;
-  bool keep_alive_asked = false;
   for (;;) {
     if (!next_line(head, pos, line)) return ParseError::BadHeader;
     if (line.empty()) break;
     if (is_space(line.front())) return ParseError::BadHeader;  // obs-fold
-    if (ParseError e = parse_header(line, out, keep_alive_asked); e != ParseError::None) return e;
+    if (ParseError e = parse_header(line, out); e != ParseError::None) return e;
   }
   if (pos != head_end) return ParseError::BadHeader;
-  if (out.minor == 0 && !keep_alive_asked) out.close = true;
+  if (out.minor == 0 && !out.keep_alive_asked) out.close = true;
   return ParseError::None;
 }
 

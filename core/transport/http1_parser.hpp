@@ -43,7 +43,9 @@ struct Request {
   bool has_length = false;
   std::size_t content_length = 0;
   bool transfer_encoding = false;  // any Transfer-Encoding (chunked or not)
-  bool close = false;              // Connection: close (or 1.0 without keep-alive)
+  bool close = false;              // the connection ends after the answer
+  bool close_asked = false;        // Connection: close (the answer says it too)
+  bool keep_alive_asked = false;   // Connection: keep-alive
   bool upgrade = false;            // an Upgrade header, or Connection: upgrade
   std::array<Header, kMaxHeaders> headers{};
   std::size_t header_count = 0;

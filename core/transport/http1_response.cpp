@@ -31,12 +31,12 @@ std::string_view reason_phrase(unsigned status) {
   }
 }
 
-void format_response(std::string& out, unsigned status, std::string_view content_type,
+void format_response(std::string& out, int minor, unsigned status, std::string_view content_type,
                      std::string_view body, const std::vector<engineio::Header>& extra,
-                     bool close) {
+                     bool say_close) {
   char digits[24];
   out.clear();
-  out += "HTTP/1.1 ";
+  out += minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
   out.append(digits, end);
   out += ' ';
@@ -57,7 +57,7 @@ void format_response(std::string& out, unsigned status, std::string_view content
     out += value;
     out += "\r\n";
   }
-  if (close) out += "connection: close\r\n";
+  if (say_close) out += "connection: close\r\n";
   out += "\r\n";
   out += body;
 }

@@ -16,8 +16,10 @@ namespace daheim::transport::http1 {
 // lws's reason phrase for `status` ("OK", "Bad Request", ...).
 std::string_view reason_phrase(unsigned status);
 
-// Replaces `out` with the response (its capacity is reused).
-void format_response(std::string& out, unsigned status, std::string_view content_type,
-                     std::string_view body, const std::vector<engineio::Header>& extra, bool close);
+// Replaces `out` with the response (its capacity is reused): HTTP/1.`minor`,
+// and `connection: close` when `say_close`.
+void format_response(std::string& out, int minor, unsigned status, std::string_view content_type,
+                     std::string_view body, const std::vector<engineio::Header>& extra,
+                     bool say_close);
 
 }  // namespace daheim::transport::http1
