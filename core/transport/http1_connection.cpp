@@ -71,8 +71,30 @@ bool Http1Connection::start(loop::Reactor& reactor) {
   return watch_ != nullptr;
 }
 
+// A connection with nothing buffered reads into one buffer per thread and
+// keeps only what is left over (a request not complete yet, pipelined
+// requests behind a held GET): an idle keep-alive connection holds no
+// buffer, and a steady stream of whole requests allocates nothing.
 void Http1Connection::on_readable() {
   if (closing_) return;
+  thread_local std::string scratch;
+  bool borrowed = in_.empty();
+  if (borrowed) in_.swap(scratch);
+  read_and_serve();
+  if (!borrowed) return;
+  // The object lives on until the end of the turn even when it was retired.
+  if (in_.empty()) {
+    in_.swap(scratch);
+    if (in_.capacity() != 0) std::string().swap(in_);
+    return;
+  }
+  std::string rest(in_);
+  in_.clear();
+  in_.swap(scratch);
+  in_ = std::move(rest);
+}
+
+void Http1Connection::read_and_serve() {
   read_available();
   if (closing_) return;
   if (eof_ && held_) {

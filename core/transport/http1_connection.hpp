@@ -70,6 +70,7 @@ class Http1Connection final : public loop::FdEvents {
   loop::TimePoint deadline{};  // idle or request timeout; max(): none (a held GET)
 
  private:
+  void read_and_serve();
   void read_available();
   void process();
   bool serve_next();
