@@ -77,7 +77,7 @@ bool Http1Connection::start(loop::Reactor& reactor) {
 // buffer, and a steady stream of whole requests allocates nothing.
 void Http1Connection::on_readable() {
   if (closing_) return;
-  thread_local std::string scratch;
+  thread_local Http1Buffer scratch;
   bool borrowed = in_.empty();
   if (borrowed) in_.swap(scratch);
   read_and_serve();
@@ -85,16 +85,19 @@ void Http1Connection::on_readable() {
   // The object lives on until the end of the turn even when it was retired.
   if (in_.empty()) {
     in_.swap(scratch);
-    if (in_.capacity() != 0) std::string().swap(in_);
+    in_.release();
     return;
   }
-  std::string rest(in_);
+  Http1Buffer rest;
+  rest.assign(in_);
   in_.clear();
   in_.swap(scratch);
-  in_ = std::move(rest);
+  in_.swap(rest);
 }
 
 void Http1Connection::read_and_serve() {
+  owner_.run_before_read();
+  if (closing_) return;
   read_available();
   if (closing_) return;
   if (eof_ && held_) {
@@ -120,9 +123,8 @@ void Http1Connection::read_available() {
     std::size_t old = in_.size();
     std::size_t room = std::max(kReadChunk, in_.capacity() - old);
     room = std::min(room, limit - old);
-    in_.resize(old + room);
-    ssize_t n = recv(fd_, in_.data() + old, room, MSG_DONTWAIT);
-    in_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    ssize_t n = recv(fd_, in_.room(room), room, MSG_DONTWAIT);
+    if (n > 0) in_.commit(static_cast<std::size_t>(n));
     if (n > 0) {
       if (old == 0 && !held_) deadline = owner_.now() + o.request_timeout;
       if (static_cast<std::size_t>(n) < room) return;
@@ -217,10 +219,7 @@ bool Http1Connection::serve_next() {
 }
 
 void Http1Connection::consume(std::size_t n) {
-  if (n >= in_.size())
-    in_.clear();
-  else
-    in_.erase(0, n);
+  in_.consume(n);
   scan_ = 0;
   head_end_ = 0;
 }
@@ -294,6 +293,8 @@ void Http1Connection::stop(bool close_fd) {
   closing_ = true;
   watch_.reset();
   if (close_fd && fd_ >= 0) {
+    // The reactor's dup() of it lives a little longer: the FIN goes now.
+    shutdown(fd_, SHUT_RDWR);
     close(fd_);
     fd_ = -1;
   }

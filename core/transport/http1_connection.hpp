@@ -18,6 +18,7 @@
 #include "engineio/handler.hpp"
 #include "loop/fd_watch.hpp"
 #include "loop/timer.hpp"
+#include "transport/http1_buffer.hpp"
 #include "transport/http1_parser.hpp"
 #include "transport/http_util.hpp"
 
@@ -83,7 +84,7 @@ class Http1Connection final : public loop::FdEvents {
   int fd_;
   lws_vhost* vhost_;
   std::unique_ptr<loop::FdWatch> watch_;
-  std::string in_;            // bytes read and not yet served
+  Http1Buffer in_;            // bytes read and not yet served
   std::size_t scan_ = 0;      // where find_head_end goes on
   std::size_t head_end_ = 0;  // of the request at the front; 0: not complete yet
   std::string out_;           // answer bytes the kernel did not take yet
@@ -111,6 +112,11 @@ class Http1Connections {
   // Called with the descriptor of a connection that ended on our side (not
   // handed over): the server forgets its per-address count.
   void on_closed(std::function<void(int fd)> hook) { on_closed_ = std::move(hook); }
+  // Runs before a connection's bytes are read (the server: due timers).
+  void before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
+  void run_before_read() {
+    if (before_read_) before_read_();
+  }
   // Takes an accepted connection; false: the loop refused it (closed).
   bool adopt(int fd, lws_vhost* vhost);
   // Everything is handed to lws from now on (the drain).
@@ -141,6 +147,7 @@ class Http1Connections {
   Http1Options options_;
   std::function<bool(std::string_view)> is_route_;
   std::function<void(int)> on_closed_;
+  std::function<void()> before_read_;
   std::vector<std::unique_ptr<Http1Connection>> list_;
   std::vector<std::unique_ptr<Http1Connection>> graveyard_;
   loop::Timer sweep_timer_;

@@ -47,6 +47,9 @@ void lws_log(int level, const char* line) {
     t_header_overflow = true;
     return;
   }
+  // lws 4.1.6 logs every lws_adopt_socket_vhost_readbuf() as an error: the
+  // hand-over of our own HTTP/1.1 handling (http1_connection), not one.
+  if (s == "adopt_socket_readbuf: calling service") return;
   if (level & LLL_ERR)
     log::error("libwebsockets: {}", s);
   else
@@ -168,6 +171,9 @@ std::string Server::start() {
     http1_ = std::make_unique<Http1Connections>(endpoint_, reactor_, timers_, options_.http1);
     http1_->set_route_check([this](std::string_view path) { return has_route(path); });
     http1_->on_closed([this](int fd) { forget_fd(fd); });
+    // libuv serves a turn's I/O before its timers: a request for a session
+    // past its heartbeat deadline finds it closed, as on lws's slower path.
+    http1_->before_read([this] { timers_.expire_due(); });
   }
   timers_.attach(context_, ev_loop_);
   start_writer();
