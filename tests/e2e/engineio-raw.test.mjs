@@ -676,6 +676,33 @@ describe('requests on one keep-alive connection', () => {
     assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string');
   });
 
+  // A client text frame (masked with a zero key: the payload as is).
+  const clientFrame = (text) => Buffer.concat([Buffer.from([0x81, 0x80 | text.length, 0, 0, 0, 0]), Buffer.from(text)]);
+  // On our own HTTP/1.1 handling the polling requests are ours and the
+  // upgrade is handed to lws with the bytes read, in the middle of the
+  // keep-alive connection; on lws's, the same connection all along.
+  it('a keep-alive connection that served polling requests upgrades to a websocket', async () => {
+    const c = await connect(srv);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    assert.equal((await c.send('POST', q, { body: '4a' })).raw, okRaw);
+    assert.equal((await c.send('GET', q)).raw, pollRaw('4a'));
+    const upgrade = await c.send('GET', `EIO=4&transport=websocket&sid=${sid}`, {
+      headers: ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='],
+    });
+    assert.match(upgrade.head, /^HTTP\/1\.1 101 /);
+    assert.match(upgrade.head, /\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
+    const frames = () => Buffer.from(c.conn.received(), 'latin1');
+    const until = (bytes, what) => withTimeout((async () => {
+      while (!frames().includes(bytes)) await delay(10);
+    })(), 5000, what);
+    c.conn.sock.write(clientFrame('2probe'));
+    await until(Buffer.from([0x81, 6, ...Buffer.from('3probe')]), 'the 3probe frame');
+    c.conn.sock.write(Buffer.concat([clientFrame('5'), clientFrame('4hello')]));
+    await until(Buffer.from([0x81, 6, ...Buffer.from('4hello')]), 'the echo over the websocket');
+  });
+
   it('goes on after a held GET was answered by the writer', async () => {
     const c = await connect(srv);
     const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
