@@ -447,7 +447,9 @@ void Server::accept_inherited(const Listener& listener) {
     // Our own HTTP/1.1 handling on plain listeners that serve Engine.IO
     // (it hands lws what it does not serve); TLS stays on lws.
     if (http1_ && !listener.options.tls() && (listener.options.services & kServiceSocketIo)) {
+      adopting_own_ = true;
       http1_->adopt(fd, listener.vhost);
+      adopting_own_ = false;
       continue;
     }
     if (!lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
@@ -463,12 +465,13 @@ bool Server::accept_fd(int fd, const Listener* listener) {
   }
   // fds are handed out lowest first, so a new fd's number bounds how many are
   // open: refusing high fds keeps the process clear of EMFILE.
-  if (connections_ < options_.max_connections && fd < fd_cap_) return admit_address(fd, listener);
+  if (connection_count() < options_.max_connections && fd < fd_cap_)
+    return admit_address(fd, listener);
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
     last_refusal_log_ = now;
     log::warning("connection refused: {} connections open (maxConnections {}), fd {} (limit {})",
-                 connections_, options_.max_connections, fd, fd_cap_);
+                 connection_count(), options_.max_connections, fd, fd_cap_);
   }
   return false;
 }
@@ -741,12 +744,18 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       for (auto& hook : wake_hooks_) hook();
       return 0;
     case LWS_CALLBACK_WSI_CREATE:
-      if (!adopting_listener_) ++connections_;
+      // Our own HTTP/1.1 connections count as themselves (Http1Connections),
+      // not through the raw wsi watching them: that one outlives a hand-over
+      // to lws by a turn or more (on libev until an idle watcher runs).
+      if (adopting_own_)
+        own_watches_.insert(wsi);
+      else if (!adopting_listener_)
+        ++connections_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       t_header_overflow = false;
       untrack_connection(wsi);
-      if (!forget_listener(wsi) && connections_ > 0) --connections_;
+      if (own_watches_.erase(wsi) == 0 && !forget_listener(wsi) && connections_ > 0) --connections_;
       return 0;
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "loop/inbox.hpp"
@@ -127,7 +128,7 @@ class Server {
   void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
     routes_.push_back({std::move(path), std::move(route), options, service});
   }
-  std::size_t connection_count() const { return connections_; }
+  std::size_t connection_count() const { return connections_ + (http1_ ? http1_->size() : 0); }
   // Our own HTTP/1.1 handling; null when lws serves every request.
   const Http1Connections* http1() const { return http1_.get(); }
   // Requests whose headers overflowed max_header (connection closed).
@@ -231,6 +232,8 @@ class Server {
   std::chrono::steady_clock::time_point last_refusal_log_{};
   // Plain connections on our own HTTP/1.1 handling (own_polling_http).
   std::unique_ptr<Http1Connections> http1_;
+  bool adopting_own_ = false;             // creating the raw wsi that watches one
+  std::unordered_set<lws*> own_watches_;  // those wsis: not counted as connections
   void forget_fd(int fd);
   // The request being served (handle_http), read into the same strings each
   // time: no allocation per polling request.
