@@ -849,3 +849,47 @@ describe('configuration limits', () => {
     }
   });
 });
+
+// engineio.pollingHttp "own": the connections the server accepts itself end
+// when idle past httpIdleTimeout or slower than httpRequestTimeout with a
+// request; a held long-poll has neither deadline.
+describe('our own HTTP/1.1 handling: timeouts', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({
+      engineio: { pollingHttp: 'own', httpIdleTimeout: 300, httpRequestTimeout: 300, pingInterval: 10000 },
+    });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+  const handshake = `GET ${PATH}?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+  it('an idle keep-alive connection is closed after httpIdleTimeout', async () => {
+    const c = await rawConnect(srv, handshake);
+    const t0 = Date.now();
+    const all = await withTimeout(c.ended, 5000, 'the idle connection closed');
+    assert.match(all, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0\{"sid":/);
+    assert.ok(Date.now() - t0 >= 250, `closed after ${Date.now() - t0} ms`);
+  });
+
+  it('a request that does not complete within httpRequestTimeout ends its connection', async () => {
+    const c = await rawConnect(srv, `GET ${PATH}?EIO=4&transport=polling HTTP/1.1\r\nHost: 12`);
+    assert.equal(await withTimeout(c.ended, 5000, 'the slow connection closed'), '');
+    // A POST whose body stops coming, too.
+    const { sid } = await pollingHandshake(srv.url);
+    const p = await rawConnect(srv,
+      `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n4ab`);
+    assert.equal(await withTimeout(p.ended, 5000, 'the slow POST closed'), '');
+  });
+
+  it('a held GET outlives both timeouts and is answered', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const held = poll(srv.url, sid);
+    await delay(1500);
+    assert.equal((await post(srv.url, sid, '4late')).body, 'ok');
+    const answer = await withTimeout(held, 3000, 'the held GET answered');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, '4late');
+  });
+});
