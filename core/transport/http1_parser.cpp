@@ -1,5 +1,6 @@
 #include "transport/http1_parser.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace daheim::transport::http1 {
@@ -15,10 +16,18 @@ bool is_space(char c) {
   return c == ' ' || c == '\t';
 }
 
-// RFC 9110 tchar.
+// RFC 9110 tchar, as a table: looked up for every byte of every name.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return kTokenChars[static_cast<unsigned char>(c)];
 }
 
 std::string_view trim(std::string_view v) {
@@ -103,8 +112,8 @@ ParseError parse_header(std::string_view line, Request& out) {
   for (char c : name)
     if (!is_token_char(c)) return ParseError::BadHeader;  // also whitespace before the colon
   if (out.header_count == Request::kMaxHeaders) return ParseError::TooManyHeaders;
-  for (char c : line.substr(colon + 1))
-    if (c == 0) return ParseError::BadHeader;
+  std::string_view value = line.substr(colon + 1);
+  if (std::memchr(value.data(), 0, value.size()) != nullptr) return ParseError::BadHeader;
   Header& h = out.headers[out.header_count++];
   h = {name, trim(line.substr(colon + 1))};
   return note_header(h, out);
