@@ -192,7 +192,15 @@ std::size_t find_head_end(std::string_view buf, std::size_t& from) {
 }
 
 ParseError parse_head(std::string_view buf, std::size_t head_end, Request& out) {
-  out = Request{};
+  // Field by field: the header array (64 views) is left as it is, only its
+  // count starts again.
+  out.method = engineio::Method::Other;
+  out.method_name = out.target = out.path = out.query = {};
+  out.minor = 1;
+  out.has_length = out.transfer_encoding = out.close = out.close_asked = false;
+  out.keep_alive_asked = out.upgrade = false;
+  out.content_length = 0;
+  out.header_count = 0;
   std::string_view head = buf.substr(0, head_end);
   out.head_size = head_end;
   std::size_t pos = 0;
