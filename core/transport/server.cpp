@@ -446,7 +446,7 @@ void Server::accept_inherited(const Listener& listener) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Our own HTTP/1.1 handling on plain listeners that serve Engine.IO
     // (it hands lws what it does not serve); TLS stays on lws.
-    if (http1_ && !listener.options.tls() && (listener.options.services & kServiceSocketIo)) {
+    if (own_http(listener)) {
       adopting_own_ = true;
       http1_->adopt(fd, listener.vhost);
       adopting_own_ = false;
@@ -535,6 +535,32 @@ bool Server::admit_address(int fd, const Listener* listener) {
     last_refusal_log_ = now;
     log::warning("connection refused: {} has maxConnectionsPerAddress ({}) open", key,
                  limits.options().max_connections);
+  }
+  return false;
+}
+
+// Whether our own HTTP/1.1 handling takes `listener`'s connections: plain
+// listeners that serve Engine.IO. Not when a request it hands to lws could
+// carry a body it has read already: lws 4.1.6 takes the bytes read with a
+// connection (lws_adopt_socket_vhost_readbuf) into the buffer its pipelined
+// requests come from, and hands a body from there from the wrong place (the
+// bug engineio-raw's pipelining test shows), so a forwarded POST (sessions
+// routed across nodes) or a plugin's POST route would get a broken body.
+bool Server::own_http(const Listener& listener) {
+  if (!http1_ || listener.options.tls() || !(listener.options.services & kServiceSocketIo))
+    return false;
+  const char* why = nullptr;
+  if (endpoint_.forwarder()) why = "sessions are routed across nodes (their POSTs are forwarded)";
+  for (const RouteEntry& r : routes_)
+    if (r.options.method == engineio::Method::Post && (r.service & listener.options.services))
+      why = "the listener serves a POST route";
+  if (!why) return true;
+  if (!own_http_refused_logged_) {
+    own_http_refused_logged_ = true;
+    log::notice(
+        "engineio.pollingHttp \"own\": {} ({}), so libwebsockets serves it: lws 4.1.6 "
+        "cannot take a request body read before the hand-over",
+        listener.name, why);
   }
   return false;
 }

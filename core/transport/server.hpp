@@ -232,6 +232,8 @@ class Server {
   std::chrono::steady_clock::time_point last_refusal_log_{};
   // Plain connections on our own HTTP/1.1 handling (own_polling_http).
   std::unique_ptr<Http1Connections> http1_;
+  bool own_http(const Listener& listener);
+  bool own_http_refused_logged_ = false;
   bool adopting_own_ = false;             // creating the raw wsi that watches one
   std::unordered_set<lws*> own_watches_;  // those wsis: not counted as connections
   void forget_fd(int fd);
