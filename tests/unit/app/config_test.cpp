@@ -206,8 +206,8 @@ TEST(Config, PollingHttp) {
   EXPECT_EQ(c.server.http1.max_header, 8192u);
   ConfigError bad = load_error(R"({"engineio": {"pollingHttp": "nginx"}})");
   EXPECT_EQ(bad.key, "engineio.pollingHttp");
-  EXPECT_EQ(bad.to_string(), "config error: " + bad.file +
-                                 R"(: key engineio.pollingHttp: expected "lws" or "own")");
+  EXPECT_EQ(bad.to_string(),
+            "config error: " + bad.file + R"(: key engineio.pollingHttp: expected "lws" or "own")");
   EXPECT_EQ(load_error(R"({"engineio": {"httpIdleTimeout": 0}})").key, "engineio.httpIdleTimeout");
   EXPECT_EQ(load_error(R"({"engineio": {"httpRequestTimeout": "slow"}})").key,
             "engineio.httpRequestTimeout");

@@ -192,7 +192,8 @@ TEST(Http1Parser, BadInputSaysWhy) {
 
 TEST(Http1Parser, HeaderCountLimit) {
   std::string head = "GET / HTTP/1.1\r\n";
-  for (std::size_t i = 0; i < Request::kMaxHeaders; ++i) head += "X-" + std::to_string(i) + ": v\r\n";
+  for (std::size_t i = 0; i < Request::kMaxHeaders; ++i)
+    head += "X-" + std::to_string(i) + ": v\r\n";
   Request r;
   ASSERT_EQ(parse_all(head + "\r\n", r), ParseError::None);
   EXPECT_EQ(r.header_count, Request::kMaxHeaders);
