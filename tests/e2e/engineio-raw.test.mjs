@@ -864,7 +864,10 @@ describe('a heartbeat the server is late for', () => {
     });
     await stopped(600, () => new Promise((resolve) => c.conn.sock.write(upgrade, resolve)));
     const res = await c.next('the upgrade after the deadline');
-    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    // lws 4.1.6 answers a refused upgrade that is the first request it reads
+    // on a connection with an HTTP/1.0 status line; with pollingHttp "own"
+    // every upgrade is handed to lws as such a first request.
+    assert.match(res.head, /^HTTP\/1\.[01] 400 Bad Request\r\n/);
     assert.equal(res.body, 'Session ID unknown');
   });
 });
