@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 jobs=${FUZZ_JOBS:-2}
-all=(jwt_fuzz engineio_fuzz socketio_fuzz json_fuzz http_fuzz config_fuzz cluster_fuzz)
+all=(jwt_fuzz engineio_fuzz socketio_fuzz json_fuzz http_fuzz http1_fuzz config_fuzz cluster_fuzz)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

@@ -122,6 +122,18 @@ void read_handshake_headers(ObjectReader& r, engineio::HeaderFilter& out) {
   }
 }
 
+// engineio.pollingHttp: who serves long-polling on plain listeners ("lws" or
+// "own"), and the timeouts of our own HTTP/1.1 handling.
+void read_polling_http(ObjectReader& r, transport::ServerOptions& out) {
+  std::string mode = out.own_polling_http ? "own" : "lws";
+  r.string("pollingHttp", mode);
+  if (mode != "lws" && mode != "own")
+    throw Failure{r.key("pollingHttp"), R"(expected "lws" or "own")"};
+  out.own_polling_http = mode == "own";
+  r.millis("httpIdleTimeout", 1, out.http1.idle_timeout);
+  r.millis("httpRequestTimeout", 1, out.http1.request_timeout);
+}
+
 void read_engineio(ObjectReader& root, Config& c) {
   const cJSON* obj = root.object("engineio");
   if (!obj) return;
@@ -142,6 +154,9 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxBufferedBytesTotal", 0, int64_t(1) << 44, c.endpoint.max_buffered_total);
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;
+  read_polling_http(r, c.server);
+  c.server.http1.max_header = c.server.max_header;
+  c.server.http1.max_body = eio.max_payload;
   r.integer_as("maxConnections", 1, 10000000, c.server.max_connections);
   r.integer_as("maxAcceptsPerTurn", 0, 1 << 20, c.server.max_accepts_per_turn);
   r.millis("refusalLingerTime", 1, c.server.refusal.linger);

@@ -141,6 +141,10 @@ void LwsTimerQueue::expire() {
   if (libev_ && context_) lws_cancel_service(context_);
 }
 
+void LwsTimerQueue::expire_due() {
+  if (!expiring_ && !heap_.empty() && heap_.front().deadline_us <= lws_now_usecs()) expire();
+}
+
 // Keeps the one wakeup on the earliest deadline; lws's list is touched only
 // when that changes.
 void LwsTimerQueue::rearm_wakeup() {

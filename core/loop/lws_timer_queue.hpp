@@ -45,6 +45,10 @@ class LwsTimerQueue final : public TimerQueue {
   void set_after_expire(std::function<void()> hook) { after_expire_ = std::move(hook); }
   // Fires every timer that is due; called from the lws_sul.
   void expire();
+  // The same when one is due (the loop may serve I/O before its timers):
+  // a request then finds what its deadlines did (a session past its
+  // heartbeat closed).
+  void expire_due();
   struct Wakeup;  // the lws_sul and a back-pointer, kept out of this header
 
  private:

@@ -40,6 +40,8 @@ void close_soon(lws* wsi) {
   lws_callback_on_writable(wsi);
 }
 
+}  // namespace
+
 engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
   engineio::RequestInfo info;
   info.method = req.method;
@@ -51,8 +53,6 @@ engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
   return info;
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------- entry
 
 SessionEntry::SessionEntry(EngineIoEndpoint& owner) : endpoint(owner) {}
@@ -63,6 +63,7 @@ SessionEntry::~SessionEntry() {
     if (pss) pss->entry = nullptr;
     lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
+  if (poll_own) endpoint.drop_own_held(*this);
   if (ws_wsi) close_soon(ws_wsi);
   if (probe_wsi) close_soon(probe_wsi);
   poll_wsi = ws_wsi = probe_wsi = nullptr;
@@ -77,7 +78,7 @@ SessionEntry::~SessionEntry() {
 }
 
 void SessionEntry::on_session_activity(Session& s) {
-  if (poll_wsi && s.poll_ready()) wake_poll();
+  if ((poll_wsi || poll_own) && s.poll_ready()) wake_poll();
   if (probe_wsi) {
     if (s.probe_active()) {
       lws_callback_on_writable(probe_wsi);
@@ -101,7 +102,7 @@ void SessionEntry::write_or_wait(Session& s) {
 }
 
 void SessionEntry::write_now() {
-  if (poll_wsi && poll_woken) endpoint.answer_held_poll(*this);
+  if ((poll_wsi || poll_own) && poll_woken) endpoint.answer_held_poll(*this);
   if (!ws_wsi) return;
   Session& s = *session;
   if (s.has_frames() && !lws_partial_buffered(ws_wsi) &&
@@ -364,6 +365,7 @@ void EngineIoEndpoint::release_held_poll(lws* wsi, ConnectionState* pss, Session
 }
 
 void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
+  if (entry.poll_own) return answer_own_held(entry);
   lws* wsi = entry.poll_wsi;
   release_held_poll(wsi, static_cast<ConnectionState*>(lws_wsi_user(wsi)), entry);
   lws_rx_flow_control(wsi, 1);  // outside a callback of `wsi`: applied now
@@ -727,7 +729,8 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 
 void EngineIoEndpoint::hurry_unpolled(loop::Millis grace) {
   sessions_.for_each([&](SessionEntry& entry) {
-    if (!entry.poll_wsi && entry.session->transport() == TransportKind::Polling)
+    bool held = entry.poll_wsi || entry.poll_own;  // a GET held on lws or on our own HTTP/1.1
+    if (!held && entry.session->transport() == TransportKind::Polling)
       entry.session->close_within(grace);
   });
 }

@@ -63,6 +63,13 @@ using HandlerFactory =
     std::function<std::unique_ptr<engineio::Handler>(engineio::Connection& connection)>;
 
 class EngineIoEndpoint;
+class Http1Connection;
+namespace http1 {
+struct Request;
+}
+
+// What engineio::verify_request reads of a request.
+engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade);
 
 // A session and the libwebsockets connections currently serving it, in one
 // allocation (the Session is constructed in place by create_session).
@@ -89,6 +96,7 @@ struct SessionEntry final : engineio::SessionObserver {
   lws* poll_wsi = nullptr;
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
+  Http1Connection* poll_own = nullptr;  // the held GET on our own HTTP/1.1 handling
   // A held GET looks for its client's EOF: allocated while a GET is held.
   loop::OnDemandTimer<SessionEntry, &SessionEntry::peek> peek_timer;
 };
@@ -157,6 +165,21 @@ class EngineIoEndpoint {
   // The key limits count `address` under; empty when it is exempt.
   std::string limit_key(const std::string& address) const;
 
+  // Our own HTTP/1.1 handling (http1_polling.cpp): a long-polling GET or
+  // POST for a session held here, answered through `conn`; false: not ours
+  // (handed to lws, which answers it as before).
+  // `begun`: begin_own_post() took this POST already.
+  bool serve_own(Http1Connection& conn, const HttpRequest& req, const http1::Request& head,
+                 std::string_view body, bool binary, bool begun = false);
+  // A POST whose body is still coming: begun for its session now (as lws
+  // begins it when its headers came), refused (answered), or not ours.
+  enum class OwnPost { NotOurs, Begun, Answered };
+  OwnPost begin_own_post(Http1Connection& conn, const HttpRequest& req);
+  // The client of a held GET on our own handling went away.
+  void own_poll_lost(SessionEntry& entry);
+  // The entry goes while its GET is held there: the connection ends.
+  void drop_own_held(SessionEntry& entry);
+
   // Internal, for SessionEntry.
   void schedule_reap(SessionEntry& entry);
   // Answers the entry's held GET now (the end-of-turn writer, outside lws's
@@ -217,6 +240,11 @@ class EngineIoEndpoint {
   void drop_held(ConnectionState* pss);
   int poll(lws* wsi, ConnectionState* pss, SessionEntry& entry, const HttpRequest& req);
   int answer_poll(lws* wsi, SessionEntry& entry);
+  void answer_own_poll(Http1Connection& conn, SessionEntry& entry,
+                       const std::vector<engineio::Header>& cors);
+  void answer_own_held(SessionEntry& entry);
+  bool own_handshake(Http1Connection& conn, const HttpRequest& req, const http1::Request& head);
+  SessionEntry* own_session(const HttpRequest& req);
   // Detaches the held GET `wsi` from its entry (answered or gone).
   static void release_held_poll(lws* wsi, ConnectionState* pss, SessionEntry& entry);
   int start_post(lws* wsi, ConnectionState* pss, SessionEntry* entry, const HttpRequest& req);

@@ -29,6 +29,11 @@ class LwsWatch final : public loop::FdWatch {
     std::erase(t_rearm, this);
     if (wsi_ == nullptr) return;
     lws_set_opaque_user_data(wsi_, nullptr);
+    // Its dup() stays open until lws kills the wsi (a turn or more later;
+    // on libev only from an idle watcher): no POLLIN meanwhile, or a socket
+    // with bytes for its new owner (a connection handed to lws) or at EOF
+    // would be reported readable to nobody every turn.
+    lws_rx_flow_control(wsi_, 0);
     lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
   void want_write() override {

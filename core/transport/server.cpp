@@ -48,6 +48,9 @@ void lws_log(int level, const char* line) {
     t_header_overflow = true;
     return;
   }
+  // lws 4.1.6 logs every lws_adopt_socket_vhost_readbuf() as an error: the
+  // hand-over of our own HTTP/1.1 handling (http1_connection), not one.
+  if (s == "adopt_socket_readbuf: calling service") return;
   if (level & LLL_ERR)
     log::error("libwebsockets: {}", s);
   else
@@ -83,6 +86,7 @@ Server::Server(ServerOptions options, EngineIoEndpoint& endpoint, loop::LwsTimer
 Server::~Server() {
   *self_ = nullptr;
   refused_.clear();             // watched by lws
+  http1_.reset();               // watched by lws
   endpoint_.stop_forwarding();  // its connections are watched by lws
   if (prepare_) prepare_->stop();
   inbox_.close();
@@ -164,6 +168,14 @@ std::string Server::start() {
   for (Listener& listener : listeners_)
     if (std::string err = create_vhost(info, listener); !err.empty()) return err;
   reactor_.attach(listeners_.empty() ? nullptr : listeners_.front().vhost);
+  if (options_.own_polling_http) {
+    http1_ = std::make_unique<Http1Connections>(endpoint_, reactor_, timers_, options_.http1);
+    http1_->set_route_check([this](std::string_view path) { return has_route(path); });
+    http1_->on_closed([this](int fd) { forget_fd(fd); });
+    // libuv serves a turn's I/O before its timers: a request for a session
+    // past its heartbeat deadline finds it closed, as on lws's slower path.
+    http1_->before_read([this] { timers_.expire_due(); });
+  }
   timers_.attach(context_, ev_loop_);
   start_writer();
   endpoint_.attach(context_);
@@ -434,6 +446,14 @@ void Server::accept_inherited(const Listener& listener) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Our own HTTP/1.1 handling on plain listeners that serve Engine.IO
+    // (it hands lws what it does not serve); TLS stays on lws.
+    if (own_http(listener)) {
+      adopting_own_ = true;
+      http1_->adopt(fd, listener.vhost);
+      adopting_own_ = false;
+      continue;
+    }
     if (!lws_adopt_socket_vhost(listener.vhost, fd)) close(fd);
   }
 }
@@ -447,12 +467,13 @@ bool Server::accept_fd(int fd, const Listener* listener) {
   }
   // fds are handed out lowest first, so a new fd's number bounds how many are
   // open: refusing high fds keeps the process clear of EMFILE.
-  if (connections_ < options_.max_connections && fd < fd_cap_) return admit_address(fd, listener);
+  if (connection_count() < options_.max_connections && fd < fd_cap_)
+    return admit_address(fd, listener);
   auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
     last_refusal_log_ = now;
     log::warning("connection refused: {} connections open (maxConnections {}), fd {} (limit {})",
-                 connections_, options_.max_connections, fd, fd_cap_);
+                 connection_count(), options_.max_connections, fd, fd_cap_);
   }
   return false;
 }
@@ -518,6 +539,40 @@ bool Server::admit_address(int fd, const Listener* listener) {
                  limits.options().max_connections);
   }
   return false;
+}
+
+// Whether our own HTTP/1.1 handling takes `listener`'s connections: plain
+// listeners that serve Engine.IO. Not when a request it hands to lws could
+// carry a body it has read already: lws 4.1.6 takes the bytes read with a
+// connection (lws_adopt_socket_vhost_readbuf) into the buffer its pipelined
+// requests come from, and hands a body from there from the wrong place (the
+// bug engineio-raw's pipelining test shows), so a forwarded POST (sessions
+// routed across nodes) or a plugin's POST route would get a broken body.
+bool Server::own_http(const Listener& listener) {
+  if (!http1_ || listener.options.tls() || !(listener.options.services & kServiceSocketIo))
+    return false;
+  const char* why = nullptr;
+  if (endpoint_.forwarder()) why = "sessions are routed across nodes (their POSTs are forwarded)";
+  for (const RouteEntry& r : routes_)
+    if (r.options.method == engineio::Method::Post && (r.service & listener.options.services))
+      why = "the listener serves a POST route";
+  if (!why) return true;
+  if (!own_http_refused_logged_) {
+    own_http_refused_logged_ = true;
+    log::notice(
+        "engineio.pollingHttp \"own\": {} ({}), so libwebsockets serves it: lws 4.1.6 "
+        "cannot take a request body read before the hand-over",
+        listener.name, why);
+  }
+  return false;
+}
+
+// A connection our own HTTP/1.1 handling closed (never handed to lws).
+void Server::forget_fd(int fd) {
+  auto it = fd_keys_.find(fd);
+  if (it == fd_keys_.end()) return;
+  endpoint_.address_limits().remove_connection(it->second, timers_.now());
+  fd_keys_.erase(it);
 }
 
 // A connection admitted by admit_address() is counted until its wsi goes.
@@ -717,12 +772,18 @@ int Server::handle(lws* wsi, int r, void* user, void* in, std::size_t len) {
       for (auto& hook : wake_hooks_) hook();
       return 0;
     case LWS_CALLBACK_WSI_CREATE:
-      if (!adopting_listener_) ++connections_;
+      // Our own HTTP/1.1 connections count as themselves (Http1Connections),
+      // not through the raw wsi watching them: that one outlives a hand-over
+      // to lws by a turn or more (on libev until an idle watcher runs).
+      if (adopting_own_)
+        own_watches_.insert(wsi);
+      else if (!adopting_listener_)
+        ++connections_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       t_header_overflow = false;
       untrack_connection(wsi);
-      if (!forget_listener(wsi) && connections_ > 0) --connections_;
+      if (own_watches_.erase(wsi) == 0 && !forget_listener(wsi) && connections_ > 0) --connections_;
       return 0;
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "loop/inbox.hpp"
 #include "loop/lws_timer_queue.hpp"
 #include "transport/engineio_endpoint.hpp"
+#include "transport/http1_connection.hpp"
 #include "transport/listener.hpp"
 #include "transport/loop_prepare.hpp"
 #include "transport/lws_reactor.hpp"
@@ -54,6 +56,11 @@ struct ServerOptions {
   // (packages libwebsockets-evlib-ev / -uv), run by us as a foreign loop.
   enum class EventLoop { Poll, Libev, Libuv };
   EventLoop event_loop = EventLoop::Libuv;
+  // Who serves Engine.IO long-polling on plain listeners
+  // (engineio.pollingHttp): lws, or our own HTTP/1.1 handling, which hands
+  // everything else to lws (http1_connection.hpp).
+  bool own_polling_http = true;
+  Http1Options http1;
 };
 
 struct HttpReply {
@@ -125,7 +132,9 @@ class Server {
   void add_route(Service service, std::string path, Route route, RouteOptions options = {}) {
     routes_.push_back({std::move(path), std::move(route), options, service});
   }
-  std::size_t connection_count() const { return connections_; }
+  std::size_t connection_count() const { return connections_ + (http1_ ? http1_->size() : 0); }
+  // Our own HTTP/1.1 handling; null when lws serves every request.
+  const Http1Connections* http1() const { return http1_.get(); }
   // Requests whose headers overflowed max_header (connection closed).
   uint64_t header_overflows() const { return header_overflows_; }
   uint64_t accept_turn_ends() const { return accept_turn_ends_; }
@@ -225,6 +234,13 @@ class Server {
   std::unordered_map<lws*, std::string> wsi_keys_;
   std::chrono::steady_clock::time_point last_overflow_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
+  // Plain connections on our own HTTP/1.1 handling (own_polling_http).
+  std::unique_ptr<Http1Connections> http1_;
+  bool own_http(const Listener& listener);
+  bool own_http_refused_logged_ = false;
+  bool adopting_own_ = false;             // creating the raw wsi that watches one
+  std::unordered_set<lws*> own_watches_;  // those wsis: not counted as connections
+  void forget_fd(int fd);
   // The request being served (handle_http), read into the same strings each
   // time: no allocation per polling request.
   HttpRequest request_;

@@ -590,7 +590,25 @@ describe('requests on one keep-alive connection', () => {
   // place in its buffer (the next request's first bytes): that body does not
   // decode, and the refusal ends the connection. Before, the keep-alive went
   // on over bytes lws could never consume and the whole server spun.
-  it('POSTs pipelined in one write: the first is answered, a broken one refused, the server stays free', async () => {
+  const ownHttp = process.env.DAHEIM_POLLING_HTTP !== 'lws';
+  // Our own HTTP/1.1 handling (engineio.pollingHttp "own") serves pipelined
+  // requests in order, and the connection goes on.
+  it('POSTs pipelined in one write are served in order on our own HTTP/1.1 handling', { skip: !ownHttp }, async () => {
+    const c = await connect(srv);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    const body = (b) => ({ headers: ['Content-Type: text/plain;charset=UTF-8'], body: b });
+    c.conn.sock.write(c.text('POST', q, body('4a')) + c.text('POST', q, body('4b')) + c.text('POST', q, body('4c')));
+    for (const n of ['first', 'second', 'third']) assert.equal((await c.next(`the ${n} POST`)).raw, okRaw);
+    assert.equal((await c.send('GET', q)).raw, pollRaw('4a\x1e4b\x1e4c'));
+    // A POST and the GET that reads its echo, in one write.
+    c.conn.sock.write(c.text('POST', q, body('4d')) + c.text('GET', q));
+    assert.equal((await c.next('the POST')).raw, okRaw);
+    assert.equal((await c.next('the GET behind it')).raw, pollRaw('4d'));
+    assert.equal((await post(srv.url, sid, '1')).body, 'ok');
+  });
+
+  it('POSTs pipelined in one write: the first is answered, a broken one refused, the server stays free', { skip: ownHttp }, async () => {
     const c = await connect(srv);
     const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
     const q = `EIO=4&transport=polling&sid=${sid}`;
@@ -605,6 +623,33 @@ describe('requests on one keep-alive connection', () => {
     await delay(500);
     assert.ok(cpuSeconds(srv.pid) - cpu0 < 0.1, 'the server is idle after the connection closed');
     assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string');
+  });
+
+  // A client text frame (masked with a zero key: the payload as is).
+  const clientFrame = (text) => Buffer.concat([Buffer.from([0x81, 0x80 | text.length, 0, 0, 0, 0]), Buffer.from(text)]);
+  // On our own HTTP/1.1 handling the polling requests are ours and the
+  // upgrade is handed to lws with the bytes read, in the middle of the
+  // keep-alive connection; on lws's, the same connection all along.
+  it('a keep-alive connection that served polling requests upgrades to a websocket', async () => {
+    const c = await connect(srv);
+    const sid = sidOf(await c.send('GET', 'EIO=4&transport=polling'));
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    assert.equal((await c.send('POST', q, { body: '4a' })).raw, okRaw);
+    assert.equal((await c.send('GET', q)).raw, pollRaw('4a'));
+    const upgrade = await c.send('GET', `EIO=4&transport=websocket&sid=${sid}`, {
+      headers: ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='],
+    });
+    assert.match(upgrade.head, /^HTTP\/1\.1 101 /);
+    assert.match(upgrade.head, /\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
+    const frames = () => Buffer.from(c.conn.received(), 'latin1');
+    const until = (bytes, what) => withTimeout((async () => {
+      while (!frames().includes(bytes)) await delay(10);
+    })(), 5000, what);
+    c.conn.sock.write(clientFrame('2probe'));
+    await until(Buffer.from([0x81, 6, ...Buffer.from('3probe')]), 'the 3probe frame');
+    c.conn.sock.write(Buffer.concat([clientFrame('5'), clientFrame('4hello')]));
+    await until(Buffer.from([0x81, 6, ...Buffer.from('4hello')]), 'the echo over the websocket');
   });
 
   it('goes on after a held GET was answered by the writer', async () => {
@@ -819,7 +864,54 @@ describe('a heartbeat the server is late for', () => {
     });
     await stopped(600, () => new Promise((resolve) => c.conn.sock.write(upgrade, resolve)));
     const res = await c.next('the upgrade after the deadline');
-    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    // lws 4.1.6 answers a refused upgrade that is the first request it reads
+    // on a connection with an HTTP/1.0 status line; with pollingHttp "own"
+    // every upgrade is handed to lws as such a first request.
+    assert.match(res.head, /^HTTP\/1\.[01] 400 Bad Request\r\n/);
     assert.equal(res.body, 'Session ID unknown');
+  });
+});
+
+// engineio.pollingHttp "own": the connections the server accepts itself end
+// when idle past httpIdleTimeout or slower than httpRequestTimeout with a
+// request; a held long-poll has neither deadline.
+describe('our own HTTP/1.1 handling: timeouts', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({
+      engineio: { pollingHttp: 'own', httpIdleTimeout: 300, httpRequestTimeout: 300, pingInterval: 10000 },
+    });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+  const handshake = `GET ${PATH}?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+  it('an idle keep-alive connection is closed after httpIdleTimeout', async () => {
+    const c = await rawConnect(srv, handshake);
+    const t0 = Date.now();
+    const all = await withTimeout(c.ended, 5000, 'the idle connection closed');
+    assert.match(all, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0\{"sid":/);
+    assert.ok(Date.now() - t0 >= 250, `closed after ${Date.now() - t0} ms`);
+  });
+
+  it('a request that does not complete within httpRequestTimeout ends its connection', async () => {
+    const c = await rawConnect(srv, `GET ${PATH}?EIO=4&transport=polling HTTP/1.1\r\nHost: 12`);
+    assert.equal(await withTimeout(c.ended, 5000, 'the slow connection closed'), '');
+    // A POST whose body stops coming, too.
+    const { sid } = await pollingHandshake(srv.url);
+    const p = await rawConnect(srv,
+      `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n4ab`);
+    assert.equal(await withTimeout(p.ended, 5000, 'the slow POST closed'), '');
+  });
+
+  it('a held GET outlives both timeouts and is answered', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const held = poll(srv.url, sid);
+    await delay(1500);
+    assert.equal((await post(srv.url, sid, '4late')).body, 'ok');
+    const answer = await withTimeout(held, 3000, 'the held GET answered');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, '4late');
   });
 });

@@ -64,6 +64,8 @@ export function defaultConfig() {
       maxHttpHeaderSize: 16384,
       maxConnections: 15000,
       cors: { origin: '*', credentials: false },
+      // The e2e areas that run on our own HTTP/1.1 handling set this.
+      ...(process.env.DAHEIM_POLLING_HTTP ? { pollingHttp: process.env.DAHEIM_POLLING_HTTP } : {}),
     },
     testHandler: 'engineio-echo',
     // The e2e areas that run again on another event loop set this.

@@ -189,6 +189,30 @@ TEST(Config, HandshakeBudget) {
             "engineio.maxHandshakeWait");
 }
 
+TEST(Config, PollingHttp) {
+  Config d = default_config();
+  EXPECT_TRUE(d.server.own_polling_http);
+  EXPECT_EQ(d.server.http1.idle_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(d.server.http1.request_timeout, std::chrono::milliseconds(30000));
+  ConfigFile f(R"({"engineio": {"pollingHttp": "lws", "httpIdleTimeout": 1500,
+      "httpRequestTimeout": 700, "maxPayload": 5000, "maxHttpHeaderSize": 8192}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_FALSE(c.server.own_polling_http);
+  EXPECT_EQ(c.server.http1.idle_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.server.http1.request_timeout, std::chrono::milliseconds(700));
+  EXPECT_EQ(c.server.http1.max_body, 5000u);
+  EXPECT_EQ(c.server.http1.max_header, 8192u);
+  ConfigError bad = load_error(R"({"engineio": {"pollingHttp": "nginx"}})");
+  EXPECT_EQ(bad.key, "engineio.pollingHttp");
+  EXPECT_EQ(bad.to_string(),
+            "config error: " + bad.file + R"(: key engineio.pollingHttp: expected "lws" or "own")");
+  EXPECT_EQ(load_error(R"({"engineio": {"httpIdleTimeout": 0}})").key, "engineio.httpIdleTimeout");
+  EXPECT_EQ(load_error(R"({"engineio": {"httpRequestTimeout": "slow"}})").key,
+            "engineio.httpRequestTimeout");
+}
+
 TEST(Config, RefusalLingerAndReadBudget) {
   Config d = default_config();
   EXPECT_EQ(d.server.refusal.linger, std::chrono::milliseconds(2000));

@@ -1,0 +1,393 @@
+#include "transport/http1_connection.hpp"
+
+#include <libwebsockets.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "log/log.hpp"
+#include "transport/engineio_endpoint.hpp"
+#include "transport/http1_response.hpp"
+
+namespace daheim::transport {
+namespace {
+
+constexpr std::size_t kReadChunk = 4096;
+constexpr loop::Millis kSweepInterval{1000};
+constexpr std::string_view kBinaryType = "application/octet-stream";
+
+// lws decodes and normalises what it reads (%-escapes, '+', "//", "/./",
+// "/../"); a target that would change is handed to lws, so that our
+// HttpRequest is always the one lws would build.
+bool plain_target(std::string_view path, std::string_view query) {
+  if (path.find_first_of("%+") != std::string_view::npos) return false;
+  if (path.find("//") != std::string_view::npos || path.find("/.") != std::string_view::npos)
+    return false;
+  return query.find_first_of("%+#") == std::string_view::npos;
+}
+
+// The query's arguments into `query` (reusing its strings), as read_query
+// splits lws's fragments: at the first '='. Empty fragments: not ours.
+bool split_query(std::string_view q, std::vector<engineio::Header>& query) {
+  std::size_t used = 0;
+  while (!q.empty()) {
+    std::size_t amp = q.find('&');
+    std::string_view arg = q.substr(0, amp);
+    if (arg.empty()) return false;
+    std::size_t eq = arg.find('=');
+    if (used == query.size()) query.emplace_back();
+    auto& [name, value] = query[used++];
+    name.assign(arg.substr(0, eq));
+    if (eq == std::string_view::npos)
+      value.clear();
+    else
+      value.assign(arg.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+    if (q.empty()) return false;
+  }
+  query.resize(used);
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- connection
+
+Http1Connection::Http1Connection(Http1Connections& owner, int fd, lws_vhost* vhost)
+    : owner_(owner), fd_(fd), vhost_(vhost) {}
+
+Http1Connection::~Http1Connection() {
+  watch_.reset();
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Http1Connection::start(loop::Reactor& reactor) {
+  watch_ = reactor.watch(fd_, *this);
+  deadline = owner_.now() + owner_.options().request_timeout;
+  return watch_ != nullptr;
+}
+
+// A connection with nothing buffered reads into one buffer per thread and
+// keeps only what is left over (a request not complete yet, pipelined
+// requests behind a held GET): an idle keep-alive connection holds no
+// buffer, and a steady stream of whole requests allocates nothing.
+void Http1Connection::on_readable() {
+  if (closing_) return;
+  thread_local Http1Buffer scratch;
+  bool borrowed = in_.empty();
+  if (borrowed) in_.swap(scratch);
+  read_and_serve();
+  if (!borrowed) return;
+  // The object lives on until the end of the turn even when it was retired.
+  if (in_.empty()) {
+    in_.swap(scratch);
+    in_.release();
+    return;
+  }
+  Http1Buffer rest;
+  rest.assign(in_);
+  in_.clear();
+  in_.swap(scratch);
+  in_.swap(rest);
+}
+
+void Http1Connection::read_and_serve() {
+  owner_.run_before_read();
+  if (closing_) return;
+  read_available();
+  if (closing_) return;
+  if (eof_ && held_) {
+    // The client went away while its GET was held.
+    owner_.endpoint().own_poll_lost(*held_);
+    owner_.retire(*this, true);
+    return;
+  }
+  process();
+  if (!closing_ && eof_ && !held_ && out_.empty()) owner_.retire(*this, true);
+}
+
+void Http1Connection::read_available() {
+  const Http1Options& o = owner_.options();
+  // Held GET: the next requests wait in the buffer; past one request's worth,
+  // reading stops until the GET is answered (release_held).
+  std::size_t limit = o.max_header + o.max_body + 1;
+  for (;;) {
+    if (in_.size() >= limit) {
+      if (held_) watch_.reset();  // resumed by release_held
+      return;
+    }
+    std::size_t old = in_.size();
+    std::size_t room = std::max(kReadChunk, in_.capacity() - old);
+    room = std::min(room, limit - old);
+    ssize_t n = recv(fd_, in_.room(room), room, MSG_DONTWAIT);
+    if (n > 0) in_.commit(static_cast<std::size_t>(n));
+    if (n > 0) {
+      if (old == 0 && !held_) deadline = owner_.now() + o.request_timeout;
+      if (static_cast<std::size_t>(n) < room) return;
+      continue;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    if (errno == EINTR) continue;
+    if (held_) owner_.endpoint().own_poll_lost(*held_);
+    owner_.retire(*this, true);
+    return;
+  }
+}
+
+void Http1Connection::process() {
+  while (!closing_ && !held_ && out_.empty() && serve_next()) {
+  }
+  if (closing_) return;
+  if (held_)
+    deadline = loop::TimePoint::max();
+  else if (in_.empty())
+    deadline = owner_.now() + owner_.options().idle_timeout;
+}
+
+// Serves the request at the front of the buffer; false when there is none
+// complete (or the connection was handed over or ended).
+bool Http1Connection::serve_next() {
+  const Http1Options& o = owner_.options();
+  if (in_.empty()) return false;
+  if (head_end_ == 0) {
+    head_end_ = http1::find_head_end(in_, scan_);
+    if (head_end_ == 0) {
+      if (in_.size() > o.max_header) hand_over();  // lws closes it, as it does today
+      return false;
+    }
+  }
+  thread_local http1::Request req;
+  if (head_end_ > o.max_header || http1::parse_head(in_, head_end_, req) != http1::ParseError::None)
+    return hand_over(), false;
+  // HTTP/1.0 with keep-alive is lws's (it answers it its own way).
+  bool ours = !owner_.handing_over_all() && !(req.minor == 0 && req.keep_alive_asked) &&
+              !req.upgrade && !req.transfer_encoding &&
+              (req.method == engineio::Method::Get || req.method == engineio::Method::Post) &&
+              owner_.endpoint().matches(req.path) && !owner_.is_route(req.path) &&
+              req.content_length <= o.max_body &&
+              (req.method == engineio::Method::Post || req.content_length == 0);
+  if (!ours) return hand_over(), false;
+  std::size_t total = head_end_ + req.content_length;
+  thread_local HttpRequest hreq;
+  if (!plain_target(req.path, req.query) || !split_query(req.query, hreq.query))
+    return hand_over(), false;
+  hreq.method = req.method;
+  hreq.path.assign(req.path);
+  const std::string_view* origin = req.header("origin");
+  if (origin) {
+    if (!hreq.origin) hreq.origin.emplace();
+    hreq.origin->assign(*origin);
+    origin_.assign(*origin);
+  } else {
+    hreq.origin.reset();
+  }
+  has_origin_ = origin != nullptr;
+  close_after_ = req.close;
+  close_asked_ = req.close_asked;
+  minor_ = req.minor;
+  if (in_.size() < total) {
+    // The body is still coming: the POST begins now, as on the lws path (a
+    // second POST meanwhile is an overlap).
+    if (post_begun_) return false;
+    switch (owner_.endpoint().begin_own_post(*this, hreq)) {
+      case EngineIoEndpoint::OwnPost::NotOurs:
+        return hand_over(), false;
+      case EngineIoEndpoint::OwnPost::Answered:
+        return false;
+      case EngineIoEndpoint::OwnPost::Begun:
+        post_begun_ = true;
+        return false;
+    }
+  }
+  const std::string_view* type = req.header("content-type");
+  bool binary = type && *type == kBinaryType;
+  std::string_view body(in_.data() + head_end_, req.content_length);
+  bool begun = std::exchange(post_begun_, false);
+  if (!owner_.endpoint().serve_own(*this, hreq, req, body, binary, begun))
+    return hand_over(), false;
+  owner_.count_served();
+  if (!closing_) consume(total);
+  return !closing_;
+}
+
+void Http1Connection::consume(std::size_t n) {
+  in_.consume(n);
+  scan_ = 0;
+  head_end_ = 0;
+}
+
+// lws takes the connection with every byte read and not served: from here
+// on it is an lws connection like any other.
+void Http1Connection::hand_over() {
+  watch_.reset();
+  int fd = fd_;
+  fd_ = -1;
+  owner_.count_handed_over();
+  owner_.retire(*this, false);
+  // Closes the descriptor itself when it fails.
+  if (!lws_adopt_socket_vhost_readbuf(vhost_, fd, in_.data(), in_.size()))
+    log::debug("http/1.1: lws refused a connection handed over (fd {})", fd);
+}
+
+void Http1Connection::respond(unsigned status, std::string_view content_type, std::string_view body,
+                              const std::vector<engineio::Header>& headers, bool close) {
+  thread_local std::string buf;
+  bool say_close = close || close_asked_;
+  close = close || close_after_;
+  http1::format_response(buf, minor_, status, content_type, body, headers, say_close);
+  close_after_ = close;
+  if (buf.capacity() > 64 * 1024 && buf.size() <= 64 * 1024) buf.shrink_to_fit();
+  ssize_t n = send(fd_, buf.data(), buf.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    owner_.retire(*this, true);
+    return;
+  }
+  std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
+  if (sent == buf.size()) {
+    if (close) {
+      shutdown(fd_, SHUT_WR);
+      owner_.retire(*this, true);
+    }
+    return;
+  }
+  out_.assign(buf, sent);
+  if (watch_) watch_->want_write();
+}
+
+bool Http1Connection::flush_out() {
+  while (!out_.empty()) {
+    ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (watch_) watch_->want_write();
+      return false;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      owner_.retire(*this, true);
+      return false;
+    }
+    out_.erase(0, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void Http1Connection::on_writable() {
+  if (closing_ || !flush_out()) return;
+  if (close_after_) {
+    shutdown(fd_, SHUT_WR);
+    owner_.retire(*this, true);
+    return;
+  }
+  process();
+}
+
+void Http1Connection::stop(bool close_fd) {
+  closing_ = true;
+  watch_.reset();
+  if (close_fd && fd_ >= 0) {
+    // The reactor's dup() of it lives a little longer: the FIN goes now.
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+void Http1Connection::end() {
+  owner_.retire(*this, true);
+}
+
+void Http1Connection::hold(SessionEntry& entry) {
+  held_ = &entry;
+  deadline = loop::TimePoint::max();
+}
+
+void Http1Connection::release_held(bool resume) {
+  held_ = nullptr;
+  has_origin_ = false;
+  if (!resume || closing_) return;
+  // Reading stopped while the GET was held with a full buffer.
+  if (!watch_ && !(watch_ = owner_.reactor().watch(fd_, *this))) {
+    owner_.retire(*this, true);
+    return;
+  }
+  process();
+}
+
+// ---------------------------------------------------------------- the set
+
+Http1Connections::Http1Connections(EngineIoEndpoint& endpoint, loop::Reactor& reactor,
+                                   loop::TimerQueue& timers, Http1Options options)
+    : endpoint_(endpoint),
+      reactor_(reactor),
+      timers_(timers),
+      options_(options),
+      sweep_timer_(timers, [this] { sweep(); }),
+      bury_timer_(timers, [this] { bury(); }) {}
+
+Http1Connections::~Http1Connections() {
+  // Sessions that outlive us must not answer into our connections.
+  for (auto& c : list_)
+    if (SessionEntry* entry = c->held()) entry->poll_own = nullptr;
+  sweep_timer_.disarm();
+  bury_timer_.disarm();
+  graveyard_.clear();
+  list_.clear();
+}
+
+loop::TimePoint Http1Connections::now() const {
+  return timers_.now();
+}
+
+bool Http1Connections::adopt(int fd, lws_vhost* vhost) {
+  auto c = std::make_unique<Http1Connection>(*this, fd, vhost);
+  if (!c->start(reactor_)) {
+    if (on_closed_) on_closed_(fd);
+    return false;  // its destructor closes fd
+  }
+  c->slot = list_.size();
+  list_.push_back(std::move(c));
+  if (!sweep_timer_.armed()) sweep_timer_.arm(kSweepInterval);
+  return true;
+}
+
+void Http1Connections::retire(Http1Connection& c, bool closed_here) {
+  if (c.closing()) return;
+  std::size_t i = c.slot;
+  if (i >= list_.size() || list_[i].get() != &c) return;
+  if (closed_here && on_closed_ && c.fd() >= 0) on_closed_(c.fd());
+  std::unique_ptr<Http1Connection> gone = std::move(list_[i]);
+  if (i + 1 != list_.size()) {
+    list_[i] = std::move(list_.back());
+    list_[i]->slot = i;
+  }
+  list_.pop_back();
+  gone->stop(closed_here);
+  graveyard_.push_back(std::move(gone));
+  if (!bury_timer_.armed()) bury_timer_.arm(loop::Millis(0));
+}
+
+void Http1Connections::bury() {
+  graveyard_.clear();
+}
+
+// Idle keep-alive connections and slow requests end; a held GET has no
+// deadline of its own (the session's heartbeat bounds it).
+void Http1Connections::sweep() {
+  loop::TimePoint now = timers_.now();
+  for (std::size_t i = list_.size(); i-- > 0;) {
+    if (i >= list_.size()) continue;
+    Http1Connection& c = *list_[i];
+    if (c.deadline <= now && !c.held()) retire(c, true);
+  }
+  if (!list_.empty()) sweep_timer_.arm(kSweepInterval);
+}
+
+}  // namespace daheim::transport

@@ -1,0 +1,57 @@
+// The in-place HTTP/1.1 parser of our own long-polling handling
+// (core/transport/http1_parser): arbitrary bytes, read in two parts at a
+// place the input chooses, as pipelined requests one after another. Checks
+// that the incremental search finds what a search over the whole finds, and
+// that every field is a view inside the request's head.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "transport/http1_parser.hpp"
+
+namespace {
+
+using namespace daheim::transport::http1;
+
+void check_inside(std::string_view head, std::string_view field) {
+  if (field.empty()) return;
+  if (field.data() < head.data() || field.data() + field.size() > head.data() + head.size())
+    std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  std::size_t cut = data[0] % (size);
+  std::string all(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::size_t at = 0;
+  while (at < all.size()) {
+    std::string_view rest(all.data() + at, all.size() - at);
+    // Two reads: the first `cut` bytes, then the rest.
+    std::size_t from = 0;
+    std::size_t first = std::min(cut, rest.size());
+    std::size_t end = find_head_end(rest.substr(0, first), from);
+    if (end == 0) end = find_head_end(rest, from);
+    std::size_t again = 0;
+    if (find_head_end(rest, again) != end) std::abort();
+    if (end == 0) break;
+    static Request r;
+    if (parse_head(rest, end, r) != ParseError::None) break;
+    std::string_view head = rest.substr(0, end);
+    if (r.head_size != end) std::abort();
+    check_inside(head, r.method_name);
+    check_inside(head, r.target);
+    check_inside(head, r.path);
+    check_inside(head, r.query);
+    for (std::size_t i = 0; i < r.header_count; ++i) {
+      check_inside(head, r.headers[i].name);
+      check_inside(head, r.headers[i].value);
+    }
+    if (r.content_length > rest.size() - end) break;
+    at += end + r.content_length;
+  }
+  return 0;
+}
