@@ -79,19 +79,25 @@ void AddressLimits::remove_connection(const std::string& key, loop::TimePoint no
   release(it, now);
 }
 
-AddressLimits::Verdict AddressLimits::session_verdict(Entry& e, loop::TimePoint now) {
+AddressLimits::Verdict AddressLimits::session_verdict(Entry& e, loop::TimePoint now,
+                                                      bool count_refusal) {
   if (options_.max_sessions != 0 && e.sessions >= options_.max_sessions) {
-    ++stats_.sessions_refused;
+    if (count_refusal) ++stats_.sessions_refused;
     return Verdict::TooManySessions;
   }
   if (options_.handshakes_per_second != 0) {
     refill(e, now);
     if (e.tokens < 1) {
-      ++stats_.handshakes_refused;
+      if (count_refusal) ++stats_.handshakes_refused;
       return Verdict::TooManyHandshakes;
     }
   }
   return Verdict::Admit;
+}
+
+bool AddressLimits::admits_session(const std::string& key, loop::TimePoint now) {
+  auto it = entries_.find(key);
+  return it == entries_.end() || session_verdict(it->second, now, false) == Verdict::Admit;
 }
 
 AddressLimits::Verdict AddressLimits::check_session(const std::string& key, loop::TimePoint now) {

@@ -47,6 +47,9 @@ class AddressLimits {
   // What add_session would answer, without counting (a WebSocket upgrade is
   // checked before the 101, counted once established).
   Verdict check_session(const std::string& key, loop::TimePoint now);
+  // Whether add_session would admit, no refusal counted: a handshake that
+  // would be refused is handed on to a path that checks (and counts) again.
+  bool admits_session(const std::string& key, loop::TimePoint now);
   void remove_session(const std::string& key, loop::TimePoint now);
 
   const Stats& stats() const { return stats_; }
@@ -72,7 +75,7 @@ class AddressLimits {
   Entry& entry(const std::string& key, loop::TimePoint now);
   void refill(Entry& e, loop::TimePoint now) const;
   // The session and handshake limits for one more session (nothing taken).
-  Verdict session_verdict(Entry& e, loop::TimePoint now);
+  Verdict session_verdict(Entry& e, loop::TimePoint now, bool count_refusal = true);
   bool idle(Entry& e, loop::TimePoint now) const;
   void release(Map::iterator it, loop::TimePoint now);
   void sweep(loop::TimePoint now);

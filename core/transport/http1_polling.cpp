@@ -93,8 +93,7 @@ bool EngineIoEndpoint::own_handshake(Http1Connection& conn, const HttpRequest& r
   if (address.empty()) return false;
   std::string key = limit_key(address);
   loop::TimePoint now = timers_.now();
-  if (!key.empty() && address_limits_.check_session(key, now) != AddressLimits::Verdict::Admit)
-    return false;
+  if (!key.empty() && !address_limits_.admits_session(key, now)) return false;
   if (handshake_budget_.check(now) != HandshakeBudget::Verdict::Admit) return false;
   engineio::HeaderList headers;
   if (!handshake_headers(head, options_.handshake_headers, headers)) return false;

@@ -88,6 +88,24 @@ TEST(AddressLimits, SessionsAndHandshakesPerSecond) {
   EXPECT_EQ(limits.stats().sessions_refused, 1u);
 }
 
+// admits_session answers as add_session would, and counts no refusal: the
+// path that asks hands a refused handshake on to one that counts it.
+TEST(AddressLimits, AdmitsSessionCountsNothing) {
+  testing::FakeTimerQueue timers;
+  AddressLimits limits(timers, {0, 1, 1, 1});  // 1 session, 1 handshake/s, burst 1
+  TimePoint t{};
+  EXPECT_TRUE(limits.admits_session("a", t));  // no entry yet
+  EXPECT_EQ(limits.add_session("a", t), Verdict::Admit);
+  EXPECT_FALSE(limits.admits_session("a", t));  // too many sessions
+  limits.remove_session("a", t);
+  EXPECT_FALSE(limits.admits_session("a", t));  // no handshake token yet
+  EXPECT_EQ(limits.stats().sessions_refused, 0u);
+  EXPECT_EQ(limits.stats().handshakes_refused, 0u);
+  t += Millis(1000);
+  EXPECT_TRUE(limits.admits_session("a", t));
+  EXPECT_EQ(limits.add_session("a", t), Verdict::Admit);  // admits_session took nothing
+}
+
 TEST(AddressLimits, IdleEntriesGoOnceTheBucketIsFull) {
   testing::FakeTimerQueue timers;
   AddressLimits limits(timers, {0, 0, 10, 10});
