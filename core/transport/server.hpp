@@ -59,7 +59,7 @@ struct ServerOptions {
   // Who serves Engine.IO long-polling on plain listeners
   // (engineio.pollingHttp): lws, or our own HTTP/1.1 handling, which hands
   // everything else to lws (http1_connection.hpp).
-  bool own_polling_http = true;
+  bool own_polling_http = false;
   Http1Options http1;
 };
 
