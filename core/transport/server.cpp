@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -433,14 +434,17 @@ bool Server::forget_listener(lws* wsi) {
 }
 
 // lws_adopt_socket_vhost() starts TLS itself on a TLS listener's vhost. As
-// lws's own accept loop: TCP_NODELAY on each connection, and a refused one
-// ends the turn's accepts (the rest of the backlog waits for the next turn;
-// the socket stays readable).
+// lws's own accept loop: TCP_NODELAY on each connection. At
+// engineio.maxAcceptsPerTurn the turn's accepts end and the rest of the
+// backlog waits, connected, for the next turn (the socket stays readable):
+// no client is turned away for arriving with many others.
 void Server::accept_inherited(const Listener& listener) {
   for (;;) {
+    if (accept_turn_full(listener.fd)) return;
     int fd = accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; EMFILE and the like: try again later
-    if (!accept_fd(fd, &listener)) {
+    ++accepts_this_turn_;
+    if (!admit_connection(fd, &listener)) {
       close(fd);
       return;
     }
@@ -458,13 +462,30 @@ void Server::accept_inherited(const Listener& listener) {
   }
 }
 
-bool Server::accept_fd(int fd, const Listener* listener) {
-  // lws goes on accepting while more wait: refusing one ends its loop, so
-  // that the connections accepted get read (the refused client retries).
-  if (options_.max_accepts_per_turn != 0 && ++accepts_this_turn_ > options_.max_accepts_per_turn) {
-    ++accept_turn_ends_;
+// True once this turn accepted engineio.maxAcceptsPerTurn connections;
+// counted when `listen_fd` has more waiting (-1: lws's accept loop, whose
+// next connection is in hand).
+bool Server::accept_turn_full(int listen_fd) {
+  if (options_.max_accepts_per_turn == 0 || accepts_this_turn_ < options_.max_accepts_per_turn)
     return false;
-  }
+  pollfd waiting{listen_fd, POLLIN, 0};
+  if (listen_fd < 0 || (poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN)))
+    ++accept_turn_ends_;
+  return true;
+}
+
+// A connection lws's own accept loop took (a listener lws bound itself, on an
+// interface name): lws goes on accepting while more wait, so refusing the one
+// over engineio.maxAcceptsPerTurn ends its loop and the connections accepted
+// get read (the refused client retries).
+bool Server::accept_fd(int fd, const Listener* listener) {
+  if (accept_turn_full(-1)) return false;
+  ++accepts_this_turn_;
+  return admit_connection(fd, listener);
+}
+
+// engineio.maxConnections and the fd cap, then the address's limits.
+bool Server::admit_connection(int fd, const Listener* listener) {
   // fds are handed out lowest first, so a new fd's number bounds how many are
   // open: refusing high fds keeps the process clear of EMFILE.
   if (connection_count() < options_.max_connections && fd < fd_cap_)

@@ -37,6 +37,8 @@ struct ServerOptions {
   // Connections accepted in one turn of the loop (engineio.maxAcceptsPerTurn;
   // 0: no limit). lws accepts while the listen socket has more: under a
   // reconnect storm faster than the loop, it would never get to read them.
+  // On our own listening sockets the rest wait in the backlog for the next
+  // turn; on one lws bound the one over is closed.
   std::size_t max_accepts_per_turn = 256;
   // A connection refused at accept with an answer (the 429 of
   // engineio.maxConnectionsPerAddress) is kept until its client read it:
@@ -167,6 +169,8 @@ class Server {
   int confirm_upgrade(lws* wsi);
   void note_header_overflow();
   bool accept_fd(int fd, const Listener* listener);
+  bool accept_turn_full(int listen_fd);
+  bool admit_connection(int fd, const Listener* listener);
   bool admit_address(int fd, const Listener* listener);
   void track_connection(lws* wsi);
   void untrack_connection(lws* wsi);
@@ -193,7 +197,7 @@ class Server {
   std::vector<Listener> listeners_;       // sized once in start(): vhosts point into it
   int fd_cap_ = 0;
   std::size_t accepts_this_turn_ = 0;
-  uint64_t accept_turn_ends_ = 0;  // connections closed to end a turn's accepts
+  uint64_t accept_turn_ends_ = 0;  // turns whose accepts maxAcceptsPerTurn ended
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
   LwsReactor reactor_;
