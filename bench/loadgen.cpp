@@ -563,6 +563,7 @@ class Engine {
   Scenario* scenario = nullptr;
   int errors = 0;
   std::string last_error;
+  static constexpr int kErrorsLogged = 5;
   // Failures of clients still setting up (seconds since they started) and of
   // connected clients (seconds they had been connected).
   Samples failed_setting_up, failed_connected;
@@ -724,6 +725,9 @@ void Engine::start_conn(Client& c, Conn& k, Role role) {
 void Engine::fail(Client& c, const std::string& why) {
   ++errors;
   last_error = why;
+  // The first few say why on stderr as they happen (a test that waits for
+  // the clients reads it; the report has only the last one).
+  if (errors <= kErrorsLogged) std::fprintf(stderr, "loadgen: client %d: %s\n", c.id, why.c_str());
   bool was_connecting = c.phase == Phase::Connecting;
   if (was_connecting)
     failed_setting_up.add(now_ns() - c.started);

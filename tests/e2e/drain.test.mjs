@@ -88,11 +88,18 @@ describe('a draining server', () => {
     let genErr = '';
     gen.stderr.on('data', (d) => (genErr += d));
     try {
+      let seen, most = 0;
       await waitFor(
         `${N} websocket sessions`,
-        async () => (await scrape(srv.url)).value('daheim_engineio_sessions', { transport: 'websocket' }) === N,
+        async () => {
+          seen = (await scrape(srv.url)).value('daheim_engineio_sessions', { transport: 'websocket' });
+          most = Math.max(most, seen ?? 0);
+          return seen === N;
+        },
         60000,
-      ).catch((err) => assert.fail(`${err.message}\n${genErr}`));
+      ).catch((err) =>
+        assert.fail(`${err.message}: ${seen} at the end, ${most} at most\nloadgen: ${genErr}\n${srv.logs().slice(-3000)}`),
+      );
       const t0 = performance.now();
       srv.child.kill('SIGTERM');
       assert.deepEqual(await withTimeout(srv.exited, 15000, 'exit'), { code: 0, signal: null }, srv.logs());
