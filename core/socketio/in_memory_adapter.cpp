@@ -11,6 +11,11 @@ namespace daheim::socketio {
 
 static_assert(Socket::kNoAdapterSlot == UINT32_MAX);
 
+std::size_t InMemoryAdapter::room_lists_allocated() const {
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(),
+                                                [](const Slot& s) { return s.rooms.allocated(); }));
+}
+
 bool InMemoryAdapter::has_room(std::string_view room) const {
   if (rooms_.find(room) != rooms_.end()) return true;
   uint32_t slot = slot_of(room);
@@ -119,8 +124,7 @@ void InMemoryAdapter::del_all(std::string_view socket_id) {
   if (slot == kNoSlot) return;
   Slot& s = slots_[slot];
   s.socket->set_adapter_slot(kNoSlot);
-  while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);
-  std::vector<Membership>().swap(s.rooms);
+  while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);  // the last leave frees the list
   if (s.own_room) nsp_.notify_room(socket_id, socket_id, false);
   s.own_room = false;
   s.socket = nullptr;
