@@ -38,6 +38,8 @@ uint32_t InMemoryAdapter::ensure_slot(std::string_view socket_id) {
   if (!free_slots_.empty()) {
     i = free_slots_.back();
     free_slots_.pop_back();
+  } else if (slots_.size() >= Socket::kMaxAdapterSlots) {
+    return kNoSlot;  // a socket keeps its slot's number in 30 bits (~10^9 sockets)
   } else {
     i = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();

@@ -105,6 +105,25 @@ TEST_F(BroadcastTest, LeaveKeepsOtherMembersReachable) {
   EXPECT_EQ(socket(2).rooms(), (std::vector<std::string>{std::string(socket(2).id()), "r2"}));
 }
 
+// The adapter's slot number shares 4 bytes with the socket's state: 30 bits,
+// all ones meaning none.
+TEST_F(BroadcastTest, AdapterSlotKeptBesideTheState) {
+  Socket& s = socket(0);
+  uint32_t slot = s.adapter_slot();
+  EXPECT_LT(slot, 4u);
+  s.set_adapter_slot(Socket::kMaxAdapterSlots - 1);
+  EXPECT_EQ(s.adapter_slot(), Socket::kMaxAdapterSlots - 1);
+  EXPECT_TRUE(s.connected());
+  s.set_adapter_slot(Socket::kNoAdapterSlot);
+  EXPECT_EQ(s.adapter_slot(), Socket::kNoAdapterSlot);
+  s.set_adapter_slot(Socket::kMaxAdapterSlots);  // out of range: none
+  EXPECT_EQ(s.adapter_slot(), Socket::kNoAdapterSlot);
+  EXPECT_TRUE(s.connected());
+  s.set_adapter_slot(slot);
+  nsp().emit_to(to({std::string(s.id())}), "x");  // found again through its slot
+  EXPECT_EQ(receivers(R"(42["x"])"), (std::vector<int>{0}));
+}
+
 TEST_F(BroadcastTest, ToRoomsIsAUnionWithoutDuplicates) {
   socket(0).join("a");
   socket(1).join("a");
