@@ -150,7 +150,9 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxPayload", 1, 1 << 30, eio.max_payload);
   r.boolean("allowEIO3", eio.allow_eio3);
   read_handshake_headers(r, c.endpoint.handshake_headers);
-  r.integer_as("maxBufferedBytes", 1024, int64_t(1) << 40, eio.max_buffered_bytes);
+  // A session counts its queued bytes in 32 bits: more is refused.
+  r.integer_as("maxBufferedBytes", 1024, static_cast<int64_t>(engineio::kMaxBufferedBytes),
+               eio.max_buffered_bytes);
   r.integer_as("maxBufferedBytesTotal", 0, int64_t(1) << 44, c.endpoint.max_buffered_total);
   r.integer_as("maxHttpHeaderSize", 4096, 65535, c.server.max_header);
   c.endpoint.max_header = c.server.max_header;

@@ -99,6 +99,8 @@ void Session::on_phase_timer() {
   notify();
 }
 
+static_assert(sizeof(Session) <= 184, "the SessionEntry around it: one malloc chunk per session");
+
 Session::~Session() {
   if (budget_) budget_->remove(buffered_bytes_);
 }
@@ -122,21 +124,31 @@ void Session::start(std::unique_ptr<Handler> handler) {
   schedule_ping();
 }
 
+// A frame that would take the count past kMaxBufferedBytes is not queued
+// (it cannot be counted in 32 bits): an open session closes as a slow
+// consumer, a closing one only loses the frame (its drain's deadline runs).
 void Session::queue(FramePtr frame) {
-  buffered_bytes_ += frame->size();
+  if (frame->size() > kMaxBufferedBytes - buffered_bytes_) {
+    if (state_ == State::Open) drop_slow_consumer();
+    return;
+  }
+  buffered_bytes_ += static_cast<uint32_t>(frame->size());
   if (budget_) budget_->add(frame->size());
   outbox_.push_back(std::move(frame));
 }
 
+// A frame that would take the queue past max_buffered_bytes closes the
+// session as a slow consumer; it is not queued (it would be dropped with the
+// queue at once).
 bool Session::send(FramePtr frame) {
   if (state_ != State::Open) return false;
   if (v3_ && frame->binary) frame = v3::binary_frame(frame->body());
-  queue(std::move(frame));
-  if (buffered_bytes_ > options_.max_buffered_bytes) {
-    slow_consumer_ = true;
-    close_now(CloseReason::TransportError, PacketType::Close);
+  if (buffered_bytes_ + frame->size() > options_.max_buffered_bytes) {
+    drop_slow_consumer();
     return false;
   }
+  queue(std::move(frame));
+  if (state_ != State::Open) return false;  // past kMaxBufferedBytes
   notify();
   return true;
 }
@@ -277,7 +289,7 @@ void Session::on_ws_binary(std::string_view data) {
 FramePtr Session::pop_frame() {
   if (outbox_.empty()) return nullptr;
   FramePtr f = outbox_.pop_front();
-  buffered_bytes_ -= f->size();
+  buffered_bytes_ -= static_cast<uint32_t>(f->size());
   if (budget_) budget_->remove(f->size());
   return f;
 }
@@ -420,7 +432,8 @@ Session::ProbeResult Session::on_probe_text(std::string_view text) {
 }
 
 FramePtr Session::take_probe_frame() {
-  if (!std::exchange(probe_reply_due_, false)) return nullptr;
+  if (!probe_reply_due_) return nullptr;
+  probe_reply_due_ = false;
   return probe_reply_frame();
 }
 

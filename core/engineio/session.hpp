@@ -24,7 +24,9 @@ struct Options {
   loop::Millis ping_timeout{20000};
   loop::Millis upgrade_timeout{10000};
   std::size_t max_payload = 1000000;
-  // Bytes queued for one client before it counts as a slow consumer.
+  // Bytes queued for one client before it counts as a slow consumer. At
+  // most kMaxBufferedBytes (config refuses more): the session counts them in
+  // 32 bits.
   std::size_t max_buffered_bytes = 16u << 20;
   bool allow_polling = true;
   bool allow_websocket = true;
@@ -33,6 +35,11 @@ struct Options {
 };
 
 class Session;
+
+// The most bytes a session can hold queued: more closes it as a slow
+// consumer whatever max_buffered_bytes says (only frames it queues on its
+// own, e.g. answers to a v3 client's pings, are not bounded by that).
+inline constexpr std::size_t kMaxBufferedBytes = UINT32_MAX;
 
 // The transport side, told when the session needs service.
 class SessionObserver {
@@ -159,27 +166,29 @@ class Session final : public Connection {
   void on_phase_timer();
   void arm_phase(loop::Millis delay) { phase_timer_.arm(*this, timers(), delay); }
 
+  // 184 bytes: with the SessionEntry around it, one malloc chunk per
+  // session. The one-byte members beside the sid, the flags in bits.
   std::array<char, kIdLength> sid_;
   uint8_t sid_size_;
   TransportKind kind_;
+  State state_ = State::Open;
+  Upgrade upgrade_ = Upgrade::None;
   Handshake handshake_;
   const Options& options_;
   SessionObserver& observer_;
   std::unique_ptr<Handler> handler_;
 
   FrameQueue outbox_;
-  std::size_t buffered_bytes_ = 0;
   OutboxBudget* budget_ = nullptr;
-  State state_ = State::Open;
-  Upgrade upgrade_ = Upgrade::None;
-  bool awaiting_pong_ = false;
-  bool poll_held_ = false;
-  bool post_active_ = false;
-  bool slow_consumer_ = false;
-  bool v3_ = false;
-  bool v3_binary_ok_ = false;  // v3 polling: binary payloads (no b64=1)
-  bool poll_body_binary_ = false;
-  bool probe_reply_due_ = false;  // "3probe" is to be sent on the probe WebSocket
+  uint32_t buffered_bytes_ = 0;  // at most kMaxBufferedBytes
+  bool awaiting_pong_ : 1 = false;
+  bool poll_held_ : 1 = false;
+  bool post_active_ : 1 = false;
+  bool slow_consumer_ : 1 = false;
+  bool v3_ : 1 = false;
+  bool v3_binary_ok_ : 1 = false;  // v3 polling: binary payloads (no b64=1)
+  bool poll_body_binary_ : 1 = false;
+  bool probe_reply_due_ : 1 = false;  // "3probe" is to be sent on the probe WebSocket
   // What a held GET gets when the session closes with nothing else queued.
   PacketType poll_close_answer_ = PacketType::Close;
   loop::Timer heartbeat_timer_;

@@ -11,6 +11,11 @@ namespace daheim::socketio {
 
 static_assert(Socket::kNoAdapterSlot == UINT32_MAX);
 
+std::size_t InMemoryAdapter::room_lists_allocated() const {
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(),
+                                                [](const Slot& s) { return s.rooms.allocated(); }));
+}
+
 bool InMemoryAdapter::has_room(std::string_view room) const {
   if (rooms_.find(room) != rooms_.end()) return true;
   uint32_t slot = slot_of(room);
@@ -33,6 +38,8 @@ uint32_t InMemoryAdapter::ensure_slot(std::string_view socket_id) {
   if (!free_slots_.empty()) {
     i = free_slots_.back();
     free_slots_.pop_back();
+  } else if (slots_.size() >= Socket::kMaxAdapterSlots) {
+    return kNoSlot;  // a socket keeps its slot's number in 30 bits (~10^9 sockets)
   } else {
     i = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
@@ -119,8 +126,7 @@ void InMemoryAdapter::del_all(std::string_view socket_id) {
   if (slot == kNoSlot) return;
   Slot& s = slots_[slot];
   s.socket->set_adapter_slot(kNoSlot);
-  while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);
-  std::vector<Membership>().swap(s.rooms);
+  while (!s.rooms.empty()) leave(slot, *s.rooms.back().room);  // the last leave frees the list
   if (s.own_room) nsp_.notify_room(socket_id, socket_id, false);
   s.own_room = false;
   s.socket = nullptr;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "socketio/adapter.hpp"
+#include "socketio/compact_list.hpp"
 
 namespace daheim::socketio {
 
@@ -48,6 +49,8 @@ class InMemoryAdapter : public Adapter {
   // Interned rooms (the implicit own-id rooms are not counted).
   std::size_t room_count() const { return rooms_.size(); }
   bool has_room(std::string_view room) const;
+  // Slots whose room list is allocated (sockets in a room besides their own).
+  std::size_t room_lists_allocated() const;
 
  protected:
   Namespace& nsp() const { return nsp_; }
@@ -62,12 +65,14 @@ class InMemoryAdapter : public Adapter {
     Room* room;
     uint32_t pos;  // index in room->members
   };
+  // 24 bytes: one per socket of the namespace, most in no room but their own.
   struct Slot {
-    Socket* socket = nullptr;  // null: free (or freed during a broadcast)
-    std::vector<Membership> rooms;
-    uint32_t mark = 0;      // == epoch_: already selected or excepted
-    bool own_room = false;  // member of the room named after its id
+    Socket* socket = nullptr;       // null: free (or freed during a broadcast)
+    CompactList<Membership> rooms;  // allocated on the first join, freed on the last leave
+    uint32_t mark = 0;              // == epoch_: already selected or excepted
+    bool own_room = false;          // member of the room named after its id
   };
+  static_assert(sizeof(Slot) <= 24);
   struct Room {
     const std::string* name = nullptr;  // the key in rooms_
     std::vector<uint32_t> members;      // slots

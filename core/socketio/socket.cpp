@@ -18,12 +18,19 @@ Socket::Socket(Namespace& nsp, Client& client, std::string_view id, std::string 
     : nsp_(nsp), client_(client) {
   if (!auth.empty() && auth != "{}") rare().auth = std::move(auth);
   if (id.size() > id_.size())
-    long_id_ = std::make_unique<std::string>(id);
+    extra().long_id = id;
   else
     std::copy_n(id.data(), id.size(), id_.begin());
 }
 
 Socket::~Socket() = default;
+
+static_assert(sizeof(Socket) <= 56, "one per socket: a 64-byte malloc chunk");
+
+Socket::Extra& Socket::extra() {
+  if (!extra_) extra_ = std::make_unique<Extra>();
+  return *extra_;
+}
 
 Socket::Rare& Socket::rare() {
   if (!rare_) rare_ = std::make_unique<Rare>();
@@ -48,7 +55,7 @@ bool Socket::join(std::string_view room) {
 }
 
 bool Socket::join(std::span<const std::string_view> rooms) {
-  if (state_ == State::Disconnected) return false;
+  if (state() == State::Disconnected) return false;
   const uint64_t& refused = nsp_.server().stats().rooms_refused;
   uint64_t before = refused;
   nsp_.adapter().add_all(id(), rooms);
@@ -57,7 +64,7 @@ bool Socket::join(std::span<const std::string_view> rooms) {
 }
 
 void Socket::leave(std::string_view room) {
-  if (state_ == State::Disconnected) return;
+  if (state() == State::Disconnected) return;
   nsp_.adapter().del(id(), room);
   nsp_.session_changed(*this);
 }
@@ -70,7 +77,7 @@ bool Socket::emit(std::string_view event, std::string_view args,
                   std::span<const std::string> attachments) {
   if (!connected() || is_reserved_event(event)) return false;
   nsp_.notify_outgoing(*this, event, args);
-  if (recovery_) {  // logged with an offset, like the reference's adapter.broadcast
+  if (recovery()) {  // logged with an offset, like the reference's adapter.broadcast
     BroadcastOptions to;
     to.rooms.emplace_back(id());
     return nsp_.emit_to(to, event, args, attachments);
@@ -83,7 +90,7 @@ bool Socket::emit_volatile(std::string_view event, std::string_view args,
   if (!connected() || is_reserved_event(event) || !connection().can_send_now()) return false;
   nsp_.notify_outgoing(*this, event, args);
   EncodedPacket packet = encode_event(nsp_.name(), event, args, attachments);
-  if (recovery_) packet.volatile_tail = volatile_tail_of(args);
+  if (recovery()) packet.volatile_tail = volatile_tail_of(args);
   return write(packet, true);
 }
 
@@ -161,16 +168,17 @@ bool Socket::write(const EncodedPacket& packet, bool volatile_) {
   if (!c.send(packet.text)) return false;
   for (const engineio::FramePtr& frame : packet.attachments)
     if (!c.send(frame)) return false;
-  if (recovery_) note_written(packet, volatile_);
+  if (recovery()) note_written(packet, volatile_);
   return true;
 }
 
 void Socket::note_written(const EncodedPacket& packet, bool volatile_) {
+  Recovery& r = *recovery();
   if (packet.logged) {
-    recovery_->volatile_tail = 0;
+    r.volatile_tail = 0;
   } else if (volatile_ && packet.volatile_tail != 0) {
-    recovery_->volatile_tail = packet.volatile_tail;
-    recovery_->volatile_tail_offset = nsp_.session_store()->head(nsp_.name());
+    r.volatile_tail = packet.volatile_tail;
+    r.volatile_tail_offset = nsp_.session_store()->head(nsp_.name());
   }
 }
 
@@ -190,16 +198,17 @@ bool Socket::has_ack_room() {
 }
 
 const std::string* Socket::restored_extension(std::string_view name) const {
-  if (!recovery_ || !recovery_->restored) return nullptr;
-  for (const auto& [key, value] : recovery_->restored->session.extensions)
+  const Recovery* r = recovery();
+  if (!r || !r->restored) return nullptr;
+  for (const auto& [key, value] : r->restored->session.extensions)
     if (key == name) return &value;
   return nullptr;
 }
 
 void Socket::start_session(std::string pid, std::string start_offset) {
-  recovery_ = std::make_unique<Recovery>();
-  recovery_->pid = std::move(pid);
-  recovery_->start_offset = std::move(start_offset);
+  Recovery& r = extra().recovery.emplace();
+  r.pid = std::move(pid);
+  r.start_offset = std::move(start_offset);
 }
 
 void Socket::restore_session(RestoredSession restored) {
@@ -207,30 +216,31 @@ void Socket::restore_session(RestoredSession restored) {
   std::copy_n(saved.sid.data(), std::min(saved.sid.size(), id_.size()), id_.begin());
   start_session(saved.pid, saved.start_offset);
   if (!saved.data.empty()) rare().data = saved.data;
-  recovery_->recovered = true;
-  recovery_->restored = std::move(restored);
+  recovery()->recovered = true;
+  recovery()->restored = std::move(restored);
 }
 
 void Socket::join_restored_rooms() {
-  if (!recovery_ || !recovery_->restored) return;
-  const std::vector<std::string>& rooms = recovery_->restored->session.rooms;
+  const Recovery* r = recovery();
+  if (!r || !r->restored) return;
+  const std::vector<std::string>& rooms = r->restored->session.rooms;
   std::vector<std::string_view> views(rooms.begin(), rooms.end());
   join(views);
 }
 
 void Socket::end_restore() {
-  if (recovery_) recovery_->restored.reset();
+  if (Recovery* r = recovery()) r->restored.reset();
 }
 
 // A recovered socket gets the events it missed first, then the CONNECT
 // reply (the reference's order; the client holds them until it connects).
 void Socket::on_connected() {
-  state_ = State::Connected;
+  set_state(State::Connected);
   std::string_view own = id();
   nsp_.adapter().add_all(own, std::span<const std::string_view>(&own, 1));
-  if (recovery_ && recovery_->restored) {
-    for (const EncodedPacket& packet : recovery_->restored->missed) client_.send(packet);
-    recovery_->restored->missed.clear();
+  if (Recovery* r = recovery(); r && r->restored) {
+    for (const EncodedPacket& packet : r->restored->missed) client_.send(packet);
+    r->restored->missed.clear();
   }
   write(
       client_.legacy() ? v4::encode_connect(nsp_.name()) : encode_connect(nsp_.name(), own, pid()),
@@ -324,14 +334,14 @@ void Socket::fail_pending_acks() {
 }
 
 void Socket::teardown(DisconnectReason reason) {
-  if (state_ == State::Disconnected) return;
+  if (state() == State::Disconnected) return;
   bool was_connected = connected();
-  if (was_connected && recovery_ && is_recoverable(reason))
+  if (was_connected && recovery() && is_recoverable(reason))
     nsp_.persist(*this);
-  else if (was_connected && recovery_)
+  else if (was_connected && recovery())
     nsp_.forget_session(*this);
   nsp_.remove(*this);
-  state_ = State::Disconnected;
+  set_state(State::Disconnected);
   client_.detach(*this);
   if (was_connected) nsp_.notify_disconnect(*this, reason);
   std::vector<DisconnectCallback> callbacks;

@@ -4,6 +4,7 @@
 // and look it up with Namespace::socket().
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +45,8 @@ class Socket {
 
   // 20 characters, distinct from the Engine.IO session id.
   std::string_view id() const {
-    return long_id_ ? std::string_view(*long_id_) : std::string_view(id_.data(), id_.size());
+    return extra_ && !extra_->long_id.empty() ? std::string_view(extra_->long_id)
+                                              : std::string_view(id_.data(), id_.size());
   }
   Namespace& nsp() const { return nsp_; }
   Client& client() const { return client_; }
@@ -56,18 +58,21 @@ class Socket {
     return rare_ && !rare_->auth.empty() ? std::string_view(rare_->auth) : "{}";
   }
   // False while connect middleware runs and after the disconnect.
-  bool connected() const { return state_ == State::Connected; }
+  bool connected() const { return state() == State::Connected; }
 
   // Connection-state recovery: the private session id sent in the CONNECT
   // reply (empty when recovery is off), and whether this socket took over a
   // disconnected one's session (same id, rooms, data; missed events sent).
-  std::string_view pid() const { return recovery_ ? std::string_view(recovery_->pid) : ""; }
-  bool recovered() const { return recovery_ && recovery_->recovered; }
+  std::string_view pid() const {
+    const Recovery* r = recovery();
+    return r ? std::string_view(r->pid) : "";
+  }
+  bool recovered() const { return recovery() && recovery()->recovered; }
   // What a recovered socket's session carried for `name` (Namespace::on_persist),
   // until the connection handlers ran; null when nothing.
   const std::string* restored_extension(std::string_view name) const;
   // The owner of the session being restored (SavedSession::owner).
-  const std::string& restored_owner() const { return recovery_->restored->session.owner; }
+  const std::string& restored_owner() const { return recovery()->restored->session.owner; }
 
   // false: some room was not joined (Options::max_rooms_per_socket).
   bool join(std::string_view room);
@@ -124,10 +129,15 @@ class Socket {
                       const std::shared_ptr<BroadcastAck>& ack);
   std::size_t pending_acks() const { return rare_ ? rare_->acks.size() : 0; }
   // For the namespace's adapter: its own number for this socket, so that it
-  // needs no index by id beside the namespace's. kNoAdapterSlot: none.
+  // needs no index by id beside the namespace's. kNoAdapterSlot: none. Kept
+  // in 30 bits: numbers are below kMaxAdapterSlots (a larger one is kept as
+  // none; the adapter hands out no more).
   static constexpr uint32_t kNoAdapterSlot = UINT32_MAX;
-  uint32_t adapter_slot() const { return adapter_slot_; }
-  void set_adapter_slot(uint32_t slot) { adapter_slot_ = slot; }
+  static constexpr uint32_t kMaxAdapterSlots = (1u << 30) - 1;
+  uint32_t adapter_slot() const {
+    return adapter_slot_ == kMaxAdapterSlots ? kNoAdapterSlot : adapter_slot_;
+  }
+  void set_adapter_slot(uint32_t slot) { adapter_slot_ = std::min(slot, kMaxAdapterSlots); }
 
   // For Client and Namespace.
   // Recovery on: a new session (fresh pid) or the one being restored.
@@ -137,12 +147,20 @@ class Socket {
   void join_restored_rooms();
   // Drops what the connection handlers needed of the restored session.
   void end_restore();
-  const std::string& start_offset() const { return recovery_->start_offset; }
+  const std::string& start_offset() const { return recovery()->start_offset; }
   // Namespace::session_changed's batching: true when newly marked / cleared.
-  bool mark_changed() { return recovery_ && !std::exchange(recovery_->changed, true); }
-  bool clear_changed() { return recovery_ && std::exchange(recovery_->changed, false); }
-  uint64_t volatile_tail() const { return recovery_->volatile_tail; }
-  const std::string& volatile_tail_offset() const { return recovery_->volatile_tail_offset; }
+  bool mark_changed() {
+    Recovery* r = recovery();
+    return r && !std::exchange(r->changed, true);
+  }
+  bool clear_changed() {
+    Recovery* r = recovery();
+    return r && std::exchange(r->changed, false);
+  }
+  uint64_t volatile_tail() const { return recovery()->volatile_tail; }
+  const std::string& volatile_tail_offset() const { return recovery()->volatile_tail_offset; }
+  // The long id or the recovery record is allocated (tests).
+  bool extra_allocated() const { return extra_ != nullptr; }
   void on_connected();
   void on_event_packet(Packet& packet, std::string_view args);
   void on_ack_packet(Packet& packet);
@@ -160,6 +178,17 @@ class Socket {
     std::string volatile_tail_offset;
     std::optional<RestoredSession> restored;  // until the connection handlers ran
   };
+  // What only a protocol 4 client's socket or one with recovery on needs,
+  // behind one pointer (an idle protocol 5 socket without recovery keeps none).
+  struct Extra {
+    // An id longer than kIdLength: "/nsp#<sid>" of a protocol 4 client.
+    std::string long_id;
+    std::optional<Recovery> recovery;  // recovery on only
+  };
+  Extra& extra();
+  Recovery* recovery() const { return extra_ && extra_->recovery ? &*extra_->recovery : nullptr; }
+  State state() const { return static_cast<State>(state_); }
+  void set_state(State state) { state_ = static_cast<uint32_t>(state); }
   struct PendingAck {
     uint64_t id;
     loop::TimePoint deadline;
@@ -188,15 +217,15 @@ class Socket {
   void arm_ack_timer();
   void fail_pending_acks();
 
+  // 56 bytes (a 64-byte malloc chunk): the adapter's slot and the state share
+  // the 4 bytes after the id.
   std::array<char, engineio::kIdLength> id_{};
-  uint32_t adapter_slot_ = kNoAdapterSlot;  // in the padding after id_
-  // An id longer than kIdLength: "/nsp#<sid>" of a protocol 4 client.
-  std::unique_ptr<std::string> long_id_;
-  State state_ = State::Connecting;
+  uint32_t adapter_slot_ : 30 = kMaxAdapterSlots;  // kMaxAdapterSlots: none
+  uint32_t state_ : 2 = static_cast<uint32_t>(State::Connecting);
   Namespace& nsp_;
   Client& client_;
   std::unique_ptr<Rare> rare_;
-  std::unique_ptr<Recovery> recovery_;  // recovery on only
+  std::unique_ptr<Extra> extra_;
 };
 
 }  // namespace daheim::socketio

@@ -75,19 +75,30 @@ struct ConnectionState {
   bool rx_binary;
   int16_t pending_error;  // engineio::ErrorCode for PostRejected, -1: 400 without body
   uint16_t route;         // RoutePost: index of the route
-  SessionEntry* entry;    // WebSocket roles and PollHeld; cleared when the entry goes
   LwsHeldString buffer;   // POST body or WebSocket message being reassembled
   union {
+    // PollHeld, WsPrimary, WsProbe; cleared when the entry goes. Read it
+    // through session_entry() wherever the role is not known to be one of
+    // these (after a WsHeld connection's handshake, or under WsCarried,
+    // these bytes hold another role's member).
+    SessionEntry* entry;
     uint64_t held_route;       // RouteHeld: the id in Server's held routes
     uint64_t held_handshake;   // HandshakeHeld, WsHeld: the id in the endpoint's held handshakes
     char sid[24];              // Post: the session to deliver the body to
     ForwardedPoll* forwarded;  // Forwarded: owned by the SessionForwarder
     CarriedSocket* carried;    // WsCarried: owned by the SessionForwarder
   };
+
+  // The session entry of a role that has one, else null.
+  SessionEntry* session_entry() const {
+    bool has = role == Role::PollHeld || role == Role::WsPrimary || role == Role::WsProbe;
+    return has ? entry : nullptr;
+  }
 };
 
 static_assert(std::is_trivially_default_constructible_v<ConnectionState> &&
               std::is_trivially_destructible_v<ConnectionState>);
-static_assert(sizeof(ConnectionState) <= 48, "lws allocates one per connection");
+// 40 bytes: lws's block for it (malloc'd with its header) is a 48-byte chunk.
+static_assert(sizeof(ConnectionState) <= 40, "lws allocates one per connection");
 
 }  // namespace daheim::transport

@@ -620,7 +620,7 @@ int EngineIoEndpoint::open_ws(lws* wsi, ConnectionState* pss, engineio::Handshak
 
 int EngineIoEndpoint::on_ws_receive(lws* wsi, ConnectionState* pss, const void* in,
                                     std::size_t len) {
-  if (!pss->entry && pss->role != Role::WsCarried) return 0;
+  if (!pss->session_entry() && pss->role != Role::WsCarried) return 0;
   std::string_view chunk(static_cast<const char*>(in), len);
   bool final = lws_is_final_fragment(wsi);
   if (!pss->buffer && final) return dispatch_ws(wsi, pss, chunk, lws_frame_is_binary(wsi));
@@ -674,7 +674,7 @@ int EngineIoEndpoint::dispatch_ws(lws* wsi, ConnectionState* pss, std::string_vi
 int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
   if (pss->role == Role::WsHeld) return finish_held_ws(wsi, pss);
   if (pss->role == Role::WsCarried && forwarder_) return forwarder_->on_ws_writeable(wsi, pss);
-  if (!pss->entry || pss->role == Role::WsClosing) {
+  if (!pss->session_entry()) {  // WsClosing among others
     return close_with_frame(wsi, LWS_CLOSE_STATUS_NORMAL);
   }
   Session& s = *pss->entry->session;
@@ -694,10 +694,10 @@ int EngineIoEndpoint::on_ws_writeable(lws* wsi, ConnectionState* pss) {
 void EngineIoEndpoint::on_ws_closed(ConnectionState* pss) {
   drop_held(pss);
   if (pss->role == Role::WsCarried && forwarder_) forwarder_->on_ws_closed(pss);
-  SessionEntry* entry = pss->entry;
-  pss->entry = nullptr;
+  SessionEntry* entry = pss->session_entry();
   pss->buffer.release();
   if (!entry) return;
+  pss->entry = nullptr;
   if (pss->role == Role::WsPrimary && entry->ws_wsi) {
     entry->ws_wsi = nullptr;
     entry->session->on_transport_lost(false);

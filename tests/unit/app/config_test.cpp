@@ -160,6 +160,20 @@ TEST(Config, OutgoingBudgetAndConnectRate) {
   EXPECT_EQ(c.auth.connect_burst_per_user, 7);
   EXPECT_EQ(load_error(R"({"engineio": {"maxBufferedBytesTotal": -1}})").key,
             "engineio.maxBufferedBytesTotal");
+}
+
+// A session counts what it has queued in 32 bits: maxBufferedBytes above
+// 4 GiB - 1 is refused (it was accepted up to 1 TiB before).
+TEST(Config, MaxBufferedBytesFitsTheSessionsCounter) {
+  ConfigFile f(R"({"engineio": {"maxBufferedBytes": 4294967295}})");
+  Config c = default_config();
+  ConfigError e;
+  ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
+  EXPECT_EQ(c.endpoint.eio.max_buffered_bytes, 4294967295u);
+  EXPECT_EQ(load_error(R"({"engineio": {"maxBufferedBytes": 4294967296}})").key,
+            "engineio.maxBufferedBytes");
+  EXPECT_EQ(load_error(R"({"engineio": {"maxBufferedBytes": 1099511627776}})").key,
+            "engineio.maxBufferedBytes");
   EXPECT_EQ(load_error(R"({"auth": {"connectBurstPerUser": 0}})").key, "auth.connectBurstPerUser");
   EXPECT_EQ(load_error(R"({"auth": {"connectsPerSecondPerUser": "fast"}})").key,
             "auth.connectsPerSecondPerUser");

@@ -380,6 +380,63 @@ TEST_F(SessionTest, ExceedingMaxBufferedBytesOnPollingAnswersTheHeldGetWithClose
   EXPECT_TRUE(session->finished());
 }
 
+// A session counts its queued bytes in 32 bits: a frame that would take the
+// count past kMaxBufferedBytes (4 GiB - 1) closes it as a slow consumer
+// whatever max_buffered_bytes says (config refuses a larger one). One 16 MiB
+// frame, shared, is queued again and again (as a broadcast's frames are).
+void fill_to_the_counters_end(Session& session, OutboxBudget& budget) {
+  FramePtr frame = make_text_frame(PacketType::Message, std::string(16u << 20, 'x'));
+  std::size_t fits = kMaxBufferedBytes / frame->size();
+  for (std::size_t i = 0; i < fits; ++i) ASSERT_TRUE(session.send(frame)) << i;
+  EXPECT_EQ(session.buffered_bytes(), fits * frame->size());
+  EXPECT_EQ(budget.total(), fits * frame->size());
+  EXPECT_TRUE(session.open());
+  EXPECT_FALSE(session.send(frame));
+  EXPECT_TRUE(session.closed());
+  EXPECT_TRUE(session.slow_consumer());
+  EXPECT_EQ(session.buffered_bytes(), 0u);
+  EXPECT_EQ(budget.total(), 0u);
+}
+
+TEST_F(SessionTest, MaxBufferedBytesAtTheCountersEnd) {
+  OutboxBudget budget;
+  opts.max_buffered_bytes = kMaxBufferedBytes;
+  start(TransportKind::WebSocket);
+  session->pop_frame();  // the open packet, before the budget counts
+  session->set_budget(&budget);
+  fill_to_the_counters_end(*session, budget);
+  EXPECT_EQ(log.closes, std::vector<CloseReason>{CloseReason::TransportError});
+}
+
+TEST_F(SessionTest, CounterBoundsTheQueueAboveAnyMaxBufferedBytes) {
+  OutboxBudget budget;
+  opts.max_buffered_bytes = std::size_t{1} << 40;  // past config's bound
+  start(TransportKind::WebSocket);
+  session->pop_frame();  // the open packet, before the budget counts
+  session->set_budget(&budget);
+  fill_to_the_counters_end(*session, budget);
+  EXPECT_EQ(log.closes, std::vector<CloseReason>{CloseReason::TransportError});
+}
+
+// A closing session whose count is at its end loses the frame it would queue
+// on its own (the polling close packet) and keeps closing.
+TEST_F(SessionTest, ClosingSessionAtTheCountersEndDropsItsCloseFrame) {
+  opts.max_buffered_bytes = std::size_t{1} << 40;
+  start_polling();
+  FramePtr frame = make_text_frame(PacketType::Message, std::string(16u << 20, 'x'));
+  std::size_t fits = kMaxBufferedBytes / frame->size();
+  for (std::size_t i = 0; i < fits; ++i) ASSERT_TRUE(session->send(frame)) << i;
+  std::size_t rest = kMaxBufferedBytes - fits * frame->size();
+  ASSERT_TRUE(session->send(make_text_frame(PacketType::Message, std::string(rest - 1, 'y'))));
+  EXPECT_EQ(session->buffered_bytes(), kMaxBufferedBytes);
+  session->close(CloseReason::ForcedClose);
+  EXPECT_FALSE(session->open());
+  EXPECT_FALSE(session->closed());  // closing: the drain's deadline runs
+  EXPECT_FALSE(session->slow_consumer());
+  EXPECT_EQ(session->buffered_bytes(), kMaxBufferedBytes);
+  EXPECT_EQ(log.closes, std::vector<CloseReason>{CloseReason::ForcedClose});
+}
+
 // --- Teardown ---------------------------------------------------------------
 
 TEST_F(SessionTest, DestroyingTheSessionCancelsItsTimers) {

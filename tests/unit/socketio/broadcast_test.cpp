@@ -67,6 +67,63 @@ TEST_F(BroadcastTest, JoinLeaveAndRooms) {
   EXPECT_EQ(adapter().room_count(), 1u);
 }
 
+// A socket in no room but its own keeps no room list: it is allocated on the
+// first join and freed on the last leave (or the disconnect).
+TEST_F(BroadcastTest, RoomListExistsOnlyWhileInARoom) {
+  EXPECT_EQ(adapter().room_lists_allocated(), 0u);  // own-id rooms only
+  socket(0).join("a");
+  socket(0).join("b");
+  socket(1).join("a");
+  EXPECT_EQ(adapter().room_lists_allocated(), 2u);
+  socket(0).leave("a");
+  EXPECT_EQ(adapter().room_lists_allocated(), 2u);
+  socket(0).leave("b");
+  EXPECT_EQ(adapter().room_lists_allocated(), 1u);
+  EXPECT_EQ(socket(0).rooms(), (std::vector<std::string>{std::string(socket(0).id())}));
+  socket(0).join("c");
+  EXPECT_EQ(socket(0).rooms(), (std::vector<std::string>{std::string(socket(0).id()), "c"}));
+  peers[1]->send("41");  // socket 1 leaves "a" by disconnecting
+  EXPECT_EQ(adapter().room_lists_allocated(), 1u);
+  EXPECT_FALSE(adapter().has_room("a"));
+  nsp().emit_to(to({"c"}), "x");
+  EXPECT_EQ(receivers(R"(42["x"])"), (std::vector<int>{0}));
+}
+
+// Leaving a room moves the last member into the leaver's place: the mover's
+// own record of its position must follow, whatever its list's block holds.
+TEST_F(BroadcastTest, LeaveKeepsOtherMembersReachable) {
+  for (int i = 0; i < 4; ++i) socket(i).join("a");
+  for (int i = 0; i < 4; ++i) socket(i).join("r" + std::to_string(i));
+  socket(0).leave("a");
+  socket(1).leave("a");
+  nsp().emit_to(to({"a"}), "x");
+  EXPECT_EQ(receivers(R"(42["x"])"), (std::vector<int>{2, 3}));
+  socket(3).leave("a");
+  socket(2).leave("a");
+  EXPECT_FALSE(adapter().has_room("a"));
+  EXPECT_EQ(adapter().room_lists_allocated(), 4u);  // each still in its own r<i>
+  EXPECT_EQ(socket(2).rooms(), (std::vector<std::string>{std::string(socket(2).id()), "r2"}));
+}
+
+// The adapter's slot number shares 4 bytes with the socket's state: 30 bits,
+// all ones meaning none.
+TEST_F(BroadcastTest, AdapterSlotKeptBesideTheState) {
+  Socket& s = socket(0);
+  uint32_t slot = s.adapter_slot();
+  EXPECT_LT(slot, 4u);
+  s.set_adapter_slot(Socket::kMaxAdapterSlots - 1);
+  EXPECT_EQ(s.adapter_slot(), Socket::kMaxAdapterSlots - 1);
+  EXPECT_TRUE(s.connected());
+  s.set_adapter_slot(Socket::kNoAdapterSlot);
+  EXPECT_EQ(s.adapter_slot(), Socket::kNoAdapterSlot);
+  s.set_adapter_slot(Socket::kMaxAdapterSlots);  // out of range: none
+  EXPECT_EQ(s.adapter_slot(), Socket::kNoAdapterSlot);
+  EXPECT_TRUE(s.connected());
+  s.set_adapter_slot(slot);
+  nsp().emit_to(to({std::string(s.id())}), "x");  // found again through its slot
+  EXPECT_EQ(receivers(R"(42["x"])"), (std::vector<int>{0}));
+}
+
 TEST_F(BroadcastTest, ToRoomsIsAUnionWithoutDuplicates) {
   socket(0).join("a");
   socket(1).join("a");

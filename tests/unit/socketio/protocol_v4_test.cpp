@@ -72,6 +72,11 @@ TEST(ProtocolV4, OtherNamespacesTakeTheirAuthFromTheQuery) {
   socketio::Socket& s = Harness::socket_of(*p, "/custom");
   EXPECT_EQ(s.id(), "/custom#" + std::string(p->conn.id()));
   EXPECT_EQ(s.auth(), R"({"token":"abc"})");
+  // The long id lives behind the socket's extra pointer; "/"'s id is inline.
+  EXPECT_TRUE(s.extra_allocated());
+  EXPECT_FALSE(Harness::socket_of(*p).extra_allocated());
+  EXPECT_TRUE(s.join("r"));
+  EXPECT_EQ(s.rooms(), (std::vector<std::string>{s.id().data(), "r"}));
   p->send("40/nope,");
   EXPECT_EQ(p->take(), Frames{R"(44/nope,"Invalid namespace")"});
 }
@@ -101,6 +106,7 @@ TEST(ProtocolV4, Protocol5ClientsAreUnchanged) {
   Frames f = p->take();
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0], R"(40{"sid":")" + std::string(Harness::socket_of(*p).id()) + R"("})");
+  EXPECT_FALSE(Harness::socket_of(*p).extra_allocated());  // no long id, no recovery
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ TEST_F(RecoveryTest, ConnectReplyCarriesAPid) {
   EXPECT_NE(pid, sid);
   EXPECT_EQ(Harness::socket_of(*p).pid(), pid);
   EXPECT_FALSE(Harness::socket_of(*p).recovered());
+  EXPECT_TRUE(Harness::socket_of(*p).extra_allocated());  // the recovery record
 }
 
 TEST_F(RecoveryTest, OffRecoveryKeepsTheSidOnlyReply) {
@@ -77,6 +78,7 @@ TEST_F(RecoveryTest, OffRecoveryKeepsTheSidOnlyReply) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0], R"(40{"sid":")" + sid_of(f[0]) + "\"}");
   EXPECT_EQ(plain.server.session_store(), nullptr);
+  EXPECT_FALSE(Harness::socket_of(*p).extra_allocated());  // no recovery record
 }
 
 TEST_F(RecoveryTest, EventsWithoutAckCarryAnOffset) {
