@@ -11,6 +11,7 @@
 #include "log/log.hpp"
 #include "transport/engineio_endpoint.hpp"
 #include "transport/http1_response.hpp"
+#include "transport/http1_target.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -19,39 +20,9 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr loop::Millis kSweepInterval{1000};
 constexpr std::string_view kBinaryType = "application/octet-stream";
 
-// lws decodes and normalises what it reads (%-escapes, '+', "//", "/./",
-// "/../"); a target that would change is handed to lws, so that our
-// HttpRequest is always the one lws would build.
-bool plain_target(std::string_view path, std::string_view query) {
-  if (path.find_first_of("%+") != std::string_view::npos) return false;
-  if (path.find("//") != std::string_view::npos || path.find("/.") != std::string_view::npos)
-    return false;
-  return query.find_first_of("%+#") == std::string_view::npos;
-}
-
-// The query's arguments into `query` (reusing its strings), as read_query
-// splits lws's fragments: at the first '='. Empty fragments: not ours.
-bool split_query(std::string_view q, std::vector<engineio::Header>& query) {
-  std::size_t used = 0;
-  while (!q.empty()) {
-    std::size_t amp = q.find('&');
-    std::string_view arg = q.substr(0, amp);
-    if (arg.empty()) return false;
-    std::size_t eq = arg.find('=');
-    if (used == query.size()) query.emplace_back();
-    auto& [name, value] = query[used++];
-    name.assign(arg.substr(0, eq));
-    if (eq == std::string_view::npos)
-      value.clear();
-    else
-      value.assign(arg.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-    if (q.empty()) return false;
-  }
-  query.resize(used);
-  return true;
-}
+// lws keeps this many parts of a head (the target's and one per header it
+// knows): a request with more fails there, and is left to it.
+constexpr std::size_t kLwsParts = WSI_TOKEN_COUNT;
 
 }  // namespace
 
@@ -167,20 +138,22 @@ bool Http1Connection::serve_next() {
   thread_local http1::Request req;
   if (head_end_ > o.max_header || http1::parse_head(in_, head_end_, req) != http1::ParseError::None)
     return hand_over(), false;
-  // HTTP/1.0 with keep-alive is lws's (it answers it its own way).
-  bool ours = !owner_.handing_over_all() && !(req.minor == 0 && req.keep_alive_asked) &&
-              !req.upgrade && !req.transfer_encoding &&
+  bool ours = !owner_.handing_over_all() && !req.upgrade && !req.transfer_encoding &&
               (req.method == engineio::Method::Get || req.method == engineio::Method::Post) &&
-              owner_.endpoint().matches(req.path) && !owner_.is_route(req.path) &&
               req.content_length <= o.max_body &&
               (req.method == engineio::Method::Post || req.content_length == 0);
   if (!ours) return hand_over(), false;
   std::size_t total = head_end_ + req.content_length;
   thread_local HttpRequest hreq;
-  if (!plain_target(req.path, req.query) || !split_query(req.query, hreq.query))
+  // The path and arguments lws would give (decoded, folded); what lws
+  // refuses is left to it.
+  http1::TargetResult target =
+      http1::decode_target(req.target, o.max_header, hreq.path, hreq.query);
+  if (target.verdict != http1::TargetVerdict::Ok ||
+      target.fragments + req.header_count >= kLwsParts || !owner_.endpoint().matches(hreq.path) ||
+      owner_.is_route(hreq.path))
     return hand_over(), false;
   hreq.method = req.method;
-  hreq.path.assign(req.path);
   const std::string_view* origin = req.header("origin");
   if (origin) {
     if (!hreq.origin) hreq.origin.emplace();

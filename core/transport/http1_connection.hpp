@@ -2,9 +2,10 @@
 // "own"): the server accepts it, reads requests into one buffer per
 // connection and parses each head once, in place. Engine.IO long-polling
 // requests for a session held here are served by the endpoint
-// (EngineIoEndpoint::serve_own) and answered with one send; anything else (a
-// WebSocket upgrade, the handshake, other routes, a session elsewhere, an
-// error, HTTP/1.0, whatever the parser does not take) is handed to lws with
+// (EngineIoEndpoint::serve_own) and answered with one send, their targets
+// decoded as lws decodes them (http1_target); anything else (a WebSocket
+// upgrade, other routes, a session elsewhere, an error, whatever the parser
+// does not take) is handed to lws with
 // the bytes read (lws_adopt_socket_vhost_readbuf), also in the middle of a
 // keep-alive connection, and lws answers it as it does today.
 #pragma once

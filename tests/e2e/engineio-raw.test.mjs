@@ -679,6 +679,21 @@ describe('requests on one keep-alive connection', () => {
     assert.equal((await post(srv.url, sid, '1')).body, 'ok');
   });
 
+  it('an HTTP/1.0 keep-alive connection is answered in HTTP/1.0 and serves the next request', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const c = await connect(srv);
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    const ok = await c.send('POST', q, { body: '4k', version: '1.0', headers: ['Connection: keep-alive'] });
+    assert.equal(
+      ok.raw,
+      'HTTP/1.0 200 OK\r\ncontent-type: text/html\r\ncontent-length: 2\r\naccess-control-allow-origin: *\r\n\r\nok',
+    );
+    const echo = await c.send('GET', q, { version: '1.0', headers: ['Connection: keep-alive'] });
+    assert.ok(echo.raw.startsWith('HTTP/1.0 200 OK\r\n'), echo.raw);
+    assert.equal(echo.body, '4k');
+    assert.equal((await post(srv.url, sid, '1')).body, 'ok');
+  });
+
   it('the Origin of one request is not echoed to the next one without it', async () => {
     const c = await connect(cors);
     const open = await c.send('GET', 'EIO=4&transport=polling', { headers: ['Origin: https://a.test'] });
