@@ -69,16 +69,19 @@ void Http1Connection::on_readable() {
 void Http1Connection::read_and_serve() {
   owner_.run_before_read();
   if (closing_) return;
-  read_available();
+  // A call after end-of-file, with reading paused: lws gave up the socket
+  // (the client reset it) or the answer may go on.
+  bool was_eof = eof_;
+  if (!was_eof) read_available();
   if (closing_) return;
-  if (eof_ && held_) {
-    // The client went away while its GET was held.
-    owner_.endpoint().own_poll_lost(*held_);
-    owner_.retire(*this, true);
+  if (eof_ && !held_ && !out_.empty() && !(was_eof && flush_out())) {
+    // The client shut its side with an answer pending: the socket stays
+    // readable at end-of-file, so reading stops (each turn would read 0
+    // bytes again); the answer goes out when the client reads.
+    if (!closing_ && watch_) watch_->pause_read();
     return;
   }
   process();
-  if (!closing_ && eof_ && !held_ && out_.empty()) owner_.retire(*this, true);
 }
 
 void Http1Connection::read_available() {
@@ -117,9 +120,20 @@ void Http1Connection::process() {
   while (!closing_ && !held_ && out_.empty() && serve_next()) {
   }
   if (closing_) return;
+  if (eof_ && held_) {
+    // The client went away while its GET was held.
+    owner_.endpoint().own_poll_lost(*held_);
+    owner_.retire(*this, true);
+    return;
+  }
+  // At end-of-file the connection ends once its answers are out.
+  if (eof_ && out_.empty()) {
+    owner_.retire(*this, true);
+    return;
+  }
   if (held_)
     deadline = loop::TimePoint::max();
-  else if (in_.empty())
+  else if (in_.empty() && out_.empty())
     deadline = owner_.now() + owner_.options().idle_timeout;
 }
 
@@ -232,9 +246,12 @@ void Http1Connection::respond(unsigned status, std::string_view content_type, st
     return;
   }
   out_.assign(buf, sent);
+  if (sent > 0) deadline = owner_.now() + owner_.options().idle_timeout;
   if (watch_) watch_->want_write();
 }
 
+// The deadline moves only when bytes do: a client that takes nothing of an
+// answer is let go after the idle timeout.
 bool Http1Connection::flush_out() {
   while (!out_.empty()) {
     ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -242,6 +259,7 @@ bool Http1Connection::flush_out() {
       if (watch_) watch_->want_write();
       return false;
     }
+    if (n > 0) deadline = owner_.now() + owner_.options().idle_timeout;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       owner_.retire(*this, true);

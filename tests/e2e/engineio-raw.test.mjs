@@ -3,11 +3,13 @@
 // code, bad methods and bodies, size limits, CORS, and clients that misbehave.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { cpuSeconds, startServer, tcpStates } from './lib/server.mjs';
-import { eioUrl, poll, pollingHandshake, post, rawConnect, RawHttp, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
+import { eioUrl, once, poll, pollingHandshake, post, rawConnect, RawHttp, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
 
@@ -928,5 +930,50 @@ describe('our own HTTP/1.1 handling: timeouts', () => {
     const answer = await withTimeout(held, 3000, 'the held GET answered');
     assert.equal(answer.status, 200);
     assert.equal(answer.body, '4late');
+  });
+});
+
+// A client that asks for a large answer, shuts its write side and reads
+// nothing: the answer waits in the server's buffers. On our own HTTP/1.1
+// handling the socket at end-of-file stayed readable while the answer was
+// pending, and each loop turn read 0 bytes again (a core busy, the
+// descriptor held). It must sit idle and let go of the descriptor once the
+// client goes.
+describe('a half-closed client with a large answer pending', () => {
+  // libwebsockets 4.1.6 spins too (~0.7 s of CPU per second here): the lws
+  // path is not ours to stop; pollingHttp "own" is.
+  const ownHttp = process.env.DAHEIM_POLLING_HTTP === 'own';
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000, maxBufferedBytes: 16777216 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+  const openFds = () => readdirSync(`/proc/${srv.pid}/fd`).length;
+
+  it('costs no CPU while it neither reads nor closes, and its descriptor goes with it', { skip: !ownHttp }, async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    // ~7 MB queued for the session: each POST's packets are echoed.
+    const packet = `4${'x'.repeat(899999)}`;
+    for (let i = 0; i < 8; i++) assert.equal((await post(srv.url, sid, packet)).body, 'ok');
+    await delay(300);
+    const fds0 = openFds();
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.pause();  // never reads
+    await once(sock, 'connect');
+    sock.end(`GET ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await delay(500);
+    const cpu0 = cpuSeconds(srv.pid);
+    const t0 = Date.now();
+    await delay(1000);
+    const used = cpuSeconds(srv.pid) - cpu0;
+    const wall = (Date.now() - t0) / 1000;
+    assert.ok(used < 0.15 * wall, `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s ` +
+      `with the half-closed client's answer pending; connections ${JSON.stringify(tcpStates(srv.pid, srv.port))}`);
+    // Still serving others.
+    assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string');
+    sock.destroy();  // unread bytes: a reset
+    await waitFor('the descriptor freed', () => openFds() <= fds0, 5000);
   });
 });

@@ -24,6 +24,8 @@ class ManualReactor final : public loop::Reactor {
     explicit Watch(ManualReactor& r) : reactor(r) {}
     ~Watch() override { reactor.events = nullptr; }
     void want_write() override {}
+    void pause_read() override {}
+    void resume_read() override {}
     ManualReactor& reactor;
   };
   std::unique_ptr<loop::FdWatch> watch(int, loop::FdEvents& e) override {
