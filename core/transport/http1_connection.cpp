@@ -86,12 +86,15 @@ void Http1Connection::read_and_serve() {
 
 void Http1Connection::read_available() {
   const Http1Options& o = owner_.options();
-  // Held GET: the next requests wait in the buffer; past one request's worth,
-  // reading stops until the GET is answered (release_held).
-  std::size_t limit = o.max_header + o.max_body + 1;
+  // Held GET: the next requests wait in the buffer; past one head's worth,
+  // reading stops until the GET is answered (release_held), as lws stops.
+  std::size_t limit = held_ ? o.max_header : o.max_header + o.max_body + 1;
   for (;;) {
     if (in_.size() >= limit) {
-      if (held_) watch_.reset();  // resumed by release_held
+      if (held_ && watch_) {
+        watch_->pause_read();  // resumed by release_held
+        read_paused_ = true;
+      }
       return;
     }
     std::size_t old = in_.size();
@@ -304,11 +307,8 @@ void Http1Connection::release_held(bool resume) {
   held_ = nullptr;
   has_origin_ = false;
   if (!resume || closing_) return;
-  // Reading stopped while the GET was held with a full buffer.
-  if (!watch_ && !(watch_ = owner_.reactor().watch(fd_, *this))) {
-    owner_.retire(*this, true);
-    return;
-  }
+  // Reading stopped while the GET was held with a head's worth behind it.
+  if (std::exchange(read_paused_, false) && watch_) watch_->resume_read();
   process();
 }
 

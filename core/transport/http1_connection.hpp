@@ -98,6 +98,7 @@ class Http1Connection final : public loop::FdEvents {
   int minor_ = 1;             // the request's HTTP/1.minor
   bool closing_ = false;
   bool eof_ = false;
+  bool read_paused_ = false;  // behind a held GET, a head's worth buffered
 };
 
 class Http1Connections {

@@ -977,3 +977,63 @@ describe('a half-closed client with a large answer pending', () => {
     await waitFor('the descriptor freed', () => openFds() <= fds0, 5000);
   });
 });
+
+// The bytes of a TCP connection on this host, from /proc/PID/net/tcp:
+// `queues(pid, localPort, remotePort)` gives the socket's send queue (not yet
+// acknowledged by the peer) and receive queue (not yet read by its owner).
+function tcpQueues(pid, localPort, remotePort) {
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    if (parseInt(f[1].split(':')[1], 16) !== localPort || parseInt(f[2].split(':')[1], 16) !== remotePort) continue;
+    const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
+    return { tx, rx };
+  }
+  return null;
+}
+
+// Requests pipelined behind a held GET wait in the server's buffer until the
+// GET is answered. lws stops reading there; our own HTTP/1.1 handling read on
+// up to a head and a whole body (maxHttpHeaderSize + maxPayload) per
+// connection. Now both read at most about one head's worth behind it.
+describe('bytes pipelined behind a held GET', () => {
+  const maxHead = 16384;
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000, maxHttpHeaderSize: maxHead } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a 900 kB POST behind a held GET is read no further than about one head, and served after it', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const q = `${PATH}?EIO=4&transport=polling&sid=${sid}`;
+    const sock = net.connect(srv.port, '127.0.0.1');
+    await once(sock, 'connect');
+    let got = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { got += d; });
+    sock.write(`GET ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await settle();
+    const body = `4${'y'.repeat(899999)}`;
+    const postBytes = `POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n${body}`;
+    sock.write(postBytes);
+    await delay(1000);
+    const client = tcpQueues(srv.pid, sock.localPort, srv.port);
+    const server = tcpQueues(srv.pid, srv.port, sock.localPort);
+    assert.ok(client && server, 'both ends of the connection found');
+    const read = postBytes.length - sock.writableLength - client.tx - server.rx;
+    assert.ok(read <= maxHead + 8192,
+      `the server read ${read} bytes behind the held GET (client queue ${client.tx}, ` +
+      `server queue ${server.rx}, not yet written ${sock.writableLength})`);
+    assert.equal(got, '', 'the GET is held');
+    // The GET answered: the POST behind it is read and served.
+    assert.equal((await post(srv.url, sid, '4wake')).body, 'ok');
+    await waitFor('the held GET and the POST behind it answered',
+      () => /\r\n\r\n4wake[^]*HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/.test(got), 10000);
+    assert.equal((await poll(srv.url, sid)).body, body);
+    sock.destroy();
+  });
+});
