@@ -411,6 +411,10 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   drop_held(pss);
+  // A POST whose connection went before its body was whole ends with it
+  // (else every later POST of the session is refused as overlapping).
+  if (pss->role == Role::Post)
+    if (SessionEntry* entry = find(std::string_view(pss->sid))) entry->session->end_post();
   post_body_.release(pss);
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {

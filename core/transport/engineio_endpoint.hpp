@@ -177,6 +177,8 @@ class EngineIoEndpoint {
   OwnPost begin_own_post(Http1Connection& conn, const HttpRequest& req);
   // The client of a held GET on our own handling went away.
   void own_poll_lost(SessionEntry& entry);
+  // A POST begun here whose connection went before its body was whole.
+  void own_post_lost(std::string_view sid);
   // The entry goes while its GET is held there: the connection ends.
   void drop_own_held(SessionEntry& entry);
 

@@ -194,6 +194,7 @@ bool Http1Connection::serve_next() {
         return false;
       case EngineIoEndpoint::OwnPost::Begun:
         post_begun_ = true;
+        if (const std::string* sid = hreq.query_param("sid")) post_sid_.assign(*sid);
         return false;
     }
   }
@@ -354,6 +355,7 @@ void Http1Connections::retire(Http1Connection& c, bool closed_here) {
   std::size_t i = c.slot;
   if (i >= list_.size() || list_[i].get() != &c) return;
   if (closed_here && on_closed_ && c.fd() >= 0) on_closed_(c.fd());
+  if (c.post_begun()) endpoint_.own_post_lost(c.post_sid());
   std::unique_ptr<Http1Connection> gone = std::move(list_[i]);
   if (i + 1 != list_.size()) {
     list_[i] = std::move(list_.back());

@@ -62,6 +62,9 @@ class Http1Connection final : public loop::FdEvents {
   // The held GET's Origin (CORS), kept from its request.
   const std::string* held_origin() const { return has_origin_ ? &origin_ : nullptr; }
   bool closing() const { return closing_; }
+  // A POST begun (its body still coming), and its session.
+  bool post_begun() const { return post_begun_; }
+  std::string_view post_sid() const { return post_sid_; }
   // Ends the connection (unanswered) at once.
   void end();
   int fd() const { return fd_; }
@@ -90,6 +93,7 @@ class Http1Connection final : public loop::FdEvents {
   std::size_t head_end_ = 0;  // of the request at the front; 0: not complete yet
   std::string out_;           // answer bytes the kernel did not take yet
   std::string origin_;        // the held GET's Origin
+  std::string post_sid_;      // the begun POST's session
   SessionEntry* held_ = nullptr;
   bool has_origin_ = false;
   bool close_after_ = false;  // the answer being written ends the connection

@@ -218,6 +218,11 @@ void EngineIoEndpoint::own_poll_lost(SessionEntry& entry) {
   if (entry.session->finished()) schedule_reap(entry);
 }
 
+// The session's POST in flight is this one: begin_post() refuses another.
+void EngineIoEndpoint::own_post_lost(std::string_view sid) {
+  if (SessionEntry* entry = find(sid)) entry->session->end_post();
+}
+
 // The session goes while its GET is held: the connection ends unanswered, as
 // the lws path kills a held GET's connection.
 void EngineIoEndpoint::drop_own_held(SessionEntry& entry) {

@@ -439,6 +439,26 @@ describe('Engine.IO over raw HTTP', () => {
         conn.sock.destroy();
       }
     });
+
+    // A POST is begun when its head comes (a second one meanwhile is an
+    // overlap); one whose connection dies before its body is whole must be
+    // ended with it, or every later POST of the session is refused as
+    // overlapping and the session closed.
+    it('a POST whose connection dies before its body is whole does not block the next POST', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const conn = await rawConnect(
+        srv,
+        `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          'Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4partial',
+      );
+      await settle();
+      conn.sock.destroy();
+      await settle();
+      const next = await post(srv.url, sid, '4next');
+      assert.equal(next.status, 200, `the next POST: ${next.status} ${next.body}`);
+      assert.equal(next.body, 'ok');
+      assert.equal((await withTimeout(poll(srv.url, sid), 3000, 'the echo')).body, '4next');
+    });
   });
 });
 
