@@ -12,6 +12,7 @@
 #include "transport/engineio_endpoint.hpp"
 #include "transport/http1_response.hpp"
 #include "transport/http1_target.hpp"
+#include "transport/refused_connections.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -243,10 +244,7 @@ void Http1Connection::respond(unsigned status, std::string_view content_type, st
   }
   std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
   if (sent == buf.size()) {
-    if (close) {
-      shutdown(fd_, SHUT_WR);
-      owner_.retire(*this, true);
-    }
+    if (close) close_after_answer();
     return;
   }
   out_.assign(buf, sent);
@@ -276,20 +274,32 @@ bool Http1Connection::flush_out() {
 
 void Http1Connection::on_writable() {
   if (closing_ || !flush_out()) return;
-  if (close_after_) {
-    shutdown(fd_, SHUT_WR);
-    owner_.retire(*this, true);
-    return;
-  }
+  if (close_after_) return close_after_answer();
   process();
+}
+
+// The answer is out and the connection ends: a FIN, and the socket kept a
+// while to read and drop what the client still sends (the rest of a refused
+// POST): closed with unread bytes, it would be reset, and a reset can destroy
+// the answer before the client read it.
+void Http1Connection::close_after_answer() {
+  if (RefusedConnections* refusals = owner_.refusals()) {
+    const Http1Options& o = owner_.options();
+    refusals->refuse(fd_, {}, o.max_header + o.max_body);
+    lingering_ = true;
+  } else {
+    shutdown(fd_, SHUT_WR);
+  }
+  owner_.retire(*this, true);
 }
 
 void Http1Connection::stop(bool close_fd) {
   closing_ = true;
   watch_.reset();
   if (close_fd && fd_ >= 0) {
-    // The reactor's dup() of it lives a little longer: the FIN goes now.
-    shutdown(fd_, SHUT_RDWR);
+    // The reactor's dup() of it lives a little longer: the FIN goes now
+    // (a lingering socket's went already, and it goes on reading).
+    if (!lingering_) shutdown(fd_, SHUT_RDWR);
     close(fd_);
     fd_ = -1;
   }

@@ -30,6 +30,7 @@ namespace daheim::transport {
 class EngineIoEndpoint;
 struct SessionEntry;
 class Http1Connections;
+class RefusedConnections;
 
 struct Http1Options {
   std::size_t max_header = 16384;       // engineio.maxHttpHeaderSize
@@ -83,6 +84,7 @@ class Http1Connection final : public loop::FdEvents {
   void hand_over();
   void consume(std::size_t n);
   bool flush_out();
+  void close_after_answer();
 
   Http1Connections& owner_;
   int fd_;
@@ -103,6 +105,7 @@ class Http1Connection final : public loop::FdEvents {
   bool closing_ = false;
   bool eof_ = false;
   bool read_paused_ = false;  // behind a held GET, a head's worth buffered
+  bool lingering_ = false;    // closed through RefusedConnections
 };
 
 class Http1Connections {
@@ -118,6 +121,10 @@ class Http1Connections {
   // Called with the descriptor of a connection that ended on our side (not
   // handed over): the server forgets its per-address count.
   void on_closed(std::function<void(int fd)> hook) { on_closed_ = std::move(hook); }
+  // Where a connection that ends after its answer lingers (the server's
+  // RefusedConnections); null: it is shut and closed.
+  void set_refusals(RefusedConnections* refusals) { refusals_ = refusals; }
+  RefusedConnections* refusals() const { return refusals_; }
   // Runs before a connection's bytes are read (the server: due timers).
   void before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
   void run_before_read() {
@@ -154,6 +161,7 @@ class Http1Connections {
   std::function<bool(std::string_view)> is_route_;
   std::function<void(int)> on_closed_;
   std::function<void()> before_read_;
+  RefusedConnections* refusals_ = nullptr;
   std::vector<std::unique_ptr<Http1Connection>> list_;
   std::vector<std::unique_ptr<Http1Connection>> graveyard_;
   loop::Timer sweep_timer_;

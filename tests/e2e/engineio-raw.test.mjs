@@ -1057,3 +1057,53 @@ describe('bytes pipelined behind a held GET', () => {
     sock.destroy();
   });
 });
+
+// A POST refused when its head comes (here: another POST of the session is
+// in flight) is answered before its body was read. Closing the socket with
+// that body unread would reset the connection, and a client still writing
+// the body loses the answer (its write fails first). The answer goes with a
+// FIN, and the rest of the body is read and dropped until the client closes.
+describe('a refused POST whose body is not read', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('the refusal arrives whole at a client that reads only after writing the whole body', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const q = `${PATH}?EIO=4&transport=polling&sid=${sid}`;
+    const first = await rawConnect(srv,
+      `POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4a`);
+    await settle();
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.pause();
+    await once(sock, 'connect');
+    let got = '';
+    let error = null;
+    sock.on('error', (e) => { error = e; });
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    // The body goes in pieces over ~half a second, as from a slow client;
+    // the refusal comes at the head.
+    const size = 900000;
+    const piece = 'z'.repeat(20000);
+    const write = (text) => new Promise((resolve) => sock.write(text, resolve));
+    await write(`POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+      `Content-Length: ${size}\r\n\r\n4`);
+    for (let sent = 1; sent < size && !error && !sock.destroyed; sent += piece.length) {
+      await write(piece.slice(0, Math.min(piece.length, size - sent)));
+      await delay(10);
+    }
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { got += d; });
+    sock.resume();
+    await withTimeout(closed, 10000, 'the refused connection closed');
+    const m = /^HTTP\/1\.1 400 Bad Request\r\n([^]*?)\r\n\r\n([^]*)$/.exec(got);
+    assert.ok(m, `the refusal (${error ? `client error ${error.code}` : 'no client error'}): ${JSON.stringify(got.slice(0, 300))}`);
+    const length = /\r\ncontent-length: (\d+)/i.exec(`\r\n${m[1]}`);
+    assert.equal(m[2].length, Number(length?.[1] ?? 0), 'the whole body of the answer');
+    first.sock.destroy();
+  });
+});
