@@ -337,7 +337,7 @@ Http1Connections::Http1Connections(EngineIoEndpoint& endpoint, loop::Reactor& re
 Http1Connections::~Http1Connections() {
   // Sessions that outlive us must not answer into our connections.
   for (auto& c : list_)
-    if (SessionEntry* entry = c->held()) entry->poll_own = nullptr;
+    if (SessionEntry* entry = c->held()) entry->drop_poll();
   sweep_timer_.disarm();
   bury_timer_.disarm();
   graveyard_.clear();
