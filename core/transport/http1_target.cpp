@@ -1,6 +1,7 @@
 #include "transport/http1_target.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace daheim::transport::http1 {
 namespace {
@@ -197,6 +198,60 @@ class TargetDecoder {
   bool literal_equal_ = false;
 };
 
+// What makes lws change a target, or lets its state machine decide: '%'
+// (escapes), '+' (a space), ';' and '&' (separators in the path, empty
+// arguments in the query), NUL; '/' and '.' matter after a '/'.
+constexpr std::array<unsigned char, 256> kPlain = [] {
+  std::array<unsigned char, 256> t{};
+  for (std::size_t c = 0; c < t.size(); ++c) t[c] = 1;
+  for (unsigned char c : {'%', '+', ';', '&', '\0', '?'}) t[c] = 0;
+  return t;
+}();
+
+// The usual target (Engine.IO's: "/socket.io/?EIO=4&transport=polling&t=...")
+// holds none of those where lws would act on them: its path and arguments
+// are the bytes as sent, split at '?' and '&', as the state machine would
+// give them, without it. False: the state machine decides.
+bool decode_plain(std::string_view target, std::size_t max_arg, std::string& path,
+                  std::vector<engineio::Header>& query, TargetResult& result) {
+  std::size_t i = 0;
+  if (target.empty() || target[0] != '/') return false;
+  for (char prev = 0; i < target.size(); prev = target[i++]) {
+    auto c = static_cast<unsigned char>(target[i]);
+    if (!kPlain[c]) break;
+    if (prev == '/' && (c == '/' || c == '.')) return false;
+  }
+  if (i < target.size() && target[i] != '?') return false;
+  std::string_view args = i < target.size() ? target.substr(i + 1) : std::string_view();
+  if (i < target.size() && (args.empty() || args.front() == '&' || args.back() == '&'))
+    return false;
+  char prev = 0;
+  for (char c : args) {
+    if (c == '%' || c == '+' || c == ';' || c == '\0' || (c == '&' && prev == '&')) return false;
+    prev = c;
+  }
+  path.assign(target.substr(0, i));
+  // read_query(): an argument longer than the copy buffer ends the list.
+  std::size_t size = std::min(args.size(), max_arg) + 1;
+  std::size_t used = 0;
+  bool listing = true;
+  result.fragments = 1;
+  while (!args.empty()) {
+    std::size_t amp = args.find('&');
+    std::string_view arg = args.substr(0, amp);
+    ++result.fragments;
+    if (arg.size() >= size) listing = false;
+    if (listing) {
+      if (used == query.size()) query.emplace_back();
+      split_argument(arg, query[used++]);
+    }
+    if (amp == std::string_view::npos) break;
+    args.remove_prefix(amp + 1);
+  }
+  query.resize(used);
+  return true;
+}
+
 }  // namespace
 
 void split_argument(std::string_view arg, engineio::Header& into) {
@@ -211,6 +266,8 @@ void split_argument(std::string_view arg, engineio::Header& into) {
 
 TargetResult decode_target(std::string_view target, std::size_t max_arg, std::string& path,
                            std::vector<engineio::Header>& query) {
+  TargetResult plain;
+  if (decode_plain(target, max_arg, path, query, plain)) return plain;
   thread_local TargetStore store;
   TargetDecoder decoder(store, target.size());
   TargetResult result{decoder.feed(target), store.fragments()};
