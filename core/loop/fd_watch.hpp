@@ -25,6 +25,10 @@ class FdWatch {
   virtual ~FdWatch() = default;
   // Asks for one on_writable() when the descriptor can take more bytes.
   virtual void want_write() = 0;
+  // Stops on_readable() until resume_read() (a peer at end-of-file stays
+  // readable: an owner with nothing to read pauses); on_writable() goes on.
+  virtual void pause_read() = 0;
+  virtual void resume_read() = 0;
 };
 
 class Reactor {

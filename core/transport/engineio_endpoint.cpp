@@ -58,15 +58,16 @@ engineio::RequestInfo request_info(const HttpRequest& req, bool upgrade) {
 SessionEntry::SessionEntry(EngineIoEndpoint& owner) : endpoint(owner) {}
 
 SessionEntry::~SessionEntry() {
-  if (poll_wsi) {
-    auto* pss = static_cast<ConnectionState*>(lws_wsi_user(poll_wsi));
+  if (lws* wsi = poll_wsi()) {
+    auto* pss = static_cast<ConnectionState*>(lws_wsi_user(wsi));
     if (pss) pss->entry = nullptr;
-    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
-  if (poll_own) endpoint.drop_own_held(*this);
+  if (poll_own()) endpoint.drop_own_held(*this);
   if (ws_wsi) close_soon(ws_wsi);
   if (probe_wsi) close_soon(probe_wsi);
-  poll_wsi = ws_wsi = probe_wsi = nullptr;
+  drop_poll();
+  ws_wsi = probe_wsi = nullptr;
   std::string key;
   if (address_counted && session)
     key = endpoint.limit_key(std::string(session->handshake().address()));
@@ -78,7 +79,7 @@ SessionEntry::~SessionEntry() {
 }
 
 void SessionEntry::on_session_activity(Session& s) {
-  if ((poll_wsi || poll_own) && s.poll_ready()) wake_poll();
+  if (poll_held() && s.poll_ready()) wake_poll();
   if (probe_wsi) {
     if (s.probe_active()) {
       lws_callback_on_writable(probe_wsi);
@@ -102,7 +103,7 @@ void SessionEntry::write_or_wait(Session& s) {
 }
 
 void SessionEntry::write_now() {
-  if ((poll_wsi || poll_own) && poll_woken) endpoint.answer_held_poll(*this);
+  if (poll_held() && poll_woken) endpoint.answer_held_poll(*this);
   if (!ws_wsi) return;
   Session& s = *session;
   if (s.has_frames() && !lws_partial_buffered(ws_wsi) &&
@@ -135,12 +136,13 @@ void SessionEntry::schedule_peek() {
 // waits for lws to service its own timers, which its libev glue does only
 // from an idle watcher that any steady stream of events starves.
 void SessionEntry::peek() {
-  if (!poll_wsi) return;
+  lws* wsi = poll_wsi();
+  if (!wsi) return;
   char c;
-  ssize_t n = recv(lws_get_socket_fd(poll_wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = recv(lws_get_socket_fd(wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
     // Closing calls on_http_closed(), which releases the held GET.
-    lws_set_timeout(poll_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
     return;
   }
   schedule_peek();
@@ -344,7 +346,7 @@ int EngineIoEndpoint::poll(lws* wsi, ConnectionState* pss, SessionEntry& entry,
   }
   pss->role = Role::PollHeld;
   pss->entry = &entry;
-  entry.poll_wsi = wsi;
+  entry.hold_poll(wsi);
   entry.poll_woken = false;
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
   lws_rx_flow_control(wsi, 0);
@@ -357,16 +359,16 @@ void EngineIoEndpoint::release_held_poll(lws* wsi, ConnectionState* pss, Session
     pss->role = Role::None;
     pss->entry = nullptr;
   }
-  if (entry.poll_wsi == wsi) {
-    entry.poll_wsi = nullptr;
+  if (wsi != nullptr && entry.poll_wsi() == wsi) {
+    entry.drop_poll();
     entry.poll_woken = false;
     entry.peek_timer.release();
   }
 }
 
 void EngineIoEndpoint::answer_held_poll(SessionEntry& entry) {
-  if (entry.poll_own) return answer_own_held(entry);
-  lws* wsi = entry.poll_wsi;
+  if (entry.poll_own()) return answer_own_held(entry);
+  lws* wsi = entry.poll_wsi();
   release_held_poll(wsi, static_cast<ConnectionState*>(lws_wsi_user(wsi)), entry);
   lws_rx_flow_control(wsi, 1);  // outside a callback of `wsi`: applied now
   if (answer_poll(wsi, entry) == 0) return;
@@ -411,11 +413,15 @@ int EngineIoEndpoint::on_http_writeable(lws* wsi, ConnectionState* pss) {
 
 void EngineIoEndpoint::on_http_closed(ConnectionState* pss) {
   drop_held(pss);
+  // A POST whose connection went before its body was whole ends with it
+  // (else every later POST of the session is refused as overlapping).
+  if (pss->role == Role::Post)
+    if (SessionEntry* entry = find(std::string_view(pss->sid))) entry->session->end_post();
   post_body_.release(pss);
   if (pss->role == Role::Forwarded && forwarder_) forwarder_->on_http_closed(pss);
   if (pss->role == Role::PollHeld && pss->entry) {
     SessionEntry* entry = pss->entry;
-    release_held_poll(entry->poll_wsi, pss, *entry);
+    release_held_poll(entry->poll_wsi(), pss, *entry);
     entry->session->poll_aborted();
     if (entry->session->finished()) schedule_reap(*entry);
   }
@@ -729,8 +735,7 @@ void EngineIoEndpoint::close_all(CloseReason reason) {
 
 void EngineIoEndpoint::hurry_unpolled(loop::Millis grace) {
   sessions_.for_each([&](SessionEntry& entry) {
-    bool held = entry.poll_wsi || entry.poll_own;  // a GET held on lws or on our own HTTP/1.1
-    if (!held && entry.session->transport() == TransportKind::Polling)
+    if (!entry.poll_held() && entry.session->transport() == TransportKind::Polling)
       entry.session->close_within(grace);
   });
 }

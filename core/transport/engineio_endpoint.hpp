@@ -85,6 +85,23 @@ struct SessionEntry final : engineio::SessionObserver {
   // The session's id, for the endpoint's table (the session is there while
   // the entry is in it).
   std::string_view id() const { return session->id(); }
+  lws* poll_wsi() const { return poll_is_own ? nullptr : static_cast<lws*>(held_poll); }
+  Http1Connection* poll_own() const {
+    return poll_is_own ? static_cast<Http1Connection*>(held_poll) : nullptr;
+  }
+  bool poll_held() const { return held_poll != nullptr; }
+  void hold_poll(lws* wsi) {
+    held_poll = wsi;
+    poll_is_own = false;
+  }
+  void hold_poll(Http1Connection* conn) {
+    held_poll = conn;
+    poll_is_own = true;
+  }
+  void drop_poll() {
+    held_poll = nullptr;
+    poll_is_own = false;
+  }
 
   EngineIoEndpoint& endpoint;
   std::optional<engineio::Session> session;
@@ -93,10 +110,14 @@ struct SessionEntry final : engineio::SessionObserver {
   // Counted in AddressLimits under limit_key(the handshake's address), which
   // is computed again when the entry goes rather than kept (32 B).
   bool address_counted = false;
-  lws* poll_wsi = nullptr;
+  bool poll_is_own = false;  // held_poll is an Http1Connection, else an lws wsi
+  // The held GET, on lws (its wsi) or on our own HTTP/1.1 handling (its
+  // connection), never on both: one pointer and the flag above (a pointer
+  // less: a 272 B malloc chunk, not 288; BENCHMARKS.md 10.11). Through the
+  // accessors below.
+  void* held_poll = nullptr;
   lws* ws_wsi = nullptr;
   lws* probe_wsi = nullptr;
-  Http1Connection* poll_own = nullptr;  // the held GET on our own HTTP/1.1 handling
   // A held GET looks for its client's EOF: allocated while a GET is held.
   loop::OnDemandTimer<SessionEntry, &SessionEntry::peek> peek_timer;
 };
@@ -177,6 +198,8 @@ class EngineIoEndpoint {
   OwnPost begin_own_post(Http1Connection& conn, const HttpRequest& req);
   // The client of a held GET on our own handling went away.
   void own_poll_lost(SessionEntry& entry);
+  // A POST begun here whose connection went before its body was whole.
+  void own_post_lost(std::string_view sid);
   // The entry goes while its GET is held there: the connection ends.
   void drop_own_held(SessionEntry& entry);
 

@@ -11,6 +11,8 @@
 #include "log/log.hpp"
 #include "transport/engineio_endpoint.hpp"
 #include "transport/http1_response.hpp"
+#include "transport/http1_target.hpp"
+#include "transport/refused_connections.hpp"
 
 namespace daheim::transport {
 namespace {
@@ -19,39 +21,9 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr loop::Millis kSweepInterval{1000};
 constexpr std::string_view kBinaryType = "application/octet-stream";
 
-// lws decodes and normalises what it reads (%-escapes, '+', "//", "/./",
-// "/../"); a target that would change is handed to lws, so that our
-// HttpRequest is always the one lws would build.
-bool plain_target(std::string_view path, std::string_view query) {
-  if (path.find_first_of("%+") != std::string_view::npos) return false;
-  if (path.find("//") != std::string_view::npos || path.find("/.") != std::string_view::npos)
-    return false;
-  return query.find_first_of("%+#") == std::string_view::npos;
-}
-
-// The query's arguments into `query` (reusing its strings), as read_query
-// splits lws's fragments: at the first '='. Empty fragments: not ours.
-bool split_query(std::string_view q, std::vector<engineio::Header>& query) {
-  std::size_t used = 0;
-  while (!q.empty()) {
-    std::size_t amp = q.find('&');
-    std::string_view arg = q.substr(0, amp);
-    if (arg.empty()) return false;
-    std::size_t eq = arg.find('=');
-    if (used == query.size()) query.emplace_back();
-    auto& [name, value] = query[used++];
-    name.assign(arg.substr(0, eq));
-    if (eq == std::string_view::npos)
-      value.clear();
-    else
-      value.assign(arg.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-    if (q.empty()) return false;
-  }
-  query.resize(used);
-  return true;
-}
+// lws keeps this many parts of a head (the target's and one per header it
+// knows): a request with more fails there, and is left to it.
+constexpr std::size_t kLwsParts = WSI_TOKEN_COUNT;
 
 }  // namespace
 
@@ -98,26 +70,32 @@ void Http1Connection::on_readable() {
 void Http1Connection::read_and_serve() {
   owner_.run_before_read();
   if (closing_) return;
-  read_available();
+  // A call after end-of-file, with reading paused: lws gave up the socket
+  // (the client reset it) or the answer may go on.
+  bool was_eof = eof_;
+  if (!was_eof) read_available();
   if (closing_) return;
-  if (eof_ && held_) {
-    // The client went away while its GET was held.
-    owner_.endpoint().own_poll_lost(*held_);
-    owner_.retire(*this, true);
+  if (eof_ && !held_ && !out_.empty() && !(was_eof && flush_out())) {
+    // The client shut its side with an answer pending: the socket stays
+    // readable at end-of-file, so reading stops (each turn would read 0
+    // bytes again); the answer goes out when the client reads.
+    if (!closing_ && watch_) watch_->pause_read();
     return;
   }
   process();
-  if (!closing_ && eof_ && !held_ && out_.empty()) owner_.retire(*this, true);
 }
 
 void Http1Connection::read_available() {
   const Http1Options& o = owner_.options();
-  // Held GET: the next requests wait in the buffer; past one request's worth,
-  // reading stops until the GET is answered (release_held).
-  std::size_t limit = o.max_header + o.max_body + 1;
+  // Held GET: the next requests wait in the buffer; past one head's worth,
+  // reading stops until the GET is answered (release_held), as lws stops.
+  std::size_t limit = held_ ? o.max_header : o.max_header + o.max_body + 1;
   for (;;) {
     if (in_.size() >= limit) {
-      if (held_) watch_.reset();  // resumed by release_held
+      if (held_ && watch_) {
+        watch_->pause_read();  // resumed by release_held
+        read_paused_ = true;
+      }
       return;
     }
     std::size_t old = in_.size();
@@ -146,9 +124,20 @@ void Http1Connection::process() {
   while (!closing_ && !held_ && out_.empty() && serve_next()) {
   }
   if (closing_) return;
+  if (eof_ && held_) {
+    // The client went away while its GET was held.
+    owner_.endpoint().own_poll_lost(*held_);
+    owner_.retire(*this, true);
+    return;
+  }
+  // At end-of-file the connection ends once its answers are out.
+  if (eof_ && out_.empty()) {
+    owner_.retire(*this, true);
+    return;
+  }
   if (held_)
     deadline = loop::TimePoint::max();
-  else if (in_.empty())
+  else if (in_.empty() && out_.empty())
     deadline = owner_.now() + owner_.options().idle_timeout;
 }
 
@@ -167,20 +156,22 @@ bool Http1Connection::serve_next() {
   thread_local http1::Request req;
   if (head_end_ > o.max_header || http1::parse_head(in_, head_end_, req) != http1::ParseError::None)
     return hand_over(), false;
-  // HTTP/1.0 with keep-alive is lws's (it answers it its own way).
-  bool ours = !owner_.handing_over_all() && !(req.minor == 0 && req.keep_alive_asked) &&
-              !req.upgrade && !req.transfer_encoding &&
+  bool ours = !owner_.handing_over_all() && !req.upgrade && !req.transfer_encoding &&
               (req.method == engineio::Method::Get || req.method == engineio::Method::Post) &&
-              owner_.endpoint().matches(req.path) && !owner_.is_route(req.path) &&
               req.content_length <= o.max_body &&
               (req.method == engineio::Method::Post || req.content_length == 0);
   if (!ours) return hand_over(), false;
   std::size_t total = head_end_ + req.content_length;
   thread_local HttpRequest hreq;
-  if (!plain_target(req.path, req.query) || !split_query(req.query, hreq.query))
+  // The path and arguments lws would give (decoded, folded); what lws
+  // refuses is left to it.
+  http1::TargetResult target =
+      http1::decode_target(req.target, o.max_header, hreq.path, hreq.query);
+  if (target.verdict != http1::TargetVerdict::Ok ||
+      target.fragments + req.header_count >= kLwsParts || !owner_.endpoint().matches(hreq.path) ||
+      owner_.is_route(hreq.path))
     return hand_over(), false;
   hreq.method = req.method;
-  hreq.path.assign(req.path);
   const std::string_view* origin = req.header("origin");
   if (origin) {
     if (!hreq.origin) hreq.origin.emplace();
@@ -204,6 +195,7 @@ bool Http1Connection::serve_next() {
         return false;
       case EngineIoEndpoint::OwnPost::Begun:
         post_begun_ = true;
+        if (const std::string* sid = hreq.query_param("sid")) post_sid_.assign(*sid);
         return false;
     }
   }
@@ -252,16 +244,16 @@ void Http1Connection::respond(unsigned status, std::string_view content_type, st
   }
   std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
   if (sent == buf.size()) {
-    if (close) {
-      shutdown(fd_, SHUT_WR);
-      owner_.retire(*this, true);
-    }
+    if (close) close_after_answer();
     return;
   }
   out_.assign(buf, sent);
+  if (sent > 0) deadline = owner_.now() + owner_.options().idle_timeout;
   if (watch_) watch_->want_write();
 }
 
+// The deadline moves only when bytes do: a client that takes nothing of an
+// answer is let go after the idle timeout.
 bool Http1Connection::flush_out() {
   while (!out_.empty()) {
     ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -269,6 +261,7 @@ bool Http1Connection::flush_out() {
       if (watch_) watch_->want_write();
       return false;
     }
+    if (n > 0) deadline = owner_.now() + owner_.options().idle_timeout;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       owner_.retire(*this, true);
@@ -281,20 +274,32 @@ bool Http1Connection::flush_out() {
 
 void Http1Connection::on_writable() {
   if (closing_ || !flush_out()) return;
-  if (close_after_) {
-    shutdown(fd_, SHUT_WR);
-    owner_.retire(*this, true);
-    return;
-  }
+  if (close_after_) return close_after_answer();
   process();
+}
+
+// The answer is out and the connection ends: a FIN, and the socket kept a
+// while to read and drop what the client still sends (the rest of a refused
+// POST): closed with unread bytes, it would be reset, and a reset can destroy
+// the answer before the client read it.
+void Http1Connection::close_after_answer() {
+  if (RefusedConnections* refusals = owner_.refusals()) {
+    const Http1Options& o = owner_.options();
+    refusals->refuse(fd_, {}, o.max_header + o.max_body);
+    lingering_ = true;
+  } else {
+    shutdown(fd_, SHUT_WR);
+  }
+  owner_.retire(*this, true);
 }
 
 void Http1Connection::stop(bool close_fd) {
   closing_ = true;
   watch_.reset();
   if (close_fd && fd_ >= 0) {
-    // The reactor's dup() of it lives a little longer: the FIN goes now.
-    shutdown(fd_, SHUT_RDWR);
+    // The reactor's dup() of it lives a little longer: the FIN goes now
+    // (a lingering socket's went already, and it goes on reading).
+    if (!lingering_) shutdown(fd_, SHUT_RDWR);
     close(fd_);
     fd_ = -1;
   }
@@ -313,11 +318,8 @@ void Http1Connection::release_held(bool resume) {
   held_ = nullptr;
   has_origin_ = false;
   if (!resume || closing_) return;
-  // Reading stopped while the GET was held with a full buffer.
-  if (!watch_ && !(watch_ = owner_.reactor().watch(fd_, *this))) {
-    owner_.retire(*this, true);
-    return;
-  }
+  // Reading stopped while the GET was held with a head's worth behind it.
+  if (std::exchange(read_paused_, false) && watch_) watch_->resume_read();
   process();
 }
 
@@ -335,7 +337,7 @@ Http1Connections::Http1Connections(EngineIoEndpoint& endpoint, loop::Reactor& re
 Http1Connections::~Http1Connections() {
   // Sessions that outlive us must not answer into our connections.
   for (auto& c : list_)
-    if (SessionEntry* entry = c->held()) entry->poll_own = nullptr;
+    if (SessionEntry* entry = c->held()) entry->drop_poll();
   sweep_timer_.disarm();
   bury_timer_.disarm();
   graveyard_.clear();
@@ -363,6 +365,7 @@ void Http1Connections::retire(Http1Connection& c, bool closed_here) {
   std::size_t i = c.slot;
   if (i >= list_.size() || list_[i].get() != &c) return;
   if (closed_here && on_closed_ && c.fd() >= 0) on_closed_(c.fd());
+  if (c.post_begun()) endpoint_.own_post_lost(c.post_sid());
   std::unique_ptr<Http1Connection> gone = std::move(list_[i]);
   if (i + 1 != list_.size()) {
     list_[i] = std::move(list_.back());

@@ -2,9 +2,10 @@
 // "own"): the server accepts it, reads requests into one buffer per
 // connection and parses each head once, in place. Engine.IO long-polling
 // requests for a session held here are served by the endpoint
-// (EngineIoEndpoint::serve_own) and answered with one send; anything else (a
-// WebSocket upgrade, the handshake, other routes, a session elsewhere, an
-// error, HTTP/1.0, whatever the parser does not take) is handed to lws with
+// (EngineIoEndpoint::serve_own) and answered with one send, their targets
+// decoded as lws decodes them (http1_target); anything else (a WebSocket
+// upgrade, other routes, a session elsewhere, an error, whatever the parser
+// does not take) is handed to lws with
 // the bytes read (lws_adopt_socket_vhost_readbuf), also in the middle of a
 // keep-alive connection, and lws answers it as it does today.
 #pragma once
@@ -29,6 +30,7 @@ namespace daheim::transport {
 class EngineIoEndpoint;
 struct SessionEntry;
 class Http1Connections;
+class RefusedConnections;
 
 struct Http1Options {
   std::size_t max_header = 16384;       // engineio.maxHttpHeaderSize
@@ -61,6 +63,9 @@ class Http1Connection final : public loop::FdEvents {
   // The held GET's Origin (CORS), kept from its request.
   const std::string* held_origin() const { return has_origin_ ? &origin_ : nullptr; }
   bool closing() const { return closing_; }
+  // A POST begun (its body still coming), and its session.
+  bool post_begun() const { return post_begun_; }
+  std::string_view post_sid() const { return post_sid_; }
   // Ends the connection (unanswered) at once.
   void end();
   int fd() const { return fd_; }
@@ -79,6 +84,7 @@ class Http1Connection final : public loop::FdEvents {
   void hand_over();
   void consume(std::size_t n);
   bool flush_out();
+  void close_after_answer();
 
   Http1Connections& owner_;
   int fd_;
@@ -89,6 +95,7 @@ class Http1Connection final : public loop::FdEvents {
   std::size_t head_end_ = 0;  // of the request at the front; 0: not complete yet
   std::string out_;           // answer bytes the kernel did not take yet
   std::string origin_;        // the held GET's Origin
+  std::string post_sid_;      // the begun POST's session
   SessionEntry* held_ = nullptr;
   bool has_origin_ = false;
   bool close_after_ = false;  // the answer being written ends the connection
@@ -97,6 +104,8 @@ class Http1Connection final : public loop::FdEvents {
   int minor_ = 1;             // the request's HTTP/1.minor
   bool closing_ = false;
   bool eof_ = false;
+  bool read_paused_ = false;  // behind a held GET, a head's worth buffered
+  bool lingering_ = false;    // closed through RefusedConnections
 };
 
 class Http1Connections {
@@ -112,6 +121,10 @@ class Http1Connections {
   // Called with the descriptor of a connection that ended on our side (not
   // handed over): the server forgets its per-address count.
   void on_closed(std::function<void(int fd)> hook) { on_closed_ = std::move(hook); }
+  // Where a connection that ends after its answer lingers (the server's
+  // RefusedConnections); null: it is shut and closed.
+  void set_refusals(RefusedConnections* refusals) { refusals_ = refusals; }
+  RefusedConnections* refusals() const { return refusals_; }
   // Runs before a connection's bytes are read (the server: due timers).
   void before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
   void run_before_read() {
@@ -148,6 +161,7 @@ class Http1Connections {
   std::function<bool(std::string_view)> is_route_;
   std::function<void(int)> on_closed_;
   std::function<void()> before_read_;
+  RefusedConnections* refusals_ = nullptr;
   std::vector<std::unique_ptr<Http1Connection>> list_;
   std::vector<std::unique_ptr<Http1Connection>> graveyard_;
   loop::Timer sweep_timer_;

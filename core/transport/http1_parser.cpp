@@ -97,7 +97,8 @@ ParseError note_header(const Header& h, Request& out) {
     out.transfer_encoding = true;
   } else if (equals_lower(h.name, "connection")) {
     if (has_token(h.value, "close")) out.close = out.close_asked = true;
-    if (has_token(h.value, "keep-alive")) out.keep_alive_asked = true;
+    // lws keeps an HTTP/1.0 connection only for exactly this value.
+    if (equals_lower(h.value, "keep-alive")) out.keep_alive_asked = true;
     if (has_token(h.value, "upgrade")) out.upgrade = true;
   } else if (equals_lower(h.name, "upgrade")) {
     out.upgrade = true;

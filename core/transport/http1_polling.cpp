@@ -179,7 +179,7 @@ bool EngineIoEndpoint::serve_own(Http1Connection& conn, const HttpRequest& req,
   // Held until the session has something to say: answered by the writer at
   // the end of the turn (SessionEntry::write_now). The connection goes on
   // reading, so a client that goes away is seen at once (no peek).
-  entry->poll_own = &conn;
+  entry->hold_poll(&conn);
   entry->poll_woken = false;
   conn.hold(*entry);
   return true;
@@ -200,8 +200,8 @@ void EngineIoEndpoint::answer_own_poll(Http1Connection& conn, SessionEntry& entr
 }
 
 void EngineIoEndpoint::answer_own_held(SessionEntry& entry) {
-  Http1Connection& conn = *entry.poll_own;
-  entry.poll_own = nullptr;
+  Http1Connection& conn = *entry.poll_own();
+  entry.drop_poll();
   entry.poll_woken = false;
   std::vector<engineio::Header> cors;
   add_cors_headers(options_.cors, conn.held_origin(), cors);
@@ -210,19 +210,24 @@ void EngineIoEndpoint::answer_own_held(SessionEntry& entry) {
 }
 
 void EngineIoEndpoint::own_poll_lost(SessionEntry& entry) {
-  Http1Connection* conn = entry.poll_own;
-  entry.poll_own = nullptr;
+  Http1Connection* conn = entry.poll_own();
+  entry.drop_poll();
   entry.poll_woken = false;
   if (conn) conn->release_held(false);
   entry.session->poll_aborted();
   if (entry.session->finished()) schedule_reap(entry);
 }
 
+// The session's POST in flight is this one: begin_post() refuses another.
+void EngineIoEndpoint::own_post_lost(std::string_view sid) {
+  if (SessionEntry* entry = find(sid)) entry->session->end_post();
+}
+
 // The session goes while its GET is held: the connection ends unanswered, as
 // the lws path kills a held GET's connection.
 void EngineIoEndpoint::drop_own_held(SessionEntry& entry) {
-  Http1Connection* conn = entry.poll_own;
-  entry.poll_own = nullptr;
+  Http1Connection* conn = entry.poll_own();
+  entry.drop_poll();
   conn->release_held(false);
   conn->end();
 }

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "transport/http1_target.hpp"
 #include "transport/uv_poll_rearm.hpp"
 
 namespace daheim::transport {
@@ -84,15 +85,8 @@ void read_query(lws* wsi, std::size_t max_arg, std::vector<engineio::Header>& qu
     for (int i = 0;; ++i) {
       int n = lws_hdr_copy_fragment(wsi, buf, static_cast<int>(size), WSI_TOKEN_HTTP_URI_ARGS, i);
       if (n < 0) break;
-      std::string_view arg(buf, static_cast<std::size_t>(n));
-      auto eq = arg.find('=');
       if (used == query.size()) query.emplace_back();
-      auto& [name, value] = query[used++];
-      name.assign(arg.substr(0, eq));
-      if (eq == std::string_view::npos)
-        value.clear();
-      else
-        value.assign(arg.substr(eq + 1));
+      http1::split_argument(std::string_view(buf, static_cast<std::size_t>(n)), query[used++]);
     }
   }
   query.resize(used);

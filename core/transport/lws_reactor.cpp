@@ -45,6 +45,12 @@ class LwsWatch final : public loop::FdWatch {
     if (std::find(t_rearm.begin(), t_rearm.end(), this) == t_rearm.end()) t_rearm.push_back(this);
     lws_cancel_service(lws_get_context(wsi_));
   }
+  void pause_read() override {
+    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 0);
+  }
+  void resume_read() override {
+    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
+  }
   void rearm() {
     if (wsi_ != nullptr) lws_callback_on_writable(wsi_);
   }

@@ -4,14 +4,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace daheim::transport {
 
 class RefusedConnections::Refused final : public loop::FdEvents {
  public:
-  Refused(RefusedConnections& owner, int fd)
-      : owner_(owner), fd_(fd), deadline_(owner.timers_, [this] { owner_.drop(this); }) {}
+  Refused(RefusedConnections& owner, int fd, std::size_t budget)
+      : owner_(owner),
+        fd_(fd),
+        deadline_(owner.timers_, [this] { owner_.drop(this); }),
+        budget_(budget) {}
   ~Refused() override {
     watch_.reset();
     ::close(fd_);
@@ -35,7 +39,7 @@ class RefusedConnections::Refused final : public loop::FdEvents {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n <= 0) return owner_.drop(this);
       read_ += static_cast<std::size_t>(n);
-      if (read_ > owner_.limits_.max_read_bytes) return owner_.drop(this);
+      if (read_ > budget_) return owner_.drop(this);
     }
   }
   void on_writable() override {}
@@ -45,6 +49,7 @@ class RefusedConnections::Refused final : public loop::FdEvents {
   int fd_;
   std::unique_ptr<loop::FdWatch> watch_;
   loop::Timer deadline_;
+  std::size_t budget_;
   std::size_t read_ = 0;
 };
 
@@ -60,12 +65,15 @@ void RefusedConnections::clear() {
   open_.clear();
 }
 
-void RefusedConnections::refuse(int fd, std::string_view answer) {
-  [[maybe_unused]] ssize_t n = send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+void RefusedConnections::refuse(int fd, std::string_view answer, std::size_t read_budget) {
+  if (!answer.empty()) {
+    [[maybe_unused]] ssize_t n =
+        send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return;  // no descriptor to spare: closed at once, as before
   shutdown(copy, SHUT_WR);
-  auto r = std::make_unique<Refused>(*this, copy);
+  auto r = std::make_unique<Refused>(*this, copy, std::max(read_budget, limits_.max_read_bytes));
   if (!r->start()) return;
   open_.push_back(std::move(r));
 }

@@ -32,8 +32,10 @@ class RefusedConnections {
   RefusedConnections& operator=(const RefusedConnections&) = delete;
 
   // Writes `answer` to `fd` (non-blocking) and keeps a duplicate of it until
-  // the client closed; the caller closes `fd` itself as before.
-  void refuse(int fd, std::string_view answer);
+  // the client closed; the caller closes `fd` itself as before. `read_budget`:
+  // what may be read and dropped at least (the rest of a refused request),
+  // when more than the limits' own.
+  void refuse(int fd, std::string_view answer, std::size_t read_budget = 0);
   std::size_t lingering() const { return open_.size(); }
   // Closes every kept socket now (before the event loop goes).
   void clear();

@@ -173,6 +173,7 @@ std::string Server::start() {
     http1_ = std::make_unique<Http1Connections>(endpoint_, reactor_, timers_, options_.http1);
     http1_->set_route_check([this](std::string_view path) { return has_route(path); });
     http1_->on_closed([this](int fd) { forget_fd(fd); });
+    http1_->set_refusals(&refused_);
     // libuv serves a turn's I/O before its timers: a request for a session
     // past its heartbeat deadline finds it closed, as on lws's slower path.
     http1_->before_read([this] { timers_.expire_due(); });

@@ -3,11 +3,13 @@
 // code, bad methods and bodies, size limits, CORS, and clients that misbehave.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { cpuSeconds, startServer, tcpStates } from './lib/server.mjs';
-import { eioUrl, poll, pollingHandshake, post, rawConnect, RawHttp, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
+import { eioUrl, once, poll, pollingHandshake, post, rawConnect, RawHttp, rawWs, request, waitFor, withTimeout } from './lib/util.mjs';
 
 const PATH = '/socket.io/';
 
@@ -437,6 +439,26 @@ describe('Engine.IO over raw HTTP', () => {
         conn.sock.destroy();
       }
     });
+
+    // A POST is begun when its head comes (a second one meanwhile is an
+    // overlap); one whose connection dies before its body is whole must be
+    // ended with it, or every later POST of the session is refused as
+    // overlapping and the session closed.
+    it('a POST whose connection dies before its body is whole does not block the next POST', async () => {
+      const { sid } = await pollingHandshake(srv.url);
+      const conn = await rawConnect(
+        srv,
+        `POST ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          'Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4partial',
+      );
+      await settle();
+      conn.sock.destroy();
+      await settle();
+      const next = await post(srv.url, sid, '4next');
+      assert.equal(next.status, 200, `the next POST: ${next.status} ${next.body}`);
+      assert.equal(next.body, 'ok');
+      assert.equal((await withTimeout(poll(srv.url, sid), 3000, 'the echo')).body, '4next');
+    });
   });
 });
 
@@ -679,6 +701,21 @@ describe('requests on one keep-alive connection', () => {
     assert.equal((await post(srv.url, sid, '1')).body, 'ok');
   });
 
+  it('an HTTP/1.0 keep-alive connection is answered in HTTP/1.0 and serves the next request', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const c = await connect(srv);
+    const q = `EIO=4&transport=polling&sid=${sid}`;
+    const ok = await c.send('POST', q, { body: '4k', version: '1.0', headers: ['Connection: keep-alive'] });
+    assert.equal(
+      ok.raw,
+      'HTTP/1.0 200 OK\r\ncontent-type: text/html\r\ncontent-length: 2\r\naccess-control-allow-origin: *\r\n\r\nok',
+    );
+    const echo = await c.send('GET', q, { version: '1.0', headers: ['Connection: keep-alive'] });
+    assert.ok(echo.raw.startsWith('HTTP/1.0 200 OK\r\n'), echo.raw);
+    assert.equal(echo.body, '4k');
+    assert.equal((await post(srv.url, sid, '1')).body, 'ok');
+  });
+
   it('the Origin of one request is not echoed to the next one without it', async () => {
     const c = await connect(cors);
     const open = await c.send('GET', 'EIO=4&transport=polling', { headers: ['Origin: https://a.test'] });
@@ -913,5 +950,160 @@ describe('our own HTTP/1.1 handling: timeouts', () => {
     const answer = await withTimeout(held, 3000, 'the held GET answered');
     assert.equal(answer.status, 200);
     assert.equal(answer.body, '4late');
+  });
+});
+
+// A client that asks for a large answer, shuts its write side and reads
+// nothing: the answer waits in the server's buffers. On our own HTTP/1.1
+// handling the socket at end-of-file stayed readable while the answer was
+// pending, and each loop turn read 0 bytes again (a core busy, the
+// descriptor held). It must sit idle and let go of the descriptor once the
+// client goes.
+describe('a half-closed client with a large answer pending', () => {
+  // libwebsockets 4.1.6 spins too (~0.7 s of CPU per second here): the lws
+  // path is not ours to stop; pollingHttp "own" is.
+  const ownHttp = process.env.DAHEIM_POLLING_HTTP === 'own';
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000, maxBufferedBytes: 16777216 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+  const openFds = () => readdirSync(`/proc/${srv.pid}/fd`).length;
+
+  it('costs no CPU while it neither reads nor closes, and its descriptor goes with it', { skip: !ownHttp }, async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    // ~7 MB queued for the session: each POST's packets are echoed.
+    const packet = `4${'x'.repeat(899999)}`;
+    for (let i = 0; i < 8; i++) assert.equal((await post(srv.url, sid, packet)).body, 'ok');
+    await delay(300);
+    const fds0 = openFds();
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.pause();  // never reads
+    await once(sock, 'connect');
+    sock.end(`GET ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await delay(500);
+    const cpu0 = cpuSeconds(srv.pid);
+    const t0 = Date.now();
+    await delay(1000);
+    const used = cpuSeconds(srv.pid) - cpu0;
+    const wall = (Date.now() - t0) / 1000;
+    assert.ok(used < 0.15 * wall, `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s ` +
+      `with the half-closed client's answer pending; connections ${JSON.stringify(tcpStates(srv.pid, srv.port))}`);
+    // Still serving others.
+    assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string');
+    sock.destroy();  // unread bytes: a reset
+    await waitFor('the descriptor freed', () => openFds() <= fds0, 5000);
+  });
+});
+
+// The bytes of a TCP connection on this host, from /proc/PID/net/tcp:
+// `queues(pid, localPort, remotePort)` gives the socket's send queue (not yet
+// acknowledged by the peer) and receive queue (not yet read by its owner).
+function tcpQueues(pid, localPort, remotePort) {
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    if (parseInt(f[1].split(':')[1], 16) !== localPort || parseInt(f[2].split(':')[1], 16) !== remotePort) continue;
+    const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
+    return { tx, rx };
+  }
+  return null;
+}
+
+// Requests pipelined behind a held GET wait in the server's buffer until the
+// GET is answered. lws stops reading there; our own HTTP/1.1 handling read on
+// up to a head and a whole body (maxHttpHeaderSize + maxPayload) per
+// connection. Now both read at most about one head's worth behind it.
+describe('bytes pipelined behind a held GET', () => {
+  const maxHead = 16384;
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000, maxHttpHeaderSize: maxHead } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a 900 kB POST behind a held GET is read no further than about one head, and served after it', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const q = `${PATH}?EIO=4&transport=polling&sid=${sid}`;
+    const sock = net.connect(srv.port, '127.0.0.1');
+    await once(sock, 'connect');
+    let got = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { got += d; });
+    sock.write(`GET ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await settle();
+    const body = `4${'y'.repeat(899999)}`;
+    const postBytes = `POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n${body}`;
+    sock.write(postBytes);
+    await delay(1000);
+    const client = tcpQueues(srv.pid, sock.localPort, srv.port);
+    const server = tcpQueues(srv.pid, srv.port, sock.localPort);
+    assert.ok(client && server, 'both ends of the connection found');
+    const read = postBytes.length - sock.writableLength - client.tx - server.rx;
+    assert.ok(read <= maxHead + 8192,
+      `the server read ${read} bytes behind the held GET (client queue ${client.tx}, ` +
+      `server queue ${server.rx}, not yet written ${sock.writableLength})`);
+    assert.equal(got, '', 'the GET is held');
+    // The GET answered: the POST behind it is read and served.
+    assert.equal((await post(srv.url, sid, '4wake')).body, 'ok');
+    await waitFor('the held GET and the POST behind it answered',
+      () => /\r\n\r\n4wake[^]*HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/.test(got), 10000);
+    assert.equal((await poll(srv.url, sid)).body, body);
+    sock.destroy();
+  });
+});
+
+// A POST refused when its head comes (here: another POST of the session is
+// in flight) is answered before its body was read. Closing the socket with
+// that body unread would reset the connection, and a client still writing
+// the body loses the answer (its write fails first). The answer goes with a
+// FIN, and the rest of the body is read and dropped until the client closes.
+describe('a refused POST whose body is not read', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxPayload: 1000000 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('the refusal arrives whole at a client that reads only after writing the whole body', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const q = `${PATH}?EIO=4&transport=polling&sid=${sid}`;
+    const first = await rawConnect(srv,
+      `POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4a`);
+    await settle();
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.pause();
+    await once(sock, 'connect');
+    let got = '';
+    let error = null;
+    sock.on('error', (e) => { error = e; });
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    // The body goes in pieces over ~half a second, as from a slow client;
+    // the refusal comes at the head.
+    const size = 900000;
+    const piece = 'z'.repeat(20000);
+    const write = (text) => new Promise((resolve) => sock.write(text, resolve));
+    await write(`POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+      `Content-Length: ${size}\r\n\r\n4`);
+    for (let sent = 1; sent < size && !error && !sock.destroyed; sent += piece.length) {
+      await write(piece.slice(0, Math.min(piece.length, size - sent)));
+      await delay(10);
+    }
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { got += d; });
+    sock.resume();
+    await withTimeout(closed, 10000, 'the refused connection closed');
+    const m = /^HTTP\/1\.1 400 Bad Request\r\n([^]*?)\r\n\r\n([^]*)$/.exec(got);
+    assert.ok(m, `the refusal (${error ? `client error ${error.code}` : 'no client error'}): ${JSON.stringify(got.slice(0, 300))}`);
+    const length = /\r\ncontent-length: (\d+)/i.exec(`\r\n${m[1]}`);
+    assert.equal(m[2].length, Number(length?.[1] ?? 0), 'the whole body of the answer');
+    first.sock.destroy();
   });
 });

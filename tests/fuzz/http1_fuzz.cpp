@@ -2,14 +2,18 @@
 // (core/transport/http1_parser): arbitrary bytes, read in two parts at a
 // place the input chooses, as pipelined requests one after another. Checks
 // that the incremental search finds what a search over the whole finds, and
-// that every field is a view inside the request's head.
+// that every field is a view inside the request's head; each target is
+// decoded as lws would (http1_target): a path no longer than twice the
+// target, and every argument inside it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "transport/http1_parser.hpp"
+#include "transport/http1_target.hpp"
 
 namespace {
 
@@ -49,6 +53,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (std::size_t i = 0; i < r.header_count; ++i) {
       check_inside(head, r.headers[i].name);
       check_inside(head, r.headers[i].value);
+    }
+    static std::string path;
+    static std::vector<daheim::engineio::Header> query;
+    if (decode_target(r.target, 1 + data[0], path, query).verdict == TargetVerdict::Ok) {
+      if (path.size() > 2 * r.target.size() + 1) std::abort();
+      for (const auto& [name, value] : query)
+        if (name.size() + value.size() > r.target.size() + 1) std::abort();
     }
     if (r.content_length > rest.size() - end) break;
     at += end + r.content_length;

@@ -63,10 +63,13 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
     Watch(PollLoop& l, int f, loop::FdEvents& e) : loop(l), fd(f), events(&e) {}
     ~Watch() override { std::erase(loop.watches_, this); }
     void want_write() override { wants_write = true; }
+    void pause_read() override { reading = false; }
+    void resume_read() override { reading = true; }
     PollLoop& loop;
     int fd;
     loop::FdEvents* events;
     bool wants_write = false;
+    bool reading = true;
   };
 
   void turn(loop::Millis max_wait) {
@@ -79,7 +82,9 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
     std::vector<pollfd> fds;
     std::vector<Watch*> ws = watches_;
     for (Watch* w : ws)
-      fds.push_back({w->fd, static_cast<short>(POLLIN | (w->wants_write ? POLLOUT : 0)), 0});
+      fds.push_back({w->fd,
+                     static_cast<short>((w->reading ? POLLIN : 0) | (w->wants_write ? POLLOUT : 0)),
+                     0});
     poll(fds.data(), fds.size(), static_cast<int>(max_wait.count()));
     for (std::size_t i = 0; i < ws.size(); ++i) {
       auto alive = [&] {
@@ -91,7 +96,8 @@ class PollLoop final : public loop::Reactor, public loop::TimerQueue {
         ws[i]->events->on_writable();
         if (alive()) ws[i]->wants_write = false;
       }
-      if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) && alive()) ws[i]->events->on_readable();
+      if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) && alive() && ws[i]->reading)
+        ws[i]->events->on_readable();
     }
   }
 

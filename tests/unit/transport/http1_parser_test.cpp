@@ -129,6 +129,9 @@ TEST(Http1Parser, ConnectionHeaderAndVersion) {
   ASSERT_EQ(parse_all("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", r), ParseError::None);
   EXPECT_FALSE(r.close);
   EXPECT_TRUE(r.keep_alive_asked);
+  // lws keeps an HTTP/1.0 connection only for exactly "keep-alive".
+  ASSERT_EQ(parse_all("GET / HTTP/1.0\r\nConnection: Keep-Alive, x\r\n\r\n", r), ParseError::None);
+  EXPECT_TRUE(r.close);
   ASSERT_EQ(parse_all("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", r),
             ParseError::None);
   EXPECT_TRUE(r.upgrade);

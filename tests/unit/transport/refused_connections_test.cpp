@@ -24,6 +24,8 @@ class ManualReactor final : public loop::Reactor {
     explicit Watch(ManualReactor& r) : reactor(r) {}
     ~Watch() override { reactor.events = nullptr; }
     void want_write() override {}
+    void pause_read() override {}
+    void resume_read() override {}
     ManualReactor& reactor;
   };
   std::unique_ptr<loop::FdWatch> watch(int, loop::FdEvents& e) override {
@@ -38,11 +40,11 @@ constexpr std::string_view kAnswer = "HTTP/1.1 429 Too Many Requests\r\n\r\n";
 class RefusedConnectionsTest : public ::testing::Test {
  protected:
   // A refused connection: `client_` is the client's end.
-  void refuse(RefusedConnections& refused) {
+  void refuse(RefusedConnections& refused, std::size_t read_budget = 0) {
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
     client_ = fds[1];
-    refused.refuse(fds[0], kAnswer);
+    refused.refuse(fds[0], kAnswer, read_budget);
     ::close(fds[0]);  // the caller closes its descriptor, as lws does
   }
   // What the client reads until end-of-file; "<open>" when none came yet.
@@ -97,6 +99,17 @@ TEST_F(RefusedConnectionsTest, WhatTheClientSendsIsDroppedUpToTheReadBudget) {
   reactor_.events->on_readable();
   EXPECT_EQ(refused.lingering(), 0u);  // past it: closed before the deadline
   EXPECT_EQ(timers_.pending(), 0u);
+}
+
+TEST_F(RefusedConnectionsTest, ACallersLargerBudgetReadsTheRestOfARefusedRequest) {
+  RefusedConnections refused(reactor_, timers_, {Millis(2000), 1000});
+  refuse(refused, 3000);
+  client_sends(3000);
+  reactor_.events->on_readable();
+  EXPECT_EQ(refused.lingering(), 1u);  // the caller's budget, not the limits'
+  client_sends(1);
+  reactor_.events->on_readable();
+  EXPECT_EQ(refused.lingering(), 0u);
 }
 
 TEST_F(RefusedConnectionsTest, TheClientClosingEndsItAtOnce) {
