@@ -135,10 +135,15 @@ void Http1Connection::process() {
     owner_.retire(*this, true);
     return;
   }
+  const Http1Options& o = owner_.options();
   if (held_)
     deadline = loop::TimePoint::max();
   else if (in_.empty() && out_.empty())
-    deadline = owner_.now() + owner_.options().idle_timeout;
+    deadline = owner_.now() + o.idle_timeout;
+  else if (deadline == loop::TimePoint::max())
+    // A GET was held with a request begun behind it, or its answer is not
+    // all out: the connection is timed again from here.
+    deadline = owner_.now() + (out_.empty() ? o.request_timeout : o.idle_timeout);
 }
 
 // Serves the request at the front of the buffer; false when there is none
@@ -233,6 +238,7 @@ void Http1Connection::respond(unsigned status, std::string_view content_type, st
                               const std::vector<engineio::Header>& headers, bool close) {
   thread_local std::string buf;
   bool say_close = close || close_asked_;
+  refused_ = close;
   close = close || close_after_;
   http1::format_response(buf, minor_, status, content_type, body, headers, say_close);
   close_after_ = close;
@@ -248,7 +254,8 @@ void Http1Connection::respond(unsigned status, std::string_view content_type, st
     return;
   }
   out_.assign(buf, sent);
-  if (sent > 0) deadline = owner_.now() + owner_.options().idle_timeout;
+  if (sent > 0 || deadline == loop::TimePoint::max())
+    deadline = owner_.now() + owner_.options().idle_timeout;
   if (watch_) watch_->want_write();
 }
 
@@ -278,12 +285,14 @@ void Http1Connection::on_writable() {
   process();
 }
 
-// The answer is out and the connection ends: a FIN, and the socket kept a
-// while to read and drop what the client still sends (the rest of a refused
-// POST): closed with unread bytes, it would be reset, and a reset can destroy
-// the answer before the client read it.
+// The answer is out and the connection ends with a FIN. After a refusal the
+// socket is kept a while to read and drop what the client still sends (the
+// rest of a refused POST): closed with unread bytes, it would be reset, and a
+// reset can destroy the answer before the client read it. A request served
+// whole (HTTP/1.0, Connection: close) leaves nothing to drop.
 void Http1Connection::close_after_answer() {
-  if (RefusedConnections* refusals = owner_.refusals()) {
+  RefusedConnections* refusals = refused_ ? owner_.refusals() : nullptr;
+  if (refusals) {
     const Http1Options& o = owner_.options();
     refusals->refuse(fd_, {}, o.max_header + o.max_body);
     lingering_ = true;

@@ -100,6 +100,7 @@ class Http1Connection final : public loop::FdEvents {
   bool has_origin_ = false;
   bool close_after_ = false;  // the answer being written ends the connection
   bool close_asked_ = false;  // the request said Connection: close
+  bool refused_ = false;      // the answer refuses its request, which may be unread
   bool post_begun_ = false;   // the POST at the front was begun (its body is coming)
   int minor_ = 1;             // the request's HTTP/1.minor
   bool closing_ = false;

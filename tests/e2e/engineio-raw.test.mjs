@@ -942,6 +942,43 @@ describe('our own HTTP/1.1 handling: timeouts', () => {
     assert.equal(await withTimeout(p.ended, 5000, 'the slow POST closed'), '');
   });
 
+  it('a GET answered with a request begun behind it: that request still has httpRequestTimeout', async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const c = await rawConnect(srv,
+      `GET ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n` +
+        `GET ${PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 12`);
+    await delay(100);
+    assert.equal((await post(srv.url, sid, '4x')).body, 'ok');
+    // Held while the first GET was, the connection was left with no deadline.
+    const all = await withTimeout(c.ended, 3000, 'the connection with a stalled request closed');
+    assert.match(all, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n4x$/);
+  });
+
+  it('an answer that ends its connection (HTTP/1.0) keeps no descriptor while its client keeps its side open', async () => {
+    const fds = () => readdirSync(`/proc/${srv.pid}/fd`).length;
+    const before = fds();
+    const socks = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const s = net.connect({ host: '127.0.0.1', port: srv.port, allowHalfOpen: true });
+        socks.push(s);
+        await new Promise((res, rej) => s.once('connect', res).once('error', rej));
+        let got = '';
+        s.on('data', (d) => (got += d));
+        const ended = new Promise((res) => s.once('end', res));
+        s.write(`GET ${PATH}?EIO=4&transport=polling HTTP/1.0\r\n\r\n`);
+        await withTimeout(ended, 3000, 'the answer and its FIN');
+        assert.match(got, /^HTTP\/1\.0 200 OK\r\n[^]*\r\n\r\n0\{"sid":/);
+      }
+      await delay(100);
+      // A request read whole leaves nothing to drop: no lingering (it took
+      // two descriptors each until refusalLingerTime).
+      assert.ok(fds() - before < 10, `${fds() - before} descriptors more than before`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+  });
+
   it('a held GET outlives both timeouts and is answered', async () => {
     const { sid } = await pollingHandshake(srv.url);
     const held = poll(srv.url, sid);
