@@ -170,6 +170,9 @@ class Socket {
  private:
   enum class State : uint8_t { Connecting, Connected, Disconnected };
   struct Recovery {
+    // Declared so that clang sees it constructible inside the incomplete Socket
+    // (std::optional<Recovery>::emplace() below).
+    Recovery() {}
     std::string pid;
     std::string start_offset;
     bool recovered = false;
