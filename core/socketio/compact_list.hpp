@@ -44,7 +44,8 @@ class CompactList {
   T& back() { return block_->items()[block_->size - 1]; }
   const T& back() const { return block_->items()[block_->size - 1]; }
 
-  void push_back(const T& item) {
+  // By value: an item of this very list stays valid across the growth.
+  void push_back(T item) {
     if (!block_ || block_->size == block_->capacity) grow();
     block_->items()[block_->size++] = item;
   }

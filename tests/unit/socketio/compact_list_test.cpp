@@ -60,6 +60,17 @@ TEST(CompactList, GrowsKeepingItsItemsInOrder) {
   EXPECT_FALSE(list.allocated());
 }
 
+// An item of the list itself pushed while the list grows: the growth frees
+// the block the item was in (with push_back taking a reference, ASan reports a
+// heap-use-after-free here: the sanitize leg runs this test).
+TEST(CompactList, PushesAnItemOfItsOwnWhileGrowing) {
+  CompactList<Item> list;
+  list.push_back({&list, 7});
+  for (int i = 0; i < 4; ++i) list.push_back(list.back());  // grows 1 -> 2 -> 4 -> 8
+  EXPECT_EQ(values(list), (std::vector<uint32_t>(5, 7)));
+  EXPECT_EQ(list.back().p, &list);
+}
+
 TEST(CompactList, MovesAndClears) {
   CompactList<Item> a;
   a.push_back({nullptr, 7});
