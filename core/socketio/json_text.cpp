@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "engineio/hex_digit.hpp"
+
 namespace daheim::socketio::json {
 namespace {
 
@@ -14,12 +16,7 @@ constexpr bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using engineio::hex_value;
 
 // Reads four hex digits; -1 if they are not.
 long hex4(std::string_view s) {

@@ -1,16 +1,12 @@
 #include "socketio/protocol_v4.hpp"
 
+#include "engineio/hex_digit.hpp"
 #include "socketio/json_text.hpp"
 
 namespace daheim::socketio::v4 {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using engineio::hex_value;
 
 // application/x-www-form-urlencoded decoding; a bad escape stays as it is.
 std::string form_decode(std::string_view s) {

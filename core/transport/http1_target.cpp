@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <array>
 
+#include "engineio/hex_digit.hpp"
+
 namespace daheim::transport::http1 {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using engineio::hex_value;
 
 // One stored part of the target: where it starts in the store, how many
 // characters count (a NUL written into it does not).
