@@ -21,9 +21,10 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr loop::Millis kSweepInterval{1000};
 constexpr std::string_view kBinaryType = "application/octet-stream";
 
-// lws keeps this many parts of a head (the target's and one per header it
-// knows): a request with more fails there, and is left to it.
-constexpr std::size_t kLwsParts = WSI_TOKEN_COUNT;
+// lws keeps fewer parts of a head (the target's and one per header it knows)
+// than this: its fragment table has WSI_TOKEN_COUNT slots and never uses slot
+// 0. A request with as many is left to lws, which serves or fails it.
+constexpr std::size_t kLwsParts = WSI_TOKEN_COUNT - 1;
 
 }  // namespace
 
