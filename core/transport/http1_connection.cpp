@@ -1,6 +1,7 @@
 #include "transport/http1_connection.hpp"
 
 #include <libwebsockets.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,11 +87,19 @@ void Http1Connection::read_and_serve() {
   process();
 }
 
+// How far the buffer may fill: one head's worth (and a byte to see it is too
+// long) until the front request's head is in, then its body. Held GET: the
+// next requests wait in the buffer; past one head's worth, reading stops
+// until the GET is answered (release_held), as lws stops.
+std::size_t Http1Connection::read_limit() const {
+  const Http1Options& o = owner_.options();
+  if (held_) return o.max_header;
+  return std::max(front_end_, o.max_header + 1);
+}
+
 void Http1Connection::read_available() {
   const Http1Options& o = owner_.options();
-  // Held GET: the next requests wait in the buffer; past one head's worth,
-  // reading stops until the GET is answered (release_held), as lws stops.
-  std::size_t limit = held_ ? o.max_header : o.max_header + o.max_body + 1;
+  std::size_t limit = read_limit();
   for (;;) {
     if (in_.size() >= limit) {
       if (held_ && watch_) {
@@ -193,6 +202,7 @@ bool Http1Connection::serve_next() {
   if (in_.size() < total) {
     // The body is still coming: the POST begins now, as on the lws path (a
     // second POST meanwhile is an overlap).
+    front_end_ = total;  // read no further than its end for now
     if (post_begun_) return false;
     switch (owner_.endpoint().begin_own_post(*this, hreq)) {
       case EngineIoEndpoint::OwnPost::NotOurs:
@@ -220,6 +230,7 @@ void Http1Connection::consume(std::size_t n) {
   in_.consume(n);
   scan_ = 0;
   head_end_ = 0;
+  front_end_ = 0;
 }
 
 // lws takes the connection with every byte read and not served: from here
@@ -315,6 +326,17 @@ void Http1Connection::stop(bool close_fd) {
   }
 }
 
+// Reading is paused behind a held GET, so the loop reports nothing more of
+// the socket (on libuv not even a hang-up). A client that reset the
+// connection or shut both ways is gone with its GET: the sweep ends it now,
+// not when the GET's answer would fail at the next ping.
+void Http1Connection::check_hang_up() {
+  pollfd p{fd_, 0, 0};  // POLLHUP and POLLERR come unasked
+  if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLERR))) return;
+  if (held_) owner_.endpoint().own_poll_lost(*held_);
+  owner_.retire(*this, true);
+}
+
 void Http1Connection::end() {
   owner_.retire(*this, true);
 }
@@ -398,7 +420,10 @@ void Http1Connections::sweep() {
   for (std::size_t i = list_.size(); i-- > 0;) {
     if (i >= list_.size()) continue;
     Http1Connection& c = *list_[i];
-    if (c.deadline <= now && !c.held()) retire(c, true);
+    if (c.deadline <= now && !c.held())
+      retire(c, true);
+    else if (c.read_paused())
+      c.check_hang_up();
   }
   if (!list_.empty()) sweep_timer_.arm(kSweepInterval);
 }

@@ -65,6 +65,8 @@ class Http1Connection final : public loop::FdEvents {
   bool closing() const { return closing_; }
   // A POST begun (its body still coming), and its session.
   bool post_begun() const { return post_begun_; }
+  bool read_paused() const { return read_paused_; }
+  void check_hang_up();
   std::string_view post_sid() const { return post_sid_; }
   // Ends the connection (unanswered) at once.
   void end();
@@ -77,6 +79,7 @@ class Http1Connection final : public loop::FdEvents {
 
  private:
   void read_and_serve();
+  std::size_t read_limit() const;
   void read_available();
   void process();
   bool serve_next();
@@ -93,9 +96,12 @@ class Http1Connection final : public loop::FdEvents {
   Http1Buffer in_;            // bytes read and not yet served
   std::size_t scan_ = 0;      // where find_head_end goes on
   std::size_t head_end_ = 0;  // of the request at the front; 0: not complete yet
-  std::string out_;           // answer bytes the kernel did not take yet
-  std::string origin_;        // the held GET's Origin
-  std::string post_sid_;      // the begun POST's session
+  // The front request's end (head and body) once its head was parsed with its
+  // body still coming; 0: no such request.
+  std::size_t front_end_ = 0;
+  std::string out_;       // answer bytes the kernel did not take yet
+  std::string origin_;    // the held GET's Origin
+  std::string post_sid_;  // the begun POST's session
   SessionEntry* held_ = nullptr;
   bool has_origin_ = false;
   bool close_after_ = false;  // the answer being written ends the connection
