@@ -265,6 +265,12 @@ TargetResult decode_target(std::string_view target, std::size_t max_arg, std::st
                            std::vector<engineio::Header>& query) {
   TargetResult plain;
   if (decode_plain(target, max_arg, path, query, plain)) return plain;
+  return decode_target_by_state_machine(target, max_arg, path, query);
+}
+
+TargetResult decode_target_by_state_machine(std::string_view target, std::size_t max_arg,
+                                            std::string& path,
+                                            std::vector<engineio::Header>& query) {
   thread_local TargetStore store;
   TargetDecoder decoder(store, target.size());
   TargetResult result{decoder.feed(target), store.fragments()};

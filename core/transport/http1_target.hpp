@@ -36,6 +36,12 @@ struct TargetResult {
 TargetResult decode_target(std::string_view target, std::size_t max_arg, std::string& path,
                            std::vector<engineio::Header>& query);
 
+// decode_target() without its shortcut for the usual target: every target
+// through the state machine (http1_fuzz checks that both give the same).
+TargetResult decode_target_by_state_machine(std::string_view target, std::size_t max_arg,
+                                            std::string& path,
+                                            std::vector<engineio::Header>& query);
+
 // The arguments of one query string as read_query() splits lws's fragments
 // (at the first '='), reusing `query`'s strings: shared by both paths.
 void split_argument(std::string_view arg, engineio::Header& into);

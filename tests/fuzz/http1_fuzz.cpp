@@ -4,7 +4,8 @@
 // that the incremental search finds what a search over the whole finds, and
 // that every field is a view inside the request's head; each target is
 // decoded as lws would (http1_target): a path no longer than twice the
-// target, and every argument inside it.
+// target, and every argument inside it; the shortcut for the usual target
+// gives what the state machine gives.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,12 +26,26 @@ void check_inside(std::string_view head, std::string_view field) {
     std::abort();
 }
 
+// decode_target()'s shortcut for the usual target gives what the state
+// machine gives: the same verdict and parts, the same path and arguments.
+void check_shortcut(std::string_view target, std::size_t max_arg) {
+  static std::string path, machine_path;
+  static std::vector<daheim::engineio::Header> query, machine_query;
+  TargetResult fast = decode_target(target, max_arg, path, query);
+  TargetResult slow = decode_target_by_state_machine(target, max_arg, machine_path, machine_query);
+  if (fast.verdict != slow.verdict) std::abort();
+  if (fast.verdict != TargetVerdict::Ok) return;
+  if (fast.fragments != slow.fragments || path != machine_path || query != machine_query)
+    std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::size_t cut = data[0] % (size);
   std::string all(reinterpret_cast<const char*>(data + 1), size - 1);
+  check_shortcut(all, 1 + data[0]);
   std::size_t at = 0;
   while (at < all.size()) {
     std::string_view rest(all.data() + at, all.size() - at);
@@ -54,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check_inside(head, r.headers[i].name);
       check_inside(head, r.headers[i].value);
     }
+    check_shortcut(r.target, 1 + data[0]);
     static std::string path;
     static std::vector<daheim::engineio::Header> query;
     if (decode_target(r.target, 1 + data[0], path, query).verdict == TargetVerdict::Ok) {
