@@ -163,6 +163,7 @@ void read_engineio(ObjectReader& root, Config& c) {
   r.integer_as("maxAcceptsPerTurn", 0, 1 << 20, c.server.max_accepts_per_turn);
   r.millis("refusalLingerTime", 1, c.server.refusal.linger);
   r.integer_as("refusalReadBytes", 0, 1 << 30, c.server.refusal.max_read_bytes);
+  r.integer_as("refusalMaxSockets", 0, 1 << 20, c.server.refusal.max_sockets);
   r.integer_as("wsReceiveBuffer", 128, 65536, c.server.rx_buffer_size);
   read_cors(r, c.endpoint.cors);
   read_address_limits(r, c.endpoint);

@@ -70,6 +70,8 @@ void RefusedConnections::refuse(int fd, std::string_view answer, std::size_t rea
     [[maybe_unused]] ssize_t n =
         send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
+  if (limits_.max_sockets == 0) return;
+  if (open_.size() >= limits_.max_sockets) open_.pop_front();
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return;  // no descriptor to spare: closed at once, as before
   shutdown(copy, SHUT_WR);

@@ -22,6 +22,8 @@ struct RefusalLimits {
   loop::Millis linger{2000};  // longest a refused socket is kept (engineio.refusalLingerTime)
   std::size_t max_read_bytes = 65536;  // read and dropped before closing anyway
                                        // (engineio.refusalReadBytes)
+  // Kept at once; past it the oldest is closed first (engineio.refusalMaxSockets).
+  std::size_t max_sockets = 1024;
 };
 
 class RefusedConnections {
@@ -34,7 +36,8 @@ class RefusedConnections {
   // Writes `answer` to `fd` (non-blocking) and keeps a duplicate of it until
   // the client closed; the caller closes `fd` itself as before. `read_budget`:
   // what may be read and dropped at least (the rest of a refused request),
-  // when more than the limits' own.
+  // when more than the limits' own. With max_sockets kept already, the one
+  // kept longest is closed (0: none is kept).
   void refuse(int fd, std::string_view answer, std::size_t read_budget = 0);
   std::size_t lingering() const { return open_.size(); }
   // Closes every kept socket now (before the event loop goes).

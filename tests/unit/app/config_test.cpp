@@ -231,12 +231,15 @@ TEST(Config, RefusalLingerAndReadBudget) {
   Config d = default_config();
   EXPECT_EQ(d.server.refusal.linger, std::chrono::milliseconds(2000));
   EXPECT_EQ(d.server.refusal.max_read_bytes, 65536u);
-  ConfigFile f(R"({"engineio": {"refusalLingerTime": 250, "refusalReadBytes": 0}})");
+  EXPECT_EQ(d.server.refusal.max_sockets, 1024u);
+  ConfigFile f(
+      R"({"engineio": {"refusalLingerTime": 250, "refusalReadBytes": 0, "refusalMaxSockets": 0}})");
   Config c = default_config();
   ConfigError e;
   ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
   EXPECT_EQ(c.server.refusal.linger, std::chrono::milliseconds(250));
   EXPECT_EQ(c.server.refusal.max_read_bytes, 0u);
+  EXPECT_EQ(c.server.refusal.max_sockets, 0u);
   const std::pair<const char*, const char*> bad[] = {
       {R"({"engineio": {"refusalLingerTime": 0}})",
        "engineio.refusalLingerTime: expected an integer from 1 to 2147483647"},
@@ -246,6 +249,8 @@ TEST(Config, RefusalLingerAndReadBudget) {
        "engineio.refusalReadBytes: expected an integer from 0 to 1073741824"},
       {R"({"engineio": {"refusalReadBytes": 1.5}})",
        "engineio.refusalReadBytes: expected an integer from 0 to 1073741824"},
+      {R"({"engineio": {"refusalMaxSockets": 1048577}})",
+       "engineio.refusalMaxSockets: expected an integer from 0 to 1048576"},
   };
   for (const auto& [text, message] : bad) {
     ConfigError err = load_error(text);

@@ -1,6 +1,7 @@
 // The graceful close of a connection refused at accept: the answer, then the
 // write side shut, the socket kept until the client closed, a deadline
-// (engineio.refusalLingerTime) or a byte budget (engineio.refusalReadBytes).
+// (engineio.refusalLingerTime) or a byte budget (engineio.refusalReadBytes),
+// at most engineio.refusalMaxSockets at once.
 #include "transport/refused_connections.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 
 #include "fake_timer_queue.hpp"
 
@@ -119,6 +121,38 @@ TEST_F(RefusedConnectionsTest, TheClientClosingEndsItAtOnce) {
   ::shutdown(client_, SHUT_WR);
   reactor_.events->on_readable();
   EXPECT_EQ(refused.lingering(), 0u);
+}
+
+// Whether the server still holds the connection: a byte the client sends is
+// taken while it does (and read and dropped), refused (EPIPE) once it closed.
+bool kept(int client) {
+  return ::send(client, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+}
+
+// A client that keeps many refused connections open holds no more than
+// max_sockets: the one kept longest is closed for the newest.
+TEST_F(RefusedConnectionsTest, PastMaxSocketsTheOldestIsClosedFirst) {
+  RefusedConnections refused(reactor_, timers_, {Millis(2000), 65536, 2});
+  int clients[3];
+  for (int& client : clients) {
+    refuse(refused);
+    client = std::exchange(client_, -1);
+  }
+  EXPECT_EQ(refused.lingering(), 2u);
+  EXPECT_FALSE(kept(clients[0]));
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_TRUE(kept(clients[1]));
+  EXPECT_TRUE(kept(clients[2]));
+  for (int client : clients) ::close(client);
+}
+
+TEST_F(RefusedConnectionsTest, MaxSocketsZeroKeepsNone) {
+  RefusedConnections refused(reactor_, timers_, {Millis(2000), 65536, 0});
+  refuse(refused);
+  EXPECT_EQ(refused.lingering(), 0u);
+  EXPECT_EQ(reactor_.events, nullptr);              // never watched
+  EXPECT_EQ(client_reads(), std::string(kAnswer));  // the answer, then end-of-file
+  EXPECT_FALSE(kept(client_));
 }
 
 }  // namespace
