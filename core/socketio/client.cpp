@@ -26,14 +26,14 @@ Client::Client(Server& server, engineio::Connection& connection)
                                                    })),
       legacy_(v4::is_legacy(connection.handshake())) {
   connect_timer_->arm(legacy_ ? loop::Millis{0} : server.options().connect_timeout);
-  server_.link(*this);
+  server_.client_created();
 }
 
 Client::~Client() {
   if (rare_ && rare_->self) *rare_->self = nullptr;
   // The session is being destroyed: no more sends, only the bookkeeping.
   on_close(engineio::CloseReason::TransportClose);
-  server_.unlink(*this);
+  server_.client_destroyed();
 }
 
 Client::Rare& Client::rare() {

@@ -63,8 +63,6 @@ class Client final : public engineio::Handler {
   static constexpr uint32_t kMaxAfterDisconnect = 4096;
 
  private:
-  friend class Server;
-
   void teardown_sockets(DisconnectReason why);
   void dispatch(Packet& packet);
   void connect(const Packet& packet);
@@ -107,8 +105,6 @@ class Client final : public engineio::Handler {
   std::unique_ptr<Rare> rare_;
   bool legacy_;  // beside closed_: one padded word for both
   bool closed_ = false;
-  Client* prev_ = nullptr;  // Server's list of clients
-  Client* next_ = nullptr;
 };
 
 }  // namespace daheim::socketio

