@@ -59,9 +59,9 @@ struct ServerOptions {
   enum class EventLoop { Poll, Libev, Libuv };
   EventLoop event_loop = EventLoop::Libuv;
   // Who serves Engine.IO long-polling on plain listeners
-  // (engineio.pollingHttp): lws, or our own HTTP/1.1 handling, which hands
-  // everything else to lws (http1_connection.hpp).
-  bool own_polling_http = false;
+  // (engineio.pollingHttp): our own HTTP/1.1 handling, which hands
+  // everything else to lws (http1_connection.hpp), or lws.
+  bool own_polling_http = true;
   Http1Options http1;
 };
 

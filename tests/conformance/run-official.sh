@@ -22,8 +22,9 @@
 #   CONFORMANCE_DIR        scratch directory (default build/conformance)
 #   CONFORMANCE_PORT       port on 127.0.0.1 (default: a free one; the server
 #                          is started on port 0 and its readiness line names it)
-#   CONFORMANCE_POLLING_HTTP  "own": engineio.pollingHttp "own" (long-polling on
-#                          our own HTTP/1.1 handling) in the suite's config
+#   CONFORMANCE_POLLING_HTTP  engineio.pollingHttp in the suite's config: "own"
+#                          (the default: long-polling on our own HTTP/1.1
+#                          handling) or "lws" (on libwebsockets')
 #   CONFORMANCE_LB         1: through haproxy (round robin, no stickiness) in
 #                          front of three nodes on one redis-server
 #                          (tests/conformance/lb-cluster.mjs)
@@ -101,7 +102,7 @@ EOF
 
 # config NAME: the suite's config, plugin folder taken from DAHEIM_PLUGINS_DIR.
 config() {
-  local mode=${CONFORMANCE_POLLING_HTTP:-lws}
+  local mode=${CONFORMANCE_POLLING_HTTP:-own}
   sed -e "s#\"pluginDir\": *\"[^\"]*\"#\"pluginDir\": \"$plugins/conformance\"#" \
     -e "s#\"engineio\": *{#\"engineio\": { \"pollingHttp\": \"$mode\",#" \
     "$here/$1.json" >"$work/$1.json"

@@ -64,7 +64,7 @@ export function defaultConfig() {
       maxHttpHeaderSize: 16384,
       maxConnections: 15000,
       cors: { origin: '*', credentials: false },
-      // The e2e areas that run on our own HTTP/1.1 handling set this.
+      // The e2e areas that run on libwebsockets' HTTP handling set this ("lws").
       ...(process.env.DAHEIM_POLLING_HTTP ? { pollingHttp: process.env.DAHEIM_POLLING_HTTP } : {}),
     },
     testHandler: 'engineio-echo',

@@ -205,15 +205,15 @@ TEST(Config, HandshakeBudget) {
 
 TEST(Config, PollingHttp) {
   Config d = default_config();
-  EXPECT_FALSE(d.server.own_polling_http);
+  EXPECT_TRUE(d.server.own_polling_http);
   EXPECT_EQ(d.server.http1.idle_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(d.server.http1.request_timeout, std::chrono::milliseconds(30000));
-  ConfigFile f(R"({"engineio": {"pollingHttp": "own", "httpIdleTimeout": 1500,
+  ConfigFile f(R"({"engineio": {"pollingHttp": "lws", "httpIdleTimeout": 1500,
       "httpRequestTimeout": 700, "maxPayload": 5000, "maxHttpHeaderSize": 8192}})");
   Config c = default_config();
   ConfigError e;
   ASSERT_TRUE(load_config(f.path(), c, e)) << e.to_string();
-  EXPECT_TRUE(c.server.own_polling_http);
+  EXPECT_FALSE(c.server.own_polling_http);
   EXPECT_EQ(c.server.http1.idle_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.server.http1.request_timeout, std::chrono::milliseconds(700));
   EXPECT_EQ(c.server.http1.max_body, 5000u);
