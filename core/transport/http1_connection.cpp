@@ -88,13 +88,13 @@ void Http1Connection::read_and_serve() {
 }
 
 // How far the buffer may fill: one head's worth (and a byte to see it is too
-// long) until the front request's head is in, then its body. Held GET: the
-// next requests wait in the buffer; past one head's worth, reading stops
-// until the GET is answered (release_held), as lws stops.
+// long) beyond the front request's body (none until its head is in). Held
+// GET: the next requests wait in the buffer; past one head's worth, reading
+// stops until the GET is answered (release_held), as lws stops.
 std::size_t Http1Connection::read_limit() const {
   const Http1Options& o = owner_.options();
   if (held_) return o.max_header;
-  return std::max(front_end_, o.max_header + 1);
+  return front_end_ + o.max_header + 1;
 }
 
 void Http1Connection::read_available() {
@@ -102,8 +102,12 @@ void Http1Connection::read_available() {
   std::size_t limit = read_limit();
   for (;;) {
     if (in_.size() >= limit) {
-      if (held_ && watch_) {
-        watch_->pause_read();  // resumed by release_held
+      // Full, and the front request waits: behind a held GET (resumed by
+      // release_held) or behind an answer the client has not read yet
+      // (resumed by on_writable). The socket stays readable: reading
+      // stops, or each turn would come back here for nothing.
+      if ((held_ || !out_.empty()) && watch_) {
+        watch_->pause_read();
         read_paused_ = true;
       }
       return;
@@ -202,18 +206,20 @@ bool Http1Connection::serve_next() {
   if (in_.size() < total) {
     // The body is still coming: the POST begins now, as on the lws path (a
     // second POST meanwhile is an overlap).
-    front_end_ = total;  // read no further than its end for now
-    if (post_begun_) return false;
-    switch (owner_.endpoint().begin_own_post(*this, hreq)) {
-      case EngineIoEndpoint::OwnPost::NotOurs:
-        return hand_over(), false;
-      case EngineIoEndpoint::OwnPost::Answered:
-        return false;
-      case EngineIoEndpoint::OwnPost::Begun:
-        post_begun_ = true;
-        if (const std::string* sid = hreq.query_param("sid")) post_sid_.assign(*sid);
-        return false;
+    if (!post_begun_) {
+      switch (owner_.endpoint().begin_own_post(*this, hreq)) {
+        case EngineIoEndpoint::OwnPost::NotOurs:
+          return hand_over(), false;
+        case EngineIoEndpoint::OwnPost::Answered:
+          return false;
+        case EngineIoEndpoint::OwnPost::Begun:
+          post_begun_ = true;
+          if (const std::string* sid = hreq.query_param("sid")) post_sid_.assign(*sid);
+          break;
+      }
     }
+    front_end_ = total;  // its body is read next
+    return false;
   }
   const std::string_view* type = req.header("content-type");
   bool binary = type && *type == kBinaryType;
@@ -294,6 +300,8 @@ bool Http1Connection::flush_out() {
 void Http1Connection::on_writable() {
   if (closing_ || !flush_out()) return;
   if (close_after_) return close_after_answer();
+  // The client read its answers: the requests behind them are read again.
+  if (!held_ && std::exchange(read_paused_, false) && watch_) watch_->resume_read();
   process();
 }
 
@@ -304,13 +312,11 @@ void Http1Connection::on_writable() {
 // whole (HTTP/1.0, Connection: close) leaves nothing to drop.
 void Http1Connection::close_after_answer() {
   RefusedConnections* refusals = refused_ ? owner_.refusals() : nullptr;
-  if (refusals) {
-    const Http1Options& o = owner_.options();
-    refusals->refuse(fd_, {}, o.max_header + o.max_body);
+  const Http1Options& o = owner_.options();
+  if (refusals && refusals->refuse(fd_, {}, o.max_header + o.max_body))
     lingering_ = true;
-  } else {
+  else
     shutdown(fd_, SHUT_WR);
-  }
   owner_.retire(*this, true);
 }
 
@@ -326,13 +332,17 @@ void Http1Connection::stop(bool close_fd) {
   }
 }
 
-// Reading is paused behind a held GET, so the loop reports nothing more of
-// the socket (on libuv not even a hang-up). A client that reset the
-// connection or shut both ways is gone with its GET: the sweep ends it now,
-// not when the GET's answer would fail at the next ping.
+// Reading is paused, so the loop reports nothing more of the socket (on
+// libuv not even a hang-up). The sweep looks: a client that reset the
+// connection is gone, and one that shut its side while its GET is held is
+// gone with the GET, as a read would find (process()); ended now, not when
+// an answer would fail at the next ping. One that shut its side with answers
+// pending may still read them.
 void Http1Connection::check_hang_up() {
-  pollfd p{fd_, 0, 0};  // POLLHUP and POLLERR come unasked
-  if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLERR))) return;
+  pollfd p{fd_, POLLRDHUP, 0};  // POLLHUP and POLLERR come unasked
+  if (poll(&p, 1, 0) != 1) return;
+  bool gone = (p.revents & (POLLHUP | POLLERR)) || (held_ && (p.revents & POLLRDHUP));
+  if (!gone) return;
   if (held_) owner_.endpoint().own_poll_lost(*held_);
   owner_.retire(*this, true);
 }

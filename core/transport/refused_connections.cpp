@@ -65,19 +65,20 @@ void RefusedConnections::clear() {
   open_.clear();
 }
 
-void RefusedConnections::refuse(int fd, std::string_view answer, std::size_t read_budget) {
+bool RefusedConnections::refuse(int fd, std::string_view answer, std::size_t read_budget) {
   if (!answer.empty()) {
     [[maybe_unused]] ssize_t n =
         send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
-  if (limits_.max_sockets == 0) return;
+  if (limits_.max_sockets == 0) return false;
   if (open_.size() >= limits_.max_sockets) open_.pop_front();
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return;  // no descriptor to spare: closed at once, as before
+  if (copy < 0) return false;  // no descriptor to spare: closed at once, as before
   shutdown(copy, SHUT_WR);
   auto r = std::make_unique<Refused>(*this, copy, std::max(read_budget, limits_.max_read_bytes));
-  if (!r->start()) return;
+  if (!r->start()) return false;
   open_.push_back(std::move(r));
+  return true;
 }
 
 void RefusedConnections::drop(Refused* r) {

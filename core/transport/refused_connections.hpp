@@ -37,8 +37,9 @@ class RefusedConnections {
   // the client closed; the caller closes `fd` itself as before. `read_budget`:
   // what may be read and dropped at least (the rest of a refused request),
   // when more than the limits' own. With max_sockets kept already, the one
-  // kept longest is closed (0: none is kept).
-  void refuse(int fd, std::string_view answer, std::size_t read_budget = 0);
+  // kept longest is closed (0: none is kept). False: `fd` is not kept (the
+  // caller's close ends it).
+  bool refuse(int fd, std::string_view answer, std::size_t read_budget = 0);
   std::size_t lingering() const { return open_.size(); }
   // Closes every kept socket now (before the event loop goes).
   void clear();

@@ -1035,6 +1035,56 @@ describe('a half-closed client with a large answer pending', () => {
   });
 });
 
+// A client that pipelines requests and never reads their answers: once the
+// answers fill the socket, the requests behind them wait unread.
+// (lws serves no pipelined requests: it closes such a connection, above.)
+describe('requests pipelined behind answers the client does not read', () => {
+  const ownHttp = process.env.DAHEIM_POLLING_HTTP !== 'lws';
+  let srv;
+  before(async () => {
+    srv = await startServer({ engineio: { maxHttpHeaderSize: 16384 } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('cost no CPU while they wait, and are served once the client reads', { skip: !ownHttp }, async () => {
+    const { sid } = await pollingHandshake(srv.url);
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.pause();  // reads nothing for now
+    await once(sock, 'connect');
+    // 100 pairs of a 100 kB message POSTed (echoed into the session's queue)
+    // and the GET that reads it: ~10 MB of answers fill both socket buffers.
+    const q = `${PATH}?EIO=4&transport=polling&sid=${sid}`;
+    const message = `4${'x'.repeat(99999)}`;
+    const pair = `POST ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n` +
+      `Content-Length: ${message.length}\r\n\r\n${message}GET ${q} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const n = 200;  // answers
+    sock.write(pair.repeat(n / 2));
+    await delay(1000);
+    const cpu0 = cpuSeconds(srv.pid);
+    const t0 = Date.now();
+    await delay(1000);
+    const used = cpuSeconds(srv.pid) - cpu0;
+    const wall = (Date.now() - t0) / 1000;
+    assert.ok(used < 0.15 * wall, `server used ${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s ` +
+      'with the answers unread');
+    assert.equal(typeof (await pollingHandshake(srv.url)).sid, 'string', 'still serving others');
+    const status = 'HTTP/1.1 200 OK';
+    let answers = 0;
+    let tail = '';  // a status line split between two reads
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => {
+      const text = tail + d;
+      answers += text.split(status).length - 1;
+      tail = text.slice(-(status.length - 1));
+    });
+    sock.resume();
+    await waitFor(`all ${n} answers (${answers} so far)`, () => answers === n, 20000);
+    sock.destroy();
+  });
+});
+
 // The bytes of a TCP connection on this host, from /proc/PID/net/tcp:
 // `queues(pid, localPort, remotePort)` gives the socket's send queue (not yet
 // acknowledged by the peer) and receive queue (not yet read by its owner).
