@@ -128,9 +128,7 @@ void Http1Connection::read_available() {
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;
     if (errno == EINTR) continue;
-    if (held_) owner_.endpoint().own_poll_lost(*held_);
-    owner_.retire(*this, true);
-    return;
+    return client_gone();
   }
 }
 
@@ -140,9 +138,7 @@ void Http1Connection::process() {
   if (closing_) return;
   if (eof_ && held_) {
     // The client went away while its GET was held.
-    owner_.endpoint().own_poll_lost(*held_);
-    owner_.retire(*this, true);
-    return;
+    return client_gone();
   }
   // At end-of-file the connection ends once its answers are out.
   if (eof_ && out_.empty()) {
@@ -342,7 +338,12 @@ void Http1Connection::check_hang_up() {
   pollfd p{fd_, POLLRDHUP, 0};  // POLLHUP and POLLERR come unasked
   if (poll(&p, 1, 0) != 1) return;
   bool gone = (p.revents & (POLLHUP | POLLERR)) || (held_ && (p.revents & POLLRDHUP));
-  if (!gone) return;
+  if (gone) client_gone();
+}
+
+// The client is gone: its held GET goes with it (the session learns it as
+// the lws path's does), and the connection ends.
+void Http1Connection::client_gone() {
   if (held_) owner_.endpoint().own_poll_lost(*held_);
   owner_.retire(*this, true);
 }

@@ -80,6 +80,7 @@ class Http1Connection final : public loop::FdEvents {
  private:
   void read_and_serve();
   std::size_t read_limit() const;
+  void client_gone();
   void read_available();
   void process();
   bool serve_next();
@@ -111,7 +112,7 @@ class Http1Connection final : public loop::FdEvents {
   int minor_ = 1;             // the request's HTTP/1.minor
   bool closing_ = false;
   bool eof_ = false;
-  bool read_paused_ = false;  // behind a held GET, a head's worth buffered
+  bool read_paused_ = false;  // buffer full behind a held GET or an unsent answer
   bool lingering_ = false;    // closed through RefusedConnections
 };
 
